@@ -1,0 +1,47 @@
+"""tinygrad_edu: a small, readable reverse-mode autograd framework.
+
+Reading order: `autograd` (the graph walk shared by both engines), `value` (scalars),
+`backend` (NumPy or CuPy), `tensor` (arrays), `functional` (activations and losses),
+`gradcheck`, then `nn`, `optim`, `spec`, `summary`, `data` and `train`.
+"""
+
+from . import functional
+from .autograd import no_grad
+from .backend import get_backend, set_backend
+from .gradcheck import GradcheckError, gradcheck
+from .graphviz import draw_dot, to_dot
+from .rng import manual_seed
+from .tensor import (
+    ShapeError,
+    Tensor,
+    cat,
+    concatenate,
+    get_default_dtype,
+    matmul,
+    set_default_dtype,
+    stack,
+)
+from .value import Value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradcheckError",
+    "ShapeError",
+    "Tensor",
+    "Value",
+    "cat",
+    "concatenate",
+    "draw_dot",
+    "functional",
+    "get_backend",
+    "get_default_dtype",
+    "gradcheck",
+    "manual_seed",
+    "matmul",
+    "no_grad",
+    "set_backend",
+    "set_default_dtype",
+    "stack",
+    "to_dot",
+]

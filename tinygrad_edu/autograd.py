@@ -1,0 +1,75 @@
+"""The one autodiff core, shared by the scalar `Value` and the array `Tensor` engines.
+
+A node is any object with three attributes:
+
+- ``_prev``: the tuple of nodes it was computed from (its parents),
+- ``_backward``: a function that, once this node's gradient is complete, adds the
+  node's contribution to its parents' gradients (``None`` for leaves),
+- ``_op``: a short name of the operation that made it (for teaching and DOT output).
+
+Backpropagation visits the nodes in reverse topological order, so every node's
+gradient is complete (all its consumers have contributed) before it is pushed to its
+parents. The order is computed iteratively, so graphs of millions of nodes work
+without hitting Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+grad_enabled: bool = True
+"""Whether new operations record the graph (see `no_grad`)."""
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Run a block (or decorate a function) without recording the graph, as `torch.no_grad`.
+
+    Use it for evaluation and for parameter updates: no parents are kept, so no memory
+    is held for a backward pass that will never come.
+    """
+    global grad_enabled
+    previous, grad_enabled = grad_enabled, False
+    try:
+        yield
+    finally:
+        grad_enabled = previous
+
+
+def topological_order(root: Any) -> list[Any]:
+    """All nodes reachable from `root`, each after all of its parents (iterative DFS)."""
+    order: list[Any] = []
+    visited: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._prev:
+            if id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def backpropagate(root: Any, after: Callable[[Any], None] | None = None) -> None:
+    """Run every node's `_backward` from `root` down to the leaves.
+
+    The caller seeds ``root``'s gradient first. ``after(node)`` runs once each interior
+    node has passed its gradient on: the Tensor engine uses it to drop the node's
+    gradient and (unless the graph is retained, as PyTorch's ``retain_graph``) its
+    parents and closure, so a training loop's memory does not grow.
+    """
+    for node in reversed(topological_order(root)):
+        backward = node._backward
+        if backward is None:
+            continue
+        backward()
+        if after is not None:
+            after(node)

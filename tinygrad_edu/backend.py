@@ -1,0 +1,140 @@
+"""Which array library holds the tensors: NumPy (CPU, the default) or CuPy (CUDA GPUs).
+
+Engine code never imports NumPy or CuPy itself: it asks `get_backend().xp` for the
+active array namespace and uses only functions of the Python array API standard, which
+both libraries implement. That is what lets the same op code run on a GPU, and the test
+suite proves it by also running on ``array_api_strict``, a strict CPU implementation of
+the standard (registered here as a test-only backend).
+
+Choose the backend with `set_backend("cupy")`, or the environment variable
+``TINYGRAD_EDU_BACKEND`` read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class BackendError(RuntimeError):
+    """A backend was asked for that cannot be used on this machine."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array namespace plus the two conversions the engine needs at its edges."""
+
+    name: str
+    xp: Any
+
+    def asarray(self, data: Any, dtype: Any = None) -> Any:
+        """Put `data` (scalars, nested lists, NumPy or backend arrays) on this backend."""
+        if self.name == "array_api_strict" and isinstance(data, np.ndarray):
+            data = data.tolist() if data.dtype == object else np.ascontiguousarray(data)
+        return self.xp.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        """A NumPy copy (or view, on the CPU) of a backend array."""
+        if self.name == "numpy":
+            return np.asarray(array)
+        if self.name == "cupy":
+            return self.xp.asnumpy(array)
+        return np.from_dlpack(array)
+
+    def dtype(self, spec: Any) -> Any:
+        """This backend's dtype for ``"float32"``, ``"float64"``, a NumPy dtype or its own."""
+        if spec is None:
+            return None
+        name = spec if isinstance(spec, str) else _dtype_name(spec)
+        try:
+            return getattr(self.xp, name)
+        except AttributeError:
+            raise TypeError(
+                f"unknown dtype {spec!r}: use 'float32', 'float64', 'int64', 'bool' "
+                "or the matching NumPy dtype"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name!r})"
+
+
+def _dtype_name(dtype: Any) -> str:
+    """'float32' for np.float32, np.dtype('float32'), xp.float32 of any backend."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return str(dtype).rsplit(".", 1)[-1]
+
+
+def _load_numpy() -> Backend:
+    return Backend("numpy", np)
+
+
+def _load_cupy() -> Backend:
+    try:
+        import cupy
+    except ImportError:
+        raise BackendError(
+            "backend 'cupy' needs CuPy, which is not installed: "
+            'pip install "tinygrad-edu[gpu]" (CuPy for CUDA 12), or use backend numpy'
+        ) from None
+    try:
+        devices = cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # CUDA driver missing or broken: CuPy raises its own error types
+        devices = 0
+    if devices == 0:
+        raise BackendError(
+            "backend 'cupy' needs a CUDA GPU, but no CUDA device was found on this machine; "
+            "use backend numpy"
+        )
+    try:  # CuPy's main namespace predates parts of the array API; the compat layer fills them
+        from array_api_compat import cupy as xp
+    except ImportError:
+        xp = cupy
+    return Backend("cupy", xp)
+
+
+def _load_array_api_strict() -> Backend:
+    try:
+        import array_api_strict
+    except ImportError:
+        raise BackendError(
+            "backend 'array_api_strict' (test-only) needs the package array-api-strict: "
+            'pip install "tinygrad-edu[test]"'
+        ) from None
+    return Backend("array_api_strict", array_api_strict)
+
+
+_LOADERS = {
+    "numpy": _load_numpy,
+    "cupy": _load_cupy,
+    "array_api_strict": _load_array_api_strict,
+}
+
+active: Backend = _load_numpy()
+
+
+def set_backend(name: str) -> Backend:
+    """Make `name` ("numpy" or "cupy") the backend of every tensor created from now on.
+
+    Fails at once, with the fix in the message, when the backend cannot run here.
+    """
+    global active
+    if name not in _LOADERS:
+        raise BackendError(f"unknown backend {name!r}; choose one of: numpy, cupy")
+    if name != active.name:
+        active = _LOADERS[name]()
+    return active
+
+
+def get_backend() -> Backend:
+    """The active backend."""
+    return active
+
+
+_env_backend = os.environ.get("TINYGRAD_EDU_BACKEND")
+if _env_backend:
+    set_backend(_env_backend)

@@ -1,0 +1,102 @@
+"""Check analytic gradients against central finite differences, in float64.
+
+For tensors, a non-scalar output is first reduced to a scalar with fixed random weights
+(``sum(out * w)``), so one backward pass checks the whole vector-Jacobian product; every
+element of every input is then perturbed by +-eps and the numeric slope compared with
+the analytic one: ``|analytic - numeric| <= atol + rtol * |numeric|``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd, backend
+from .tensor import Tensor
+from .value import Value
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with its finite-difference estimate."""
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Tensor | Value],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """Return True if ``fn``'s gradients match central differences; raise otherwise.
+
+    ``inputs`` are Tensors (converted to float64 leaves; pass ``requires_grad=False`` ones
+    to hold them fixed) or Values. The error names the input, the worst element's index,
+    and the analytic and numeric values there.
+    """
+    if all(isinstance(v, Value) for v in inputs):
+        return _check_values(fn, list(inputs), eps, atol, rtol)
+    return _check_tensors(fn, list(inputs), eps, atol, rtol)
+
+
+def _compare(
+    name: str, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
+) -> None:
+    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    if excess.size and (np.max(excess) > 0 or not np.all(np.isfinite(analytic))):
+        worst = np.unravel_index(
+            int(np.nanargmax(np.where(np.isfinite(excess), excess, np.inf))), excess.shape
+        )
+        raise GradcheckError(
+            f"gradcheck failed for {name} at index {tuple(int(i) for i in worst)}: "
+            f"analytic {analytic[worst]!r}, numeric {numeric[worst]!r} "
+            f"(allowed difference {atol + rtol * abs(numeric[worst]):.3g})"
+        )
+
+
+def _check_tensors(fn, inputs, eps, atol, rtol) -> bool:
+    b = backend.active
+    leaves = [Tensor(t.numpy().astype(np.float64), requires_grad=t.requires_grad) for t in inputs]
+    out = fn(*leaves)
+    weights = np.random.default_rng(1234).uniform(0.5, 1.5, out.shape)
+    weight_t = Tensor(weights, dtype="float64")
+    (out * weight_t).sum().backward()
+
+    def scalar(values: list[np.ndarray]) -> float:
+        with autograd.no_grad():
+            result = fn(*[Tensor(v, dtype="float64") for v in values])
+            return float(b.to_numpy((result * weight_t).sum().data))
+
+    base = [t.numpy().copy() for t in leaves]
+    for k, leaf in enumerate(leaves):
+        if not leaf.requires_grad:
+            continue
+        numeric = np.zeros_like(base[k])
+        for idx in np.ndindex(base[k].shape):
+            original = base[k][idx]
+            base[k][idx] = original + eps
+            plus = scalar(base)
+            base[k][idx] = original - eps
+            minus = scalar(base)
+            base[k][idx] = original
+            numeric[idx] = (plus - minus) / (2 * eps)
+        analytic = np.zeros_like(numeric) if leaf.grad is None else leaf.grad.numpy()
+        _compare(f"input {k} (shape {leaf.shape})", analytic, numeric, atol, rtol)
+    return True
+
+
+def _check_values(fn, inputs, eps, atol, rtol) -> bool:
+    leaves = [Value(v.data) for v in inputs]
+    fn(*leaves).backward()
+    for k, leaf in enumerate(leaves):
+        original = leaf.data
+        plus = fn(
+            *[Value(original + eps) if i == k else Value(v.data) for i, v in enumerate(leaves)]
+        )
+        minus = fn(
+            *[Value(original - eps) if i == k else Value(v.data) for i, v in enumerate(leaves)]
+        )
+        numeric = (plus.data - minus.data) / (2 * eps)
+        _compare(f"input {k}", np.array([leaf.grad]), np.array([numeric]), atol, rtol)
+    return True

@@ -1,0 +1,46 @@
+"""The computation graph as Graphviz DOT text, for teaching (micrograd's ``draw_dot``).
+
+Each value or tensor is a record node (label, data or shape, grad); each operation is a
+small oval between its inputs and its output. Producing the text needs nothing extra;
+rendering it needs the Graphviz ``dot`` program (``dot -Tsvg graph.dot -o graph.svg``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .autograd import topological_order
+
+
+def _describe(node: Any) -> str:
+    if hasattr(node, "shape"):  # Tensor
+        dtype = getattr(node.dtype, "name", str(node.dtype).rsplit(".", 1)[-1])
+        return f"shape {node.shape} | {dtype}"
+    label = f"{node.label} | " if getattr(node, "label", "") else ""
+    return f"{label}data {node.data:.4f} | grad {node.grad:.4f}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "\\{").replace("}", "\\}")
+
+
+def to_dot(root: Any, rankdir: str = "LR") -> str:
+    """DOT text of everything `root` was computed from (Values or Tensors)."""
+    lines = [
+        "digraph G {",
+        f"  rankdir={rankdir};",
+        '  node [fontname="Helvetica", fontsize=10];',
+    ]
+    for node in topological_order(root):
+        uid = f"n{id(node)}"
+        lines.append(f'  {uid} [shape=record, label="{{ {_escape(_describe(node))} }}"];')
+        if node._op:
+            lines.append(f'  {uid}_op [shape=oval, label="{_escape(node._op)}"];')
+            lines.append(f"  {uid}_op -> {uid};")
+            for parent in node._prev:
+                lines.append(f"  n{id(parent)} -> {uid}_op;")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+draw_dot = to_dot
