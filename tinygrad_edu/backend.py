@@ -33,7 +33,8 @@ class Backend:
     def asarray(self, data: Any, dtype: Any = None) -> Any:
         """Put `data` (scalars, nested lists, NumPy or backend arrays) on this backend."""
         if self.name == "array_api_strict" and isinstance(data, np.ndarray):
-            data = data.tolist() if data.dtype == object else np.ascontiguousarray(data)
+            # np.asarray(order="C"), not np.ascontiguousarray, which turns 0-d into shape (1,)
+            data = data.tolist() if data.dtype == object else np.asarray(data, order="C")
         return self.xp.asarray(data, dtype=dtype)
 
     def to_numpy(self, array: Any) -> np.ndarray:
