@@ -793,15 +793,16 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: both operands need at least 1 dimension")
-    if a.ndim == 1:
-        return matmul(a.reshape(1, -1), b).reshape(b.shape[:-2] + b.shape[-1:])
+    inner = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != inner:  # checked before 1-D promotion, to name the shapes given
+        raise ShapeError(
+            f"matmul: {a.shape} @ {b.shape}: inner dimensions {a.shape[-1]} and {inner} differ"
+        )
+    if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m); (k,) @ (k,) -> ()
+        out_shape = b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ()
+        return matmul(a.reshape(1, -1), b).reshape(out_shape)
     if b.ndim == 1:
         return matmul(a, b.reshape(-1, 1)).reshape(a.shape[:-1])
-    if a.shape[-1] != b.shape[-2]:
-        raise ShapeError(
-            f"matmul: {a.shape} @ {b.shape}: inner dimensions {a.shape[-1]} and "
-            f"{b.shape[-2]} differ"
-        )
     xp = backend.active.xp
     x, y = a.data, b.data
     try:
@@ -913,7 +914,8 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     for a in axis:
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        result.append(a % ndim if ndim else 0)
+        if ndim:  # a 0-d tensor accepts axis 0 or -1 (as PyTorch) and has nothing to reduce
+            result.append(a % ndim)
     return tuple(result)
 
 
