@@ -1,0 +1,178 @@
+"""The user's own data: a CSV table or an ``.npz`` file of arrays ``X`` and ``y``.
+
+Every problem a user can fix in the file (missing file, missing column or array, a cell
+that is not a number, a ragged row) is a `UserError` naming the file, the line and the
+column, so the fix does not need a debugger.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .dataset import Examples
+
+
+def load_csv(path: str | Path, target: str | int, header: bool | str, delimiter: str) -> Examples:
+    """Feature columns (all numeric) and one target column (numbers or class names).
+
+    ``target`` is a column name (needs a header row) or a 0-based column index (-1 is
+    the last column). ``header="auto"`` takes the first row as a header when one of its
+    cells is not a number while the cell below it is one (a name above a column of
+    numbers), or when ``target`` is a name found in the first row; a file of numbers
+    whose target column holds text labels is therefore still read as headerless.
+    """
+    path = Path(path).expanduser()
+    rows = _read_rows(path, delimiter)
+    if not rows:
+        raise UserError(f"{path}: the CSV file is empty; it needs a row per sample")
+    first_line, first = rows[0]
+    if header == "auto":
+        header = _looks_like_header(first, rows[1][1] if len(rows) > 1 else None, target)
+    if header:
+        columns = [cell.strip() for cell in first]
+    else:
+        columns = [f"column {i + 1}" for i in range(len(first))]
+    data = rows[1:] if header else rows
+    if not data:
+        raise UserError(f"{path}: the CSV file has a header but no data rows")
+    target_index = _target_index(path, target, columns, bool(header))
+    features = [i for i in range(len(columns)) if i != target_index]
+    X = np.empty((len(data), len(features)), dtype=np.float64)
+    for r, (line, cells) in enumerate(data):
+        if len(cells) != len(columns):
+            raise UserError(
+                f"{path}, line {line}: {len(cells)} cells, but the "
+                f"{'header' if header else f'first row (line {first_line})'} has "
+                f"{len(columns)}; every row needs one cell per column"
+            )
+        for j, i in enumerate(features):
+            value = _number(cells[i])
+            if value is None:
+                raise UserError(
+                    f"{path}, line {line}, column {columns[i]!r}: {cells[i]!r} is not a number; "
+                    f"every column except the target ({columns[target_index]!r}) must be "
+                    "numeric: fix the cell, remove the row, or drop the column"
+                )
+            X[r, j] = value
+        if not cells[target_index].strip():
+            raise UserError(
+                f"{path}, line {line}, column {columns[target_index]!r}: the target is empty; "
+                "every row needs a target: fill it in or remove the row"
+            )
+    targets = [cells[target_index].strip() for _, cells in data]
+    numbers = [_number(t) for t in targets]
+    y = np.array(targets) if None in numbers else np.array(numbers, dtype=np.float64)
+    return Examples(X, y)
+
+
+def load_npz(path: str | Path) -> Examples:
+    """Arrays ``X`` (n samples, any shape per sample, flattened) and ``y`` (n targets).
+
+    Loaded with ``allow_pickle=False``: an npz file cannot run code when it is opened.
+    """
+    path = Path(path).expanduser()
+    _check_file(path, "npz")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [name for name in ("X", "y") if name not in archive.files]
+            if missing:
+                raise UserError(
+                    f"{path}: no array named {' or '.join(missing)}; the file holds "
+                    f"{', '.join(archive.files) or 'no arrays'}. Save it with "
+                    "numpy.savez(path, X=features, y=targets)"
+                )
+            X, y = archive["X"], archive["y"]
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise UserError(
+            f"{path}: cannot read it as an npz file of plain arrays ({error}); save it with "
+            "numpy.savez(path, X=features, y=targets) from numeric (or text label) arrays"
+        ) from None
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y) or (y.ndim == 2 and y.shape[1] != 1):
+        raise UserError(
+            f"{path}: X must hold one row per sample and y one target per sample, got X of "
+            f"shape {X.shape} and y of shape {y.shape}"
+        )
+    if X.dtype.kind not in "biuf" or y.dtype.kind not in "biufUS":
+        raise UserError(
+            f"{path}: X must be numeric and y numeric or text, got dtypes {X.dtype} and {y.dtype}"
+        )
+    X = X.reshape(len(X), -1).astype(np.float64)
+    if not np.all(np.isfinite(X)):
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise UserError(
+            f"{path}: X[{bad[0]}, {bad[1]}] is {X[bad[0], bad[1]]}; features must be finite numbers"
+        )
+    return Examples(X, y.reshape(-1))
+
+
+def _check_file(path: Path, kind: str) -> None:
+    """A clear error for the commonest mistake: a path that is not there."""
+    if not path.is_file():
+        where = "is a folder" if path.is_dir() else "does not exist"
+        raise UserError(
+            f"data file {path} {where}; set data.path to your {kind} file "
+            f"(a relative path is taken from the current directory, {Path.cwd()})"
+        )
+
+
+def _read_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(line number, cells) for every non-blank row, line numbers 1-based as editors show."""
+    _check_file(path, "CSV")
+    rows = []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    rows.append((reader.line_num, cells))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UserError(f"{path}: cannot read it as a UTF-8 CSV file ({error})") from None
+    return rows
+
+
+def _number(cell: str) -> float | None:
+    """The cell's value if it is a finite number, else None (text, empty, nan, inf)."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _looks_like_header(first: list[str], second: list[str] | None, target: str | int) -> bool:
+    if isinstance(target, str) and target in (c.strip() for c in first):
+        return True
+    if second is None:
+        return False
+    return any(
+        _number(above) is None and _number(below) is not None for above, below in zip(first, second)
+    )
+
+
+def _target_index(path: Path, target: str | int, columns: list[str], header: bool) -> int:
+    """The target column's position, or an error listing the columns there are."""
+    if isinstance(target, int):
+        if -len(columns) <= target < len(columns):
+            return target % len(columns)
+        raise UserError(
+            f"{path}: data.target {target} is out of range; the file has {len(columns)} "
+            f"columns, so use 0..{len(columns) - 1} (or -1 for the last)"
+        )
+    if not header:
+        raise UserError(
+            f"{path}: data.target is the name {target!r}, but the file has no header row; "
+            "give the target as a 0-based column index (e.g. -1 for the last column) or add "
+            "a header row"
+        )
+    if target in columns:
+        return columns.index(target)
+    raise UserError(
+        f"{path}: no column named {target!r}; the columns are {', '.join(map(repr, columns))}. "
+        "Set data.target to one of them"
+    )
