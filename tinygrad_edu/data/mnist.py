@@ -1,0 +1,191 @@
+"""MNIST digits: the 5,000-image subset shipped in the package, and the full set.
+
+``mnist-5k`` needs nothing from the network: `mnist_5k.npz` (0.8 MB, provenance and
+license in `MNIST_5K.md`) is package data. The full set (60,000 + 10,000 images) is read
+from the four IDX files of the original distribution, gzipped or not, and can be
+downloaded once into a cache folder with every file's SHA-256 verified.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .dataset import Examples
+from .download import cache_dir, download
+
+DIGITS = [str(d) for d in range(10)]
+
+# PyTorch's mirror (torchvision downloads from it); TensorFlow's is
+# https://storage.googleapis.com/cvdf-datasets/mnist/ and serves the same files.
+DEFAULT_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+
+# SHA-256 of the original gzipped files (the same on every faithful mirror).
+DEFAULT_SHA256 = {
+    "train-images-idx3-ubyte.gz": (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
+    ),
+}
+
+TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
+TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+
+# IDX magic number: two zero bytes, a type code, the number of dimensions.
+IDX_TYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (count, rows, columns)
+LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (count)
+
+
+def load_mnist5k() -> Examples:
+    """The shipped 5,000 images (500 per digit) as uint8 pixels (5000, 784) and labels."""
+    resource = resources.files(__package__).joinpath("mnist_5k.npz")
+    try:
+        with resource.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
+            X, y = archive["X"], archive["y"].astype(np.int64)
+    except (OSError, KeyError, ValueError) as error:
+        raise UserError(
+            f"the MNIST-5k file shipped with tinygrad_edu cannot be read ({error}); "
+            "the installation is incomplete: reinstall it (pip install -e . in a clone)"
+        ) from None
+    return Examples(X, y, task="classification", num_classes=10, class_names=DIGITS, images=True)
+
+
+def load_mnist(
+    path: str | Path | None, download_missing: bool, url: str, sha256: dict[str, str]
+) -> Examples:
+    """The official 60,000 training and 10,000 test images, flattened to 784 pixels.
+
+    Files are looked for in ``path`` (default: the ``mnist`` folder of the cache), raw or
+    ``.gz``. Missing ones are downloaded from ``url`` when ``download_missing`` is set,
+    each checked against ``sha256`` (the defaults, updated with the user's entries).
+    """
+    folder = Path(path).expanduser() if path else cache_dir() / "mnist"
+    sums = _checked_sums(sha256)
+    names = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+    missing = [name for name in names if _find(folder, name) is None]
+    if missing and not download_missing:
+        raise UserError(
+            f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or unpacked). "
+            f"Set data.download: true to fetch them from {url} (about 12 MB), or put them there "
+            "yourself, or set data.path to the folder that holds them"
+        )
+    for name in missing:
+        download(url.rstrip("/") + "/" + name + ".gz", folder / f"{name}.gz", sums[f"{name}.gz"])
+    X_train, y_train = _read_pair(folder, TRAIN_IMAGES, TRAIN_LABELS)
+    X_test, y_test = _read_pair(folder, TEST_IMAGES, TEST_LABELS)
+    return Examples(
+        X_train,
+        y_train,
+        task="classification",
+        num_classes=10,
+        class_names=DIGITS,
+        images=True,
+        X_test=X_test,
+        y_test=y_test,
+    )
+
+
+def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
+    """An IDX file (gzipped when its name ends in .gz) as an array of its stored shape.
+
+    With ``magic`` the header must match it exactly (type and number of dimensions), so
+    a labels file given where images belong is caught with a clear message.
+    """
+    path = Path(path)
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as error:
+        raise UserError(
+            f"{path}: cannot read it ({error}); delete it and download it again "
+            "(data.download: true) or replace it with a good copy"
+        ) from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
+        raise UserError(
+            f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'missing'}); "
+            "expected one of the MNIST files train-images-idx3-ubyte and friends"
+        )
+    found = int.from_bytes(raw[:4], "big")
+    if magic is not None and found != magic:
+        raise UserError(
+            f"{path}: IDX magic number {found} (0x{found:08x}), expected {magic} "
+            f"(0x{magic:08x}); the file is of the wrong kind: check its name and content"
+        )
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise UserError(f"{path}: the IDX header is cut short; download the file again")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = IDX_TYPES[raw[2]]
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise UserError(
+            f"{path}: the header promises shape {shape} ({expected} bytes of data), but the "
+            f"file holds {len(raw) - header}; it is truncated or corrupt: download it again"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def _find(folder: Path, name: str) -> Path | None:
+    """The unpacked file if present, else the gzipped one, else None."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_pair(folder: Path, images_name: str, labels_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images flattened to (n, rows * columns) and their labels, checked to agree."""
+    images_path, labels_path = _find(folder, images_name), _find(folder, labels_name)
+    images = read_idx(images_path, IMAGES_MAGIC)
+    labels = read_idx(labels_path, LABELS_MAGIC)
+    if len(images) != len(labels):
+        raise UserError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} "
+            "labels; the files do not belong together"
+        )
+    if len(labels) and labels.max() > 9:
+        raise UserError(f"{labels_path}: labels must be digits 0-9, found {labels.max()}")
+    return images.reshape(len(images), -1), labels.astype(np.int64)
+
+
+def _checked_sums(overrides: dict[str, str]) -> dict[str, str]:
+    """The default SHA-256 sums updated with the user's, each a 64-digit hex string."""
+    if not isinstance(overrides, dict):
+        raise UserError(
+            "data.sha256 must map file names to SHA-256 sums, e.g. "
+            "{train-images-idx3-ubyte.gz: <64 hex digits>}"
+        )
+    unknown = sorted(set(overrides) - set(DEFAULT_SHA256))
+    if unknown:
+        raise UserError(
+            f"data.sha256: unknown file {', '.join(map(repr, unknown))}; the files are "
+            f"{', '.join(DEFAULT_SHA256)}"
+        )
+    sums = {**DEFAULT_SHA256, **overrides}
+    for name, value in sums.items():
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            raise UserError(
+                f"data.sha256.{name} must be a SHA-256 sum (64 hex digits), got {value!r}"
+            )
+    return sums
