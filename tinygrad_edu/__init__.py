@@ -5,12 +5,13 @@ Reading order: `autograd` (the graph walk shared by both engines), `value` (scal
 `gradcheck`, then `nn`, `optim`, `spec`, `summary`, `data` and `train`.
 """
 
-from . import functional
+from . import functional, nn, optim
 from .autograd import no_grad
 from .backend import get_backend, set_backend
 from .gradcheck import GradcheckError, gradcheck
 from .graphviz import draw_dot, to_dot
 from .rng import manual_seed
+from .summary import summary
 from .tensor import (
     ShapeError,
     Tensor,
@@ -39,9 +40,12 @@ __all__ = [
     "gradcheck",
     "manual_seed",
     "matmul",
+    "nn",
     "no_grad",
+    "optim",
     "set_backend",
     "set_default_dtype",
     "stack",
+    "summary",
     "to_dot",
 ]
