@@ -1,0 +1,164 @@
+"""What a training run shows: live bars in a terminal, one plain line per epoch elsewhere.
+
+In a terminal, `LiveReporter` draws rich progress bars for epochs and steps with the
+running loss, throughput (samples/s), elapsed time and ETA. When output is not a terminal
+(CI, pipes, files), `PlainReporter` prints one line per epoch instead. Both end with a
+table of the metrics per epoch and a sparkline of the loss.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Any
+
+from .train import Reporter, Trainer
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """A tiny bar chart of `values` in one line of text (no dependency)."""
+    finite = [v for v in values if v == v and abs(v) != float("inf")]
+    if not finite:
+        return ""
+    lo, hi = min(finite), max(finite)
+    span = hi - lo or 1.0
+    return "".join(
+        SPARK[min(len(SPARK) - 1, int((v - lo) / span * (len(SPARK) - 1) + 0.5))]
+        if v in finite
+        else " "
+        for v in values
+    )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def metrics_table(history: list[dict], title: str = "Metrics per epoch") -> Any:
+    """A rich Table of the history, with the loss sparkline in its caption."""
+    from rich.table import Table
+
+    columns = [c for c in history[0] if c not in ("lr", "seconds")] if history else []
+    table = Table(title=title, caption=_caption(history))
+    for c in columns:
+        table.add_column(c, justify="right")
+    for row in history:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    return table
+
+
+def _caption(history: list[dict]) -> str:
+    losses = [row["train_loss"] for row in history if "train_loss" in row]
+    return f"train loss {sparkline(losses)}" if len(losses) > 1 else ""
+
+
+class PlainReporter(Reporter):
+    """One line per epoch; for logs and pipes."""
+
+    def __init__(self, stream: IO[str] | None = None):
+        self.stream = stream or sys.stdout
+
+    def start(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.total = trainer.setup.epochs
+        self.samples = 0
+        self.started = time.perf_counter()
+        print(f"run folder: {trainer.run_dir}", file=self.stream)
+        print(f"data: {trainer.setup.dataset.describe()}", file=self.stream)
+
+    def step(self, loss: float, samples: int) -> None:
+        self.samples += samples
+
+    def epoch_end(self, row: dict) -> None:
+        elapsed = time.perf_counter() - self.started
+        rate = self.samples / elapsed if elapsed > 0 else 0.0
+        metrics = "  ".join(
+            f"{k} {_cell(v)}" for k, v in row.items() if k not in ("epoch", "seconds", "lr")
+        )
+        print(
+            f"epoch {row['epoch']}/{self.total}  {metrics}  {rate:,.0f} samples/s  {elapsed:.1f}s",
+            file=self.stream,
+            flush=True,
+        )
+
+    def finish(self, history: list[dict]) -> None:
+        from rich.console import Console
+
+        Console(file=self.stream, no_color=True, highlight=False).print(metrics_table(history))
+
+
+class LiveReporter(PlainReporter):
+    """Rich progress bars (epochs and steps) with running loss, samples/s and ETA."""
+
+    def start(self, trainer: Trainer) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        super().start(trainer)
+        self.console = Console(file=self.stream)
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[rate]} samples/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        done = trainer.progress.epoch
+        self.epoch_bar = self.bars.add_task(
+            "epochs", total=self.total, completed=done, loss="-", rate="-"
+        )
+        self.step_bar = self.bars.add_task(
+            "steps",
+            total=trainer.steps_per_epoch,
+            completed=trainer.progress.step,
+            loss="-",
+            rate="-",
+        )
+        self.running = 0.0
+        self.bars.start()
+
+    def step(self, loss: float, samples: int) -> None:
+        super().step(loss, samples)
+        self.running = loss if self.running == 0.0 else 0.98 * self.running + 0.02 * loss
+        elapsed = time.perf_counter() - self.started
+        rate = f"{self.samples / elapsed:,.0f}" if elapsed > 0 else "-"
+        self.bars.update(self.step_bar, advance=1, loss=f"{self.running:.4f}", rate=rate)
+
+    def epoch_end(self, row: dict) -> None:
+        self.bars.update(self.epoch_bar, advance=1, loss=f"{row['train_loss']:.4f}")
+        self.bars.reset(self.step_bar, total=self.trainer.steps_per_epoch)
+        held = [k for k in row if k.startswith(("val_", "test_"))]
+        summary = "  ".join(f"{k} {_cell(row[k])}" for k in held)
+        self.bars.console.print(f"epoch {row['epoch']}/{self.total}  {summary}")
+
+    def finish(self, history: list[dict]) -> None:
+        self.bars.stop()
+        self.console.print(metrics_table(history))
+
+    def close(self) -> None:
+        if hasattr(self, "bars"):
+            self.bars.stop()
+
+
+def choose_reporter(quiet: bool, stream: IO[str]) -> Reporter:
+    """Bars in a terminal, plain lines elsewhere, nothing with --quiet."""
+    if quiet:
+        return Reporter()
+    if stream.isatty():
+        return LiveReporter(stream)
+    return PlainReporter(stream)

@@ -1,0 +1,381 @@
+"""Training from a spec: the mini-batch loop, its run folder, checkpoints and resume.
+
+`prepare(spec)` builds everything a run needs from a validated spec (backend, seed, data,
+model, loss, optimizer, schedule); `Trainer.fit()` runs the epochs. Every epoch ends with
+metrics on the train split (running sums over the epoch's batches) and on the held-out
+split (validation if the spec asks for one, else test), a row in ``metrics.csv`` and a
+checkpoint, each written atomically. Nothing already written is lost:
+
+- a NaN or infinite loss stops the run before the bad step's update; the checkpoint of the
+  last finished epoch stays as it was;
+- Ctrl-C (SIGINT) finishes the current step, saves a checkpoint of exactly that point
+  (including the position inside the epoch) and stops with exit code 130;
+- a kill at any moment leaves the previous checkpoint loadable (atomic replace).
+
+Resuming restores parameters, optimizer and schedule state, the random generator and the
+partial sums of the interrupted epoch, so the finished run is bit-identical to one that
+was never interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import backend, rng
+from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
+from .errors import UserError
+from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
+from .tensor import Tensor, set_default_dtype
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or infinite."""
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C: a checkpoint was saved; the run can be resumed."""
+
+    exit_code = 130
+
+    def __init__(self, run_dir: Path, epoch: int, step: int):
+        super().__init__(f"interrupted at epoch {epoch}, step {step}")
+        self.run_dir, self.epoch, self.step = run_dir, epoch, step
+
+
+CHECKPOINT = "checkpoint.npz"
+MODEL = "model.npz"
+METRICS = "metrics.csv"
+SPEC = "spec.yaml"
+
+
+# --- building a run from a spec -----------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    """Everything `Trainer` needs, built from one spec."""
+
+    spec: Any
+    model: Any
+    objective: Objective
+    optimizer: Any
+    scheduler: Any
+    dataset: Any
+    epochs: int
+    batch_size: int
+
+
+def prepare(spec: Any) -> Setup:
+    """Select backend and dtype, seed, load the data and build model, loss and optimizer.
+
+    The order is fixed (seed, then model initialisation, then data), so the same spec and
+    seed give the same initial weights and the same data on the same machine.
+    """
+    from . import data as data_module
+    from .spec import build_model
+
+    backend.set_backend(spec.backend)
+    set_default_dtype(spec.dtype)
+    rng.manual_seed(spec.seed)
+    model = build_model(spec)
+    loss_name, options = loss_options(spec.loss)
+    data_config = spec.data.model_dump(exclude_none=True)
+    dataset = data_module.load_dataset(data_config, seed=spec.seed, task=task_of(loss_name))
+    expected = tuple(spec.model.input)
+    if tuple(dataset.input_shape) != expected:
+        raise UserError(
+            f"the data has samples of shape {tuple(dataset.input_shape)} but model.input is "
+            f"{list(expected)}; set model.input to {list(dataset.input_shape)} in the spec"
+        )
+    num_outputs = _num_outputs(model, expected)
+    objective = Objective(loss_name, num_outputs, options)
+    objective.check(dataset.num_classes)
+    optimizer = make_optimizer(spec.optimizer, model.parameters())
+    scheduler = make_scheduler(getattr(spec, "scheduler", None), optimizer, spec.train.epochs)
+    return Setup(
+        spec,
+        model,
+        objective,
+        optimizer,
+        scheduler,
+        dataset,
+        spec.train.epochs,
+        spec.train.batch_size,
+    )
+
+
+def _num_outputs(model: Any, input_shape: tuple) -> int:
+    from .autograd import no_grad
+
+    with no_grad():
+        out = model(Tensor.zeros((1, *input_shape)))
+    return int(out.shape[-1]) if out.ndim > 1 else 1
+
+
+def make_optimizer(config: Any, params: Any) -> Any:
+    """The optimizer a spec's ``optimizer:`` section names, with its options."""
+    from . import optim
+
+    options = config.model_dump(exclude_none=True)
+    name = options.pop("name")
+    classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
+    if "betas" in options:
+        options["betas"] = tuple(options["betas"])
+    return classes[name](params, **options)
+
+
+def make_scheduler(config: Any, optimizer: Any, epochs: int) -> Any:
+    """The schedule of a spec's ``scheduler:`` section (stepped once per epoch), or None."""
+    if config is None:
+        return None
+    from . import optim
+
+    options = config.model_dump(exclude_none=True)
+    name = options.pop("name")
+    if name == "step":
+        return optim.StepLR(optimizer, **options)
+    options.setdefault("t_max", epochs)
+    return optim.CosineAnnealingLR(
+        optimizer, T_max=options.pop("t_max"), eta_min=options.pop("eta_min", 0.0)
+    )
+
+
+def new_run_dir(name: str, root: str | os.PathLike = "runs") -> Path:
+    """``runs/<name>/<timestamp>/``, made unique if two runs start in the same second."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / name / stamp
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{stamp}-{n}")
+    return candidate
+
+
+def make_run_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise UserError(
+            f"cannot write the run folder {path}: {error.strerror or error}; choose another "
+            "folder with --out DIR or fix its permissions"
+        ) from None
+    return path
+
+
+# --- the loop -----------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """Where the run stands: finished epochs, steps into the current epoch, history."""
+
+    epoch: int = 0
+    step: int = 0
+    global_step: int = 0
+    history: list[dict] = field(default_factory=list)
+    partial: dict | None = None
+    epoch_rng: dict | None = None
+
+
+class Reporter:
+    """What the user sees; the silent base class (``--quiet``). See `progress.py`."""
+
+    def start(self, trainer: Trainer) -> None: ...
+
+    def step(self, loss: float, samples: int) -> None: ...
+
+    def epoch_end(self, row: dict) -> None: ...
+
+    def finish(self, history: list[dict]) -> None: ...
+
+
+class Trainer:
+    """Runs the epochs of a `Setup` in a run folder, with checkpoints and resume."""
+
+    def __init__(
+        self,
+        setup: Setup,
+        run_dir: Path,
+        reporter: Reporter | None = None,
+        on_step: Callable[[int], None] | None = None,
+    ):
+        self.setup = setup
+        self.run_dir = Path(run_dir)
+        self.reporter = reporter or Reporter()
+        self.on_step = on_step  # test hook: called with the global step after each update
+        self.progress = Progress()
+        self._interrupted = False
+        ds = setup.dataset
+        self.held_out_name = "val" if ds.X_val is not None else "test"
+        self.X_held, self.y_held = (
+            (ds.X_val, ds.y_val) if ds.X_val is not None else (ds.X_test, ds.y_test)
+        )
+        self.steps_per_epoch = max(1, math.ceil(len(ds.X_train) / setup.batch_size))
+
+    # --- state ---------------------------------------------------------------------------
+    def checkpoint_arrays(self) -> dict[str, Any]:
+        s, p = self.setup, self.progress
+        arrays = flatten("model", s.model.state_dict())
+        arrays.update(flatten("optim", s.optimizer.state_dict()))
+        if s.scheduler is not None:
+            arrays.update(flatten("sched", s.scheduler.state_dict()))
+        arrays.update(
+            {
+                "meta/epoch": p.epoch,
+                "meta/step": p.step,
+                "meta/global_step": p.global_step,
+                "meta/rng": rng.get_state(),
+                "meta/epoch_rng": p.epoch_rng,
+                "meta/partial": p.partial,
+                "meta/history": p.history,
+            }
+        )
+        return arrays
+
+    def save_checkpoint(self) -> None:
+        save_npz(self.run_dir / CHECKPOINT, self.checkpoint_arrays())
+
+    def load_checkpoint(self, path: Path) -> None:
+        """Restore a run from its checkpoint (see `checkpoint_arrays`)."""
+        flat = load_npz(path)
+        if "meta/epoch" not in flat:
+            raise UserError(f"{path}: not a tinygrad_edu training checkpoint (no meta/epoch)")
+        s = self.setup
+        s.model.load_state_dict(unflatten("model", flat))
+        s.optimizer.load_state_dict(unflatten("optim", flat))
+        if s.scheduler is not None:
+            s.scheduler.load_state_dict(unflatten("sched", flat))
+        self.progress = Progress(
+            epoch=int(flat["meta/epoch"]),
+            step=int(flat["meta/step"]),
+            global_step=int(flat["meta/global_step"]),
+            history=list(flat["meta/history"]),
+            partial=flat["meta/partial"],
+            epoch_rng=flat["meta/epoch_rng"],
+        )
+        rng.set_state(flat["meta/rng"])
+
+    # --- running -------------------------------------------------------------------------
+    def fit(self) -> list[dict]:
+        """Train the remaining epochs; returns the metrics history (one row per epoch)."""
+        from .data import iterate_batches
+
+        s, p = self.setup, self.progress
+        ds = s.dataset
+        previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            self.reporter.start(self)
+            while p.epoch < s.epochs:
+                s.model.train()
+                resuming = p.step > 0
+                if resuming:  # replay the epoch's shuffle, then continue where it stopped
+                    current = rng.get_state()
+                    rng.set_state(p.epoch_rng)
+                else:
+                    p.epoch_rng = rng.get_state()
+                batches = iterate_batches(
+                    ds.X_train, ds.y_train, s.batch_size, ds.shuffle, rng.generator
+                )
+                if resuming:
+                    rng.set_state(current)
+                metrics = MetricAccumulator(s.objective, p.partial if resuming else None)
+                started = time.perf_counter()
+                for index, (xb, yb) in enumerate(batches):
+                    if index < p.step:
+                        continue
+                    self._train_step(xb, yb, metrics)
+                    p.step = index + 1
+                    p.global_step += 1
+                    p.partial = metrics.sums
+                    if self.on_step is not None:
+                        self.on_step(p.global_step)
+                    if self._interrupted:
+                        self.save_checkpoint()
+                        raise TrainingInterrupted(self.run_dir, p.epoch + 1, p.step)
+                self._end_epoch(metrics, time.perf_counter() - started)
+            self.save_model()
+            self.reporter.finish(p.history)
+            return p.history
+        finally:
+            signal.signal(signal.SIGINT, previous_handler)
+
+    def _train_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
+        s, p = self.setup, self.progress
+        outputs = s.model(Tensor(xb))
+        loss = s.objective(outputs, s.objective.targets(yb))
+        value = loss.item()
+        if not math.isfinite(value):
+            raise TrainingDiverged(
+                f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
+                f"stopped before that update. The checkpoint of the last finished epoch is "
+                f"kept in {self.run_dir}. Try a smaller learning rate (e.g. --lr "
+                f"{s.optimizer.lr / 10:g})."
+            )
+        s.optimizer.zero_grad()
+        loss.backward()
+        s.optimizer.step()
+        metrics.update(value, outputs.numpy(), yb)
+        self.reporter.step(value, len(yb))
+
+    def _end_epoch(self, metrics: MetricAccumulator, seconds: float) -> None:
+        s, p = self.setup, self.progress
+        row: dict[str, Any] = {"epoch": p.epoch + 1}
+        row.update({f"train_{k}": v for k, v in metrics.result().items()})
+        held = evaluate_arrays(s.model, s.objective, self.X_held, self.y_held)
+        row.update({f"{self.held_out_name}_{k}": v for k, v in held.items()})
+        row["lr"] = s.optimizer.lr
+        row["seconds"] = round(seconds, 3)
+        if s.scheduler is not None:
+            s.scheduler.step()
+        p.history.append(row)
+        p.epoch += 1
+        p.step = 0
+        p.partial = None
+        p.epoch_rng = None
+        write_metrics_csv(self.run_dir / METRICS, p.history)
+        self.save_checkpoint()
+        self.reporter.epoch_end(row)
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self._interrupted:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self._interrupted = True
+
+    def save_model(self) -> None:
+        """The final weights with what predict needs (normalization, classes)."""
+        s = self.setup
+        arrays = flatten("model", s.model.state_dict())
+        arrays.update(flatten("norm", s.dataset.normalization))
+        arrays["meta/class_names"] = s.dataset.class_names
+        arrays["meta/input_shape"] = list(s.dataset.input_shape)
+        save_npz(self.run_dir / MODEL, arrays)
+
+
+def write_metrics_csv(path: Path, history: list[dict]) -> None:
+    """All rows so far, rewritten atomically (a torn file is never left behind)."""
+    if not history:
+        return
+    columns = list(history[0])
+    lines = [",".join(columns)]
+    for row in history:
+        lines.append(",".join(_format_cell(row.get(c)) for c in columns))
+    write_text_atomic(path, "\n".join(lines) + "\n")
+
+
+def _format_cell(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return "" if value is None else str(value)
