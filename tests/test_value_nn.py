@@ -136,3 +136,30 @@ def test_micrograd_demo_loop_learns():
             p.data -= (1.0 - 0.9 * k / 100) * 0.1 * p.grad
     assert isinstance(total, Value)
     assert loss().data < 0.7 * first
+
+
+def test_dot_equals_micrograds_chain_of_products():
+    """Value.dot (one node) has the value and gradients of sum((w * x ...), b) (2n nodes)."""
+    rs = np.random.default_rng(4)
+    ws_data, xs_data = rs.normal(size=6).tolist(), rs.normal(size=6).tolist()
+    results = []
+    for fused in (True, False):
+        ws = [Value(v) for v in ws_data]
+        xs = [Value(v) for v in xs_data]
+        b = Value(0.25)
+        act = Value.dot(ws, xs, b) if fused else sum((w * x for w, x in zip(ws, xs)), b)
+        (act * act).backward()
+        results.append((act.data, [v.grad for v in ws + xs + [b]]))
+    assert results[0][0] == results[1][0]  # same order of additions: bit-identical
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-15)
+    assert len(Value.dot(ws, xs, b)._prev) == 13
+
+
+def test_dot_accepts_numbers_and_checks_lengths():
+    w = Value(2.0)
+    out = Value.dot([w, 3.0], [4.0, Value(5.0)])
+    assert out.data == 23.0
+    out.backward()
+    assert w.grad == 4.0
+    with pytest.raises(ValueError, match="2 weights but 1 inputs"):
+        Value.dot([w, w], [1.0])

@@ -36,7 +36,9 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        # micrograd builds sum((wi * xi for ...), self.b): 2n nodes with the same value
+        # and gradients as this one fused node
+        act = Value.dot(self.w, x, self.b)
         return act.relu() if self.nonlin else act
 
     def parameters(self) -> list[Value]:
