@@ -1,0 +1,577 @@
+"""Read a spec file and report every problem in it as ``file:line:column: key.path: message``.
+
+Loading is safe YAML only (a `yaml.SafeLoader` subclass: no tag can construct a Python
+object) in two steps. First the text is composed into a node tree, which keeps the line
+and column of every key and value; then the nodes become plain data, with duplicate keys
+and non-data tags recorded as problems instead of being silently accepted. The data is
+validated by the pydantic models of `spec_schema`, and each validation error's ``loc``
+(``("model", "layers", 2, "linear", "out_features")``) is walked down the node tree to
+the position it is about. All problems of a file are raised together in one `SpecError`.
+
+`apply_overrides` changes a spec by dotted paths (``train.epochs=3``) and validates the
+result in the same way, so a training run or a sweep never runs an invalid spec.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, Tag, ValidationError
+
+from . import registry
+from .errors import UserError
+from .spec_schema import LayerSpec, Spec
+
+Loc = tuple[Union[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec, at a position of its file (line and column from 1)."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class SpecError(UserError):
+    """A spec is invalid; the message lists every problem, one per line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --- YAML with positions ----------------------------------------------------------------------
+
+
+class SpecLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that records duplicate keys and unknown tags as problems.
+
+    It also reads ``1e-3`` as a number: YAML 1.1 (PyYAML) wants ``1.0e-3`` and would
+    otherwise hand the optimizer the string "1e-3".
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[yaml.Node, str]] = []
+        self.refused: list[tuple[yaml.Node, str]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_seen: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                continue
+            first = first_seen.setdefault(key_node.value, key_node)
+            if first is not key_node:
+                message = (
+                    f"duplicate key '{key_node.value}' (also on line {first.start_mark.line + 1}); "
+                    "keep only one"
+                )
+                self.duplicates.append((key_node, message))
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_undefined(self, node: yaml.Node) -> None:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        message = f"tag '{tag}' is not allowed: a spec holds plain data and never runs code"
+        self.refused.append((node, message))
+
+
+SpecLoader.add_constructor(None, SpecLoader.construct_undefined)
+SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+_TOP_KEYS = ", ".join(Spec.model_fields)
+
+
+@dataclass
+class _Document:
+    data: dict[str, Any]
+    root: yaml.MappingNode
+    duplicates: list[Problem]  # reported, but validation goes on with the last value
+
+
+def _read_yaml(text: str, file: str) -> _Document:
+    """The data and node tree of a one-document YAML mapping; SpecError if there is none."""
+    loader = SpecLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = ", ".join(str(p) for p in (error.context, error.problem) if p)
+        raise SpecError([_at(file, mark, "", f"invalid YAML: {message}")]) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        problem = Problem(file, 1, 1, "", f"the file is empty; a spec is a mapping of {_TOP_KEYS}")
+        raise SpecError([problem])
+    duplicates = [_at(file, node.start_mark, "", message) for node, message in loader.duplicates]
+    refused = [_at(file, node.start_mark, "", message) for node, message in loader.refused]
+    if not isinstance(root, yaml.MappingNode):
+        message = f"expected a mapping of {_TOP_KEYS} at the top level, found {_show(data)}"
+        refused.append(_at(file, root.start_mark, "", message))
+    if refused:
+        raise SpecError(sorted(refused + duplicates, key=_position))
+    return _Document(data, root, duplicates)
+
+
+# --- public entry points ----------------------------------------------------------------------
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file; relative paths in it are relative to its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+        raise UserError(f"spec file not found: {path}{where}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder; give the path of a spec file (.yaml)") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not a UTF-8 text file ({error.reason})") from None
+    return parse_spec(text, file=str(path), base_dir=path.parent)
+
+
+def parse_spec(text: str, file: str = "<spec>", base_dir: str | Path | None = None) -> Spec:
+    """Validate a spec given as YAML text; `file` names it in messages."""
+    document = _read_yaml(text, file)
+    spec = _validate(document.data, file, base_dir, document.root, document.duplicates)
+    if base_dir is not None and file != "<spec>":
+        spec._file = Path(file)
+    return spec
+
+
+def validate_spec(
+    data: Mapping[str, Any], file: str | Path | None = None, base_dir: str | Path | None = None
+) -> Spec:
+    """Validate a spec given as plain data (errors name key paths, without line numbers)."""
+    spec = _validate(dict(data), str(file or "<spec>"), base_dir, None, [])
+    spec._file = Path(file) if file is not None else None
+    return spec
+
+
+def spec_to_dict(spec: Spec) -> dict[str, Any]:
+    """The spec as plain YAML/JSON data, every default written out (for run folders)."""
+    return spec.model_dump(mode="json", exclude_none=True)
+
+
+def apply_overrides(
+    spec: Spec | Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    base_dir: str | Path | None = None,
+) -> Spec:
+    """The spec with values replaced by dotted path, validated like a spec file.
+
+    Keys are paths such as ``"train.epochs"``, ``"optimizer.lr"``, ``"model.mlp.hidden"``
+    or ``"model.layers[1].linear.out_features"``. String values are read as YAML
+    scalars, as on a command line: ``"3"`` is 3, ``"1e-3"`` is 0.001, ``"[64, 32]"`` a
+    list. A misspelled key is reported with a did-you-mean suggestion.
+    """
+    file: Path | None = None
+    if isinstance(spec, Spec):
+        file = spec.file
+        data = spec_to_dict(spec)
+        if base_dir is None and file is not None:
+            base_dir = file.parent
+    else:
+        data = copy.deepcopy(dict(spec))
+    label = f"{file or '<spec>'} with overrides"
+    for key, value in overrides.items():
+        _set_path(data, key, parse_value(value) if isinstance(value, str) else value, label)
+    result = _validate(data, label, base_dir, None, [])
+    result._file = file
+    return result
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value read as YAML (numbers, booleans, lists); plain text otherwise."""
+    try:
+        return yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
+    except yaml.YAMLError:
+        return text
+
+
+def _set_path(data: dict[str, Any], key: str, value: Any, label: str) -> None:
+    if not _PATH.fullmatch(key):
+        raise SpecError(
+            [
+                Problem(
+                    label,
+                    0,
+                    0,
+                    key,
+                    "not a key path; write e.g. train.epochs or model.layers[1].linear",
+                )
+            ]
+        )
+    steps: list[str | int] = [int(index) if index else name for name, index in _STEP.findall(key)]
+    node: Any = data
+    for depth, step in enumerate(steps):
+        here = _dotted(steps[:depth]) or "the spec"
+        last = depth == len(steps) - 1
+        if isinstance(node, dict) and isinstance(step, str):
+            if last:
+                node[step] = value
+            else:
+                node = node.setdefault(step, {})
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            if last:
+                node[step] = value
+            else:
+                node = node[step]
+        else:
+            found = f"a list of {len(node)} items" if isinstance(node, list) else _show(node)
+            wanted = f"index [{step}]" if isinstance(step, int) else f"key '{step}'"
+            problem = Problem(
+                label, 0, 0, key, f"cannot set it: {here} is {found}, it has no {wanted}"
+            )
+            raise SpecError([problem])
+
+
+_PATH = re.compile(r"[A-Za-z_][\w-]*(?:\[\d+\])*(?:\.(?:[A-Za-z_][\w-]*|\d+)(?:\[\d+\])*)*")
+_STEP = re.compile(r"([A-Za-z_][\w-]*)|\[?(\d+)\]?")
+
+
+# --- validation errors -> problems --------------------------------------------------------------
+
+
+def _validate(
+    data: Any,
+    file: str,
+    base_dir: str | Path | None,
+    root: yaml.Node | None,
+    problems: list[Problem],
+) -> Spec:
+    try:
+        spec = Spec.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as error:
+        problems = problems + [
+            problem for details in error.errors() for problem in _problems(details, file, root)
+        ]
+        raise SpecError(_unique(problems)) from None
+    if problems:
+        raise SpecError(_unique(problems))
+    return spec
+
+
+def _problems(error: Any, file: str, root: yaml.Node | None) -> list[Problem]:
+    """One Problem per validation error; a cross-field check may carry several."""
+    loc: Loc = tuple(error["loc"])
+    if error["type"] == "spec_check":
+        found = error["ctx"]["problems"]
+        return [
+            _problem(file, root, loc + tuple(path), "spec_check", message)
+            for path, message in found
+        ]
+    return [_problem(file, root, loc, error["type"], _message(error, loc))]
+
+
+def _problem(file: str, root: yaml.Node | None, loc: Loc, kind: str, message: str) -> Problem:
+    if root is None:
+        return Problem(file, 0, 0, _dotted(list(loc)), message)
+    mark, shown = _locate(root, loc, kind)
+    return _at(file, mark, _dotted(shown), message)
+
+
+def _locate(root: yaml.Node, loc: Loc, kind: str) -> tuple[yaml.Mark, list[str | int]]:
+    """The position a validation error is about, and its key path as the file writes it.
+
+    ``loc`` follows the data down the node tree. Elements that are not in the file are
+    either union tags pydantic adds (``data.mnist.path`` for ``data: {source: mnist}``),
+    which are dropped, or a missing key / an option set by a short form, which is shown.
+    """
+    node, key_node = root, None
+    tag_seen: yaml.Node | None = None
+    shown: list[str | int] = []
+    for element in loc:
+        if node is not tag_seen and _is_tag(node, element):
+            tag_seen = node  # a union's tag comes first, once per node
+            if isinstance(node, yaml.ScalarNode) and shown and isinstance(shown[-1], int):
+                shown.append(element)  # a bare layer name: model.layers[2].linear
+            continue
+        child = _child(node, element)
+        if child is not None:
+            key_node, node = child
+        shown.append(element)  # found, or a missing key, or an option set by a short form
+    if kind == "extra_forbidden" and key_node is not None:
+        return key_node.start_mark, shown
+    if kind == "union_tag_invalid" and isinstance(node, yaml.MappingNode):
+        for name in ("source", "name"):
+            child = _child(node, name)
+            if child is not None:
+                return child[1].start_mark, shown + [name]
+    return node.start_mark, shown
+
+
+def _child(node: yaml.Node, element: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    """(key node, value node) of a mapping's key, or (None, item) of a list's item."""
+    if isinstance(node, yaml.MappingNode):
+        found = None
+        for key_node, value_node in node.value:  # the last one wins, as in the data
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(element):
+                found = (key_node, value_node)
+        return found
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(element, int)
+        and element < len(node.value)
+    ):
+        return None, node.value[element]
+    return None
+
+
+def _is_tag(node: yaml.Node, element: str | int) -> bool:
+    """Whether `element` names the kind of `node`: a bare name, or its source/name value."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value == element
+    if isinstance(node, yaml.MappingNode):
+        return any(
+            isinstance(value, yaml.ScalarNode) and value.value == element
+            for key, value in node.value
+            if key.value in ("source", "name")
+        )
+    return False
+
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+_OWN_MESSAGES = ("layer_without_options",)
+
+_NOUNS = {
+    "layers": "layer",
+    "data": "data source",
+    "loss": "loss",
+    "optimizer": "optimizer",
+    "scheduler": "scheduler",
+}
+
+
+def _message(error: Any, loc: Loc) -> str:
+    """'expected ..., found ...' (with a did-you-mean where a name was misspelled)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    found = _show(error.get("input"))
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, found {found}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"expected {_bound(kind, ctx)}, found {found}"
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "extra_forbidden":
+        return _unknown("key", str(loc[-1]), _allowed_keys(loc[:-1]))
+    if kind == "literal_error":
+        choices = _quoted(ctx.get("expected", ""))
+        return _unknown("value", error.get("input"), choices, found=True)
+    if kind == "union_tag_invalid":
+        return _unknown(_noun(loc), ctx.get("tag"), _quoted(ctx.get("expected_tags", "")))
+    if kind == "union_tag_not_found":
+        return _no_tag(loc, error.get("input"))
+    if kind in ("too_short", "too_long"):
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        what = "character" if isinstance(error.get("input"), str) else "item"
+        bound = "at least" if kind == "too_short" else "at most"
+        return f"expected {bound} {limit} {what}{'s' if limit != 1 else ''}, found {found}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "expected":
+        return f"{error['msg']}, found {found}"
+    if kind in _OWN_MESSAGES:
+        return error["msg"]
+    return f"{error['msg'][:1].lower()}{error['msg'][1:]}, found {found}"
+
+
+def _bound(kind: str, ctx: dict[str, Any]) -> str:
+    """'a positive integer', 'a number >= 0', ... (an int bound means an integer field)."""
+    symbol, key = {
+        "greater_than": (">", "gt"),
+        "greater_than_equal": (">=", "ge"),
+        "less_than": ("<", "lt"),
+        "less_than_equal": ("<=", "le"),
+    }[kind]
+    value = ctx[key]
+    integer = isinstance(value, int)
+    if kind == "greater_than" and value == 0:
+        return "a positive integer" if integer else "a number > 0"
+    return f"{'an integer' if integer else 'a number'} {symbol} {value:g}"
+
+
+def _unknown(noun: str, name: Any, choices: list[str], found: bool = False) -> str:
+    """ "unknown layer 'lenear'; did you mean 'linear'?" or the list of choices."""
+    shown = _show(name)
+    head = (
+        f"expected one of {', '.join(choices)}, found {shown}"
+        if found
+        else f"unknown {noun} {shown}"
+    )
+    close = (
+        difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
+        if isinstance(name, str)
+        else []
+    )
+    if close:
+        return f"{head}; did you mean '{close[0]}'?"
+    return head if found else f"{head}; choose one of: {', '.join(choices)}"
+
+
+def _no_tag(loc: Loc, value: Any) -> str:
+    noun = _noun(loc)
+    if noun == "layer":
+        extra = (
+            f" (a mapping with keys {', '.join(map(str, value))}: is a '-' missing?)"
+            if isinstance(value, dict)
+            else ""
+        )
+        return (
+            "expected a layer: a name such as relu, or a one-key mapping such as "
+            f"{{linear: 128}}; found {_show(value)}{extra}"
+        )
+    key = "source" if noun == "data source" else "name"
+    choices = ", ".join(_tags_at(loc))
+    if isinstance(value, dict):
+        return f"missing '{key}': the {noun}, one of {choices}"
+    return f"expected a {noun} name ({choices}) or a mapping with '{key}', found {_show(value)}"
+
+
+def _noun(loc: Loc) -> str:
+    for element in reversed(loc):
+        if isinstance(element, str):
+            return _NOUNS.get(element, element)
+    return "value"
+
+
+def _quoted(text: str) -> list[str]:
+    """The values of pydantic's "'a', 'b' or 'c'"."""
+    return re.findall(r"'((?:[^'\\]|\\.)*)'", text)
+
+
+def _show(value: Any) -> str:
+    """A value as YAML writes it, short."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return f"a mapping ({', '.join(map(str, value))})" if value else "an empty mapping"
+    if isinstance(value, (list, tuple)):
+        text = yaml.safe_dump(list(value), default_flow_style=True, width=1000).strip()
+        return text if len(text) <= 40 else f"a list of {len(value)} items"
+    return str(value)
+
+
+def _dotted(path: list[str | int] | tuple[str | int, ...]) -> str:
+    """model.layers[2].linear.out_features"""
+    text = ""
+    for element in path:
+        text += (
+            f"[{element}]" if isinstance(element, int) else f".{element}" if text else str(element)
+        )
+    return text
+
+
+def _at(file: str, mark: yaml.Mark, path: str, message: str) -> Problem:
+    return Problem(file, mark.line + 1, mark.column + 1, path, message)
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    return problem.line, problem.column
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return sorted(dict.fromkeys(problems), key=_position)
+
+
+# --- the model at a validation error's loc, for the keys and tags it allows ----------------------
+
+
+def _allowed_keys(loc: Loc) -> list[str]:
+    model = _unwrap(_type_at(loc))
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _tags_at(loc: Loc) -> list[str]:
+    union = _unwrap(_type_at(loc))
+    return [tag for tag in map(_tag_of, get_args(union)) if tag]
+
+
+def _type_at(loc: Loc) -> Any:
+    """The annotation validating the data at `loc`, following fields, items and tags."""
+    current: Any = Spec
+    for element in loc:
+        current = _unwrap(current)
+        if current is LayerSpec:
+            known = isinstance(element, str) and element in registry.layer_names()
+            current = registry.get_layer(element).options if known else None
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(element) if isinstance(element, str) else None
+            current = field.annotation if field is not None else None
+        elif get_origin(current) in (list, tuple) and isinstance(element, int):
+            args = get_args(current)
+            current = args[0] if get_origin(current) is list else args[min(element, len(args) - 1)]
+        elif get_origin(current) is Union:
+            current = next((m for m in get_args(current) if _tag_of(m) == element), None)
+        else:
+            return None
+    return current
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip ``Annotated[...]`` and ``Optional[...]`` down to the type that validates."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) is Union and type(None) in get_args(annotation):
+            rest = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = rest[0] if len(rest) == 1 else Union[tuple(rest)]
+        else:
+            return annotation
+
+
+def _tag_of(member: Any) -> str | None:
+    """The tag of a union member: its ``Tag(...)`` or its one ``source``/``name`` literal."""
+    if get_origin(member) is Annotated:
+        for meta in get_args(member)[1:]:
+            if isinstance(meta, Tag):
+                return meta.tag
+        member = get_args(member)[0]
+    if isinstance(member, type) and issubclass(member, BaseModel):
+        for key in ("source", "name"):
+            field = member.model_fields.get(key)
+            if field is not None and get_origin(field.annotation) is Literal:
+                return get_args(field.annotation)[0]
+    return None

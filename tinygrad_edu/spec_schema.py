@@ -1,0 +1,642 @@
+"""What a spec file may say: the pydantic models of every section, and its JSON Schema.
+
+A spec is one YAML mapping (see ``specs/mlp.yaml``)::
+
+    name, seed, backend, dtype, model {input, layers | mlp}, data {source, ...},
+    loss, optimizer, scheduler (optional), train {epochs, batch_size}
+
+Every section is a model with typed fields that forbids unknown keys. The sections that
+come in kinds are discriminated unions: ``data`` on ``source``, ``loss``, ``optimizer``
+and ``scheduler`` on ``name`` (a bare name is short for ``{name: ...}``), and each entry of
+``model.layers`` on its one key, a layer type of the `registry` (so a layer registered
+from Python is valid in YAML at once). Checks that span fields come last: the shapes
+through the layers, the data's sample shape against ``model.input``, and the number of
+outputs against the loss and the data's classes.
+
+Reading YAML with line numbers and turning validation errors into messages is the job
+of `spec_loader`; building modules, losses and optimizers from a spec that of `spec`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
+
+from . import nn, registry
+from .data.mnist import DEFAULT_SHA256, DEFAULT_URL
+from .data.synthetic import FUNCTION_ALIASES, FUNCTIONS
+
+# Integer bounds are written as ints and float bounds as floats: the error formatter
+# reads the bound's type to say "a positive integer" or "a number > 0".
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+Normalize = Literal["none", "scale", "standardize"]
+
+
+class Section(BaseModel):
+    """Base of every part of a spec: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def spec_check(problems: list[tuple[tuple[Union[str, int], ...], str]]) -> PydanticCustomError:
+    """One validation error carrying several (path, message) problems of a cross-field check.
+
+    The path is relative to the model whose validator raises it; `spec_loader` expands
+    the problems so that each is reported at its own key.
+    """
+    return PydanticCustomError(
+        "spec_check",
+        "{summary}",
+        {"summary": "; ".join(m for _, m in problems), "problems": problems},
+    )
+
+
+# --- the model section ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One entry of ``model.layers``: a registered layer type and its validated options.
+
+    In YAML a layer is a bare name (``relu``), a name with its first option (``linear:
+    128``), or a name with a mapping of options (``linear: {out_features: 128}``).
+    """
+
+    type: str
+    options: BaseModel
+
+    @property
+    def layer_type(self) -> registry.LayerType:
+        return registry.get_layer(self.type)
+
+    def to_yaml(self) -> str | dict[str, Any]:
+        """The long form with every option written out; just the name if it has none."""
+        options = self.options.model_dump(mode="json")
+        return {self.type: options} if options else self.type
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        """A union tagged by the layer's name over the registry as it is now (rebuilt on change)."""
+        choices: dict[Any, core_schema.CoreSchema] = {}
+        for layer_type in registry.layer_types():
+            options = core_schema.no_info_after_validator_function(
+                partial(LayerSpec, layer_type.name), handler.generate_schema(layer_type.options)
+            )
+            choices[layer_type.name] = core_schema.no_info_before_validator_function(
+                partial(_layer_options, layer_type), options
+            )
+        return core_schema.tagged_union_schema(
+            choices,
+            discriminator=_layer_name,
+            serialization=core_schema.plain_serializer_function_ser_schema(LayerSpec.to_yaml),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        """The YAML forms: a bare name, or a one-key mapping to the first option or all of them."""
+        bare = [t.name for t in registry.layer_types() if not t.required_options]
+        alternatives: list[dict[str, Any]] = [
+            {"enum": bare, "description": "a layer without options (or with default options)"}
+        ]
+        for layer_type in registry.layer_types():
+            ref = handler(layer_type.options.__pydantic_core_schema__)
+            forms = [ref]
+            short = layer_type.short_option
+            if short is not None:
+                properties = handler.resolve_ref_schema(ref).get("properties", {})
+                forms.insert(0, properties.get(short, {}))
+            if not layer_type.required_options:
+                forms.append({"type": "null"})
+            alternatives.append(
+                {
+                    "type": "object",
+                    "properties": {layer_type.name: {"anyOf": forms}},
+                    "required": [layer_type.name],
+                    "additionalProperties": False,
+                }
+            )
+        return {"anyOf": alternatives}
+
+
+def _layer_name(value: Any) -> str | None:
+    """The tag of a layer entry: the bare name or the mapping's one key."""
+    if isinstance(value, LayerSpec):
+        return value.type
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if isinstance(key, str) else None
+    return None
+
+
+def _layer_options(layer_type: registry.LayerType, value: Any) -> Any:
+    """The options mapping of a layer entry in any of its three forms."""
+    if isinstance(value, LayerSpec):
+        return value.options
+    if isinstance(value, str):
+        return {}
+    options = value[layer_type.name]
+    if options is None or isinstance(options, dict):
+        return options or {}
+    if layer_type.short_option is None:
+        raise PydanticCustomError(
+            "layer_without_options",
+            "layer '{layer}' takes no options, found {found}; write just '- {layer}'",
+            {"layer": layer_type.name, "found": options},
+        )
+    return {layer_type.short_option: options}
+
+
+class MLPShorthand(Section):
+    """The lecture's ``MLP(input, hidden, outputs)``: flatten, then Linear + activation per
+    hidden size, then the output Linear."""
+
+    hidden: list[PositiveInt] = Field(description="sizes of the hidden layers, e.g. [128]")
+    outputs: PositiveInt = Field(description="size of the output layer")
+    activation: Literal[tuple(nn.ACTIVATIONS)] = Field(  # type: ignore[valid-type]
+        "relu", description="activation after each hidden layer"
+    )
+
+    def layers(self) -> list[LayerSpec]:
+        """The explicit layer list this shorthand stands for."""
+        activation = "identity" if self.activation == "none" else self.activation
+        act = registry.get_layer(activation).options()
+        linear = registry.LinearOptions
+        layers = [LayerSpec("flatten", registry.NoOptions())]
+        for width in self.hidden:
+            layers += [LayerSpec("linear", linear(out_features=width)), LayerSpec(activation, act)]
+        return layers + [LayerSpec("linear", linear(out_features=self.outputs))]
+
+
+class ModelSection(Section):
+    """The network: the shape of one sample and either a list of layers or the mlp shorthand."""
+
+    input: list[PositiveInt] = Field(
+        min_length=1, description="shape of one sample, without the batch dimension: [784]"
+    )
+    layers: Annotated[list[LayerSpec], Field(min_length=1)] | None = Field(
+        None, description="the layers in order: [flatten, {linear: 128}, relu, {linear: 10}]"
+    )
+    mlp: MLPShorthand | None = None
+    _output_shape: tuple[int, ...] = PrivateAttr(())
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """The shape of one output sample, found by following the input through the layers."""
+        return self._output_shape
+
+    def layer_list(self) -> list[LayerSpec]:
+        """The layers, with the mlp shorthand written out."""
+        return self.mlp.layers() if self.mlp is not None else list(self.layers or [])
+
+    @model_validator(mode="after")
+    def _check_layers(self) -> ModelSection:
+        if self.layers is not None and self.mlp is not None:
+            raise spec_check([(("mlp",), "give either 'layers' or 'mlp', not both")])
+        if self.layers is None and self.mlp is None:
+            raise spec_check(
+                [((), "missing the network: add 'layers' (a list) or 'mlp' (the shorthand)")]
+            )
+        shape = tuple(self.input)
+        for index, layer in enumerate(self.layer_list()):
+            try:
+                shape = layer.layer_type.output_shape(layer.options, shape)
+            except ValueError as error:
+                where = ("mlp",) if self.mlp is not None else ("layers", index, layer.type)
+                raise spec_check([(where, f"layer '{layer.type}': {error}")]) from None
+        self._output_shape = shape
+        return self
+
+
+# --- data sources -----------------------------------------------------------------------------
+
+
+def _resolve_path(value: str | None, info: ValidationInfo) -> str | None:
+    """Make a relative path relative to the spec file's folder (``context["base_dir"]``)."""
+    base_dir = (info.context or {}).get("base_dir")
+    if value is None or base_dir is None or Path(value).expanduser().is_absolute():
+        return value
+    return str(Path(base_dir) / value)
+
+
+ResolvedPath = Annotated[str, AfterValidator(_resolve_path)]
+
+
+def _one_error(expected: str) -> Callable[[Any, Any], Any]:
+    """Replace the errors of each member of a union by one error, "expected ..."."""
+
+    def validate(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                "expected", "expected {expected}", {"expected": expected}
+            ) from None
+
+    return validate
+
+
+class DataSource(Section):
+    """Options every source has. ``sample_shape`` and ``num_classes`` are what the source
+    is known to produce (None: it depends on the file), for the cross-field checks."""
+
+    sample_shape: ClassVar[tuple[int, ...] | None] = None
+    num_classes: ClassVar[int | None] = None  # None: depends on the file, 0: regression
+
+    source: str = Field(description="where the samples come from")
+
+    validation_fraction: float = Field(
+        0.0, ge=0.0, lt=1.0, description="share of the training part held out for validation"
+    )
+    shuffle: bool = Field(True, description="shuffle the training set every epoch")
+
+
+class SplitSource(DataSource):
+    test_fraction: Fraction = Field(0.2, description="share of the samples held out for testing")
+
+
+class Mnist5k(SplitSource):
+    """The 5,000-image MNIST subset shipped with the package."""
+
+    sample_shape = (784,)
+    num_classes = 10
+    source: Literal["mnist-5k"]
+    normalize: Normalize = "scale"
+
+
+class Mnist(DataSource):
+    """Full MNIST (60,000 + 10,000 official test images) from a folder or a download."""
+
+    sample_shape = (784,)
+    num_classes = 10
+    source: Literal["mnist"]
+    path: Annotated[ResolvedPath | None, Field(description="folder with the four IDX files")] = None
+    download: bool = Field(False, description="download the files if they are missing")
+    url: str = Field(DEFAULT_URL, description="where to download from")
+    sha256: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_SHA256), description="file name -> SHA-256"
+    )
+    normalize: Normalize = "scale"
+
+
+class PlaneSource(SplitSource):
+    """A 2-D two-class teaching set, generated from the seed."""
+
+    sample_shape = (2,)
+    num_classes = 2
+    n_samples: int = Field(500, ge=2, description="number of points")
+    noise: NonNegativeFloat = Field(0.1, description="standard deviation of the jitter")
+    normalize: Normalize = "none"
+
+
+class Moons(PlaneSource):
+    source: Literal["moons"]
+
+
+class Circles(PlaneSource):
+    source: Literal["circles"]
+    noise: NonNegativeFloat = 0.05
+    factor: Fraction = Field(0.5, description="radius of the inner circle")
+
+
+class Xor(PlaneSource):
+    source: Literal["xor"]
+    noise: NonNegativeFloat = 0.05
+
+
+class Spiral(PlaneSource):
+    source: Literal["spiral"]
+    noise: NonNegativeFloat = 0.05
+
+
+class Gaussian(PlaneSource):
+    source: Literal["gaussian"]
+
+
+class Function(SplitSource):
+    """Regression of y = f(x) + noise on x drawn uniformly from the interval."""
+
+    sample_shape = (1,)
+    num_classes = 0
+    source: Literal["function"]
+    function: Literal[(*FUNCTIONS, *FUNCTION_ALIASES)] = "sin"  # type: ignore[valid-type]
+    interval: tuple[float, float] = Field((-3.0, 3.0), description="[low, high]")
+    n_samples: int = Field(200, ge=2)
+    noise: NonNegativeFloat = 0.0
+    normalize: Normalize = "none"
+
+    @field_validator("interval")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not (math.isfinite(value[0]) and math.isfinite(value[1]) and value[0] < value[1]):
+            raise ValueError(f"expected [low, high] with low < high, found {list(value)}")
+        return value
+
+
+class Csv(SplitSource):
+    """A table: numeric feature columns and one target column."""
+
+    source: Literal["csv"]
+    path: ResolvedPath = Field(description="the CSV file")
+    target: Annotated[
+        Union[int, str], WrapValidator(_one_error("a column name or a 0-based column index"))
+    ] = Field(description="the target column: its name or 0-based index (-1: the last)")
+    header: Annotated[
+        Union[Literal["auto"], bool], WrapValidator(_one_error("auto, true or false"))
+    ] = Field("auto", description="whether the first row names the columns")
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    normalize: Normalize = "standardize"
+
+
+class Npz(SplitSource):
+    """A NumPy ``.npz`` file with arrays X (samples) and y (targets)."""
+
+    source: Literal["npz"]
+    path: ResolvedPath = Field(description="the .npz file")
+    normalize: Normalize = "standardize"
+
+
+DataSpec = Annotated[
+    Union[Mnist5k, Mnist, Moons, Circles, Xor, Spiral, Gaussian, Function, Csv, Npz],
+    Field(discriminator="source"),
+]
+
+
+# --- loss, optimizer, scheduler: kinds chosen by name -----------------------------------------
+
+
+class Named(Section):
+    """A section whose kind is its ``name``; a bare name is short for ``{name: ...}``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @classmethod
+    def kind(cls) -> str:
+        """The one value of this class's ``name`` field."""
+        return cls.model_fields["name"].annotation.__args__[0]
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        """Allow the bare name in the JSON Schema where no option is required."""
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        if any(key != "name" for key in json_schema.get("required", [])):
+            return json_schema
+        return {"anyOf": [{"const": cls.kind(), "type": "string"}, json_schema]}
+
+
+def _name_of(value: Any) -> str | None:
+    """The tag of a named section: the bare name or the value of its ``name`` key."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        name = value.get("name")
+        return name if isinstance(name, str) else None
+    return getattr(value, "name", None)
+
+
+def _by_name(*kinds: type[Named]) -> Any:
+    """The union of `kinds`, told apart by name."""
+    return Annotated[
+        Union[tuple(Annotated[kind, Tag(kind.kind())] for kind in kinds)],
+        Discriminator(_name_of),
+    ]
+
+
+class CrossEntropy(Named):
+    """Softmax cross-entropy of C logits against class indices (C >= 2 outputs)."""
+
+    name: Literal["cross_entropy"]
+    label_smoothing: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class MSE(Named):
+    """Mean squared error, for regression."""
+
+    name: Literal["mse"]
+
+
+class BCEWithLogits(Named):
+    """Binary cross-entropy of one logit per sample against 0/1 targets (1 output)."""
+
+    name: Literal["binary_cross_entropy_with_logits"]
+
+
+class Hinge(Named):
+    """Max-margin loss: one score with +-1 targets, or C scores with class indices."""
+
+    name: Literal["hinge"]
+    margin: PositiveFloat = 1.0
+
+
+LossSpec = _by_name(CrossEntropy, MSE, BCEWithLogits, Hinge)
+
+
+class SGD(Named):
+    """PyTorch's SGD: ``lr`` is required; momentum, dampening, nesterov, weight_decay."""
+
+    name: Literal["sgd"]
+    lr: PositiveFloat
+    momentum: NonNegativeFloat = 0.0
+    dampening: NonNegativeFloat = 0.0
+    nesterov: bool = False
+    weight_decay: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _nesterov(self) -> SGD:
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise spec_check(
+                [(("nesterov",), "Nesterov momentum needs momentum > 0 and dampening 0")]
+            )
+        return self
+
+
+Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+class Adam(Named):
+    """PyTorch's Adam (L2 weight decay added to the gradient)."""
+
+    name: Literal["adam"]
+    lr: PositiveFloat = 1e-3
+    betas: tuple[Beta, Beta] = (0.9, 0.999)
+    eps: NonNegativeFloat = 1e-8
+    weight_decay: NonNegativeFloat = 0.0
+
+
+class AdamW(Adam):
+    """PyTorch's AdamW (decoupled weight decay)."""
+
+    name: Literal["adamw"]  # type: ignore[assignment]
+    weight_decay: NonNegativeFloat = 1e-2
+
+
+OptimizerSpec = _by_name(SGD, Adam, AdamW)
+
+
+class StepLR(Named):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs."""
+
+    name: Literal["step"]
+    step_size: PositiveInt
+    gamma: PositiveFloat = 0.1
+
+
+class Cosine(Named):
+    """Cosine annealing from the initial rate to ``eta_min`` over ``t_max`` epochs."""
+
+    name: Literal["cosine"]
+    t_max: PositiveInt | None = Field(
+        None, description="epochs of one half cosine; default: train.epochs"
+    )
+    eta_min: NonNegativeFloat = 0.0
+
+
+SchedulerSpec = _by_name(StepLR, Cosine)
+
+
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _folder_name(value: str) -> str:
+    if not _FOLDER_NAME.fullmatch(value):
+        raise ValueError(
+            f"expected a name of letters, digits, '.', '_' and '-' (it names the run "
+            f"folder), found {value!r}"
+        )
+    return value
+
+
+class Train(Section):
+    epochs: PositiveInt
+    batch_size: PositiveInt
+
+
+# --- the whole spec ---------------------------------------------------------------------------
+
+
+class Spec(Section):
+    """A validated spec. `spec_loader.load_spec` makes one from a file, with line numbers
+    in its errors; ``file`` is the file it came from (None for one built in Python)."""
+
+    name: Annotated[str, AfterValidator(_folder_name)] = Field(
+        description="names the run folder: letters, digits, '.', '_' and '-'",
+        json_schema_extra={"pattern": _FOLDER_NAME.pattern},
+    )
+    seed: int = Field(0, ge=0)
+    backend: Literal["numpy", "cupy"] = "numpy"
+    dtype: Literal["float32", "float64"] = "float32"
+    model: ModelSection
+    data: DataSpec
+    loss: LossSpec
+    optimizer: OptimizerSpec
+    scheduler: SchedulerSpec | None = None
+    train: Train
+    _file: Path | None = PrivateAttr(None)
+
+    @property
+    def file(self) -> Path | None:
+        return self._file
+
+    @model_validator(mode="after")
+    def _check_across_sections(self) -> Spec:
+        problems = _input_problems(self) + _output_problems(self)
+        if problems:
+            raise spec_check(problems)
+        return self
+
+
+Problems = list[tuple[tuple[Union[str, int], ...], str]]
+
+
+def _input_problems(spec: Spec) -> Problems:
+    """The data's sample shape, where the source fixes it, must be model.input."""
+    expected = type(spec.data).sample_shape
+    if expected is None or tuple(spec.model.input) == expected:
+        return []
+    message = (
+        f"data source '{spec.data.source}' gives samples of shape {list(expected)}, so "
+        f"model.input must be {list(expected)}; found {spec.model.input}"
+    )
+    return [(("model", "input"), message)]
+
+
+def _output_problems(spec: Spec) -> Problems:
+    """The number of outputs must fit the loss and the data's classes."""
+    loss, shape, source = spec.loss.name, spec.model.output_shape, spec.data.source
+    classes = type(spec.data).num_classes
+    if classes == 0 and loss != "mse":
+        return [(("loss",), f"data source '{source}' is a regression task; use loss mse")]
+    if spec.model.mlp is not None:
+        where: tuple[Union[str, int], ...] = ("model", "mlp", "outputs")
+    else:
+        where = ("model", "layers", len(spec.model.layer_list()) - 1)
+    outputs = shape[0] if len(shape) == 1 else None
+    bce = "binary_cross_entropy_with_logits"
+    if outputs is None:
+        message = f"{loss} needs one flat vector per sample (add a flatten layer)"
+    elif loss == "cross_entropy" and outputs < 2:
+        message = (
+            "cross_entropy needs one output per class (at least 2); for two classes use "
+            f"2 outputs, or {bce} with 1"
+        )
+    elif loss == "cross_entropy" and classes and outputs != classes:
+        message = f"'{source}' has {classes} classes, so cross_entropy needs {classes} outputs"
+    elif loss == bce and outputs != 1:
+        message = f"{bce} needs 1 output per sample (the logit of class 1)"
+    elif loss == bce and classes and classes != 2:
+        message = f"{bce} needs two classes; data source '{source}' has {classes}"
+    elif loss == "hinge" and outputs == 1 and classes and classes != 2:
+        message = f"hinge with 1 output separates two classes; '{source}' has {classes}"
+    elif loss == "hinge" and outputs > 1 and classes and outputs != classes:
+        message = f"'{source}' has {classes} classes, so multi-class hinge needs {classes} outputs"
+    elif loss == "mse" and classes is not None and outputs != 1:
+        message = f"data source '{source}' has one target per sample, so mse needs 1 output"
+    else:
+        return []
+    found = "a shape of " + str(list(shape)) if outputs is None else f"{outputs}"
+    return [(where, f"{message}; the model gives {found}")]
+
+
+def _rebuild() -> None:
+    """Recompile the models that contain layers, after a layer type was (un)registered."""
+    ModelSection.model_rebuild(force=True)
+    Spec.model_rebuild(force=True)
+
+
+registry.on_change(_rebuild)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec file, for editors (yaml-language-server) and other tools."""
+    schema = Spec.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "tinygrad_edu spec"
+    return schema
