@@ -152,8 +152,8 @@ def check_parameters(
         if max_elements is not None and len(indices) > max_elements:
             picked = choose.choice(len(indices), size=max_elements, replace=False)
             indices = [indices[i] for i in sorted(picked)]
-        abs_errors, rel_errors = [], []
-        for idx in indices:
+        numeric = np.empty(len(indices))
+        for k, idx in enumerate(indices):
             original = param.data[idx]
             with autograd.no_grad():
                 param.data[idx] = original + eps
@@ -161,18 +161,20 @@ def check_parameters(
                 param.data[idx] = original - eps
                 minus = float(b.to_numpy(loss_fn().data))
             param.data[idx] = original
-            numeric = (plus - minus) / (2 * eps)
-            error = abs(analytic[idx] - numeric)
-            abs_errors.append(error)
-            rel_errors.append(error / max(abs(analytic[idx]), abs(numeric), REL_FLOOR))
-        worst = int(np.argmax(rel_errors)) if rel_errors else 0
+            numeric[k] = (plus - minus) / (2 * eps)
+        exact = np.array([analytic[idx] for idx in indices], dtype=float)
+        scale = np.maximum(np.maximum(np.abs(exact), np.abs(numeric)), REL_FLOOR)
+        # a nan (gradient or loss) counts as infinitely wrong, never as passing
+        abs_error = np.nan_to_num(np.abs(exact - numeric), nan=np.inf)
+        rel_error = np.nan_to_num(abs_error / scale, nan=np.inf)
+        worst = int(np.argmax(rel_error)) if indices else 0
         results.append(
             ParameterCheck(
                 name,
                 tuple(param.shape),
                 len(indices),
-                max(abs_errors, default=0.0),
-                max(rel_errors, default=0.0),
+                float(abs_error.max(initial=0.0)),
+                float(rel_error.max(initial=0.0)),
                 tuple(int(i) for i in indices[worst]) if indices else (),
             )
         )
