@@ -2,7 +2,11 @@
 
 This module only parses arguments and calls the library; each command is a function
 ``cmd_<name>(args) -> int`` registered in `build_parser`. User errors (`UserError`) are
-printed as one paragraph on stderr with exit code 2, never as a traceback.
+printed as one paragraph on stderr with exit code 2, never as a traceback; a spec's
+problems are printed one per line, as ``file:line:column: key.path: message``.
+
+Heavy modules (pydantic, PyYAML, rich) are imported inside the commands, so that
+``--help`` and every command start fast.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from collections.abc import Sequence
 
 from .errors import UserError
 
+DEFAULT_SPEC = "specs/mlp.yaml"
+
 EXAMPLES = {
-    # command: example shown at the bottom of its --help
+    "validate": "python cli.py validate specs/*.yaml",
+    "schema": "python cli.py schema --out specs/schema.json",
+    "summary": "python cli.py summary specs/mlp.yaml --batch-size 32 --explain",
+    "gradcheck": "python cli.py gradcheck specs/mlp.yaml --batch-size 4 --tol 1e-6",
 }
 
 
@@ -47,15 +56,166 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=formatter,
         )
 
-    # Commands are added below, one block each.
-    del command
+    p = command("validate", "Check spec files and report every problem.", EXAMPLES["validate"])
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML spec file(s)")
+    p.set_defaults(handler=cmd_validate)
+
+    p = command("schema", "Print the JSON Schema of spec files.", EXAMPLES["schema"])
+    p.add_argument("--out", metavar="FILE", help="write it to FILE (atomically) instead")
+    p.set_defaults(handler=cmd_schema)
+
+    p = command("summary", "Show a spec's model as torchinfo's table.", EXAMPLES["summary"])
+    p.add_argument(
+        "spec", nargs="?", default=DEFAULT_SPEC, help=f"spec file (default: {DEFAULT_SPEC})"
+    )
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=32, help="batch size of the input (default: 32)"
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="also explain each layer's parameter count"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+    p.set_defaults(handler=cmd_summary)
+
+    p = command(
+        "gradcheck",
+        "Check a spec's model's gradients against finite differences (float64).",
+        EXAMPLES["gradcheck"],
+    )
+    p.add_argument("spec", help="spec file")
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=4, help="random batch size (default: 4)"
+    )
+    p.add_argument(
+        "--tol", type=float, default=1e-6, help="largest relative error allowed (default: 1e-6)"
+    )
+    p.add_argument(
+        "--max-elements",
+        type=int,
+        default=256,
+        metavar="N",
+        help="check N random elements of each parameter, 0 for all (default: 256)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random batch (default: 0)")
+    p.set_defaults(handler=cmd_gradcheck)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text}")
+    return value
 
 
 def _version() -> str:
     from . import __version__
 
     return f"tinygrad-edu {__version__}"
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .spec import load_spec
+
+    failed = 0
+    for path in args.specs:
+        try:
+            load_spec(path)
+        except UserError as error:
+            failed += 1
+            _print_error(error)
+        else:
+            print(f"OK  {path}")
+    return 2 if failed else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .spec import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    from .checkpoint import write_text_atomic
+
+    write_text_atomic(args.out, text)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    import json
+
+    from .spec import build_model, load_spec
+    from .summary import summary
+
+    spec = load_spec(args.spec)
+    result = summary(build_model(spec), input_size=(args.batch_size, *spec.model.input))
+    if args.format == "json":
+        data = result.to_dict()
+        if args.explain:
+            data["explanation"] = result.explain()
+        print(json.dumps(data, indent=2))
+        return 0
+    result.render()
+    if args.explain:
+        print()
+        print(result.explain())
+    return 0
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    import math
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .spec import gradient_check, load_spec
+
+    spec = load_spec(args.spec)
+    checks = gradient_check(
+        spec, batch_size=args.batch_size, max_elements=args.max_elements or None, seed=args.seed
+    )
+    table = Table(title=f"gradient check of {args.spec} (float64, batch {args.batch_size})")
+    for column in ("parameter", "shape", "checked", "max abs error", "max rel error", ""):
+        table.add_column(column, justify="left" if column in ("parameter", "") else "right")
+    failed = 0
+    for check in checks:
+        ok = check.max_rel_error <= args.tol
+        failed += not ok
+        table.add_row(
+            check.name,
+            "x".join(map(str, check.shape)),
+            f"{check.checked:,} of {math.prod(check.shape):,}",
+            f"{check.max_abs_error:.2e}",
+            f"{check.max_rel_error:.2e}",
+            "ok" if ok else f"FAIL at {list(check.worst_index)}",
+        )
+    console = Console()
+    console.print(table, soft_wrap=True)
+    verdict = f"{failed} of {len(checks)} parameters exceed" if failed else "all parameters within"
+    console.print(f"{verdict} the tolerance {args.tol:g} (relative error)")
+    return 1 if failed else 0
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def _print_error(error: UserError) -> None:
+    """A spec's problems one per line, as compilers print them; anything else as 'error: ...'."""
+    from .spec_loader import SpecError
+
+    print(error if isinstance(error, SpecError) else f"error: {error}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
