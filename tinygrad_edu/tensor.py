@@ -667,10 +667,21 @@ def _result(data: Any, parents: tuple, op: str) -> Tensor:
 
 
 def _free_node(node: Tensor) -> None:
-    """After its backward: drop parents, closure and gradient of an interior node."""
+    """After its backward: drop parents, closure and gradient of an interior node.
+
+    The closure is replaced by `_graph_freed`, so the node stays a non-leaf and a second
+    backward through it fails loudly (as PyTorch) instead of silently adding nothing.
+    """
     node._prev = ()
-    node._backward = None
+    node._backward = _graph_freed
     node._grad = None
+
+
+def _graph_freed() -> None:
+    raise RuntimeError(
+        "backward() through a graph that a previous backward() already freed; to run "
+        "backward twice over the same graph, pass retain_graph=True the first time"
+    )
 
 
 def _free_grad(node: Tensor) -> None:
