@@ -260,13 +260,15 @@ def _validate(
     root: yaml.Node | None,
     problems: list[Problem],
 ) -> Spec:
+    """Validate `data`; `root` is its node tree from the file (None: no positions to give)."""
     try:
         spec = Spec.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as error:
-        problems = problems + [
-            problem for details in error.errors() for problem in _problems(details, file, root)
-        ]
-        raise SpecError(_unique(problems)) from None
+        tree = root if root is not None else _tree_of(data)
+        located = [p for details in error.errors() for p in _problems(details, file, tree)]
+        if root is None:  # positions in a YAML text made up from the data mean nothing
+            located = [Problem(file, 0, 0, p.path, p.message) for p in located]
+        raise SpecError(_unique(problems + located)) from None
     if problems:
         raise SpecError(_unique(problems))
     return spec
@@ -282,6 +284,14 @@ def _problems(error: Any, file: str, root: yaml.Node | None) -> list[Problem]:
             for path, message in found
         ]
     return [_problem(file, root, loc, error["type"], _message(error, loc))]
+
+
+def _tree_of(data: Any) -> yaml.Node | None:
+    """A node tree of plain data, to name key paths the way a file would."""
+    try:
+        return yaml.compose(yaml.safe_dump(data), Loader=SpecLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError:  # not plain data (a tuple, an object): paths stay as pydantic gives them
+        return None
 
 
 def _problem(file: str, root: yaml.Node | None, loc: Loc, kind: str, message: str) -> Problem:
