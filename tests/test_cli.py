@@ -1,0 +1,174 @@
+"""The command line, run as a user runs it (``python cli.py ...`` in a subprocess): exit
+codes, output, and no tracebacks for user errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import cli, nn, registry
+from tinygrad_edu.spec import build_model, json_schema, load_spec
+from tinygrad_edu.summary import summary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL = """\
+name: small
+model:
+  input: [6]
+  layers: [linear: 5, {layer}, linear: 3]
+data: {{source: npz, path: unused.npz}}
+loss: cross_entropy
+optimizer: {{name: sgd, lr: 0.1}}
+train: {{epochs: 1, batch_size: 4}}
+"""
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_validate_a_good_spec():
+    result = run("validate", "specs/mlp.yaml")
+    assert (result.returncode, result.stdout) == (0, "OK  specs/mlp.yaml\n")
+
+
+def test_validate_reports_every_bad_file_and_exits_2(tmp_path):
+    bad = write(tmp_path, "bad.yaml", SMALL.format(layer="relu").replace("lr: 0.1", "lr: fast"))
+    result = run("validate", "specs/mlp.yaml", str(bad), str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2
+    assert result.stdout == "OK  specs/mlp.yaml\n"
+    assert result.stderr.splitlines() == [
+        f"{bad}:7:28: optimizer.lr: expected a number, found 'fast'",
+        f"error: spec file not found: {tmp_path / 'missing.yaml'}",
+    ]
+
+
+def test_schema_prints_the_json_schema_and_writes_it_atomically(tmp_path):
+    result = run("schema")
+    assert result.returncode == 0 and json.loads(result.stdout) == json_schema()
+    out = tmp_path / "schema.json"
+    assert run("schema", "--out", str(out)).returncode == 0
+    assert out.read_text() == result.stdout
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+
+
+def test_summary_of_the_default_spec_is_the_torchinfo_table_in_plain_text():
+    result = run("summary")
+    assert result.returncode == 0
+    spec = load_spec(ROOT / "specs" / "mlp.yaml")
+    assert result.stdout == str(summary(build_model(spec), (32, 784))) + "\n"
+    assert "\x1b[" not in result.stdout  # not a terminal: no colours
+    for line in (
+        "Total params: 101,770",
+        "Total mult-adds (M): 3.26",
+        "Input size (MB): 0.10",
+        "Forward/backward pass size (MB): 0.04",
+        "Params size (MB): 0.41",
+        "Estimated Total Size (MB): 0.54",
+    ):
+        assert line in result.stdout.splitlines()
+
+
+def test_summary_as_json_with_the_explanation():
+    result = run("summary", "specs/mlp.yaml", "--format", "json", "--batch-size", "8", "--explain")
+    data = json.loads(result.stdout)
+    assert data["total_params"] == 101_770 and data["input_size"] == [8, 784]
+    assert "784 x 128 weights + 128 biases = 100,480" in data["explanation"]
+
+
+def test_summary_explains_and_warns_after_the_table(tmp_path):
+    collapsing = SMALL.format(layer="identity").replace("npz, path: unused.npz", "moons")
+    spec = write(tmp_path, "collapse.yaml", collapsing.replace("[6]", "[2]").replace("3]", "2]"))
+    result = run("summary", str(spec), "--explain")
+    assert result.returncode == 0
+    table_end = result.stdout.index("Estimated Total Size (MB)")
+    warning = result.stdout.index("Warning: ")
+    assert (
+        table_end < warning < result.stdout.index("Linear(2 -> 5): 2 x 5 weights + 5 biases = 15")
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["summary", "nowhere.yaml"], "error: spec file not found: nowhere.yaml"),
+        (["summary", "specs/mlp.yaml", "--batch-size", "0"], "expected a positive integer"),
+        (["gradcheck"], "the following arguments are required: spec"),
+    ],
+)
+def test_user_errors_exit_2_without_a_traceback(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_summary_needs_the_default_spec_in_the_current_folder(tmp_path):
+    result = run("summary", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "spec file not found: specs/mlp.yaml" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "schema", "summary", "gradcheck"])
+def test_every_command_shows_an_example_in_its_help(command):
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert f"example:\n  {cli.EXAMPLES[command]}" in result.stdout
+
+
+def test_gradcheck_passes_for_a_small_spec(tmp_path):
+    spec = write(tmp_path, "small.yaml", SMALL.format(layer="relu"))
+    result = run("gradcheck", str(spec), "--max-elements", "0")
+    assert result.returncode == 0, result.stdout
+    assert "all parameters within the tolerance 1e-06" in result.stdout
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert name in result.stdout
+
+
+def test_gradcheck_fails_with_exit_1_for_a_broken_layer(tmp_path, capsys):
+    class DetachedScale(nn.Module):
+        """Broken on purpose: the weight is cut from the graph, so backward never reaches it."""
+
+        def __init__(self, in_features: int):
+            self.weight = nn.Parameter(tg.Tensor.ones(in_features) * 2.0)
+
+        def forward(self, x):
+            return x * self.weight.detach()
+
+    registry.register_layer("detached_scale")(DetachedScale)
+    try:
+        spec = write(tmp_path, "broken.yaml", SMALL.format(layer="detached_scale"))
+        assert cli.main(["gradcheck", str(spec)]) == 1
+    finally:
+        registry.unregister_layer("detached_scale")
+    out = capsys.readouterr().out
+    assert "1 of 5 parameters exceed the tolerance" in out
+    assert "FAIL" in out
+
+
+def test_the_cli_module_imports_no_heavy_module():
+    code = (
+        "import sys, tinygrad_edu.cli; "
+        "print(sorted(m for m in ('pydantic', 'yaml', 'rich') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]"
