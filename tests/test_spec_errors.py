@@ -104,6 +104,8 @@ CASES = [
      "backend: expected one of numpy, cupy, found 'torch'"),
     ("bad run name", edit("name: test", "name: my run"), 1, 7,
      "name: expected a name of letters, digits"),
+    ("a spec named like a section", edit("name: test", "name: model").replace("[784]", "[0]"),
+     3, 11, "model.input[0]: expected a positive integer, found 0"),
     ("input not a list", edit("input: [784]", "input: 784"), 3, 10,
      "model.input: expected a list, found 784"),
     ("input does not fit the data", edit("input: [784]", "input: [28, 28]"), 3, 10,

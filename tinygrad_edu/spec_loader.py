@@ -147,25 +147,24 @@ def load_spec(path: str | Path) -> Spec:
         raise UserError(f"{path} is a folder; give the path of a spec file (.yaml)") from None
     except UnicodeDecodeError as error:
         raise UserError(f"{path}: not a UTF-8 text file ({error.reason})") from None
-    return parse_spec(text, file=str(path), base_dir=path.parent)
+    spec = parse_spec(text, file=str(path), base_dir=path.parent)
+    spec._file = path
+    return spec
 
 
 def parse_spec(text: str, file: str = "<spec>", base_dir: str | Path | None = None) -> Spec:
-    """Validate a spec given as YAML text; `file` names it in messages."""
+    """Validate a spec given as YAML text; `file` names it in messages, and relative
+    paths in it are relative to `base_dir` (the current folder if None)."""
     document = _read_yaml(text, file)
-    spec = _validate(document.data, file, base_dir, document.root, document.duplicates)
-    if base_dir is not None and file != "<spec>":
-        spec._file = Path(file)
-    return spec
+    return _validate(document.data, file, base_dir, document.root, document.duplicates)
 
 
 def validate_spec(
-    data: Mapping[str, Any], file: str | Path | None = None, base_dir: str | Path | None = None
+    data: Mapping[str, Any], file: str = "<spec>", base_dir: str | Path | None = None
 ) -> Spec:
-    """Validate a spec given as plain data (errors name key paths, without line numbers)."""
-    spec = _validate(dict(data), str(file or "<spec>"), base_dir, None, [])
-    spec._file = Path(file) if file is not None else None
-    return spec
+    """Validate a spec given as plain data (a sweep's variant, a run folder's copy); errors
+    name `file` and the key path, without line numbers."""
+    return _validate(dict(data), file, base_dir, None, [])
 
 
 def spec_to_dict(spec: Spec) -> dict[str, Any]:
@@ -204,24 +203,16 @@ def apply_overrides(
 def parse_value(text: str) -> Any:
     """A command-line value read as YAML (numbers, booleans, lists); plain text otherwise."""
     try:
-        return yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
+        return yaml.load(text, Loader=SpecLoader)  # SpecLoader is a SafeLoader
     except yaml.YAMLError:
         return text
 
 
 def _set_path(data: dict[str, Any], key: str, value: Any, label: str) -> None:
+    """Set data[key] for a dotted key, creating missing mappings on the way."""
     if not _PATH.fullmatch(key):
-        raise SpecError(
-            [
-                Problem(
-                    label,
-                    0,
-                    0,
-                    key,
-                    "not a key path; write e.g. train.epochs or model.layers[1].linear",
-                )
-            ]
-        )
+        example = "write e.g. train.epochs or model.layers[1].linear"
+        raise SpecError([Problem(label, 0, 0, key, f"not a key path; {example}")])
     steps: list[str | int] = [int(index) if index else name for name, index in _STEP.findall(key)]
     node: Any = data
     for depth, step in enumerate(steps):
@@ -240,10 +231,8 @@ def _set_path(data: dict[str, Any], key: str, value: Any, label: str) -> None:
         else:
             found = f"a list of {len(node)} items" if isinstance(node, list) else _show(node)
             wanted = f"index [{step}]" if isinstance(step, int) else f"key '{step}'"
-            problem = Problem(
-                label, 0, 0, key, f"cannot set it: {here} is {found}, it has no {wanted}"
-            )
-            raise SpecError([problem])
+            message = f"cannot set it: {here} is {found}, it has no {wanted}"
+            raise SpecError([Problem(label, 0, 0, key, message)])
 
 
 _PATH = re.compile(r"[A-Za-z_][\w-]*(?:\[\d+\])*(?:\.(?:[A-Za-z_][\w-]*|\d+)(?:\[\d+\])*)*")
@@ -289,7 +278,7 @@ def _problems(error: Any, file: str, root: yaml.Node | None) -> list[Problem]:
 def _tree_of(data: Any) -> yaml.Node | None:
     """A node tree of plain data, to name key paths the way a file would."""
     try:
-        return yaml.compose(yaml.safe_dump(data), Loader=SpecLoader)  # noqa: S506 - a SafeLoader
+        return yaml.compose(yaml.safe_dump(data), Loader=SpecLoader)
     except yaml.YAMLError:  # not plain data (a tuple, an object): paths stay as pydantic gives them
         return None
 
@@ -312,8 +301,8 @@ def _locate(root: yaml.Node, loc: Loc, kind: str) -> tuple[yaml.Mark, list[str |
     tag_seen: yaml.Node | None = None
     shown: list[str | int] = []
     for element in loc:
-        if node is not tag_seen and _is_tag(node, element):
-            tag_seen = node  # a union's tag comes first, once per node
+        if node is not tag_seen and node is not root and _is_tag(node, element):
+            tag_seen = node  # a union's tag comes first, once per node (never at the top)
             if isinstance(node, yaml.ScalarNode) and shown and isinstance(shown[-1], int):
                 shown.append(element)  # a bare layer name: model.layers[2].linear
             continue

@@ -14,7 +14,7 @@ through the layers, the data's sample shape against ``model.input``, and the num
 outputs against the loss and the data's classes.
 
 Reading YAML with line numbers and turning validation errors into messages is the job
-of `spec_loader`; building modules, losses and optimizers from a spec that of `spec`.
+of `spec_loader`; building the model from a spec that of `spec`.
 """
 
 from __future__ import annotations
