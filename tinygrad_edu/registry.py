@@ -85,7 +85,8 @@ class LayerType:
             return tuple(self.shape_rule(options, tuple(input_shape)))
         state = rng.get_state()
         try:
-            module = module or self._construct(options, input_shape)
+            if module is None:
+                module = self._construct(options, input_shape)
             with autograd.no_grad():
                 out = module(Tensor.zeros(1, *input_shape))
         except Exception as error:  # a user's layer may fail in any way: a spec problem
@@ -185,6 +186,7 @@ def layer_names() -> list[str]:
 
 
 def layer_types() -> Iterator[LayerType]:
+    """Every registered layer type, in registration order."""
     return iter(list(_LAYERS.values()))
 
 
