@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,11 +20,14 @@ from .checkpoint import load_npz, unflatten, write_text_atomic
 from .errors import UserError
 from .train import CHECKPOINT, MODEL, SPEC, Trainer, make_run_dir, new_run_dir, prepare
 
+if TYPE_CHECKING:
+    from .spec import Spec
 
-def _load(spec_path: str | Path, overrides: Mapping[str, Any]) -> Any:
-    from .spec import apply_overrides, load_spec
 
-    spec = load_spec(spec_path)
+def _load(spec_path: str | Path | Spec, overrides: Mapping[str, Any]) -> Any:
+    from .spec import Spec, apply_overrides, load_spec
+
+    spec = spec_path if isinstance(spec_path, Spec) else load_spec(spec_path)
     return apply_overrides(spec, overrides) if overrides else spec
 
 
@@ -43,7 +46,7 @@ def _spec_yaml(spec: Any) -> str:
 
 
 def train(
-    spec_path: str | Path | None,
+    spec_path: str | Path | Spec | None,
     overrides: Mapping[str, Any],
     out: str | Path | None = None,
     resume: str | Path | None = None,
@@ -53,6 +56,8 @@ def train(
     on_step: Any = None,
 ) -> dict[str, Any]:
     """Train a spec in a new run folder, or continue the run in `resume`.
+
+    `spec_path` is a spec file or an already validated `Spec` (a sweep's variants).
 
     Returns the final metrics (last epoch's row plus the test split's metrics).
     """
