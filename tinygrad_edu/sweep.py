@@ -1,0 +1,250 @@
+"""Sweeps: train one spec once per value of one of its fields, and compare the results.
+
+A sweep changes exactly one field, named by its dotted key path as for overrides
+(``model.layers[0].linear.out_features``), and keeps everything else, seed and data
+included, so the differences between the runs come from that field alone. That is how
+the lecture's figures are made: the same network at widths 1, 3, 6, 12 and 48.
+
+The path and the values come from the caller (the command line) or from the spec's own
+``sweep:`` section::
+
+    sweep:
+      path: model.layers[0].linear.out_features
+      values: [1, 3, 6, 12, 48]
+
+Every value is applied and validated before the first training starts, so a bad path or
+value fails at once instead of after an hour of training. The runs go into one folder::
+
+    runs/<name>-sweep/<timestamp>/
+        sweep.csv                                   one row per value: its final metrics
+        model.layers[0].linear.out_features=1/      an ordinary run folder per value
+        model.layers[0].linear.out_features=3/
+        ...
+
+``sweep.csv`` is rewritten atomically after each run, so an interrupted sweep keeps the
+rows of the runs that finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .checkpoint import write_text_atomic
+from .errors import UserError
+
+SWEEP_CSV = "sweep.csv"
+
+
+@dataclass(frozen=True)
+class SweepSection:
+    """What to sweep: one dotted key path and the values it takes, in order."""
+
+    path: str
+    values: list[Any]
+
+
+@dataclass
+class SweepResult:
+    """The finished sweep: its folder and one row of final metrics per value."""
+
+    folder: Path
+    path: str
+    rows: list[dict[str, Any]]  # {"value", "run_dir", final metrics...}
+
+    @property
+    def values(self) -> list[Any]:
+        return [row["value"] for row in self.rows]
+
+    def metric(self, name: str) -> list[float]:
+        """One final metric per value, in the order of the values (``"test_loss"``)."""
+        return [float(row[name]) for row in self.rows]
+
+    def table(self) -> Any:
+        """A rich Table of the final metrics, one row per value."""
+        from rich.table import Table
+
+        columns = [c for c in metric_columns(self.rows) if not c.startswith("train_")]
+        columns.insert(0, "train_loss")
+        table = Table(title=f"sweep of {self.path}", caption=str(self.folder))
+        table.add_column(self.path.rsplit(".", 1)[-1], justify="right")  # the title has it all
+        for name in columns:
+            table.add_column(name, justify="right")
+        for row in self.rows:
+            cells = [_format_metric(row.get(name)) for name in columns]
+            table.add_row(format_value(row["value"]), *cells)
+        return table
+
+
+def metric_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The metric names of sweep rows: train, validation and test metrics, in that order."""
+    names = list(rows[0]) if rows else []
+    return [n for n in names if n.startswith(("train_", "val_", "test_"))]
+
+
+def run_sweep(
+    spec_path: str | Path,
+    path: str | None = None,
+    values: Sequence[Any] | None = None,
+    out: str | Path | None = None,
+    quiet: bool = True,
+) -> SweepResult:
+    """Train `spec_path` once per value of the field at `path`; see the module docstring.
+
+    `path` and `values` default to the spec's ``sweep:`` section; either may be given
+    alone to replace the section's. String values are read as YAML, as on a command line
+    ("12" is 12, "[64, 32]" a list). `out` is the sweep folder (default
+    ``runs/<name>-sweep/<timestamp>``). Returns the final metrics of every run.
+    """
+    from . import runs
+    from .spec import apply_overrides
+    from .spec_loader import parse_value
+    from .train import make_run_dir, new_run_dir
+
+    spec, section = load_sweep_spec(spec_path)
+    path = path or (section.path if section else None)
+    if values is None and section is not None:
+        values = section.values
+    if not path or not values:
+        raise UserError(
+            f"{spec_path}: nothing to sweep; give the field and its values (e.g. --path "
+            "model.layers[0].linear.out_features --values 1,3,6) or add a 'sweep:' section "
+            "with 'path' and 'values' to the spec"
+        )
+    values = [parse_value(v) if isinstance(v, str) else v for v in values]
+    folders = [f"{path}={_folder_safe(format_value(v))}" for v in values]
+    if len(set(folders)) != len(folders):
+        raise UserError(f"the sweep's values repeat: {', '.join(map(format_value, values))}")
+    variants = [apply_overrides(spec, {path: value}) for value in values]  # all checked first
+    folder = make_run_dir(Path(out) if out else new_run_dir(f"{spec.name}-sweep"))
+    rows: list[dict[str, Any]] = []
+    for number, (value, variant, name) in enumerate(zip(values, variants, folders), start=1):
+        if not quiet:
+            print(f"[{number}/{len(values)}] {path}={format_value(value)}", flush=True)
+        final = runs.train(variant, {}, out=folder / name, quiet=quiet)
+        final["run_dir"] = name
+        rows.append({"value": value, **final})
+        write_sweep_csv(folder / SWEEP_CSV, path, rows)
+    return SweepResult(folder, path, rows)
+
+
+def load_sweep_spec(spec_path: str | Path) -> tuple[Any, SweepSection | None]:
+    """The spec of a file and its ``sweep:`` section (None if it has none).
+
+    The section is read here, from the YAML itself, and its lines are blanked before the
+    rest is validated as an ordinary spec: the spec schema need not know ``sweep:``, and
+    the line numbers of any error stay those of the file.
+    """
+    from .spec import parse_spec
+    from .spec_loader import SpecLoader
+
+    spec_path = Path(spec_path)
+    try:
+        text = spec_path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"cannot read the spec file {spec_path}: {error.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        root = None  # parse_spec reports it with the file's line and column
+    entry = _top_level_entry(root, "sweep")
+    if entry is None:
+        return parse_spec(text, file=str(spec_path), base_dir=spec_path.parent), None
+    key, value = entry
+    lines = text.splitlines(keepends=True)
+    first, last = key.start_mark.line, _last_line(value)
+    if any(k is not key and first <= k.start_mark.line <= last for k, _ in root.value):
+        raise UserError(
+            f"{spec_path}:{first + 1}: write the sweep: section on lines of its own "
+            "(block style), not inside a one-line mapping"
+        )
+    for index in range(first, last + 1):
+        lines[index] = "\n"
+    spec = parse_spec("".join(lines), file=str(spec_path), base_dir=spec_path.parent)
+    data = yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
+    return spec, _sweep_section(data["sweep"], spec_path, key)
+
+
+def _top_level_entry(root: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | None:
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    found = [(k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == name]
+    return found[-1] if found else None
+
+
+def _last_line(node: yaml.Node) -> int:
+    """The last line (0-based) a node's text occupies; a block ends where the next begins."""
+    end = node.end_mark
+    return end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
+
+
+def _sweep_section(data: Any, spec_path: Path, key: yaml.Node) -> SweepSection:
+    where = f"{spec_path}:{key.start_mark.line + 1}: sweep"
+    if not isinstance(data, dict) or set(data) - {"path", "values"}:
+        raise UserError(
+            f"{where}: expected a mapping with 'path' (a key path such as "
+            "model.layers[0].linear.out_features) and 'values' (a list)"
+        )
+    path, values = data.get("path"), data.get("values")
+    if not isinstance(path, str):
+        raise UserError(f"{where}.path: expected a key path such as train.epochs, found {path!r}")
+    if not isinstance(values, list) or not values:
+        raise UserError(f"{where}.values: expected a non-empty list, found {values!r}")
+    return SweepSection(path, values)
+
+
+def format_value(value: Any) -> str:
+    """A value as YAML writes it inline (12, 0.001, true, [64, 32]), so it reads back."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+
+
+def _folder_safe(text: str) -> str:
+    """Text usable as (part of) a folder name on every system: '[64, 32]' -> '64_32'."""
+    return re.sub(r"[^\w.+-]+", "_", text).strip("_") or "_"
+
+
+def _format_metric(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
+
+
+def write_sweep_csv(path: Path, swept: str, rows: Sequence[dict[str, Any]]) -> None:
+    """One row per value: the value (column named by the swept path), the final
+    metrics, and the run folder, written atomically."""
+    columns = ["epoch", *metric_columns(rows), "run_dir"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([swept, *columns])
+    for row in rows:
+        cells = [repr(v) if isinstance(v := row.get(c), float) else v for c in columns]
+        writer.writerow([format_value(row["value"]), *("" if c is None else c for c in cells)])
+    write_text_atomic(path, buffer.getvalue())
+
+
+def read_sweep_csv(folder: str | Path) -> tuple[str, list[dict[str, Any]]]:
+    """(swept path, rows) of a sweep folder's sweep.csv; values and metrics as numbers."""
+    from .spec_loader import parse_value
+
+    file = Path(folder) / SWEEP_CSV
+    if not file.is_file():
+        raise UserError(f"{folder} holds no {SWEEP_CSV}: not a sweep folder (runs/<name>-sweep/…)")
+    with open(file, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = []
+        for cells in reader:
+            row: dict[str, Any] = {"value": parse_value(cells[0])}
+            for name, cell in zip(header[1:], cells[1:]):
+                row[name] = cell if name == "run_dir" else float(cell) if cell else None
+            rows.append(row)
+    return header[0], rows
