@@ -47,7 +47,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     flat = xd if xd.ndim == 2 else xp.reshape(xd, (-1, xd.shape[-1]))
     data = flat @ xp.matrix_transpose(wd)
     if bias is not None:
-        data = data + bias.data
+        if bias.dtype == data.dtype:
+            data += bias.data  # in place: data is the fresh matmul result
+        else:
+            data = data + bias.data
     if xd.ndim != 2:
         data = xp.reshape(data, tuple(xd.shape[:-1]) + (wd.shape[0],))
     parents = (x, weight) if bias is None else (x, weight, bias)
