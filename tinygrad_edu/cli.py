@@ -24,6 +24,10 @@ EXAMPLES = {
     "schema": "python cli.py schema --out specs/schema.json",
     "summary": "python cli.py summary specs/mlp.yaml --batch-size 32 --explain",
     "gradcheck": "python cli.py gradcheck specs/mlp.yaml --batch-size 4 --tol 1e-6",
+    "train": "python cli.py train specs/mlp.yaml --epochs 3 --lr 0.05 --out runs/try",
+    "evaluate": "python cli.py evaluate runs/mnist-mlp/20261125-120000",
+    "predict": "python cli.py predict runs/mnist-mlp/20261125-120000 --input digits.csv "
+    "--output preds.csv",
 }
 
 
@@ -103,6 +107,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random batch (default: 0)")
     p.set_defaults(handler=cmd_gradcheck)
+
+    p = command("train", "Train a spec's model and write a run folder.", EXAMPLES["train"])
+    p.add_argument("spec", nargs="?", help="spec file (optional with --resume)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    p.add_argument("--epochs", type=_positive_int, help="override train.epochs")
+    p.add_argument("--batch-size", type=_positive_int, help="override train.batch_size")
+    p.add_argument("--lr", type=float, help="override optimizer.lr")
+    p.add_argument("--seed", type=int, help="override seed")
+    p.add_argument("--backend", choices=("numpy", "cupy"), help="override backend")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any spec field by its dotted path, e.g. --set model.layers[1].linear=64",
+    )
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<name>/<timestamp>)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    p.set_defaults(handler=cmd_train)
+
+    p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = command("predict", "Predict with a trained run.", EXAMPLES["predict"])
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
+    p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
+    p.set_defaults(handler=cmd_predict)
     return parser
 
 
@@ -206,6 +241,70 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     verdict = f"{failed} of {len(checks)} parameters exceed" if failed else "all parameters within"
     console.print(f"{verdict} the tolerance {args.tol:g} (relative error)")
     return 1 if failed else 0
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The spec fields that train's flags change, by dotted path."""
+    flags = {
+        "train.epochs": args.epochs,
+        "train.batch_size": args.batch_size,
+        "optimizer.lr": args.lr,
+        "seed": args.seed,
+        "backend": args.backend,
+    }
+    overrides: dict[str, object] = {k: v for k, v in flags.items() if v is not None}
+    for item in args.set:
+        path, sep, value = item.partition("=")
+        if not sep or not path:
+            raise UserError(f"--set takes PATH=VALUE, e.g. --set train.epochs=3; got {item!r}")
+        overrides[path.strip()] = value
+    return overrides
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from . import runs
+    from .train import TrainingInterrupted
+
+    if args.spec is None and args.resume is None:
+        raise UserError("train needs a spec file, e.g. python cli.py train specs/mlp.yaml")
+    try:
+        final = runs.train(
+            args.spec, _overrides(args), args.out, args.resume, args.quiet, args.json
+        )
+    except TrainingInterrupted as stop:
+        spec = f"{args.spec} " if args.spec else ""
+        print(
+            f"interrupted at epoch {stop.epoch}, step {stop.step}: checkpoint saved in "
+            f"{stop.run_dir}. Resume with:\n  python cli.py train {spec}--resume {stop.run_dir}",
+            file=sys.stderr,
+        )
+        return stop.exit_code
+    if args.json:
+        runs.print_json(final)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from . import runs
+
+    metrics = runs.evaluate(args.run_dir)
+    if args.json:
+        runs.print_json(metrics)
+    else:
+        print(
+            "  ".join(
+                f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
+            )
+        )
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from . import runs
+
+    count = runs.predict(args.run_dir, args.input, args.output)
+    print(f"wrote {count} predictions to {args.output}")
+    return 0
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -162,6 +162,12 @@ def new_run_dir(name: str, root: str | os.PathLike = "runs") -> Path:
 
 
 def make_run_dir(path: Path) -> Path:
+    """Create a new run folder; refuse one that holds a run already (nothing is lost)."""
+    if (path / CHECKPOINT).exists() or (path / MODEL).exists():
+        raise UserError(
+            f"{path} already holds a run; continue it with --resume {path}, or give a new "
+            "folder with --out"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -200,6 +206,9 @@ class Reporter:
     def epoch_end(self, row: dict) -> None: ...
 
     def finish(self, history: list[dict]) -> None: ...
+
+    def close(self) -> None:
+        """Release the display (live bars) when the run stops early."""
 
 
 class Trainer:
@@ -311,6 +320,7 @@ class Trainer:
             return p.history
         finally:
             signal.signal(signal.SIGINT, previous_handler)
+            self.reporter.close()
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
         s, p = self.setup, self.progress
