@@ -1,0 +1,90 @@
+"""The computation graph of one training step of a spec's model, drawn op by op.
+
+`graph_dot(spec)` runs the spec's model and loss once, forward and backward, on a small
+random batch and returns the graph as Graphviz DOT text (`graphviz.to_dot`): every
+tensor with its shape and dtype, every op between its inputs and its output, the
+parameters under their names ('1.weight') with the shape of the gradient the backward
+pass gave them. The backward pass keeps the graph (PyTorch's ``retain_graph``), so the
+picture shows exactly the graph that backpropagation walked, in reverse.
+
+`render_svg` turns the text into a picture with the Graphviz ``dot`` program, which is
+not a Python package: without it, save the DOT text and render it elsewhere.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UserError
+
+DOT_MISSING = (
+    "the Graphviz dot program is not installed; install graphviz "
+    "(e.g. apt-get install graphviz) or use --out graph.dot"
+)
+
+
+class GraphvizMissing(UserError):
+    """The ``dot`` program is not on the PATH."""
+
+
+def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
+    """DOT text of one forward and backward pass of the spec's model and loss.
+
+    The model is built with the spec's seed and dtype; the batch is random (`seed`), with
+    valid targets for the spec's loss. A small batch keeps the shapes easy to read: the
+    graph's structure does not depend on it. The global random generator is restored.
+    """
+    from . import nn, rng
+    from .graphviz import to_dot
+    from .spec import build_model, default_dtype, example_batch
+
+    state = rng.get_state()
+    try:
+        with default_dtype(spec.dtype):
+            rng.manual_seed(spec.seed)
+            model = build_model(spec)
+            x, targets, objective = example_batch(spec, batch_size, np.random.default_rng(seed))
+            x = x.to(spec.dtype)
+            names = {id(p): name for name, p in model.named_parameters()}
+            names[id(x)] = "input"
+            names[id(targets)] = "targets"
+            module_names = {id(m): n for n, m in model.named_modules() if not any(m.children())}
+            outputs = []  # held, so no named tensor is freed and its id reused
+
+            def name_outputs(module: nn.Module, run: Any) -> Any:
+                out = run()
+                outputs.append(out)
+                if id(module) in module_names:  # Identity returns its input: keep its name
+                    label = f"{module_names[id(module)]} ({type(module).__name__})"
+                    names.setdefault(id(out), label)
+                return out
+
+            with nn.trace_calls(name_outputs):
+                loss = objective(model(x), targets)
+            names[id(loss)] = f"loss ({objective.loss})"
+            loss.backward(retain_graph=True)
+            return to_dot(loss, names=names)
+    finally:
+        rng.set_state(state)
+
+
+def render_svg(dot_text: str, path: str | Path) -> Path:
+    """Render DOT text to an SVG file with Graphviz's ``dot`` (written atomically)."""
+    from .checkpoint import atomic_write
+
+    dot = shutil.which("dot")
+    if dot is None:
+        raise GraphvizMissing(DOT_MISSING)
+    result = subprocess.run([dot, "-Tsvg"], input=dot_text.encode(), capture_output=True)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip()
+        raise UserError(f"dot could not render the graph: {message}")
+    path = Path(path)
+    with atomic_write(path) as handle:
+        handle.write(result.stdout)
+    return path
