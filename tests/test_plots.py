@@ -1,0 +1,135 @@
+"""Plots of runs and sweeps: each kind is written as a real PNG for tiny runs, and a
+missing matplotlib gives the one-line install hint instead of a traceback."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import plots, runs
+from tinygrad_edu.sweep import run_sweep
+
+needs_matplotlib = pytest.mark.skipif(
+    importlib.util.find_spec("matplotlib") is None,
+    reason='matplotlib is not installed (the "plot" extra: pip install -e ".[plot]")',
+)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+MOONS = """\
+name: moons-plot
+model:
+  input: [2]
+  layers: [linear: 8, relu, linear: 2]
+data: {source: moons, n_samples: 100}
+loss: cross_entropy
+optimizer: {name: adam, lr: 0.05}
+train: {epochs: 2, batch_size: 32}
+"""
+
+SINE = """\
+name: sine-plot
+model:
+  input: [1]
+  layers: [linear: 8, relu, linear: 1]
+data: {source: function, function: sin, n_samples: 80}
+loss: mse
+optimizer: {name: adam, lr: 0.02}
+train: {epochs: 2, batch_size: 16}
+"""
+
+IMAGES = """\
+name: images-plot
+model:
+  input: [784]
+  layers: [linear: 12, relu, linear: 10]
+data: {source: npz, path: images.npz, normalize: scale}
+loss: cross_entropy
+optimizer: {name: adam, lr: 0.01}
+train: {epochs: 1, batch_size: 20}
+"""
+
+
+def train(tmp_path: Path, text: str, name: str) -> Path:
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(text)
+    runs.train(spec, {}, out=tmp_path / name, quiet=True)
+    return tmp_path / name
+
+
+def assert_png(path: Path, min_bytes: int = 5_000) -> None:
+    data = path.read_bytes()
+    assert data.startswith(PNG), f"{path.name} is not a PNG"
+    assert min_bytes < len(data) < 400_000, f"{path.name}: {len(data)} bytes"
+
+
+def names(paths: list[Path]) -> list[str]:
+    return [p.name for p in paths]
+
+
+@needs_matplotlib
+def test_a_2d_classification_run_gets_learning_curves_and_its_decision_boundary(tmp_path):
+    run = train(tmp_path, MOONS, "moons")
+    written = plots.plot_run(run)
+    assert names(written) == ["learning_curves.png", "decision_boundary.png"]
+    for path in written:
+        assert path.parent == run
+        assert_png(path)
+
+
+@needs_matplotlib
+def test_a_1d_regression_run_gets_its_fit(tmp_path):
+    run = train(tmp_path, SINE, "sine")
+    written = plots.plot_run(run)
+    assert names(written) == ["learning_curves.png", "fit.png"]
+    for path in written:
+        assert_png(path)
+
+
+@needs_matplotlib
+def test_an_image_run_gets_its_first_layer_weights(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "images.npz", X=rng.integers(0, 256, (60, 784)), y=np.arange(60) % 10)
+    run = train(tmp_path, IMAGES, "images")
+    written = plots.plot_run(run)
+    assert names(written) == ["learning_curves.png", "first_layer_weights.png"]
+    assert_png(run / "first_layer_weights.png", min_bytes=20_000)
+
+
+@needs_matplotlib
+def test_a_sweep_gets_its_metrics_and_one_fitted_curve_per_value(tmp_path):
+    spec = tmp_path / "sine.yaml"
+    spec.write_text(SINE)
+    sweep = run_sweep(spec, "model.layers[0].linear.out_features", [2, 8], out=tmp_path / "sw")
+    written = plots.plot_sweep(sweep.folder)
+    assert names(written) == ["sweep_metrics.png", "fit.png"]
+    for path in written:
+        assert path.parent == sweep.folder
+        assert_png(path)
+    (sweep.folder / "fit.png").unlink()
+    assert plots.try_plot_run(sweep.folder) is None  # the helper knows a sweep folder
+    assert_png(sweep.folder / "fit.png")
+
+
+@needs_matplotlib
+def test_try_plot_run_plots_a_run_folder(tmp_path):
+    run = train(tmp_path, MOONS, "moons")
+    assert plots.try_plot_run(run) is None
+    assert (run / "decision_boundary.png").is_file()
+
+
+@pytest.mark.parametrize("module", ["matplotlib", "matplotlib.figure"])
+def test_without_matplotlib_plots_give_the_install_hint(tmp_path, monkeypatch, module):
+    run = train(tmp_path, MOONS, "moons")
+    monkeypatch.setitem(sys.modules, module, None)  # "import matplotlib..." now fails
+    with pytest.raises(plots.PlotsUnavailable) as info:
+        plots.plot_run(run)
+    message = str(info.value)
+    assert message == 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
+    assert "\n" not in message
+    assert plots.try_plot_run(run) == message  # the training's helper: a message, no error
+    assert list(run.glob("*.png")) == []

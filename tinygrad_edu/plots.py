@@ -1,0 +1,375 @@
+"""Pictures of a finished run or sweep, as PNG files next to its results.
+
+`plot_run(run_dir)` draws what fits the run's data:
+
+- ``learning_curves.png``: loss and accuracy (regression: loss, MAE and R^2) per epoch,
+  training split against held-out split, from ``metrics.csv``;
+- ``decision_boundary.png`` for 2-D inputs: the class the model predicts over a grid,
+  with the data points on top (the lecture's Figure 4);
+- ``fit.png`` for 1-D regression: the target function, the data and the fitted curve;
+- ``first_layer_weights.png`` for 28x28 images: each first-layer unit's weights drawn as
+  an image (the lecture's Figure 8).
+
+`plot_sweep(sweep_dir)` draws the final metrics against the swept values
+(``sweep_metrics.png``) and, for 1-D regression, every run's fitted curve in one picture
+(``fit.png``, the lecture's Figure 6).
+
+Each plot is made from the run folder alone: its spec (the data is loaded again with the
+spec's seed, so the split is the one the run trained on) and its ``model.npz``.
+
+matplotlib is optional (``pip install "tinygrad-edu[plot]"``) and imported only here,
+inside the functions. Figures are drawn on matplotlib's `Figure` directly, never through
+``pyplot``: that needs no display and leaves the backend of a notebook as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UserError
+
+MISSING_MATPLOTLIB = 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
+IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
+MAX_UNITS = 32  # first-layer units drawn
+DPI = 110
+
+
+class PlotsUnavailable(UserError):
+    """matplotlib is not installed."""
+
+
+def try_plot_run(folder: str | Path) -> str | None:
+    """Plot a run folder (or a sweep folder, one with sweep.csv) if matplotlib is there.
+
+    For the end of a training: returns the one-line hint instead of raising when
+    matplotlib is missing, so a run without the extra still succeeds; None otherwise.
+    """
+    from .sweep import SWEEP_CSV
+
+    folder = Path(folder)
+    try:
+        if (folder / SWEEP_CSV).is_file():
+            plot_sweep(folder)
+        else:
+            plot_run(folder)
+    except PlotsUnavailable as error:
+        return str(error)
+    return None
+
+
+def plot_run(run_dir: str | Path) -> list[Path]:
+    """Write every plot that fits the run's data into its folder; returns the files."""
+    _matplotlib()
+    run_dir = Path(run_dir)
+    run = load_trained(run_dir)
+    written = []
+    if (run_dir / "metrics.csv").is_file():
+        written.append(learning_curves(run_dir / "metrics.csv", run.name, run_dir))
+    if run.setup.objective.task == "classification" and run.input_features == 2:
+        written.append(decision_boundary(run, run_dir / "decision_boundary.png"))
+    if run.setup.objective.task == "regression" and run.input_features == 1:
+        written.append(fit([run], run_dir / "fit.png"))
+    if run.first_image_layer() is not None:
+        written.append(first_layer_weights(run, run_dir / "first_layer_weights.png"))
+    return written
+
+
+def plot_sweep(sweep_dir: str | Path) -> list[Path]:
+    """``sweep_metrics.png`` for any sweep, and ``fit.png`` for 1-D regression sweeps."""
+    from .sweep import format_value, read_sweep_csv
+
+    _matplotlib()
+    sweep_dir = Path(sweep_dir)
+    swept, rows = read_sweep_csv(sweep_dir)
+    written = [sweep_metrics(swept, rows, sweep_dir / "sweep_metrics.png")]
+    runs = [load_trained(sweep_dir / row["run_dir"]) for row in rows]
+    if runs and runs[0].setup.objective.task == "regression" and runs[0].input_features == 1:
+        key = swept.rsplit(".", 1)[-1]
+        for run, row in zip(runs, rows):
+            run.label = f"{key} {format_value(row['value'])}"
+        written.append(fit(runs, sweep_dir / "fit.png"))
+    return written
+
+
+# --- loading a run ------------------------------------------------------------------------
+
+
+@dataclass
+class TrainedRun:
+    """A run folder's model with its trained weights, and the data it was trained on."""
+
+    setup: Any  # train.Setup: spec, model (trained weights, eval mode), objective, dataset
+    name: str
+    label: str = "model"
+
+    @property
+    def input_features(self) -> int:
+        return math.prod(self.setup.dataset.input_shape)
+
+    @property
+    def image_shape(self) -> tuple[int, int] | None:
+        """(height, width) for image inputs: 2-D samples, or 784 = 28 x 28 flat features."""
+        shape = tuple(self.setup.dataset.input_shape)
+        if len(shape) == 2:
+            return shape
+        return (IMAGE_SIDE, IMAGE_SIDE) if shape == (IMAGE_SIDE * IMAGE_SIDE,) else None
+
+    def first_image_layer(self) -> tuple[str, Any] | None:
+        """(name, layer) of the first Linear layer, if it sees each image whole."""
+        from .nn import Linear
+
+        if self.image_shape is None:
+            return None
+        pixels = math.prod(self.image_shape)
+        for name, module in self.setup.model.named_modules():
+            if isinstance(module, Linear):
+                return (name, module) if module.in_features == pixels else None
+        return None
+
+    def predict(self, raw_inputs: np.ndarray) -> np.ndarray:
+        """The model's outputs for inputs in the data's own units (normalized here)."""
+        from .data import apply_normalization
+        from .objectives import predict_arrays
+
+        ds = self.setup.dataset
+        X = apply_normalization(ds.normalization, raw_inputs)
+        return predict_arrays(self.setup.model, X.reshape(len(X), *ds.input_shape))
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Normalized features back in the data's own units, for the axes of a plot."""
+        stats = self.setup.dataset.normalization
+        return X * np.asarray(stats["scale"], np.float32) + np.asarray(stats["shift"], np.float32)
+
+    def test_metrics(self) -> dict[str, float]:
+        from .objectives import evaluate_arrays
+
+        ds = self.setup.dataset
+        return evaluate_arrays(self.setup.model, self.setup.objective, ds.X_test, ds.y_test)
+
+
+def load_trained(run_dir: str | Path) -> TrainedRun:
+    """Rebuild a run: its spec's data (same seed, same split) and its saved weights."""
+    from .checkpoint import unflatten
+    from .runs import load_run
+    from .train import prepare
+
+    spec, flat = load_run(run_dir)
+    setup = prepare(spec)
+    setup.model.load_state_dict(unflatten("model", flat))
+    setup.model.eval()
+    return TrainedRun(setup, spec.name)
+
+
+# --- the plots ------------------------------------------------------------------------------
+
+
+def learning_curves(metrics_csv: Path, name: str, folder: Path) -> Path:
+    """Each metric per epoch, training split against held-out split, from metrics.csv."""
+    rows = _read_metrics(metrics_csv)
+    held = "val" if "val_loss" in rows[0] else "test"
+    metrics = [m for m in ("loss", "accuracy", "mae", "r2") if f"train_{m}" in rows[0]]
+    titles = {"loss": "loss", "accuracy": "accuracy", "mae": "mean absolute error", "r2": "R²"}
+    fig = _figure(figsize=(4.2 * len(metrics), 3.4))
+    epochs = [row["epoch"] for row in rows]
+    for index, metric in enumerate(metrics):
+        ax = fig.add_subplot(1, len(metrics), index + 1)
+        for split, style in (("train", "o-"), (held, "s--")):
+            values = [row.get(f"{split}_{metric}", math.nan) for row in rows]
+            ax.plot(epochs, values, style, markersize=3, label=_split_name(split))
+        if metric in ("loss", "mae") and _spans_decades(rows, metric):
+            ax.set_yscale("log")
+        ax.set_title(titles[metric])
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"{name}: learning curves")
+    return _save(fig, folder / "learning_curves.png")
+
+
+def decision_boundary(run: TrainedRun, path: Path, resolution: int = 300) -> Path:
+    """The predicted class over a grid around the data, with the points on top."""
+    ds, objective = run.setup.dataset, run.setup.objective
+    train, test = run.raw(ds.X_train), run.raw(ds.X_test)
+    points = np.concatenate([train, test])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.1 * (hi - lo)
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+    classes = objective.predict(run.predict(grid)).reshape(grid_x.shape)
+    count = max(ds.num_classes or 2, 2)
+    colors = _class_colors(count)
+
+    fig = _figure(figsize=(5.2, 4.6))
+    ax = fig.add_subplot(1, 1, 1)
+    levels = np.arange(count + 1) - 0.5
+    ax.contourf(grid_x, grid_y, classes, levels=levels, colors=colors, alpha=0.25)
+    ax.contour(grid_x, grid_y, classes, levels=levels[1:-1], colors="k", linewidths=0.8)
+    names = ds.class_names or [str(c) for c in range(count)]
+    splits = (("train", train, ds.y_train, "o"), ("test", test, ds.y_test, "^"))
+    for c in range(count):
+        for split, X, y, marker in splits:
+            chosen = X[y == c]
+            ax.scatter(
+                chosen[:, 0],
+                chosen[:, 1],
+                s=14 if split == "train" else 22,
+                marker=marker,
+                color=colors[c],
+                edgecolors="white",
+                linewidths=0.4,
+                label=f"class {names[c]} ({split})",
+            )
+    accuracy = run.test_metrics().get("accuracy", math.nan)
+    ax.set_title(f"{run.name}: test accuracy {accuracy:.1%}")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    return _save(fig, path)
+
+
+def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
+    """The target function (if the data is one), the training points, and each run's curve."""
+    from .data.synthetic import FUNCTION_ALIASES, FUNCTIONS
+
+    first = runs[0]
+    ds, data_spec = first.setup.dataset, first.setup.spec.data
+    x_train = first.raw(ds.X_train)[:, 0]
+    if data_spec.source == "function":
+        lo, hi = data_spec.interval
+    else:
+        lo, hi = float(x_train.min()), float(x_train.max())
+    xs = np.linspace(lo, hi, resolution).reshape(-1, 1)
+
+    fig = _figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.scatter(x_train, ds.y_train[:, 0], s=6, color="0.7", label="training data", zorder=1)
+    if data_spec.source == "function":
+        name = data_spec.function
+        target = FUNCTIONS[FUNCTION_ALIASES.get(name, name)](xs[:, 0])
+        ax.plot(xs[:, 0], target, color="k", linewidth=2.5, alpha=0.35, label=f"target {name}(x)")
+    colors = _sequence_colors(len(runs))
+    for run, color in zip(runs, colors):
+        mse = run.test_metrics()["loss"]
+        label = f"{run.label}: test MSE {mse:.2g}"
+        ax.plot(xs[:, 0], run.predict(xs).reshape(-1), color=color, linewidth=1.6, label=label)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{first.name}: fitted curve" + ("s" if len(runs) > 1 else ""))
+    return _save(fig, path)
+
+
+def first_layer_weights(run: TrainedRun, path: Path, units: int = MAX_UNITS) -> Path:
+    """Each first-layer unit's weights as an image: the pattern that excites it most."""
+    name, layer = run.first_image_layer()
+    weights = layer.weight.numpy()
+    shown = min(units, len(weights))
+    columns = min(8, shown)
+    rows = math.ceil(shown / columns)
+    height, width = run.image_shape
+    fig = _figure(figsize=(1.15 * columns, 1.15 * rows + 0.7))
+    for index in range(shown):
+        image = weights[index].reshape(height, width)
+        limit = float(np.abs(image).max()) or 1.0
+        ax = fig.add_subplot(rows, columns, index + 1)
+        ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(str(index), fontsize=7, pad=2)
+    fig.suptitle(
+        f"{run.name}: first-layer weights ({name}.weight, units 0-{shown - 1} of "
+        f"{len(weights)})\nred: positive, blue: negative, each unit on its own scale",
+        fontsize=9,
+    )
+    return _save(fig, path)
+
+
+def sweep_metrics(swept: str, rows: list[dict[str, Any]], path: Path) -> Path:
+    """The final held-out metrics of a sweep against the swept values."""
+    from .sweep import format_value
+
+    metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if m in rows[0]]
+    values = [row["value"] for row in rows]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    positions = values if numeric else list(range(len(values)))
+    fig = _figure(figsize=(4.2 * len(metrics), 3.4))
+    for index, metric in enumerate(metrics):
+        ax = fig.add_subplot(1, len(metrics), index + 1)
+        ax.plot(positions, [row[metric] for row in rows], "o-")
+        if numeric and min(values) > 0 and max(values) >= 10 * min(values):
+            ax.set_xscale("log")
+        if metric == "test_loss" and all(row[metric] > 0 for row in rows):
+            ax.set_yscale("log")
+        ax.set_xticks(positions, [format_value(v) for v in values])
+        ax.minorticks_off()
+        ax.set_xlabel(swept.rsplit(".", 1)[-1])
+        ax.set_title({"test_r2": "test R²"}.get(metric, metric.replace("_", " ")))
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"sweep of {swept}")
+    return _save(fig, path)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _matplotlib() -> Any:
+    """The matplotlib module, or PlotsUnavailable with the one-line install hint."""
+    try:
+        import matplotlib
+        import matplotlib.figure  # noqa: F401 - the submodule every plot needs
+    except ImportError:
+        raise PlotsUnavailable(MISSING_MATPLOTLIB) from None
+    return matplotlib
+
+
+def _figure(**options: Any) -> Any:
+    return _matplotlib().figure.Figure(layout="constrained", **options)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    """Write the PNG atomically (a half-written picture never replaces a good one)."""
+    from .checkpoint import atomic_write
+
+    with atomic_write(path) as handle:
+        fig.savefig(handle, format="png", dpi=DPI)
+    return path
+
+
+def _read_metrics(path: Path) -> list[dict[str, float]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = [{k: float(v) for k, v in row.items() if v} for row in csv.DictReader(handle)]
+    if not rows:
+        raise UserError(f"{path} has no rows yet: let at least one epoch finish")
+    return rows
+
+
+def _spans_decades(rows: list[dict[str, float]], metric: str) -> bool:
+    values = [v for row in rows for k, v in row.items() if k.endswith(f"_{metric}")]
+    positive = [v for v in values if v > 0]
+    return len(positive) == len(values) and max(positive) > 10 * min(positive)
+
+
+def _split_name(split: str) -> str:
+    return {"train": "training", "val": "validation", "test": "test"}[split]
+
+
+def _class_colors(count: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    return [colormaps["tab10"](c % 10) for c in range(count)]
+
+
+def _sequence_colors(count: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    return [cmap(0.9 * i / max(count - 1, 1)) for i in range(count)]
