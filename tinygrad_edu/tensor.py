@@ -799,10 +799,11 @@ def _tie_split(g, mine, theirs, out):
 
 
 def _log_or_zero(x):
-    """ln(x) where x > 0, else 0: d(x^p)/dp is taken as 0 where x^p is 0 or not real."""
+    """ln(x) where x > 0; 0 where x == 0 (0^p is flat in p); nan where x < 0, where x^p
+    is not real-differentiable in p (as PyTorch, and as `Value`)."""
     xp = backend.active.xp
     positive = x > 0
-    return xp.log(xp.where(positive, x, 1.0))
+    return xp.where(positive | (x == 0), xp.log(xp.where(positive, x, 1.0)), math.nan)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
