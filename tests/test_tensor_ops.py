@@ -452,3 +452,16 @@ def test_clip_passes_the_gradient_at_its_boundaries(xp_backend):
     np.testing.assert_array_equal(_grad(lambda t: t.clip(-1.0, 1.0), v), [0, 1, 1, 1, 0])
     np.testing.assert_array_equal(_grad(lambda t: t.clip(min=0.0), v), [0, 0, 1, 1, 1])
     np.testing.assert_array_equal(_grad(lambda t: t.clip(max=0.0), v), [1, 1, 1, 0, 0])
+
+
+def test_pow_gradient_for_the_exponent_at_non_positive_bases(xp_backend):
+    # d(x^p)/dp = x^p ln(x): 0 at x = 0 (flat), nan for x < 0 (not real), as PyTorch
+    x = Tensor([-2.0, 0.0, 2.0], dtype="float64", requires_grad=True)
+    p = Tensor([3.0, 2.0, 3.0], dtype="float64", requires_grad=True)
+    out = x**p
+    np.testing.assert_array_equal(out.numpy(), [-8.0, 0.0, 8.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [12.0, 0.0, 12.0])
+    grad_p = p.grad.numpy()
+    assert np.isnan(grad_p[0]) and grad_p[1] == 0.0
+    assert grad_p[2] == pytest.approx(8.0 * math.log(2.0), rel=1e-12)
