@@ -110,15 +110,16 @@ def run_sweep(
 
     spec, section = load_sweep_spec(spec_path)
     path = path or (section.path if section else None)
-    if values is None and section is not None:
+    if values is not None:  # from a command line: read as YAML, as overrides are
+        values = [parse_value(v) if isinstance(v, str) else v for v in values]
+    elif section is not None:
         values = section.values
     if not path or not values:
         raise UserError(
-            f"{spec_path}: nothing to sweep; give the field and its values (e.g. --path "
-            "model.layers[0].linear.out_features --values 1,3,6) or add a 'sweep:' section "
+            f"{spec_path}: nothing to sweep; give the field and its values (e.g. path "
+            "model.layers[0].linear.out_features, values 1 3 6) or add a 'sweep:' section "
             "with 'path' and 'values' to the spec"
         )
-    values = [parse_value(v) if isinstance(v, str) else v for v in values]
     folders = [f"{path}={_folder_safe(format_value(v))}" for v in values]
     if len(set(folders)) != len(folders):
         raise UserError(f"the sweep's values repeat: {', '.join(map(format_value, values))}")
