@@ -138,18 +138,17 @@ def cross_entropy(
         )
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    scale = {"mean": 1.0 / max(n, 1), "sum": 1.0, "none": None}
+    if reduction not in scale:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     logp = _log_softmax_data(logits.data, 1)
     target_dist = xp.astype(labels[:, None] == xp.arange(classes)[None, :], logp.dtype)
     if label_smoothing:
         target_dist = target_dist * (1.0 - label_smoothing) + label_smoothing / classes
-    per_sample = -xp.sum(target_dist * logp, axis=1)
-    scale = {"mean": 1.0 / max(n, 1), "sum": 1.0, "none": None}
-    if reduction not in scale:
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if reduction == "none":
-        data = per_sample
-    else:
-        data = xp.sum(per_sample) * scale[reduction]
+        data = -xp.sum(target_dist * logp, axis=1)
+    else:  # one sum over all elements: cheaper than per-sample sums and their sum
+        data = xp.sum(target_dist * logp) * -scale[reduction]
     out = _result(data, (logits,), "cross_entropy")
     if out._prev:
 
@@ -157,7 +156,10 @@ def cross_entropy(
             # d CE/d logits = (softmax(logits) - target distribution) * dL/d(loss_i)
             g = out._grad
             g = g[:, None] if reduction == "none" else g * scale[reduction]
-            logits._accumulate((xp.exp(logp) - target_dist) * g)
+            grad = xp.exp(logp)  # a fresh array: update it in place
+            grad -= target_dist
+            grad *= g
+            logits._accumulate(grad)
 
         out._backward = _backward
     return out

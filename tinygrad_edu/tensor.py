@@ -662,13 +662,15 @@ def _result(data: Any, parents: tuple, op: str) -> Tensor:
     out._grad = None
     out._backward = None
     out._op = ""
-    if autograd.grad_enabled and any(p.requires_grad for p in parents):
-        out.requires_grad = True
-        out._prev = parents
-        out._op = op
-    else:
-        out.requires_grad = False
-        out._prev = ()
+    out.requires_grad = False
+    out._prev = ()
+    if autograd.grad_enabled:
+        for p in parents:  # a plain loop: any(generator) costs more for 1-3 parents
+            if p.requires_grad:
+                out.requires_grad = True
+                out._prev = parents
+                out._op = op
+                break
     return out
 
 
