@@ -91,6 +91,10 @@ def test_an_mse_graph_shows_the_targets_and_the_ops_of_the_loss():
     assert "shape (3, 1)" in record(records, "targets")
 
 
+def test_the_same_spec_gives_the_same_text():
+    assert graph_dot(parse_spec(TINY)) == graph_dot(parse_spec(TINY))
+
+
 def test_drawing_does_not_move_the_global_random_generator():
     rng.manual_seed(7)
     before = rng.get_state()

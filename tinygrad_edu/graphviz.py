@@ -41,15 +41,17 @@ def to_dot(root: Any, rankdir: str = "LR", names: Mapping[int, str] | None = Non
         f"  rankdir={rankdir};",
         '  node [fontname="Helvetica", fontsize=10];',
     ]
-    for node in topological_order(root):
-        uid = f"n{id(node)}"
+    order = topological_order(root)
+    number = {id(node): i for i, node in enumerate(order)}  # the same text on every run
+    for node in order:
+        uid = f"n{number[id(node)]}"
         label = _escape(_describe(node, names.get(id(node))))
         lines.append(f'  {uid} [shape=record, label="{{ {label} }}"];')
         if node._op:
             lines.append(f'  {uid}_op [shape=oval, label="{_escape(node._op)}"];')
             lines.append(f"  {uid}_op -> {uid};")
             for parent in node._prev:
-                lines.append(f"  n{id(parent)} -> {uid}_op;")
+                lines.append(f"  n{number[id(parent)]} -> {uid}_op;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
