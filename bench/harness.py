@@ -4,7 +4,8 @@ Contenders of one workload are timed round-robin (one sample of each per round, 
 starting contender rotating), so slow drifts of a shared, noisy machine hit all of them
 alike. Each sample times enough calls to last at least ``min_sample_s``; the reported
 ratio is the median over rounds of the per-round ratio to the baseline, which cancels
-most of the noise that a ratio of two medians would keep.
+most of the noise that a ratio of two medians would keep. The ratio of the two fastest
+samples ("min") is shown beside it: on a busy machine it is the less disturbed one.
 
 The cyclic garbage collector runs (untimed) before every sample: otherwise a contender
 that leaves reference cycles behind (a micrograd graph) would make the next contender's
@@ -40,6 +41,7 @@ class Row:
     lo_s: float | None = None
     hi_s: float | None = None
     ratio: float | None = None
+    ratio_of_mins: float | None = None
     note: str = ""
     unit: str = "step"
     samples: list[float] = field(default_factory=list, repr=False)
@@ -91,6 +93,7 @@ def measure(
         row.lo_s, row.hi_s = min(samples), max(samples)
         if base is not None:
             row.ratio = statistics.median(s / b for s, b in zip(samples, base))
+            row.ratio_of_mins = min(samples) / min(base)
     return rows
 
 
@@ -122,6 +125,8 @@ def format_time(seconds: float | None) -> str:
 def _cells(row: Row) -> list[str]:
     spread = "-" if row.lo_s is None else f"{format_time(row.lo_s)} – {format_time(row.hi_s)}"
     ratio = "-" if row.ratio is None else f"{row.ratio:.2f}x"
+    if row.ratio_of_mins is not None:
+        ratio += f" (min {row.ratio_of_mins:.2f}x)"
     median = format_time(row.median_s)
     if row.median_s is not None and row.unit != "step":
         median += f" /{row.unit}"

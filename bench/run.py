@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name} took {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     title = (
         f"tinygrad_edu benchmarks ({'quick' if args.quick else 'full'}, "
-        f"{time.perf_counter() - started:.0f} s): medians of {cfg.rounds} interleaved rounds"
+        f"{time.perf_counter() - started:.0f} s): medians of {cfg.rounds} interleaved rounds "
+        f"({cfg.slow_rounds} for W3)"
     )
     if args.plain:
         print(plain_table(rows, title))

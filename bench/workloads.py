@@ -34,9 +34,10 @@ LR = 0.01
 
 @dataclass
 class Config:
-    rounds: int = 15
+    rounds: int = 41
     warmup: int = 3
-    min_sample_s: float = 0.1
+    min_sample_s: float = 0.02
+    slow_rounds: int = 11  # for workloads whose slowest contender takes ~1 s a step (W3)
     chain_sizes: tuple[int, ...] = (250_000, 500_000, 1_000_000)
     chain_reps: int = 3
     startup_reps: int = 11
@@ -45,7 +46,15 @@ class Config:
 
 
 def quick_config() -> Config:
-    return Config(rounds=5, warmup=1, min_sample_s=0.03, chain_reps=1, startup_reps=5, quick=True)
+    return Config(
+        rounds=11,
+        warmup=1,
+        min_sample_s=0.01,
+        slow_rounds=5,
+        chain_reps=1,
+        startup_reps=5,
+        quick=True,
+    )
 
 
 # --- optional contenders -----------------------------------------------------------------
@@ -149,6 +158,33 @@ def tg_mlp_step(weights, biases, x, y, lr, backend: str = "numpy") -> Callable[[
     return step
 
 
+def tg_nn_step(weights, biases, x, y, lr, backend: str = "numpy") -> Callable[[], Any]:
+    """tinygrad_edu as a user writes it: nn.MLP, F.cross_entropy, optim.SGD."""
+    import tinygrad_edu as tg
+    from tinygrad_edu import Tensor, nn, optim
+    from tinygrad_edu import functional as F
+
+    tg.set_backend(backend)
+    b = tg.get_backend()
+    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    model = nn.MLP(sizes[0], sizes[1:-1], sizes[-1])
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    for layer, w, c in zip(linears, weights, biases):
+        layer.weight.data = b.asarray(w.copy())
+        layer.bias.data = b.asarray(c.copy())
+    opt = optim.SGD(model.parameters(), lr=lr)
+    xt, yt = Tensor(b.asarray(x)), Tensor(b.asarray(y))
+
+    def step():
+        loss = F.cross_entropy(model(xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def torch_mlp_step(weights, biases, x, y, lr, device: str = "cpu") -> Callable[[], Any]:
     """PyTorch eager: F.linear + relu + F.cross_entropy + torch.optim.SGD."""
     import torch
@@ -196,12 +232,22 @@ def mlp_workload(name: str, sizes: list[int], batch: int, cfg: Config) -> list[R
     x, y = classification_batch(batch, sizes[0], sizes[-1])
     contenders = [
         Contender("NumPy, hand-written", lambda: hand_mlp_step(weights, biases, x, y, LR)),
-        Contender(
-            "tinygrad_edu Tensor",
-            lambda: tg_mlp_step(weights, biases, x, y, LR),
-            note="F.linear/relu/F.cross_entropy, SGD on leaves",
-        ),
     ]
+    if has_module("tinygrad_edu.nn") and has_module("tinygrad_edu.optim"):
+        contenders.append(
+            Contender(
+                "tinygrad_edu nn.MLP + SGD",
+                lambda: tg_nn_step(weights, biases, x, y, LR),
+                note="nn.MLP, F.cross_entropy, optim.SGD",
+            )
+        )
+    contenders.append(
+        Contender(
+            "tinygrad_edu functional",
+            lambda: tg_mlp_step(weights, biases, x, y, LR),
+            note="F.linear, relu, F.cross_entropy, SGD on leaves",
+        )
+    )
     torch = torch_or_none(cfg.threads)
     if torch is not None:
         contenders.append(
@@ -345,7 +391,7 @@ def w3(cfg: Config) -> list[Row]:
         "W3 moons MLP(2,[16,16,1]) n100",
         [recording(c, firsts) for c in contenders],
         baseline="NumPy, hand-written",
-        rounds=cfg.rounds,
+        rounds=cfg.slow_rounds,
         warmup=cfg.warmup,
         min_sample_s=cfg.min_sample_s,
     )
@@ -526,7 +572,8 @@ def rss_mib():
 
 weights, biases = init_mlp([784, 128, 10])
 x, y = classification_batch(32, 784, 10)
-step = workloads.tg_mlp_step(weights, biases, x, y, workloads.LR)
+make = workloads.tg_nn_step if workloads.has_module("tinygrad_edu.optim") else workloads.tg_mlp_step
+step = make(weights, biases, x, y, workloads.LR)
 for i in range(1, 2001):
     step()
     if i in (200, 2000):
@@ -550,7 +597,7 @@ def w7(cfg: Config) -> list[Row]:
         f"RSS {a:.1f} MiB after 200 steps, {b:.1f} MiB after 2000 "
         f"({b - a:+.1f} MiB); engine loop, not `python cli.py train`"
     )
-    return [Row("W7 memory growth", "tinygrad_edu Tensor, W1 b32", note=note)]
+    return [Row("W7 memory growth", "tinygrad_edu, W1 b32 train loop", note=note)]
 
 
 def w8(cfg: Config) -> list[Row]:
@@ -574,7 +621,8 @@ def w8(cfg: Config) -> list[Row]:
 
     def tg_on(backend_name):
         def make():
-            step = tg_mlp_step(weights, biases, x, y, LR, backend=backend_name)
+            build = tg_nn_step if has_module("tinygrad_edu.optim") else tg_mlp_step
+            step = build(weights, biases, x, y, LR, backend=backend_name)
             b = tg.get_backend()
             if backend_name == "cupy":
 
