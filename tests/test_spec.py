@@ -175,7 +175,7 @@ def test_paths_are_relative_to_the_spec_file(tmp_path):
     )
     (folder / "csv.yaml").write_text(text.replace("[784]", "[3]"))
     spec = load_spec(folder / "csv.yaml")
-    assert Path(spec.data.path) == folder / "../data/points.csv"
+    assert Path(spec.data.path) == (folder / "../data/points.csv").resolve()
     absolute = text.replace("../data/points.csv", "/srv/points.csv").replace("[784]", "[3]")
     assert parse_spec(absolute, file="x.yaml", base_dir=folder).data.path == "/srv/points.csv"
 

@@ -241,7 +241,7 @@ def _resolve_path(value: str | None, info: ValidationInfo) -> str | None:
     base_dir = (info.context or {}).get("base_dir")
     if value is None or base_dir is None or Path(value).expanduser().is_absolute():
         return value
-    return str(Path(base_dir) / value)
+    return str((Path(base_dir) / value).resolve())
 
 
 ResolvedPath = Annotated[str, AfterValidator(_resolve_path)]
@@ -539,6 +539,16 @@ class Train(Section):
     batch_size: PositiveInt
 
 
+class Sweep(Section):
+    """Train the spec once per value of one field (`tinygrad_edu.sweep`)."""
+
+    path: str = Field(
+        min_length=1,
+        description="dotted key path of the field, e.g. model.layers[0].linear.out_features",
+    )
+    values: list[Any] = Field(min_length=1, description="its values, one training each")
+
+
 # --- the whole spec ---------------------------------------------------------------------------
 
 
@@ -559,6 +569,7 @@ class Spec(Section):
     optimizer: OptimizerSpec
     scheduler: SchedulerSpec | None = None
     train: Train
+    sweep: Sweep | None = None
     _file: Path | None = PrivateAttr(None)
 
     @property

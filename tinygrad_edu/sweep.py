@@ -43,14 +43,6 @@ from .errors import UserError
 SWEEP_CSV = "sweep.csv"
 
 
-@dataclass(frozen=True)
-class SweepSection:
-    """What to sweep: one dotted key path and the values it takes, in order."""
-
-    path: str
-    values: list[Any]
-
-
 @dataclass
 class SweepResult:
     """The finished sweep: its folder and one row of final metrics per value."""
@@ -123,7 +115,8 @@ def run_sweep(
     folders = [f"{path}={_folder_safe(format_value(v))}" for v in values]
     if len(set(folders)) != len(folders):
         raise UserError(f"the sweep's values repeat: {', '.join(map(format_value, values))}")
-    variants = [apply_overrides(spec, {path: value}) for value in values]  # all checked first
+    # every value is checked first; the runs themselves are ordinary runs, without the section
+    variants = [apply_overrides(spec, {path: value, "sweep": None}) for value in values]
     folder = make_run_dir(Path(out) if out else new_run_dir(f"{spec.name}-sweep"))
     rows: list[dict[str, Any]] = []
     for number, (value, variant, name) in enumerate(zip(values, variants, folders), start=1):
@@ -136,69 +129,12 @@ def run_sweep(
     return SweepResult(folder, path, rows)
 
 
-def load_sweep_spec(spec_path: str | Path) -> tuple[Any, SweepSection | None]:
-    """The spec of a file and its ``sweep:`` section (None if it has none).
+def load_sweep_spec(spec_path: str | Path) -> tuple[Any, Any]:
+    """The spec of a file and its ``sweep:`` section (None if it has none)."""
+    from .spec import load_spec
 
-    The section is read here, from the YAML itself, and its lines are blanked before the
-    rest is validated as an ordinary spec: the spec schema need not know ``sweep:``, and
-    the line numbers of any error stay those of the file.
-    """
-    from .spec import parse_spec
-    from .spec_loader import SpecLoader
-
-    spec_path = Path(spec_path)
-    try:
-        text = spec_path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UserError(f"cannot read the spec file {spec_path}: {error.strerror}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        root = None  # parse_spec reports it with the file's line and column
-    entry = _top_level_entry(root, "sweep")
-    if entry is None:
-        return parse_spec(text, file=str(spec_path), base_dir=spec_path.parent), None
-    key, value = entry
-    lines = text.splitlines(keepends=True)
-    first, last = key.start_mark.line, _last_line(value)
-    if any(k is not key and first <= k.start_mark.line <= last for k, _ in root.value):
-        raise UserError(
-            f"{spec_path}:{first + 1}: write the sweep: section on lines of its own "
-            "(block style), not inside a one-line mapping"
-        )
-    for index in range(first, last + 1):
-        lines[index] = "\n"
-    spec = parse_spec("".join(lines), file=str(spec_path), base_dir=spec_path.parent)
-    data = yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
-    return spec, _sweep_section(data["sweep"], spec_path, key)
-
-
-def _top_level_entry(root: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | None:
-    if not isinstance(root, yaml.MappingNode):
-        return None
-    found = [(k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == name]
-    return found[-1] if found else None
-
-
-def _last_line(node: yaml.Node) -> int:
-    """The last line (0-based) a node's text occupies; a block ends where the next begins."""
-    end = node.end_mark
-    return end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
-
-
-def _sweep_section(data: Any, spec_path: Path, key: yaml.Node) -> SweepSection:
-    where = f"{spec_path}:{key.start_mark.line + 1}: sweep"
-    if not isinstance(data, dict) or set(data) - {"path", "values"}:
-        raise UserError(
-            f"{where}: expected a mapping with 'path' (a key path such as "
-            "model.layers[0].linear.out_features) and 'values' (a list)"
-        )
-    path, values = data.get("path"), data.get("values")
-    if not isinstance(path, str):
-        raise UserError(f"{where}.path: expected a key path such as train.epochs, found {path!r}")
-    if not isinstance(values, list) or not values:
-        raise UserError(f"{where}.values: expected a non-empty list, found {values!r}")
-    return SweepSection(path, values)
+    spec = load_spec(spec_path)
+    return spec, spec.sweep
 
 
 def format_value(value: Any) -> str:
