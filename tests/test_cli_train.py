@@ -166,3 +166,50 @@ def test_a_new_run_never_overwrites_an_old_one(tmp_path):
     result = run("train", str(spec_file(tmp_path)), "--out", str(out))
     assert_user_error(result, "already holds a run")
     assert (out / "model.npz").read_bytes() == before
+
+
+def test_sweep_plot_and_graph_commands(tmp_path):
+    spec = spec_file(tmp_path, epochs=1)
+    out = tmp_path / "sweep"
+    result = run(
+        "sweep",
+        str(spec),
+        "--path",
+        "model.layers[0].linear.out_features",
+        "--values",
+        "2",
+        "8",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-plots",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "out_features" in result.stdout
+    assert (out / "sweep.csv").read_text().count("\n") == 3  # header + one row per value
+
+    plotted = run("plot", str(out / "model.layers[0].linear.out_features=8"))
+    assert plotted.returncode == 0, plotted.stderr
+    assert "decision_boundary.png" in plotted.stdout
+
+    dot = tmp_path / "graph.dot"
+    drawn = run("graph", str(spec), "--out", str(dot))
+    assert drawn.returncode == 0, drawn.stderr
+    text = dot.read_text()
+    assert text.startswith("digraph") and "cross_entropy" in text and "0.weight" in text
+
+
+def test_sweep_with_a_bad_path_fails_before_training(tmp_path):
+    out = tmp_path / "sweep"
+    result = run(
+        "sweep",
+        str(spec_file(tmp_path)),
+        "--path",
+        "train.epoch",
+        "--values",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert_user_error(result, "did you mean 'epochs'")
+    assert not out.exists()

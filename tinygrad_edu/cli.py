@@ -28,6 +28,10 @@ EXAMPLES = {
     "evaluate": "python cli.py evaluate runs/mnist-mlp/20261125-120000",
     "predict": "python cli.py predict runs/mnist-mlp/20261125-120000 --input digits.csv "
     "--output preds.csv",
+    "sweep": "python cli.py sweep specs/universal_approximation.yaml "
+    "--path 'model.layers[0].linear.out_features' --values 1 3 6 12 48",
+    "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
+    "graph": "python cli.py graph specs/mlp.yaml --out graph.svg",
 }
 
 
@@ -126,7 +130,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<name>/<timestamp>)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
     p.set_defaults(handler=cmd_train)
+
+    p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
+    p.add_argument("spec", help="spec file")
+    p.add_argument("--path", help="dotted key path of the field (default: the spec's sweep:)")
+    p.add_argument("--values", nargs="+", metavar="VALUE", help="its values (YAML scalars)")
+    p.add_argument("--out", metavar="DIR", help="sweep folder (default: runs/<name>-sweep/...)")
+    p.add_argument("--quiet", action="store_true", help="print only the final table")
+    p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
+    p.set_defaults(handler=cmd_sweep)
+
+    p = command("plot", "Write the PNG plots of a run or sweep folder.", EXAMPLES["plot"])
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run or sweep folder")
+    p.set_defaults(handler=cmd_plot)
+
+    p = command("graph", "Draw one forward and backward pass of a spec's model.", EXAMPLES["graph"])
+    p.add_argument("spec", help="spec file")
+    p.add_argument("--batch-size", type=_positive_int, default=2, help="batch size (default: 2)")
+    p.add_argument("--out", metavar="FILE", help="graph.dot (DOT text) or graph.svg (needs dot)")
+    p.set_defaults(handler=cmd_graph)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
@@ -279,8 +303,62 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return stop.exit_code
+    if not args.no_plots:
+        _plots(final["run_dir"], quiet=args.quiet)
     if args.json:
         runs.print_json(final)
+    return 0
+
+
+def _plots(folder: str, quiet: bool) -> None:
+    """Write the plots of a finished run; a missing matplotlib is one line, not an error."""
+    from .plots import try_plot_run
+
+    message = try_plot_run(folder)
+    if message and not quiet:
+        print(message, file=sys.stderr)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .sweep import run_sweep
+
+    result = run_sweep(args.spec, args.path, args.values, args.out, quiet=args.quiet)
+    Console().print(result.table())
+    if not args.no_plots:
+        _plots(str(result.folder), quiet=args.quiet)
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .plots import plot_run, plot_sweep
+    from .sweep import SWEEP_CSV
+
+    folder = Path(args.run_dir)
+    if not folder.is_dir():
+        raise UserError(f"run folder not found: {folder}")
+    plot = plot_sweep if (folder / SWEEP_CSV).is_file() else plot_run
+    for path in plot(folder):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from .checkpoint import write_text_atomic
+    from .spec import load_spec
+    from .tensor_graph import graph_dot, render_svg
+
+    dot = graph_dot(load_spec(args.spec), batch_size=args.batch_size)
+    if args.out is None:
+        sys.stdout.write(dot)
+    elif args.out.endswith(".svg"):
+        print(f"wrote {render_svg(dot, args.out)}")
+    else:
+        write_text_atomic(args.out, dot)
+        print(f"wrote {args.out}")
     return 0
 
 
