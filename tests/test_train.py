@@ -4,6 +4,7 @@ divergence handling, evaluate and predict."""
 from __future__ import annotations
 
 import csv
+import io
 import os
 import signal
 from pathlib import Path
@@ -178,3 +179,23 @@ def test_shape_mismatch_between_data_and_model_fails_before_training(tmp_path):
         runs.train(spec, {}, out=tmp_path / "run", quiet=True)
     assert "(3,)" in str(info.value) and "[4]" in str(info.value)
     assert not (tmp_path / "run" / CHECKPOINT).exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bars_in_a_terminal_and_plain_lines_elsewhere(tmp_path):
+    spec = write_spec(tmp_path, epochs=2)
+    terminal = _Terminal()
+    runs.train(spec, {}, out=tmp_path / "tty", stream=terminal)
+    shown = terminal.getvalue()
+    assert "epochs" in shown and "steps" in shown and "samples/s" in shown
+    assert "Metrics per epoch" in shown and "test accuracy" in shown
+
+    plain = io.StringIO()
+    runs.train(spec, {}, out=tmp_path / "pipe", stream=plain)
+    lines = plain.getvalue().splitlines()
+    assert sum(line.startswith("epoch ") for line in lines) == 2
+    assert "\x1b[" not in plain.getvalue()  # no colour codes in logs

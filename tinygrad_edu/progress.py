@@ -130,16 +130,27 @@ class LiveReporter(PlainReporter):
             rate="-",
         )
         self.running = 0.0
+        self.pending = 0
+        self.last_update = 0.0
         self.bars.start()
 
     def step(self, loss: float, samples: int) -> None:
         super().step(loss, samples)
         self.running = loss if self.running == 0.0 else 0.98 * self.running + 0.02 * loss
-        elapsed = time.perf_counter() - self.started
+        self.pending += 1
+        now = time.perf_counter()
+        if now - self.last_update >= 0.1:  # redrawing every step would cost more than the step
+            self._flush(now)
+
+    def _flush(self, now: float) -> None:
+        elapsed = now - self.started
         rate = f"{self.samples / elapsed:,.0f}" if elapsed > 0 else "-"
-        self.bars.update(self.step_bar, advance=1, loss=f"{self.running:.4f}", rate=rate)
+        self.bars.update(self.step_bar, advance=self.pending, loss=f"{self.running:.4f}", rate=rate)
+        self.pending = 0
+        self.last_update = now
 
     def epoch_end(self, row: dict) -> None:
+        self._flush(time.perf_counter())
         self.bars.update(self.epoch_bar, advance=1, loss=f"{row['train_loss']:.4f}")
         self.bars.reset(self.step_bar, total=self.trainer.steps_per_epoch)
         held = [k for k in row if k.startswith(("val_", "test_"))]
