@@ -226,7 +226,7 @@ def test_backward_through_a_chain_of_a_million_operations():
     """The graph walk is iterative: no RecursionError, and it stays fast."""
     n = 1_000_000
     start = time.perf_counter()
-    gc.disable()  # building a million small cycles would otherwise trigger many gc passes
+    gc.disable()  # a million new objects would otherwise trigger hundreds of gc passes
     try:
         x = Value(0.5)
         y = x
