@@ -133,7 +133,7 @@ def _cells(row: Row) -> list[str]:
     return [row.workload, row.contender, median, spread, ratio, row.note]
 
 
-HEADERS = ["workload", "contender", "median", "spread (min – max)", "vs NumPy", "note"]
+HEADERS = ["workload", "contender", "median", "spread (min – max)", "vs hand-written", "note"]
 
 
 def print_table(rows: list[Row], title: str, plain: bool = False) -> None:
@@ -147,7 +147,7 @@ def print_table(rows: list[Row], title: str, plain: bool = False) -> None:
     if not plain:
         table = Table(title=title, title_justify="left")
         for h in HEADERS:
-            table.add_column(h, justify="right" if h in ("median", "vs NumPy") else "left")
+            table.add_column(h, justify="right" if h in ("median", "vs hand-written") else "left")
         previous = None
         for row in rows:
             if previous is not None and row.workload != previous:

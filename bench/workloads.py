@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 import os
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -530,34 +532,45 @@ def w5(cfg: Config) -> list[Row]:
         return [Row("W5 cli train", "-", note="not available yet: needs `python cli.py train`")]
     if not os.path.exists(os.path.join(ROOT, spec)):
         return [Row("W5 cli train", "-", note=f"not available yet: needs {spec}")]
-    # a fresh parent, so RUSAGE_CHILDREN sees the training process alone
+    extra = ["--epochs", "2"] if cfg.quick else []
+    # a fresh parent per run, so RUSAGE_CHILDREN sees that training process alone
     probe = (
-        "import resource, subprocess, sys, time\n"
+        "import json, resource, subprocess, sys, time\n"
         "t0 = time.perf_counter()\n"
-        "p = subprocess.run([sys.executable, 'cli.py', 'train', sys.argv[1]], "
-        "capture_output=True, text=True)\n"
+        "p = subprocess.run(json.loads(sys.argv[1]), capture_output=True, text=True)\n"
         "wall = time.perf_counter() - t0\n"
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "sys.stdout.write(p.stdout + p.stderr)\n"
         "print(f'@@ rc={p.returncode} wall={wall} maxrss_kib={rss}')\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe, spec], cwd=ROOT, capture_output=True, text=True
-    )
-    m = re.search(r"@@ rc=(-?\d+) wall=([\d.e-]+) maxrss_kib=(\d+)", proc.stdout)
-    if not m:
-        return [Row("W5 cli train", spec, note=f"FAILED: {proc.stderr.strip()[-100:]}")]
-    rc, wall, rss = int(m.group(1)), float(m.group(2)), int(m.group(3))
-    rate = re.findall(r"([\d][\d,.]*)\s*samples/s", proc.stdout)
-    note = f"peak RSS {rss / 1024:.0f} MiB"
-    if rate:
-        note += f"; {rate[-1]} samples/s (as printed)"
-    if rc != 0:
-        tail = proc.stdout.split("@@")[0].strip()[-100:]
-        note = f"FAILED (exit {rc}): {tail}"
-    return [
-        Row("W5 cli train", f"python cli.py train {spec}", wall, wall, wall, note=note, unit="run")
-    ]
+    walls, rates, rss_kib, failure = [], [], 0, ""
+    for _ in range(1 if cfg.quick else 3):
+        with tempfile.TemporaryDirectory() as out_dir:
+            cmd = [sys.executable, "cli.py", "train", spec, "--out", out_dir, "--no-plots", *extra]
+            proc = subprocess.run(
+                [sys.executable, "-c", probe, json.dumps(cmd)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+        m = re.search(r"@@ rc=(-?\d+) wall=([\d.e-]+) maxrss_kib=(\d+)", proc.stdout)
+        if not m or int(m.group(1)) != 0:
+            tail = (proc.stdout.split("@@")[0] + proc.stderr).strip()[-120:]
+            failure = f"FAILED: {tail}"
+            break
+        walls.append(float(m.group(2)))
+        rss_kib = max(rss_kib, int(m.group(3)))
+        printed = re.findall(r"([\d][\d,]*)\s*samples/s", proc.stdout)
+        if printed:
+            rates.append(int(printed[-1].replace(",", "")))
+    name = f"python cli.py train {spec} {' '.join(extra)}".strip()
+    if failure:
+        return [Row("W5 cli train", name, note=failure)]
+    note = f"peak RSS {rss_kib / 1024:.0f} MiB"
+    if rates:
+        note += f"; last epoch {statistics.median(rates):,.0f} samples/s (as printed)"
+    med = statistics.median(walls)
+    return [Row("W5 cli train", name, med, min(walls), max(walls), note=note, unit="run")]
 
 
 _W7_CHILD = r"""
