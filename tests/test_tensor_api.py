@@ -380,3 +380,11 @@ def test_shape_op_errors(xp_backend):
         tg.stack([x, Tensor.zeros(3, 2)])
     with pytest.raises(IndexError, match="axis 2"):
         x.sum(axis=2)
+
+
+def test_numpy_scalars_keep_their_dtype_and_full_follows_its_fill_value():
+    assert Tensor(np.float64(2.0)).dtype == np.float64  # as torch.tensor(np.float64(2))
+    assert Tensor(2.0).dtype == np.float32
+    assert Tensor.full((2,), 7).dtype == np.int64
+    assert Tensor.full((2,), 7.0).dtype == np.float32
+    assert Tensor.full((2,), True).dtype == np.bool_

@@ -13,20 +13,25 @@ from typing import Any
 from .autograd import topological_order
 
 
-def _describe(node: Any, name: str | None = None) -> str:
+def _fields(node: Any, name: str | None = None) -> list[str]:
+    """The fields of a node's record: name or label, data or shape and dtype, grad."""
+    fields = [name] if name else []
     if hasattr(node, "shape"):  # Tensor
         dtype = getattr(node.dtype, "name", str(node.dtype).rsplit(".", 1)[-1])
-        text = f"{name} | " if name else ""
-        text += f"shape {node.shape} | {dtype}"
+        fields += [f"shape {node.shape}", dtype]
         if node._grad is not None:  # a leaf after backward(): its gradient has its shape
-            text += f" | grad {tuple(node._grad.shape)}"
-        return text
-    label = f"{node.label} | " if getattr(node, "label", "") else ""
-    return f"{label}data {node.data:.4f} | grad {node.grad:.4f}"
+            fields.append(f"grad {tuple(node._grad.shape)}")
+        return fields
+    if getattr(node, "label", ""):
+        fields.append(node.label)
+    return fields + [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "\\{").replace("}", "\\}")
+    """Backslash the characters that are syntax inside a DOT record label."""
+    for char in '\\"{}|<>':
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def to_dot(root: Any, rankdir: str = "LR", names: Mapping[int, str] | None = None) -> str:
@@ -45,7 +50,7 @@ def to_dot(root: Any, rankdir: str = "LR", names: Mapping[int, str] | None = Non
     number = {id(node): i for i, node in enumerate(order)}  # the same text on every run
     for node in order:
         uid = f"n{number[id(node)]}"
-        label = _escape(_describe(node, names.get(id(node))))
+        label = " | ".join(_escape(f) for f in _fields(node, names.get(id(node))))
         lines.append(f'  {uid} [shape=record, label="{{ {label} }}"];')
         if node._op:
             lines.append(f'  {uid}_op [shape=oval, label="{_escape(node._op)}"];')

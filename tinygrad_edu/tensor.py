@@ -66,7 +66,8 @@ class Tensor:
             array = b.asarray(data, dtype=b.dtype(dtype))
         else:
             array = b.asarray(data)
-            if isinstance(data, (int, float, list, tuple)) and _is_float(array):
+            python_data = isinstance(data, (list, tuple)) or type(data) in (int, float)
+            if python_data and _is_float(array):  # NumPy scalars and arrays keep their dtype
                 array = b.xp.astype(array, b.dtype(_default_dtype), copy=False)
         self.data = array
         self._grad = None
@@ -592,7 +593,10 @@ class Tensor:
         shape: Sequence[int], fill_value: Number, dtype: Any = None, requires_grad: bool = False
     ) -> Tensor:
         b = backend.active
-        data = b.xp.full(_shape_arg((shape,)), fill_value, dtype=b.dtype(dtype or _default_dtype))
+        if dtype is None:  # as PyTorch: the fill value's kind picks the dtype
+            kinds = {bool: "bool", int: "int64"}
+            dtype = kinds.get(type(fill_value), _default_dtype)
+        data = b.xp.full(_shape_arg((shape,)), fill_value, dtype=b.dtype(dtype))
         return Tensor._wrap(data).requires_grad_(requires_grad)
 
     @staticmethod
