@@ -45,7 +45,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     xp = backend.active.xp
     xd, wd = x.data, weight.data
     flat = xd if xd.ndim == 2 else xp.reshape(xd, (-1, xd.shape[-1]))
-    data = flat @ xp.matrix_transpose(wd)
+    data = flat @ wd.T  # .T: the array API's transpose of a 2-D array (a view)
     if bias is not None:
         if bias.dtype == data.dtype:
             data += bias.data  # in place: data is the fresh matmul result
@@ -62,9 +62,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             g2 = g if g.ndim == 2 else xp.reshape(g, (-1, g.shape[-1]))
             # dL/dx = G W, dL/dW = G^T x, dL/db = sum of G over the batch
             if x.requires_grad:
-                x._accumulate(xp.reshape(g2 @ wd, xd.shape))
+                gx = g2 @ wd
+                x._accumulate(gx if xd.ndim == 2 else xp.reshape(gx, xd.shape))
             if weight.requires_grad:
-                weight._accumulate(xp.matrix_transpose(g2) @ flat)
+                weight._accumulate(g2.T @ flat)
             if bias is not None and bias.requires_grad:
                 bias._accumulate(xp.sum(g2, axis=0))
 
