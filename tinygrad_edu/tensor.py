@@ -514,6 +514,8 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
+        if start == end:  # no dimensions to merge: the input itself, as torch.flatten
+            return self
         shape = self.shape
         merged = math.prod(shape[start : end + 1])
         return self.reshape(shape[:start] + (merged,) + shape[end + 1 :])
