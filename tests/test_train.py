@@ -199,3 +199,13 @@ def test_progress_bars_in_a_terminal_and_plain_lines_elsewhere(tmp_path):
     lines = plain.getvalue().splitlines()
     assert sum(line.startswith("epoch ") for line in lines) == 2
     assert "\x1b[" not in plain.getvalue()  # no colour codes in logs
+
+
+def test_predict_names_the_first_bad_cell(tmp_path):
+    spec = write_spec(tmp_path)
+    runs.train(spec, {}, out=tmp_path / "run", quiet=True)
+    features = tmp_path / "points.csv"
+    features.write_text("x0,x1\n0.0,1.0\n1.0,oops\n")
+    with pytest.raises(UserError, match=r"line 3, column 'x1': 'oops' is not a number"):
+        runs.predict(tmp_path / "run", features, tmp_path / "preds.csv")
+    assert not (tmp_path / "preds.csv").exists()

@@ -152,13 +152,20 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     """Write predictions for the rows of a CSV or the array X of an .npz; returns the count."""
     from . import backend
     from .data import apply_normalization
+    from .data.files import load_features
     from .objectives import Objective, loss_options, predict_arrays
     from .spec import build_model
 
     spec, flat = load_run(run_dir)
     if "norm/shift" not in flat:
         raise UserError(f"{run_dir} has no finished model ({MODEL}); let the training finish")
-    X = _read_features(Path(input_path), int(np.prod(spec.model.input)))
+    X = load_features(input_path)
+    features = int(np.prod(spec.model.input))
+    if X.shape[1] != features:
+        raise UserError(
+            f"{input_path}: rows have {X.shape[1]} values but the model takes {features} "
+            "features per sample; give only the feature columns (no target column)"
+        )
     X = apply_normalization(unflatten("norm", flat), X)
     backend.set_backend(spec.backend)
     model = build_model(spec)
@@ -180,54 +187,3 @@ def _prediction_rows(objective: Any, outputs: np.ndarray, class_names: list | No
     for cls, p in zip(objective.predict(outputs), probs):
         rows.append(",".join([str(names[int(cls)])] + [f"{v:.6f}" for v in p]))
     return rows
-
-
-def _read_features(path: Path, features: int) -> np.ndarray:
-    """Feature rows from a CSV (header optional) or the array ``X`` of an .npz."""
-    if not path.is_file():
-        raise UserError(f"input file not found: {path}")
-    if path.suffix == ".npz":
-        arrays = load_npz(path)
-        if "X" not in arrays or not isinstance(arrays["X"], np.ndarray):
-            raise UserError(f"{path}: needs an array named X, found {sorted(arrays)}")
-        X = arrays["X"].reshape(len(arrays["X"]), -1)
-    else:
-        X = _read_csv_numbers(path)
-    if X.shape[1] != features:
-        raise UserError(
-            f"{path}: rows have {X.shape[1]} values but the model takes {features} features "
-            "per sample; give only the feature columns (no target column)"
-        )
-    return X
-
-
-def _read_csv_numbers(path: Path) -> np.ndarray:
-    rows: list[list[float]] = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        cells = [c.strip() for c in line.split(",")]
-        try:
-            rows.append([float(c) for c in cells])
-        except ValueError:
-            if number == 1 and not rows:  # a header row
-                continue
-            bad = next(c for c in cells if not _is_number(c))
-            raise UserError(
-                f"{path}:{number}: {bad!r} is not a number; predict needs numeric feature "
-                "columns only"
-            ) from None
-    if not rows:
-        raise UserError(f"{path}: no data rows")
-    if len({len(r) for r in rows}) != 1:
-        raise UserError(f"{path}: rows have different numbers of columns")
-    return np.asarray(rows, dtype=np.float32)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

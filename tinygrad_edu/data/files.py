@@ -28,38 +28,13 @@ def load_csv(path: str | Path, target: str | int, header: bool | str, delimiter:
     whose target column holds text labels is therefore still read as headerless.
     """
     path = Path(path).expanduser()
-    rows = _read_rows(path, delimiter)
-    if not rows:
-        raise UserError(f"{path}: the CSV file is empty; it needs a row per sample")
-    first_line, first = rows[0]
-    if header == "auto":
-        header = _looks_like_header(first, rows[1][1] if len(rows) > 1 else None, target)
-    if header:
-        columns = [cell.strip() for cell in first]
-    else:
-        columns = [f"column {i + 1}" for i in range(len(first))]
-    data = rows[1:] if header else rows
-    if not data:
-        raise UserError(f"{path}: the CSV file has a header but no data rows")
+    header, columns, first_line, data = _table(path, delimiter, header, target)
     target_index = _target_index(path, target, columns, bool(header))
     features = [i for i in range(len(columns)) if i != target_index]
-    X = np.empty((len(data), len(features)), dtype=np.float64)
-    for r, (line, cells) in enumerate(data):
-        if len(cells) != len(columns):
-            raise UserError(
-                f"{path}, line {line}: {len(cells)} cells, but the "
-                f"{'header' if header else f'first row (line {first_line})'} has "
-                f"{len(columns)}; every row needs one cell per column"
-            )
-        for j, i in enumerate(features):
-            value = _number(cells[i])
-            if value is None:
-                raise UserError(
-                    f"{path}, line {line}, column {columns[i]!r}: {cells[i]!r} is not a number; "
-                    f"every column except the target ({columns[target_index]!r}) must be "
-                    "numeric: fix the cell, remove the row, or drop the column"
-                )
-            X[r, j] = value
+    shape_of = "header" if header else f"first row (line {first_line})"
+    rule = f"every column except the target ({columns[target_index]!r}) must be numeric"
+    X = _feature_matrix(path, data, columns, features, shape_of, rule)
+    for line, cells in data:
         if not cells[target_index].strip():
             raise UserError(
                 f"{path}, line {line}, column {columns[target_index]!r}: the target is empty; "
@@ -77,22 +52,7 @@ def load_npz(path: str | Path) -> Examples:
     Loaded with ``allow_pickle=False``: an npz file cannot run code when it is opened.
     """
     path = Path(path).expanduser()
-    _check_file(path, "npz")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [name for name in ("X", "y") if name not in archive.files]
-            if missing:
-                raise UserError(
-                    f"{path}: no array named {' or '.join(missing)}; the file holds "
-                    f"{', '.join(archive.files) or 'no arrays'}. Save it with "
-                    "numpy.savez(path, X=features, y=targets)"
-                )
-            X, y = archive["X"], archive["y"]
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise UserError(
-            f"{path}: cannot read it as an npz file of plain arrays ({error}); save it with "
-            "numpy.savez(path, X=features, y=targets) from numeric (or text label) arrays"
-        ) from None
+    X, y = _read_npz(path, ("X", "y"))
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y) or (y.ndim == 2 and y.shape[1] != 1):
         raise UserError(
             f"{path}: X must hold one row per sample and y one target per sample, got X of "
@@ -102,13 +62,99 @@ def load_npz(path: str | Path) -> Examples:
         raise UserError(
             f"{path}: X must be numeric and y numeric or text, got dtypes {X.dtype} and {y.dtype}"
         )
+    return Examples(_finite_features(path, X), y.reshape(-1))
+
+
+def load_features(path: str | Path, delimiter: str = ",") -> np.ndarray:
+    """Feature rows without targets, for predict: every column of a CSV (header optional,
+    all numeric) or the array ``X`` of an ``.npz``, one flattened row per sample."""
+    path = Path(path).expanduser()
+    if path.suffix == ".npz":
+        (X,) = _read_npz(path, ("X",))
+        if X.ndim == 0 or X.dtype.kind not in "biuf":
+            raise UserError(f"{path}: X must be a numeric array of one row per sample")
+        return _finite_features(path, X)
+    _, columns, _, data = _table(path, delimiter, "auto", None)
+    rule = "predict needs numeric feature columns only"
+    return _feature_matrix(path, data, columns, list(range(len(columns))), "first row", rule)
+
+
+def _table(
+    path: Path, delimiter: str, header: bool | str, target: str | int | None
+) -> tuple[bool, list[str], int, list[tuple[int, list[str]]]]:
+    """(has header, column names, first line number, data rows) of a CSV file."""
+    rows = _read_rows(path, delimiter)
+    if not rows:
+        raise UserError(f"{path}: the CSV file is empty; it needs a row per sample")
+    first_line, first = rows[0]
+    if header == "auto":
+        header = _looks_like_header(first, rows[1][1] if len(rows) > 1 else None, target)
+    if header:
+        columns = [cell.strip() for cell in first]
+    else:
+        columns = [f"column {i + 1}" for i in range(len(first))]
+    data = rows[1:] if header else rows
+    if not data:
+        raise UserError(f"{path}: the CSV file has a header but no data rows")
+    return bool(header), columns, first_line, data
+
+
+def _feature_matrix(
+    path: Path,
+    data: list[tuple[int, list[str]]],
+    columns: list[str],
+    features: list[int],
+    shape_of: str,
+    rule: str,
+) -> np.ndarray:
+    """The numeric cells of the `features` columns; the first bad cell is a UserError."""
+    X = np.empty((len(data), len(features)), dtype=np.float64)
+    for r, (line, cells) in enumerate(data):
+        if len(cells) != len(columns):
+            raise UserError(
+                f"{path}, line {line}: {len(cells)} cells, but the {shape_of} has "
+                f"{len(columns)}; every row needs one cell per column"
+            )
+        for j, i in enumerate(features):
+            value = _number(cells[i])
+            if value is None:
+                raise UserError(
+                    f"{path}, line {line}, column {columns[i]!r}: {cells[i]!r} is not a number; "
+                    f"{rule}: fix the cell, remove the row, or drop the column"
+                )
+            X[r, j] = value
+    return X
+
+
+def _read_npz(path: Path, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """The named arrays of an npz file, loaded with ``allow_pickle=False``."""
+    _check_file(path, "npz")
+    saved = ", ".join(f"{n}={'features' if n == 'X' else 'targets'}" for n in names)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [name for name in names if name not in archive.files]
+            if missing:
+                raise UserError(
+                    f"{path}: no array named {' or '.join(missing)}; the file holds "
+                    f"{', '.join(archive.files) or 'no arrays'}. Save it with "
+                    f"numpy.savez(path, {saved})"
+                )
+            return tuple(archive[name] for name in names)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise UserError(
+            f"{path}: cannot read it as an npz file of plain arrays ({error}); save it with "
+            f"numpy.savez(path, {saved}) from numeric (or text label) arrays"
+        ) from None
+
+
+def _finite_features(path: Path, X: np.ndarray) -> np.ndarray:
     X = X.reshape(len(X), -1).astype(np.float64)
     if not np.all(np.isfinite(X)):
         bad = np.argwhere(~np.isfinite(X))[0]
         raise UserError(
             f"{path}: X[{bad[0]}, {bad[1]}] is {X[bad[0], bad[1]]}; features must be finite numbers"
         )
-    return Examples(X, y.reshape(-1))
+    return X
 
 
 def _check_file(path: Path, kind: str) -> None:
@@ -145,7 +191,9 @@ def _number(cell: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _looks_like_header(first: list[str], second: list[str] | None, target: str | int) -> bool:
+def _looks_like_header(
+    first: list[str], second: list[str] | None, target: str | int | None
+) -> bool:
     if isinstance(target, str) and target in (c.strip() for c in first):
         return True
     if second is None:
