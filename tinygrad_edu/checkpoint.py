@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -98,9 +98,7 @@ def flatten(prefix: str, state: Mapping[str, Any]) -> dict[str, Any]:
     return {f"{prefix}/{name}": value for name, value in state.items()}
 
 
-def unflatten(
-    prefix: str, flat: Mapping[str, Any], convert: Callable[[Any], Any] = lambda v: v
-) -> dict[str, Any]:
+def unflatten(prefix: str, flat: Mapping[str, Any]) -> dict[str, Any]:
     """The entries of `flat` under ``prefix/``, with the prefix removed."""
     start = prefix + "/"
-    return {name[len(start) :]: convert(v) for name, v in flat.items() if name.startswith(start)}
+    return {name[len(start) :]: v for name, v in flat.items() if name.startswith(start)}
