@@ -18,11 +18,9 @@ import numpy as np
 
 from . import functional as F
 from .errors import UserError
-from .tensor import Tensor
+from .tensor import Tensor, get_default_dtype
 
-CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy_with_logits", "hinge")
 REGRESSION_LOSSES = ("mse",)
-LOSSES = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
 
 
 def task_of(loss: str) -> str:
@@ -41,10 +39,6 @@ class Objective:
     @property
     def task(self) -> str:
         return task_of(self.loss)
-
-    @property
-    def metric_names(self) -> tuple[str, ...]:
-        return ("loss", "accuracy") if self.task == "classification" else ("loss", "mae", "r2")
 
     def check(self, num_classes: int | None) -> None:
         """Fail early (exit 2) when the model's outputs cannot serve this loss and data."""
@@ -83,7 +77,7 @@ class Objective:
         column = np.asarray(labels).reshape(len(labels), -1)
         if self.loss == "hinge":
             column = 2.0 * column - 1.0  # classes 0/1 -> signs -1/+1
-        return Tensor(column.astype(np.float64), dtype=_float_dtype())
+        return Tensor(column.astype(np.float64), dtype=get_default_dtype())
 
     def __call__(self, outputs: Tensor, targets: Tensor) -> Tensor:
         return _LOSS_FUNCTIONS[self.loss](outputs, targets, **self.options)
@@ -106,12 +100,6 @@ class Objective:
         shifted = outputs.astype(np.float64) - outputs.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         return e / e.sum(axis=1, keepdims=True)
-
-
-def _float_dtype() -> str:
-    from .tensor import get_default_dtype
-
-    return get_default_dtype()
 
 
 _LOSS_FUNCTIONS: dict[str, Callable[..., Tensor]] = {

@@ -155,15 +155,10 @@ class TrainedRun:
 
 def load_trained(run_dir: str | Path) -> TrainedRun:
     """Rebuild a run: its spec's data (same seed, same split) and its saved weights."""
-    from .checkpoint import unflatten
-    from .runs import load_run
-    from .train import prepare
+    from .runs import restore
 
-    spec, flat = load_run(run_dir)
-    setup = prepare(spec)
-    setup.model.load_state_dict(unflatten("model", flat))
-    setup.model.eval()
-    return TrainedRun(setup, spec.name)
+    setup = restore(run_dir)
+    return TrainedRun(setup, setup.spec.name)
 
 
 # --- the plots ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 
 from .checkpoint import load_npz, unflatten, write_text_atomic
 from .errors import UserError
-from .train import CHECKPOINT, MODEL, SPEC, Trainer, make_run_dir, new_run_dir, prepare
+from .train import CHECKPOINT, MODEL, SPEC, Setup, Trainer, make_run_dir, new_run_dir, prepare
 
 if TYPE_CHECKING:
     from .spec import Spec
@@ -134,13 +134,21 @@ def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
     return load_spec(run_dir / SPEC), load_npz(weights)
 
 
+def restore(run_dir: str | Path) -> Setup:
+    """A finished (or interrupted) run rebuilt: its spec's data, with the same seed and
+    split, and its model with the saved weights, in evaluation mode."""
+    spec, flat = load_run(run_dir)
+    setup = prepare(spec)
+    setup.model.load_state_dict(unflatten("model", flat))
+    setup.model.eval()
+    return setup
+
+
 def evaluate(run_dir: str | Path) -> dict[str, Any]:
     """Metrics of a run's model on its test split."""
     from .objectives import evaluate_arrays
 
-    spec, flat = load_run(run_dir)
-    setup = prepare(spec)
-    setup.model.load_state_dict(unflatten("model", flat))
+    setup = restore(run_dir)
     ds = setup.dataset
     if not len(ds.X_test):
         raise UserError(f"the run's data has no test split (data.test_fraction is 0): {run_dir}")
