@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import cli, nn, registry
-from tinygrad_edu.spec import build_model, json_schema, load_spec
+from tinygrad_edu import cli, nn
+from tinygrad_edu.spec import build_model, json_schema, load_spec, registry
 from tinygrad_edu.summary import summary
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ def test_the_readme_has_python_examples():
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_python_example_runs(code, capsys):
-    from tinygrad_edu import registry
+    from tinygrad_edu.spec import registry
 
     names = set(registry.layer_names())
     try:

@@ -7,9 +7,16 @@ import pytest
 from pydantic import BaseModel, Field
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn, registry, rng
-from tinygrad_edu.registry import LayerOptions, register_layer
-from tinygrad_edu.spec import SpecError, build_model, gradient_check, json_schema, parse_spec
+from tinygrad_edu import nn, rng
+from tinygrad_edu.spec import (
+    SpecError,
+    build_model,
+    gradient_check,
+    json_schema,
+    parse_spec,
+    registry,
+)
+from tinygrad_edu.spec.registry import LayerOptions, register_layer
 
 SPEC = """\
 name: custom

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn, rng, spec_schema
+from tinygrad_edu import nn, rng
 from tinygrad_edu.data import REQUIRED, SOURCES, load_dataset
 from tinygrad_edu.errors import UserError
 from tinygrad_edu.spec import (
@@ -25,6 +25,7 @@ from tinygrad_edu.spec import (
     spec_to_dict,
     validate_spec,
 )
+from tinygrad_edu.spec import schema as spec_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))

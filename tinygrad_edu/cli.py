@@ -390,7 +390,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def _print_error(error: UserError) -> None:
     """A spec's problems one per line, as compilers print them; anything else as 'error: ...'."""
-    from .spec_loader import SpecError
+    from .spec.loader import SpecError
 
     print(error if isinstance(error, SpecError) else f"error: {error}", file=sys.stderr)
 

@@ -97,7 +97,7 @@ def run_sweep(
     """
     from . import runs
     from .spec import apply_overrides
-    from .spec_loader import parse_value
+    from .spec.loader import parse_value
     from .train import make_run_dir, new_run_dir
 
     spec, section = load_sweep_spec(spec_path)
@@ -170,7 +170,7 @@ def write_sweep_csv(path: Path, swept: str, rows: Sequence[dict[str, Any]]) -> N
 
 def read_sweep_csv(folder: str | Path) -> tuple[str, list[dict[str, Any]]]:
     """(swept path, rows) of a sweep folder's sweep.csv; values and metrics as numbers."""
-    from .spec_loader import parse_value
+    from .spec.loader import parse_value
 
     file = Path(folder) / SWEEP_CSV
     if not file.is_file():

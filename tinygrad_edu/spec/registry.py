@@ -22,8 +22,8 @@ from typing import Any, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from . import autograd, nn, rng
-from .tensor import Tensor
+from .. import autograd, nn, rng
+from ..tensor import Tensor
 
 Shape = tuple[int, ...]
 ShapeRule = Callable[[Any, Shape], Shape]

@@ -4,7 +4,7 @@ Loading is safe YAML only (a `yaml.SafeLoader` subclass: no tag can construct a 
 object) in two steps. First the text is composed into a node tree, which keeps the line
 and column of every key and value; then the nodes become plain data, with duplicate keys
 and non-data tags recorded as problems instead of being silently accepted. The data is
-validated by the pydantic models of `spec_schema`, and each validation error's ``loc``
+validated by the pydantic models of `schema`, and each validation error's ``loc``
 (``("model", "layers", 2, "linear", "out_features")``) is walked down the node tree to
 the position it is about. All problems of a file are raised together in one `SpecError`.
 
@@ -25,9 +25,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
+from ..errors import UserError
 from . import registry
-from .errors import UserError
-from .spec_schema import LayerSpec, Spec
+from .schema import LayerSpec, Spec
 
 Loc = tuple[Union[str, int], ...]
 

@@ -14,7 +14,7 @@ through the layers, the data's sample shape against ``model.input``, and the num
 outputs against the loss and the data's classes.
 
 Reading YAML with line numbers and turning validation errors into messages is the job
-of `spec_loader`; building the model from a spec that of `spec`.
+of `loader`; building the model from a spec that of the package `spec` (`__init__`).
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from . import nn, registry
-from .data.mnist import DEFAULT_SHA256, DEFAULT_URL
-from .data.synthetic import FUNCTION_ALIASES, FUNCTIONS
+from .. import nn
+from ..data.mnist import DEFAULT_SHA256, DEFAULT_URL
+from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
+from . import registry
 
 # Integer bounds are written as ints and float bounds as floats: the error formatter
 # reads the bound's type to say "a positive integer" or "a number > 0".
@@ -65,7 +66,7 @@ class Section(BaseModel):
 def spec_check(problems: list[tuple[tuple[Union[str, int], ...], str]]) -> PydanticCustomError:
     """One validation error carrying several (path, message) problems of a cross-field check.
 
-    The path is relative to the model whose validator raises it; `spec_loader` expands
+    The path is relative to the model whose validator raises it; `loader` expands
     the problems so that each is reported at its own key.
     """
     return PydanticCustomError(
@@ -553,7 +554,7 @@ class Sweep(Section):
 
 
 class Spec(Section):
-    """A validated spec. `spec_loader.load_spec` makes one from a file, with line numbers
+    """A validated spec. `tinygrad_edu.spec.load_spec` makes one from a file, with line numbers
     in its errors; ``file`` is the file it came from (None for one built in Python)."""
 
     name: Annotated[str, AfterValidator(_folder_name)] = Field(

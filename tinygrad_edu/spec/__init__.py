@@ -1,10 +1,10 @@
 """Specs: YAML files that declare a network and its training, and what they build.
 
 This module is the one to import: `load_spec` reads and validates a file (errors with
-``file:line:column``, see `spec_loader`), `build_model` turns the spec's ``model``
+``file:line:column``, see `loader`), `build_model` turns the spec's ``model``
 section into an `nn.Module`, `apply_overrides` changes a spec by dotted paths, and
 `gradient_check` verifies a spec's model's gradients against finite differences. The
-format itself is defined in `spec_schema`; the layer types a spec may name in `registry`.
+format itself is defined in `schema`; the layer types a spec may name in `registry`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import nn, rng
-from .gradcheck import ParameterCheck, check_parameters
-from .registry import LayerOptions, register_layer
-from .spec_loader import (
+from .. import nn, rng
+from ..gradcheck import ParameterCheck, check_parameters
+from ..tensor import Tensor, get_default_dtype, set_default_dtype
+from .loader import (
     Problem,
     SpecError,
     apply_overrides,
@@ -28,8 +28,8 @@ from .spec_loader import (
     spec_to_dict,
     validate_spec,
 )
-from .spec_schema import LayerSpec, Spec, json_schema
-from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .registry import LayerOptions, register_layer
+from .schema import LayerSpec, Spec, json_schema
 
 __all__ = [
     "LayerOptions",
@@ -90,7 +90,7 @@ def example_batch(
     `objectives.Objective` from random labels: class indices for the classification
     losses (as many classes as outputs, two for one output), normal values for mse.
     """
-    from .objectives import Objective, loss_options
+    from ..objectives import Objective, loss_options
 
     name, options = loss_options(spec.loss)
     outputs = spec.model.output_shape[-1]
