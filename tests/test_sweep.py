@@ -13,7 +13,7 @@ from rich.console import Console
 
 from tinygrad_edu.errors import UserError
 from tinygrad_edu.spec import SpecError
-from tinygrad_edu.sweep import SWEEP_CSV, load_sweep_spec, read_sweep_csv, run_sweep
+from tinygrad_edu.training.sweep import SWEEP_CSV, load_sweep_spec, read_sweep_csv, run_sweep
 
 WIDTH = "model.layers[0].linear.out_features"
 

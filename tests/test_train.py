@@ -12,9 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_edu import checkpoint, runs
 from tinygrad_edu.errors import UserError
-from tinygrad_edu.train import CHECKPOINT, METRICS, MODEL, TrainingDiverged, TrainingInterrupted
+from tinygrad_edu.training import checkpoint, runs
+from tinygrad_edu.training.loop import (
+    CHECKPOINT,
+    METRICS,
+    MODEL,
+    TrainingDiverged,
+    TrainingInterrupted,
+)
 
 MOONS = """
 name: moons-test

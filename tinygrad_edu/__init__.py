@@ -2,7 +2,8 @@
 
 Reading order: `autograd` (the graph walk shared by both engines), `value` (scalars),
 `backend` (NumPy or CuPy), `tensor` (arrays), `functional` (activations and losses),
-`gradcheck`, then `nn`, `optim`, `spec`, `summary`, `data` and `train`.
+`gradcheck`, then `nn`, `optim`, `summary`, and the layers above the engine: `spec`,
+`data` and `training`.
 """
 
 from . import functional, nn, optim

@@ -205,7 +205,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    from .checkpoint import write_text_atomic
+    from .training.checkpoint import write_text_atomic
 
     write_text_atomic(args.out, text)
     print(f"wrote {args.out}", file=sys.stderr)
@@ -286,8 +286,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import runs
-    from .train import TrainingInterrupted
+    from .training import runs
+    from .training.loop import TrainingInterrupted
 
     if args.spec is None and args.resume is None:
         raise UserError("train needs a spec file, e.g. python cli.py train specs/mlp.yaml")
@@ -322,7 +322,7 @@ def _plots(folder: str, quiet: bool) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .sweep import run_sweep
+    from .training.sweep import run_sweep
 
     result = run_sweep(args.spec, args.path, args.values, args.out, quiet=args.quiet)
     Console().print(result.table())
@@ -335,7 +335,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .plots import plot_run, plot_sweep
-    from .sweep import SWEEP_CSV
+    from .training.sweep import SWEEP_CSV
 
     folder = Path(args.run_dir)
     if not folder.is_dir():
@@ -347,9 +347,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from .checkpoint import write_text_atomic
     from .spec import load_spec
     from .tensor_graph import graph_dot, render_svg
+    from .training.checkpoint import write_text_atomic
 
     dot = graph_dot(load_spec(args.spec), batch_size=args.batch_size)
     if args.out is None:
@@ -363,7 +363,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import runs
+    from .training import runs
 
     metrics = runs.evaluate(args.run_dir)
     if args.json:
@@ -378,7 +378,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from . import runs
+    from .training import runs
 
     count = runs.predict(args.run_dir, args.input, args.output)
     print(f"wrote {count} predictions to {args.output}")

@@ -75,7 +75,7 @@ def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
 
 def render_svg(dot_text: str, path: str | Path) -> Path:
     """Render DOT text to an SVG file with Graphviz's ``dot`` (written atomically)."""
-    from .checkpoint import atomic_write
+    from .training.checkpoint import atomic_write
 
     dot = shutil.which("dot")
     if dot is None:

@@ -541,7 +541,7 @@ class Train(Section):
 
 
 class Sweep(Section):
-    """Train the spec once per value of one field (`tinygrad_edu.sweep`)."""
+    """Train the spec once per value of one field (`tinygrad_edu.training.sweep`)."""
 
     path: str = Field(
         min_length=1,

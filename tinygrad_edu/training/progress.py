@@ -12,7 +12,7 @@ import sys
 import time
 from typing import IO, Any
 
-from .train import Reporter, Trainer
+from .loop import Reporter, Trainer
 
 SPARK = "▁▂▃▄▅▆▇█"
 

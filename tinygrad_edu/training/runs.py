@@ -16,16 +16,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import UserError
 from .checkpoint import load_npz, unflatten, write_text_atomic
-from .errors import UserError
-from .train import CHECKPOINT, MODEL, SPEC, Setup, Trainer, make_run_dir, new_run_dir, prepare
+from .loop import CHECKPOINT, MODEL, SPEC, Setup, Trainer, make_run_dir, new_run_dir, prepare
 
 if TYPE_CHECKING:
-    from .spec import Spec
+    from ..spec import Spec
 
 
 def _load(spec_path: str | Path | Spec, overrides: Mapping[str, Any]) -> Any:
-    from .spec import Spec, apply_overrides, load_spec
+    from ..spec import Spec, apply_overrides, load_spec
 
     spec = spec_path if isinstance(spec_path, Spec) else load_spec(spec_path)
     return apply_overrides(spec, overrides) if overrides else spec
@@ -36,7 +36,7 @@ def _spec_yaml(spec: Any) -> str:
     from anywhere."""
     import yaml
 
-    from .spec import spec_to_dict
+    from ..spec import spec_to_dict
 
     data = spec_to_dict(spec)
     if "path" in data.get("data", {}):
@@ -118,7 +118,7 @@ def print_json(data: Mapping[str, Any]) -> None:
 
 def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
     """(spec, contents of model.npz, or of checkpoint.npz for an unfinished run)."""
-    from .spec import load_spec
+    from ..spec import load_spec
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -158,11 +158,11 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
 
 def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path) -> int:
     """Write predictions for the rows of a CSV or the array X of an .npz; returns the count."""
-    from . import backend
-    from .data import apply_normalization
-    from .data.files import load_features
+    from .. import backend
+    from ..data import apply_normalization
+    from ..data.files import load_features
+    from ..spec import build_model
     from .objectives import Objective, loss_options, predict_arrays
-    from .spec import build_model
 
     spec, flat = load_run(run_dir)
     if "norm/shift" not in flat:

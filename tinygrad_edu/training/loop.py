@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from . import backend, rng
+from .. import backend, rng
+from ..errors import UserError
+from ..tensor import Tensor, set_default_dtype
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
-from .errors import UserError
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
-from .tensor import Tensor, set_default_dtype
 
 
 class TrainingDiverged(UserError):
@@ -81,8 +81,8 @@ def prepare(spec: Any) -> Setup:
     The order is fixed (seed, then model initialisation, then data), so the same spec and
     seed give the same initial weights and the same data on the same machine.
     """
-    from . import data as data_module
-    from .spec import build_model
+    from .. import data as data_module
+    from ..spec import build_model
 
     backend.set_backend(spec.backend)
     set_default_dtype(spec.dtype)
@@ -115,7 +115,7 @@ def prepare(spec: Any) -> Setup:
 
 
 def _num_outputs(model: Any, input_shape: tuple) -> int:
-    from .autograd import no_grad
+    from ..autograd import no_grad
 
     with no_grad():
         out = model(Tensor.zeros((1, *input_shape)))
@@ -124,7 +124,7 @@ def _num_outputs(model: Any, input_shape: tuple) -> int:
 
 def make_optimizer(config: Any, params: Any) -> Any:
     """The optimizer a spec's ``optimizer:`` section names, with its options."""
-    from . import optim
+    from .. import optim
 
     options = config.model_dump(exclude_none=True)
     name = options.pop("name")
@@ -138,7 +138,7 @@ def make_scheduler(config: Any, optimizer: Any, epochs: int) -> Any:
     """The schedule of a spec's ``scheduler:`` section (stepped once per epoch), or None."""
     if config is None:
         return None
-    from . import optim
+    from .. import optim
 
     options = config.model_dump(exclude_none=True)
     name = options.pop("name")
@@ -197,7 +197,7 @@ class Progress:
 
 
 class Reporter:
-    """What the user sees; the silent base class (``--quiet``). See `progress.py`."""
+    """What the user sees; the silent base class (``--quiet``). See `progress`."""
 
     def start(self, trainer: Trainer) -> None: ...
 
@@ -280,7 +280,7 @@ class Trainer:
     # --- running -------------------------------------------------------------------------
     def fit(self) -> list[dict]:
         """Train the remaining epochs; returns the metrics history (one row per epoch)."""
-        from .data import iterate_batches
+        from ..data import iterate_batches
 
         s, p = self.setup, self.progress
         ds = s.dataset

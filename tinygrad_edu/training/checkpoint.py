@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 
 
 @contextmanager

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from . import functional as F
-from .errors import UserError
-from .tensor import Tensor, get_default_dtype
+from .. import functional as F
+from ..errors import UserError
+from ..tensor import Tensor, get_default_dtype
 
 REGRESSION_LOSSES = ("mse",)
 
@@ -161,7 +161,7 @@ def evaluate_arrays(
     model: Any, objective: Objective, X: np.ndarray, labels: np.ndarray, batch_size: int = 1000
 ) -> dict[str, float]:
     """Metrics of `model` on a whole split, in evaluation mode and without a graph."""
-    from .autograd import no_grad
+    from ..autograd import no_grad
 
     was_training = getattr(model, "training", False)
     model.eval()
@@ -178,7 +178,7 @@ def evaluate_arrays(
 
 def predict_arrays(model: Any, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Raw model outputs for all rows of X, as one NumPy array."""
-    from .autograd import no_grad
+    from ..autograd import no_grad
 
     model.eval()
     with no_grad():

@@ -37,8 +37,8 @@ from typing import Any
 
 import yaml
 
+from ..errors import UserError
 from .checkpoint import write_text_atomic
-from .errors import UserError
 
 SWEEP_CSV = "sweep.csv"
 
@@ -95,10 +95,10 @@ def run_sweep(
     ("12" is 12, "[64, 32]" a list). `out` is the sweep folder (default
     ``runs/<name>-sweep/<timestamp>``). Returns the final metrics of every run.
     """
+    from ..spec import apply_overrides
+    from ..spec.loader import parse_value
     from . import runs
-    from .spec import apply_overrides
-    from .spec.loader import parse_value
-    from .train import make_run_dir, new_run_dir
+    from .loop import make_run_dir, new_run_dir
 
     spec, section = load_sweep_spec(spec_path)
     path = path or (section.path if section else None)
@@ -131,7 +131,7 @@ def run_sweep(
 
 def load_sweep_spec(spec_path: str | Path) -> tuple[Any, Any]:
     """The spec of a file and its ``sweep:`` section (None if it has none)."""
-    from .spec import load_spec
+    from ..spec import load_spec
 
     spec = load_spec(spec_path)
     return spec, spec.sweep
@@ -170,7 +170,7 @@ def write_sweep_csv(path: Path, swept: str, rows: Sequence[dict[str, Any]]) -> N
 
 def read_sweep_csv(folder: str | Path) -> tuple[str, list[dict[str, Any]]]:
     """(swept path, rows) of a sweep folder's sweep.csv; values and metrics as numbers."""
-    from .spec.loader import parse_value
+    from ..spec.loader import parse_value
 
     file = Path(folder) / SWEEP_CSV
     if not file.is_file():
