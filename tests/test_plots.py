@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_edu import plots
 from tinygrad_edu.training import runs
 from tinygrad_edu.training.sweep import run_sweep
+from tinygrad_edu.viz import plots
 
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None,

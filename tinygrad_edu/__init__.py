@@ -10,7 +10,6 @@ from . import functional, nn, optim
 from .autograd import no_grad
 from .backend import get_backend, set_backend
 from .gradcheck import GradcheckError, gradcheck
-from .graphviz import draw_dot, to_dot
 from .rng import manual_seed
 from .summary import summary
 from .tensor import (
@@ -24,6 +23,7 @@ from .tensor import (
     stack,
 )
 from .value import Value
+from .viz.graphviz import draw_dot, to_dot
 
 __version__ = "0.1.0"
 

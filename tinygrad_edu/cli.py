@@ -312,7 +312,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _plots(folder: str, quiet: bool) -> None:
     """Write the plots of a finished run; a missing matplotlib is one line, not an error."""
-    from .plots import try_plot_run
+    from .viz.plots import try_plot_run
 
     message = try_plot_run(folder)
     if message and not quiet:
@@ -334,8 +334,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .plots import plot_run, plot_sweep
     from .training.sweep import SWEEP_CSV
+    from .viz.plots import plot_run, plot_sweep
 
     folder = Path(args.run_dir)
     if not folder.is_dir():
@@ -348,8 +348,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from .spec import load_spec
-    from .tensor_graph import graph_dot, render_svg
     from .training.checkpoint import write_text_atomic
+    from .viz.graphs import graph_dot, render_svg
 
     dot = graph_dot(load_spec(args.spec), batch_size=args.batch_size)
     if args.out is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .autograd import topological_order
+from ..autograd import topological_order
 
 
 def _fields(node: Any, name: str | None = None) -> list[str]:

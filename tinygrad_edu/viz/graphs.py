@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 
 DOT_MISSING = (
     "the Graphviz dot program is not installed; install graphviz "
@@ -39,9 +39,9 @@ def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
     valid targets for the spec's loss. A small batch keeps the shapes easy to read: the
     graph's structure does not depend on it. The global random generator is restored.
     """
-    from . import nn, rng
+    from .. import nn, rng
+    from ..spec import build_model, default_dtype, example_batch
     from .graphviz import to_dot
-    from .spec import build_model, default_dtype, example_batch
 
     state = rng.get_state()
     try:
@@ -75,7 +75,7 @@ def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
 
 def render_svg(dot_text: str, path: str | Path) -> Path:
     """Render DOT text to an SVG file with Graphviz's ``dot`` (written atomically)."""
-    from .training.checkpoint import atomic_write
+    from ..training.checkpoint import atomic_write
 
     dot = shutil.which("dot")
     if dot is None:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 
 MISSING_MATPLOTLIB = 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
 IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
@@ -50,7 +50,7 @@ def try_plot_run(folder: str | Path) -> str | None:
     For the end of a training: returns the one-line hint instead of raising when
     matplotlib is missing, so a run without the extra still succeeds; None otherwise.
     """
-    from .training.sweep import SWEEP_CSV
+    from ..training.sweep import SWEEP_CSV
 
     folder = Path(folder)
     try:
@@ -82,7 +82,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
 
 def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     """``sweep_metrics.png`` for any sweep, and ``fit.png`` for 1-D regression sweeps."""
-    from .training.sweep import format_value, read_sweep_csv
+    from ..training.sweep import format_value, read_sweep_csv
 
     _matplotlib()
     sweep_dir = Path(sweep_dir)
@@ -122,7 +122,7 @@ class TrainedRun:
 
     def first_image_layer(self) -> tuple[str, Any] | None:
         """(name, layer) of the first Linear layer, if it sees each image whole."""
-        from .nn import Linear
+        from ..nn import Linear
 
         if self.image_shape is None:
             return None
@@ -134,8 +134,8 @@ class TrainedRun:
 
     def predict(self, raw_inputs: np.ndarray) -> np.ndarray:
         """The model's outputs for inputs in the data's own units (normalized here)."""
-        from .data import apply_normalization
-        from .training.objectives import predict_arrays
+        from ..data import apply_normalization
+        from ..training.objectives import predict_arrays
 
         ds = self.setup.dataset
         X = apply_normalization(ds.normalization, raw_inputs)
@@ -147,7 +147,7 @@ class TrainedRun:
         return X * np.asarray(stats["scale"], np.float32) + np.asarray(stats["shift"], np.float32)
 
     def test_metrics(self) -> dict[str, float]:
-        from .training.objectives import evaluate_arrays
+        from ..training.objectives import evaluate_arrays
 
         ds = self.setup.dataset
         return evaluate_arrays(self.setup.model, self.setup.objective, ds.X_test, ds.y_test)
@@ -155,7 +155,7 @@ class TrainedRun:
 
 def load_trained(run_dir: str | Path) -> TrainedRun:
     """Rebuild a run: its spec's data (same seed, same split) and its saved weights."""
-    from .training.runs import restore
+    from ..training.runs import restore
 
     setup = restore(run_dir)
     return TrainedRun(setup, setup.spec.name)
@@ -232,7 +232,7 @@ def decision_boundary(run: TrainedRun, path: Path, resolution: int = 300) -> Pat
 
 def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
     """The target function (if the data is one), the training points, and each run's curve."""
-    from .data.synthetic import FUNCTION_ALIASES, FUNCTIONS
+    from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 
     first = runs[0]
     ds, data_spec = first.setup.dataset, first.setup.spec.data
@@ -290,7 +290,7 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int = MAX_UNITS) -> 
 
 def sweep_metrics(swept: str, rows: list[dict[str, Any]], path: Path) -> Path:
     """The final held-out metrics of a sweep against the swept values."""
-    from .training.sweep import format_value
+    from ..training.sweep import format_value
 
     metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if m in rows[0]]
     values = [row["value"] for row in rows]
@@ -332,7 +332,7 @@ def _figure(**options: Any) -> Any:
 
 def _save(fig: Any, path: Path) -> Path:
     """Write the PNG atomically (a half-written picture never replaces a good one)."""
-    from .training.checkpoint import atomic_write
+    from ..training.checkpoint import atomic_write
 
     with atomic_write(path) as handle:
         fig.savefig(handle, format="png", dpi=DPI)
