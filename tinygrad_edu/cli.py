@@ -32,6 +32,7 @@ EXAMPLES = {
     "--path 'model.layers[0].linear.out_features' --values 1 3 6 12 48",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
     "graph": "python cli.py graph specs/mlp.yaml --out graph.svg",
+    "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
 }
 
 
@@ -151,6 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, default=2, help="batch size (default: 2)")
     p.add_argument("--out", metavar="FILE", help="graph.dot (DOT text) or graph.svg (needs dot)")
     p.set_defaults(handler=cmd_graph)
+
+    p = command(
+        "backprop", "Explain the backward pass of a scalar expression.", EXAMPLES["backprop"]
+    )
+    p.add_argument("expression", metavar="EXPR", help="e.g. 'c = a * b; L = relu(c) + a'")
+    p.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="NAME=NUMBER",
+        dest="values",
+        help="the inputs' values, e.g. --set a=2 b=-3",
+    )
+    p.add_argument("--frames", metavar="DIR", help="write one SVG per step into DIR (needs dot)")
+    p.set_defaults(handler=cmd_backprop)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
@@ -359,6 +375,28 @@ def cmd_graph(args: argparse.Namespace) -> int:
     else:
         write_text_atomic(args.out, dot)
         print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_backprop(args: argparse.Namespace) -> int:
+    from .explain import backprop, parse
+
+    values = {}
+    for item in args.values:
+        name, sep, number = item.partition("=")
+        try:
+            if not sep or not name.isidentifier():
+                raise ValueError
+            values[name] = float(number)
+        except ValueError:
+            raise UserError(
+                f"--set {item}: expected NAME=NUMBER with a Python-style name, e.g. --set a=2 b=-3"
+            ) from None
+    explanation = backprop(parse(args.expression, values))
+    print(explanation)
+    if args.frames:
+        paths = explanation.frames(args.frames)
+        print(f"wrote {len(paths)} frames to {args.frames}")
     return 0
 
 

@@ -7,7 +7,7 @@ rendering it needs the Graphviz ``dot`` program (``dot -Tsvg graph.dot -o graph.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..autograd import topological_order
@@ -34,11 +34,17 @@ def _escape(text: str) -> str:
     return text
 
 
-def to_dot(root: Any, rankdir: str = "LR", names: Mapping[int, str] | None = None) -> str:
+def to_dot(
+    root: Any,
+    rankdir: str = "LR",
+    names: Mapping[int, str] | None = None,
+    highlight: Collection[int] = (),
+) -> str:
     """DOT text of everything `root` was computed from (Values or Tensors).
 
     ``names`` maps ``id(tensor)`` to a name shown first in that tensor's node (parameter
-    names such as '1.weight'); Values show their own ``label``.
+    names such as '1.weight'); Values show their own ``label``. Nodes whose id is in
+    ``highlight`` are filled (the backprop explainer marks the nodes done so far).
     """
     names = names or {}
     lines = [
@@ -51,7 +57,8 @@ def to_dot(root: Any, rankdir: str = "LR", names: Mapping[int, str] | None = Non
     for node in order:
         uid = f"n{number[id(node)]}"
         label = " | ".join(_escape(f) for f in _fields(node, names.get(id(node))))
-        lines.append(f'  {uid} [shape=record, label="{{ {label} }}"];')
+        fill = ', style=filled, fillcolor="#ffe082"' if id(node) in highlight else ""
+        lines.append(f'  {uid} [shape=record, label="{{ {label} }}"{fill}];')
         if node._op:
             lines.append(f'  {uid}_op [shape=oval, label="{_escape(node._op)}"];')
             lines.append(f"  {uid}_op -> {uid};")

@@ -1,0 +1,167 @@
+"""The backprop explainer: its numbers are the engine's, its formulas the ops', and its
+expression language builds graphs without evaluating Python."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu import Tensor, Value, nn
+from tinygrad_edu import functional as F
+from tinygrad_edu.errors import UserError
+from tinygrad_edu.explain import MAX_EXPRESSION, MAX_NODES, backprop, parse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOLDEN = """\
+backward pass of L = -4.0: dL/dL = 1
+L = c + a    dL/dL = 1.0
+  dL/dc = 1;  dL/dc = dL/dL * dL/dc = 1.0 * 1.0 = 1.0
+  dL/da = 1;  dL/da = dL/dL * dL/da = 1.0 * 1.0 = 1.0  (use 1 of 2)
+c = a * b    dL/dc = 1.0
+  dc/da = b = -3.0;  dL/da += dL/dc * dc/da = 1.0 * (-3.0) = -3.0  -> dL/da = -2.0
+  dc/db = a = 2.0;  dL/db = dL/dc * dc/db = 1.0 * 2.0 = 2.0
+gradients: dL/da = -2.0, dL/db = 2.0"""
+
+
+def test_the_chain_rule_written_out_with_accumulation():
+    assert str(backprop(parse("c = a * b; L = c + a", {"a": 2, "b": -3}))) == GOLDEN
+
+
+def test_local_derivative_formulas_of_each_op():
+    text = str(
+        backprop(
+            parse(
+                "L = tanh(a) * exp(b) + log(c) + sigmoid(a) + c**2", {"a": 0.5, "b": -1.0, "c": 3.0}
+            )
+        )
+    )
+    # auto-names follow the topological order: n1 = c^2.0, n2 = sigmoid(a), ..., n5 = tanh(a)
+    for formula in [
+        "dn5/da = 1 - n5^2",
+        "dn4/db = n4 ",
+        "dn3/dc = 1 / c",
+        "n2 * (1 - n2)",
+        "dn1/dc = 2.0 * c^(2.0 - 1) = 6.0",
+    ]:
+        assert formula in text, formula
+
+
+EXPRESSIONS = [
+    "L = relu(a * b + c) * a",
+    "d = a * b; e = d.tanh() + a; L = e * e",
+    "L = (a - b) / (c * c + 1) + a ** b",
+    "L = sigmoid(a) * log(c * c + 1) + exp(-b)",
+]
+
+
+@given(
+    expression=st.sampled_from(EXPRESSIONS),
+    a=st.floats(0.1, 3),
+    b=st.floats(-3, 3),
+    c=st.floats(-3, 3),
+)
+def test_the_explained_gradients_are_the_engines_bit_for_bit(expression, a, b, c):
+    values = {"a": a, "b": b, "c": c}
+    explanation = backprop(parse(expression, values))
+    fresh = parse(expression, values)
+    fresh.backward()
+    leaves = {v.label: v.grad for v in tg.autograd.topological_order(fresh) if v.label in values}
+    explained = {explanation.names[id(v)]: v.grad for v in explanation.leaves}
+    assert explained == leaves
+    # each leaf's gradient is the sum of the chain-rule products that the listing shows
+    for name, grad in explained.items():
+        terms = [t for s in explanation.steps for t in s.terms if t.name == name]
+        assert terms and math.isclose(sum(t.contribution for t in terms), grad, abs_tol=1e-12)
+        assert [t.use for t in terms] == list(range(1, len(terms) + 1))
+
+
+def test_value_dot_and_micrograd_style_ops_are_explained():
+    w, x, b = Value(2.0, label="w"), Value(-1.5, label="x"), Value(0.5, label="b")
+    out = Value.dot([w], [x], b)
+    out.label = "L"
+    text = str(backprop(out))
+    assert "dL/dw = x = -1.5" in text and "dL/dx = w = 2.0" in text
+
+    def double(v: Value) -> Value:  # an op written outside Value, micrograd's way
+        out = Value(2 * v.data, (v,), "double")
+
+        def _backward():
+            v.grad += 2 * out.grad
+
+        out._backward = _backward
+        return out
+
+    y = double(Value(3.0, label="y"))
+    y.label = "L"
+    assert "dL/dy = ddouble = 2.0" in str(backprop(y))
+
+
+def test_a_tiny_tensor_mlp_is_explained_in_matrix_form_with_its_shapes():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    X = Tensor.randn(32, 784)
+    names = {id(p): name for name, p in model.named_parameters()}
+    names[id(X)] = "X"
+    explanation = backprop(F.cross_entropy(model(X), Tensor([i % 10 for i in range(32)])), names)
+    text = str(explanation)
+    assert "dL/d0.weight = dL/dh1.T @ X: (128, 32) @ (32, 784) -> (128, 784)" in text
+    assert "dL/dh2 = dL/dh3 @ 2.weight: (32, 10) @ (10, 128) -> (32, 128)" in text
+    assert "dL/dh1 = dL/dh2 * (h1 > 0), element by element: (32, 128)" in text
+    # the backward pass really ran, and each gradient has the shape the listing states
+    assert explanation.leaf_grads == {n: tuple(p.shape) for n, p in model.named_parameters()}
+    assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("__import__('os').system('true')", "cannot use"),
+        ("a.__class__", "cannot use"),
+        ("lambda: a", "cannot use"),
+        ("import os", "assignments and expressions only"),
+        ("a +", "cannot read the expression"),
+        ("q * a", "--set q=NUMBER"),
+        ("", "empty"),
+        ("a" + "+a" * (MAX_NODES // 2 + 1), "more than"),
+        ("a" * (MAX_EXPRESSION + 1), "the limit is"),
+    ],
+)
+def test_the_expression_language_refuses_what_it_does_not_know(expression, message):
+    with pytest.raises(UserError, match=message):
+        parse(expression, {"a": 1.0})
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
+def test_cli_backprop_prints_the_steps_and_rejects_bad_values():
+    result = cli("backprop", "c = a * b; L = c + a", "--set", "a=2", "b=-3")
+    assert result.returncode == 0 and result.stdout.strip() == GOLDEN
+    result = cli("backprop", "a * b", "--set", "a=2", "b=minus")
+    assert result.returncode == 2 and "NAME=NUMBER" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_cli_backprop_frames_highlight_the_nodes_done_so_far(tmp_path):
+    result = cli(
+        "backprop", "c = a * b; L = c + a", "--set", "a=2", "b=-3", "--frames", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    frames = sorted(tmp_path.glob("step_*.svg"))
+    assert [f.name for f in frames] == ["step_001.svg", "step_002.svg"]
+    first, last = (f.read_text() for f in frames)
+    assert first.count('fill="#ffe082"') < last.count('fill="#ffe082"')
+    assert "grad 0.0000" in first and "grad 0.0000" not in last  # b gets its gradient at step 2
