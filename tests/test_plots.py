@@ -76,7 +76,13 @@ def names(paths: list[Path]) -> list[str]:
 def test_a_2d_classification_run_gets_learning_curves_and_its_decision_boundary(tmp_path):
     run = train(tmp_path, MOONS, "moons")
     written = plots.plot_run(run)
-    assert names(written) == ["learning_curves.png", "decision_boundary.png"]
+    assert names(written) == [
+        "learning_curves.png",
+        "decision_boundary.png",
+        "confusion_matrix.png",
+        "hidden_units.png",
+        "network.png",
+    ]
     for path in written:
         assert path.parent == run
         assert_png(path)
@@ -86,7 +92,7 @@ def test_a_2d_classification_run_gets_learning_curves_and_its_decision_boundary(
 def test_a_1d_regression_run_gets_its_fit(tmp_path):
     run = train(tmp_path, SINE, "sine")
     written = plots.plot_run(run)
-    assert names(written) == ["learning_curves.png", "fit.png"]
+    assert names(written) == ["learning_curves.png", "fit.png", "network.png"]
     for path in written:
         assert_png(path)
 
@@ -97,8 +103,14 @@ def test_an_image_run_gets_its_first_layer_weights(tmp_path):
     np.savez(tmp_path / "images.npz", X=rng.integers(0, 256, (60, 784)), y=np.arange(60) % 10)
     run = train(tmp_path, IMAGES, "images")
     written = plots.plot_run(run)
-    assert names(written) == ["learning_curves.png", "first_layer_weights.png"]
+    assert names(written) == [
+        "learning_curves.png",
+        "first_layer_weights.png",
+        "confusion_matrix.png",
+        "misclassified.png",
+    ]  # 784-12-10 has too many inputs to draw as a network
     assert_png(run / "first_layer_weights.png", min_bytes=20_000)
+    assert_png(run / "misclassified.png", min_bytes=10_000)
 
 
 @needs_matplotlib
@@ -107,7 +119,7 @@ def test_a_sweep_gets_its_metrics_and_one_fitted_curve_per_value(tmp_path):
     spec.write_text(SINE)
     sweep = run_sweep(spec, "model.layers[0].linear.out_features", [2, 8], out=tmp_path / "sw")
     written = plots.plot_sweep(sweep.folder)
-    assert names(written) == ["sweep_metrics.png", "fit.png"]
+    assert names(written) == ["sweep_metrics.png", "sweep_learning_curves.png", "fit.png"]
     for path in written:
         assert path.parent == sweep.folder
         assert_png(path)
@@ -134,3 +146,54 @@ def test_without_matplotlib_plots_give_the_install_hint(tmp_path, monkeypatch, m
     assert "\n" not in message
     assert plots.try_plot_run(run) == message  # the training's helper: a message, no error
     assert list(run.glob("*.png")) == []
+
+
+def test_confusion_counts_row_is_the_true_class_column_the_prediction():
+    from tinygrad_edu.viz.classification import confusion_counts
+
+    counts = confusion_counts(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2]), 3)
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+
+
+def test_hidden_activations_are_each_hidden_layers_outputs_and_dead_units_are_found():
+    import tinygrad_edu as tg
+    from tinygrad_edu import nn
+    from tinygrad_edu.viz import network
+
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    with tg.no_grad():
+        model[0].bias.data[1] = -100.0  # unit 1 of the first layer never activates
+    X = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
+    layers = network.hidden_activations(model, X)
+    assert [(name, values.shape) for name, values in layers] == [("0", (50, 3)), ("2", (50, 4))]
+    first = np.maximum(X @ model[0].weight.numpy().T + model[0].bias.numpy(), 0)
+    np.testing.assert_allclose(layers[0][1], first, rtol=1e-6)
+    assert network.dead_units(layers[0][1]).tolist() == [False, True, False]
+    assert network.drawable(model)
+    assert not network.drawable(nn.Sequential(nn.Linear(784, 10)))
+
+
+@needs_matplotlib
+def test_learning_curves_name_the_loss_on_the_y_axis(tmp_path, monkeypatch):
+    run = train(tmp_path, SINE, "sine")
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    plots.learning_curves(run / "metrics.csv", "sine", run, loss="mse")
+    labels = [ax.get_ylabel() for ax in figures[0].axes]
+    assert labels == ["mean squared error (MSE)", "mean absolute error", "R² (1 = perfect fit)"]
+
+
+@needs_matplotlib
+def test_weight_tiles_show_every_unit_on_one_scale_or_the_first_n(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "images.npz", X=rng.integers(0, 256, (60, 784)), y=np.arange(60) % 10)
+    run = plots.load_trained(train(tmp_path, IMAGES, "images"))
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    plots.first_layer_weights(run, tmp_path / "all.png")
+    plots.first_layer_weights(run, tmp_path / "five.png", units=5)
+    tiles = [[ax for ax in fig.axes if ax.images] for fig in figures]
+    assert [len(t) for t in tiles] == [12, 5]  # 12 units in all, then the first 5
+    assert len({ax.images[0].get_clim() for ax in tiles[0]}) == 1  # one shared colour scale
+    assert any(ax.get_ylabel() == "weight" for ax in figures[0].axes)  # the colour bar

@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("plot", "Write the PNG plots of a run or sweep folder.", EXAMPLES["plot"])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run or sweep folder")
+    p.add_argument(
+        "--units",
+        type=_positive_int,
+        metavar="N",
+        help="first-layer weight tiles: draw the first N units (default: all)",
+    )
     p.set_defaults(handler=cmd_plot)
 
     p = command("graph", "Draw one forward and backward pass of a spec's model.", EXAMPLES["graph"])
@@ -356,8 +362,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
     if not folder.is_dir():
         raise UserError(f"run folder not found: {folder}")
-    plot = plot_sweep if (folder / SWEEP_CSV).is_file() else plot_run
-    for path in plot(folder):
+    if (folder / SWEEP_CSV).is_file():
+        written = plot_sweep(folder)
+    else:
+        written = plot_run(folder, units=args.units)
+    for path in written:
         print(f"wrote {path}")
     return 0
 

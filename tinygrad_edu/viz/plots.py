@@ -8,11 +8,16 @@
   with the data points on top (the lecture's Figure 4);
 - ``fit.png`` for 1-D regression: the target function, the data and the fitted curve;
 - ``first_layer_weights.png`` for 28x28 images: each first-layer unit's weights drawn as
-  an image (the lecture's Figure 8).
+  an image (the lecture's Figure 8), all on one colour scale;
+- ``confusion_matrix.png`` for classification and ``misclassified.png`` for images
+  (`classification`);
+- ``hidden_units.png`` for 2-D inputs (each hidden unit over the plane) and ``network.png``
+  for networks small enough to draw (`network`).
 
 `plot_sweep(sweep_dir)` draws the final metrics against the swept values
-(``sweep_metrics.png``) and, for 1-D regression, every run's fitted curve in one picture
-(``fit.png``, the lecture's Figure 6).
+(``sweep_metrics.png``), every value's held-out learning curve (``sweep_learning_curves.png``)
+and, for 1-D regression, every run's fitted curve in one picture (``fit.png``, the lecture's
+Figure 6).
 
 Each plot is made from the run folder alone: its spec (the data is loaded again with the
 spec's seed, so the split is the one the run trained on) and its ``model.npz``.
@@ -36,8 +41,14 @@ from ..errors import UserError
 
 MISSING_MATPLOTLIB = 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
 IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
-MAX_UNITS = 32  # first-layer units drawn
 DPI = 110
+LOSS_NAMES = {
+    "cross_entropy": "cross-entropy",
+    "mse": "mean squared error (MSE)",
+    "binary_cross_entropy_with_logits": "binary cross-entropy",
+    "hinge": "hinge loss",
+}
+"""How each loss is called on a plot's axis (other losses by their spec name)."""
 
 
 class PlotsUnavailable(UserError):
@@ -63,20 +74,36 @@ def try_plot_run(folder: str | Path) -> str | None:
     return None
 
 
-def plot_run(run_dir: str | Path) -> list[Path]:
-    """Write every plot that fits the run's data into its folder; returns the files."""
+def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
+    """Write every plot that fits the run's data into its folder; returns the files.
+
+    ``units`` limits the first-layer weight tiles to the first `units` units (default: all).
+    """
+    from . import classification, network
+
     _matplotlib()
     run_dir = Path(run_dir)
     run = load_trained(run_dir)
+    classifies = run.setup.objective.task == "classification"
     written = []
     if (run_dir / "metrics.csv").is_file():
-        written.append(learning_curves(run_dir / "metrics.csv", run.name, run_dir))
-    if run.setup.objective.task == "classification" and run.input_features == 2:
+        loss = run.setup.objective.loss
+        written.append(learning_curves(run_dir / "metrics.csv", run.name, run_dir, loss))
+    if classifies and run.input_features == 2:
         written.append(decision_boundary(run, run_dir / "decision_boundary.png"))
     if run.setup.objective.task == "regression" and run.input_features == 1:
         written.append(fit([run], run_dir / "fit.png"))
     if run.first_image_layer() is not None:
-        written.append(first_layer_weights(run, run_dir / "first_layer_weights.png"))
+        path = run_dir / "first_layer_weights.png"
+        written.append(first_layer_weights(run, path, units))
+    if classifies and len(run.setup.dataset.X_test):
+        written.append(classification.confusion_matrix(run, run_dir / "confusion_matrix.png"))
+        if run.image_shape is not None:
+            written.append(classification.misclassified(run, run_dir / "misclassified.png"))
+    if run.input_features == 2 and network.hidden_layers(run.setup.model):
+        written.append(network.hidden_units(run, run_dir / "hidden_units.png"))
+    if network.drawable(run.setup.model):
+        written.append(network.network(run, run_dir / "network.png"))
     return written
 
 
@@ -87,7 +114,10 @@ def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     _matplotlib()
     sweep_dir = Path(sweep_dir)
     swept, rows = read_sweep_csv(sweep_dir)
-    written = [sweep_metrics(swept, rows, sweep_dir / "sweep_metrics.png")]
+    written = [
+        sweep_metrics(swept, rows, sweep_dir / "sweep_metrics.png"),
+        sweep_learning_curves(swept, rows, sweep_dir),
+    ]
     runs = [load_trained(sweep_dir / row["run_dir"]) for row in rows]
     if runs and runs[0].setup.objective.task == "regression" and runs[0].input_features == 1:
         key = swept.rsplit(".", 1)[-1]
@@ -164,12 +194,19 @@ def load_trained(run_dir: str | Path) -> TrainedRun:
 # --- the plots ------------------------------------------------------------------------------
 
 
-def learning_curves(metrics_csv: Path, name: str, folder: Path) -> Path:
-    """Each metric per epoch, training split against held-out split, from metrics.csv."""
+def learning_curves(metrics_csv: Path, name: str, folder: Path, loss: str | None = None) -> Path:
+    """Each metric per epoch, training split against held-out split, from metrics.csv;
+    the loss axis names the loss (`loss` is the spec's loss name)."""
     rows = _read_metrics(metrics_csv)
     held = "val" if "val_loss" in rows[0] else "test"
     metrics = [m for m in ("loss", "accuracy", "mae", "r2") if f"train_{m}" in rows[0]]
-    titles = {"loss": "loss", "accuracy": "accuracy", "mae": "mean absolute error", "r2": "R²"}
+    loss_name = LOSS_NAMES.get(loss, loss) if loss else "loss"
+    titles = {
+        "loss": loss_name,
+        "accuracy": "accuracy (fraction correct)",
+        "mae": "mean absolute error",
+        "r2": "R² (1 = perfect fit)",
+    }
     fig = _figure(figsize=(4.2 * len(metrics), 3.4))
     epochs = [row["epoch"] for row in rows]
     for index, metric in enumerate(metrics):
@@ -179,25 +216,21 @@ def learning_curves(metrics_csv: Path, name: str, folder: Path) -> Path:
             ax.plot(epochs, values, style, markersize=3, label=_split_name(split))
         if metric in ("loss", "mae") and _spans_decades(rows, metric):
             ax.set_yscale("log")
-        ax.set_title(titles[metric])
+        ax.set_title(titles[metric].split(" (")[0])
         ax.set_xlabel("epoch")
+        ax.set_ylabel(titles[metric])
+        ax.yaxis.set_major_formatter(_significant_formatter())
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(f"{name}: learning curves")
+    fig.suptitle(f"{name}: learning curves, training vs {_split_name(held)} split")
     return _save(fig, folder / "learning_curves.png")
 
 
 def decision_boundary(run: TrainedRun, path: Path, resolution: int = 300) -> Path:
     """The predicted class over a grid around the data, with the points on top."""
     ds, objective = run.setup.dataset, run.setup.objective
-    train, test = run.raw(ds.X_train), run.raw(ds.X_test)
-    points = np.concatenate([train, test])
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    pad = 0.1 * (hi - lo)
-    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
-    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+    grid_x, grid_y, grid, train = _plane(run, resolution)
+    test = run.raw(ds.X_test)
     classes = objective.predict(run.predict(grid)).reshape(grid_x.shape)
     count = max(ds.num_classes or 2, 2)
     colors = _class_colors(count)
@@ -228,6 +261,20 @@ def decision_boundary(run: TrainedRun, path: Path, resolution: int = 300) -> Pat
     ax.set_ylabel("x₂")
     ax.legend(fontsize=7, loc="best", framealpha=0.8)
     return _save(fig, path)
+
+
+def _plane(run: TrainedRun, resolution: int) -> tuple[np.ndarray, ...]:
+    """A grid over the data's plane with a margin: (grid_x, grid_y, points (n, 2), the
+    training points), all in the data's own units."""
+    ds = run.setup.dataset
+    train = run.raw(ds.X_train)
+    points = np.concatenate([train, run.raw(ds.X_test)])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.1 * (hi - lo)
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    return grid_x, grid_y, np.stack([grid_x.ravel(), grid_y.ravel()], axis=1), train
 
 
 def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
@@ -263,26 +310,29 @@ def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
     return _save(fig, path)
 
 
-def first_layer_weights(run: TrainedRun, path: Path, units: int = MAX_UNITS) -> Path:
-    """Each first-layer unit's weights as an image: the pattern that excites it most."""
+def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -> Path:
+    """Each first-layer unit's weights as an image: the pattern that excites it most. All
+    tiles share one colour scale (the colour bar), so tiles can be compared."""
     name, layer = run.first_image_layer()
     weights = layer.weight.numpy()
-    shown = min(units, len(weights))
-    columns = min(8, shown)
+    shown = len(weights) if units is None else max(1, min(units, len(weights)))
+    columns = min(16, shown)
     rows = math.ceil(shown / columns)
     height, width = run.image_shape
-    fig = _figure(figsize=(1.15 * columns, 1.15 * rows + 0.7))
+    limit = float(np.abs(weights[:shown]).max()) or 1.0
+    fig = _figure(figsize=(0.8 * columns + 1.0, 0.8 * rows + 0.9))
+    grid = fig.add_gridspec(rows, columns)
     for index in range(shown):
+        ax = fig.add_subplot(grid[index // columns, index % columns])
         image = weights[index].reshape(height, width)
-        limit = float(np.abs(image).max()) or 1.0
-        ax = fig.add_subplot(rows, columns, index + 1)
-        ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        tile = ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(str(index), fontsize=7, pad=2)
+        ax.set_title(str(index), fontsize=6, pad=1)
+    fig.colorbar(tile, ax=fig.axes, shrink=0.8, label="weight")
     fig.suptitle(
-        f"{run.name}: first-layer weights ({name}.weight, units 0-{shown - 1} of "
-        f"{len(weights)})\nred: positive, blue: negative, each unit on its own scale",
+        f"{run.name}: first-layer weights ({name}.weight), units 0-{shown - 1} of "
+        f"{len(weights)}, one {height}x{width} tile per unit (red positive, blue negative)",
         fontsize=9,
     )
     return _save(fig, path)
@@ -313,7 +363,39 @@ def sweep_metrics(swept: str, rows: list[dict[str, Any]], path: Path) -> Path:
     return _save(fig, path)
 
 
+def sweep_learning_curves(swept: str, rows: list[dict[str, Any]], sweep_dir: Path) -> Path:
+    """Every value's held-out loss per epoch, one curve per value, from each run's metrics."""
+    from ..training.sweep import format_value
+
+    fig = _figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot(1, 1, 1)
+    colors = _sequence_colors(len(rows))
+    log = True
+    for row, color in zip(rows, colors):
+        metrics = _read_metrics(sweep_dir / row["run_dir"] / "metrics.csv")
+        held = "val" if "val_loss" in metrics[0] else "test"
+        values = [m.get(f"{held}_loss", math.nan) for m in metrics]
+        log = log and all(v > 0 for v in values)
+        label = f"{swept.rsplit('.', 1)[-1]} {format_value(row['value'])}"
+        ax.plot([m["epoch"] for m in metrics], values, "o-", markersize=3, color=color, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{_split_name(held)} loss")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"sweep of {swept}: learning curve of each value")
+    return _save(fig, sweep_dir / "sweep_learning_curves.png")
+
+
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _significant_formatter() -> Any:
+    """Tick labels with three significant digits, so 0.00029 does not print as 0.0003."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: f"{value:.3g}")
 
 
 def _matplotlib() -> Any:

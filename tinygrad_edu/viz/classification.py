@@ -1,0 +1,101 @@
+"""Pictures of a classifier's mistakes: which classes it confuses, and on which images.
+
+- `confusion_matrix` counts, for the test split, how often each true class was predicted as
+  each class (``confusion_matrix.png``): the diagonal holds the right answers, and a bright
+  off-diagonal cell names the pair of classes the model mixes up.
+- `misclassified` shows test images the model got wrong, each with its true and predicted
+  label (``misclassified.png``), for image data such as MNIST.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_MISTAKES = 32
+"""Most misclassified images drawn."""
+
+
+def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """(num_classes, num_classes) counts: row = true class, column = predicted class."""
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
+    return counts
+
+
+def _test_predictions(run: Any) -> tuple[np.ndarray, np.ndarray]:
+    ds, objective = run.setup.dataset, run.setup.objective
+    outputs = run.predict(run.raw(ds.X_test.reshape(len(ds.X_test), -1)))
+    return np.asarray(ds.y_test, np.int64), objective.predict(outputs)
+
+
+def confusion_matrix(run: Any, path: Path) -> Path:
+    """The test split's confusion matrix, with counts in the cells."""
+    from .plots import _figure, _save
+
+    ds = run.setup.dataset
+    count = max(ds.num_classes or 2, 2)
+    y_true, y_pred = _test_predictions(run)
+    counts = confusion_counts(y_true, y_pred, count)
+    names = ds.class_names or [str(c) for c in range(count)]
+    fig = _figure(figsize=(1.0 + 0.45 * count + 1.2, 1.0 + 0.45 * count))
+    ax = fig.add_subplot(1, 1, 1)
+    image = ax.imshow(counts, cmap="Blues")
+    fig.colorbar(image, ax=ax, label="test samples")
+    for i in range(count):
+        for j in range(count):
+            dark = counts[i, j] > counts.max() / 2
+            ax.text(
+                j,
+                i,
+                str(counts[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if dark else "black",
+            )
+    ax.set_xticks(range(count), names)
+    ax.set_yticks(range(count), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    accuracy = float(np.trace(counts)) / max(int(counts.sum()), 1)
+    ax.set_title(
+        f"{run.name}: confusion matrix on the test split\naccuracy {accuracy:.1%}", fontsize=9
+    )
+    return _save(fig, path)
+
+
+def misclassified(run: Any, path: Path, limit: int = MAX_MISTAKES) -> Path:
+    """Test images the model got wrong, with their true and predicted labels."""
+    from .plots import _figure, _save
+
+    ds = run.setup.dataset
+    y_true, y_pred = _test_predictions(run)
+    wrong = np.flatnonzero(y_true != y_pred)
+    shown = wrong[:limit]
+    names = ds.class_names or [str(c) for c in range(max(ds.num_classes or 2, 2))]
+    columns = min(8, max(len(shown), 1))
+    rows = max(math.ceil(len(shown) / columns), 1)
+    height, width = run.image_shape
+    fig = _figure(figsize=(1.2 * columns, 1.35 * rows + 0.7))
+    for index, sample in enumerate(shown):
+        ax = fig.add_subplot(rows, columns, index + 1)
+        pixels = run.raw(ds.X_test[sample].reshape(1, -1)).reshape(height, width)
+        ax.imshow(pixels, cmap="gray_r", interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(
+            f"true {names[y_true[sample]]}\npredicted {names[y_pred[sample]]}",
+            fontsize=7,
+            color="#b71c1c",
+            pad=2,
+        )
+    fig.suptitle(
+        f"{run.name}: {len(wrong)} of {len(y_true)} test images misclassified"
+        + (f" (the first {len(shown)})" if len(shown) < len(wrong) else ""),
+        fontsize=9,
+    )
+    return _save(fig, path)
