@@ -85,7 +85,7 @@ def test_overrides_reach_the_run(tmp_path):
         "--quiet",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ""
+    assert result.stdout == f"run folder: {out}\n"  # --quiet still says where the run is
     saved = (out / "spec.yaml").read_text()
     assert "epochs: 2" in saved and "lr: 0.01" in saved and "out_features: 8" in saved
 

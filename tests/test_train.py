@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -199,6 +200,15 @@ def test_progress_bars_in_a_terminal_and_plain_lines_elsewhere(tmp_path):
     shown = terminal.getvalue()
     assert "epochs" in shown and "steps" in shown and "samples/s" in shown
     assert "Metrics per epoch" in shown and "test accuracy" in shown
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
+    epoch_line = text[text.index("epoch 2/2") :].split("epochs")[0]  # rich wraps at 80 columns
+    assert "train_loss" in epoch_line and "test_loss" in epoch_line
+    final = shown.split("\x1b[?25h")[0]  # the bars as they are left when the run ends
+    last_epochs = final[final.rindex("epochs") :].splitlines()[0]
+    last_steps = final[final.rindex("steps") :].splitlines()[0]
+    assert "- samples/s" not in last_epochs and "samples/s" in last_epochs
+    steps = re.search(r"(\d+)/(\d+)", re.sub(r"\x1b\[[0-9;]*m", "", last_steps))
+    assert steps and steps.group(1) == steps.group(2) != "0"  # the steps bar ends full
 
     plain = io.StringIO()
     runs.train(spec, {}, out=tmp_path / "pipe", stream=plain)
@@ -215,3 +225,32 @@ def test_predict_names_the_first_bad_cell(tmp_path):
     with pytest.raises(UserError, match=r"line 3, column 'x1': 'oops' is not a number"):
         runs.predict(tmp_path / "run", features, tmp_path / "preds.csv")
     assert not (tmp_path / "preds.csv").exists()
+
+
+def test_metrics_keep_four_significant_digits_when_small():
+    from tinygrad_edu.training.progress import format_metric
+
+    assert [format_metric(v) for v in (0.5, 0.0, 0.00029, 4.4e-05, 123456.0)] == [
+        "0.5000",
+        "0.0000",
+        "0.00029",
+        "4.4e-05",
+        "1.235e+05",
+    ]
+
+
+def test_the_loss_sparkline_turns_logarithmic_when_the_loss_falls_by_decades():
+    from tinygrad_edu.training.progress import _caption
+
+    falling = [{"train_loss": v} for v in (1.0, 0.1, 0.01, 0.001)]
+    assert _caption(falling) == "train loss (log scale) █▆▃▁"
+    assert _caption([{"train_loss": v} for v in (1.0, 0.8, 0.6)]) == "train loss █▅▁"
+
+
+def test_json_seconds_is_the_whole_training_and_epoch_seconds_the_last_epoch(tmp_path):
+    spec = write_spec(tmp_path, epochs=2)
+    final = runs.train(spec, {}, out=tmp_path / "run", quiet=True)
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        seconds = [float(row["seconds"]) for row in csv.DictReader(handle)]
+    assert final["seconds"] == pytest.approx(sum(seconds), abs=1e-3)
+    assert final["epoch_seconds"] == seconds[-1]

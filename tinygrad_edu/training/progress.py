@@ -1,13 +1,15 @@
 """What a training run shows: live bars in a terminal, one plain line per epoch elsewhere.
 
 In a terminal, `LiveReporter` draws rich progress bars for epochs and steps with the
-running loss, throughput (samples/s), elapsed time and ETA. When output is not a terminal
-(CI, pipes, files), `PlainReporter` prints one line per epoch instead. Both end with a
-table of the metrics per epoch and a sparkline of the loss.
+running loss, throughput (samples/s), elapsed time and ETA, and prints every epoch's
+training and held-out metrics above them. When output is not a terminal (CI, pipes, files),
+`PlainReporter` prints one line per epoch instead. Both end with a table of the metrics per
+epoch and a sparkline of the loss; `QuietReporter` (``--quiet``) prints only the run folder.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import IO, Any
@@ -32,9 +34,17 @@ def sparkline(values: list[float]) -> str:
     )
 
 
+def format_metric(value: float) -> str:
+    """Four decimals for ordinary metrics; four significant digits for small or large ones,
+    so a regression's test loss 0.00029 is not shown as 0.0003 or 0.0000."""
+    if value == 0 or (1e-2 <= abs(value) < 1e5):
+        return f"{value:.4f}"
+    return f"{value:.4g}"
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4f}"
+        return format_metric(value)
     return str(value)
 
 
@@ -52,8 +62,25 @@ def metrics_table(history: list[dict], title: str = "Metrics per epoch") -> Any:
 
 
 def _caption(history: list[dict]) -> str:
+    """The training loss's sparkline; on a log scale when it falls by more than 10x (a
+    regression's loss often does, and on a linear scale all but the first bar are flat)."""
     losses = [row["train_loss"] for row in history if "train_loss" in row]
-    return f"train loss {sparkline(losses)}" if len(losses) > 1 else ""
+    if len(losses) < 2:
+        return ""
+    positive = [v for v in losses if v > 0 and math.isfinite(v)]
+    if len(positive) == len(losses) and max(positive) > 10 * min(positive):
+        return f"train loss (log scale) {sparkline([math.log10(v) for v in losses])}"
+    return f"train loss {sparkline(losses)}"
+
+
+class QuietReporter(Reporter):
+    """``--quiet``: only the run folder, so a script still learns where the results are."""
+
+    def __init__(self, stream: IO[str] | None = None):
+        self.stream = stream or sys.stdout
+
+    def start(self, trainer: Trainer) -> None:
+        print(f"run folder: {trainer.run_dir}", file=self.stream, flush=True)
 
 
 class PlainReporter(Reporter):
@@ -145,16 +172,19 @@ class LiveReporter(PlainReporter):
     def _flush(self, now: float) -> None:
         elapsed = now - self.started
         rate = f"{self.samples / elapsed:,.0f}" if elapsed > 0 else "-"
-        self.bars.update(self.step_bar, advance=self.pending, loss=f"{self.running:.4f}", rate=rate)
+        loss = format_metric(self.running)
+        self.bars.update(self.step_bar, advance=self.pending, loss=loss, rate=rate)
+        self.bars.update(self.epoch_bar, rate=rate)  # both bars show the run's throughput
         self.pending = 0
         self.last_update = now
 
     def epoch_end(self, row: dict) -> None:
         self._flush(time.perf_counter())
-        self.bars.update(self.epoch_bar, advance=1, loss=f"{row['train_loss']:.4f}")
-        self.bars.reset(self.step_bar, total=self.trainer.steps_per_epoch)
-        held = [k for k in row if k.startswith(("val_", "test_"))]
-        summary = "  ".join(f"{k} {_cell(row[k])}" for k in held)
+        self.bars.update(self.epoch_bar, advance=1, loss=format_metric(row["train_loss"]))
+        if row["epoch"] < self.total:  # after the last epoch the steps bar stays full
+            self.bars.reset(self.step_bar, total=self.trainer.steps_per_epoch)
+        shown = [k for k in row if k not in ("epoch", "seconds", "lr")]
+        summary = "  ".join(f"{k} {_cell(row[k])}" for k in shown)
         self.bars.console.print(f"epoch {row['epoch']}/{self.total}  {summary}")
 
     def finish(self, history: list[dict]) -> None:
@@ -167,9 +197,9 @@ class LiveReporter(PlainReporter):
 
 
 def choose_reporter(quiet: bool, stream: IO[str]) -> Reporter:
-    """Bars in a terminal, plain lines elsewhere, nothing with --quiet."""
+    """Bars in a terminal, plain lines elsewhere, only the run folder with --quiet."""
     if quiet:
-        return Reporter()
+        return QuietReporter(stream)
     if stream.isatty():
         return LiveReporter(stream)
     return PlainReporter(stream)

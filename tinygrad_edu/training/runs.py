@@ -87,6 +87,9 @@ def train(
 
     ds = setup.dataset
     final: dict[str, Any] = dict(history[-1]) if history else {}
+    if history:  # the last epoch's time, and the whole training's (all epochs, all sessions)
+        final["epoch_seconds"] = final.pop("seconds")
+        final["seconds"] = round(sum(row["seconds"] for row in history), 3)
     if len(ds.X_test):
         test = evaluate_arrays(setup.model, setup.objective, ds.X_test, ds.y_test)
         final.update({f"test_{k}": v for k, v in test.items()})
@@ -97,12 +100,14 @@ def train(
 
 
 def _final_line(final: Mapping[str, Any]) -> str:
+    from .progress import format_metric as f
+
     if "test_accuracy" in final:
-        result = f"test accuracy {final['test_accuracy']:.4f} (loss {final['test_loss']:.4f})"
+        result = f"test accuracy {f(final['test_accuracy'])} (loss {f(final['test_loss'])})"
     elif "test_loss" in final:
         result = (
-            f"test loss {final['test_loss']:.4f}, MAE {final['test_mae']:.4f}, "
-            f"R^2 {final['test_r2']:.4f}"
+            f"test loss {f(final['test_loss'])}, MAE {f(final['test_mae'])}, "
+            f"R^2 {f(final['test_r2'])}"
         )
     else:
         result = "done"
