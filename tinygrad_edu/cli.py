@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .errors import UserError
 
@@ -32,6 +33,8 @@ EXAMPLES = {
     "--path 'model.layers[0].linear.out_features' --values 1 3 6 12 48",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
     "graph": "python cli.py graph specs/mlp.yaml --out graph.svg",
+    "compare": "python cli.py compare runs/activation-none runs/activation-relu",
+    "runs": "python cli.py runs runs/",
     "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
 }
 
@@ -158,6 +161,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, default=2, help="batch size (default: 2)")
     p.add_argument("--out", metavar="FILE", help="graph.dot (DOT text) or graph.svg (needs dot)")
     p.set_defaults(handler=cmd_graph)
+
+    p = command(
+        "compare", "Runs side by side: metrics, spec differences, curves.", EXAMPLES["compare"]
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN_OR_SWEEP", help="run, sweep or runs folders")
+    p.add_argument(
+        "--out", default="compare.png", metavar="FILE", help="curves (default: compare.png)"
+    )
+    p.add_argument("--no-plots", action="store_true", help="do not write the curves")
+    p.set_defaults(handler=cmd_compare)
+
+    p = command("runs", "List the runs in a folder, with their status.", EXAMPLES["runs"])
+    p.add_argument("folder", nargs="?", default="runs", help="where to look (default: runs)")
+    p.set_defaults(handler=cmd_runs)
 
     p = command(
         "backprop", "Explain the backward pass of a scalar expression.", EXAMPLES["backprop"]
@@ -387,6 +404,71 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .training import compare
+    from .training.record import describe, read_record
+
+    runs = compare.expand(args.runs)
+    console = _wide_console()
+    for table in compare.compare_tables(runs):
+        console.print(table)
+    for label, run in zip(compare._labels(runs), runs):
+        console.print(f"{label}: {describe(read_record(run))}", soft_wrap=True)
+    if not args.no_plots:
+        from .viz.plots import PlotsUnavailable
+
+        try:
+            print(f"wrote {compare.learning_curves(runs, Path(args.out))}")
+        except PlotsUnavailable as missing:
+            print(missing)
+    return 0
+
+
+def _wide_console() -> Any:
+    """A rich console that does not cut tables at 80 columns when output is not a terminal."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+def _held_out(final: dict[str, float], metric: str) -> str:
+    """A run's final validation metric, else its test metric, formatted; '-' if neither."""
+    from .training.progress import format_metric
+
+    key = next((k for k in (f"val_{metric}", f"test_{metric}") if k in final), None)
+    return format_metric(final[key]) if key else "-"
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from .training import compare
+
+    found = [compare.summarize(run) for run in compare.find_runs(args.folder)]
+    if not found:
+        print(f"no runs in {args.folder}: train one with python cli.py train SPEC")
+        return 0
+    table = Table(title=f"Runs in {args.folder}")
+    for column in ("run", "started", "spec", "epochs", "held-out loss", "accuracy", "status"):
+        table.add_column(column, justify="left" if column in ("run", "spec") else "right")
+    for s in found:
+        table.add_row(
+            str(s.path.relative_to(Path(args.folder))) or ".",
+            s.started.replace("T", " ")[:16],
+            s.name,
+            s.epochs,
+            _held_out(s.final, "loss"),
+            _held_out(s.final, "accuracy"),
+            s.status,
+        )
+    _wide_console().print(table)
+    return 0
+
+
 def cmd_backprop(args: argparse.Namespace) -> int:
     from .explain import backprop, parse
 
@@ -411,16 +493,19 @@ def cmd_backprop(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .training import runs
+    from .training.record import describe, read_record
 
     metrics = runs.evaluate(args.run_dir)
+    record = read_record(args.run_dir)
     if args.json:
-        runs.print_json(metrics)
+        runs.print_json({**metrics, "record": record})
     else:
         print(
             "  ".join(
                 f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
             )
         )
+        print(describe(record))
     return 0
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import UserError
 from .checkpoint import load_npz, unflatten, write_text_atomic
 from .loop import CHECKPOINT, MODEL, SPEC, Setup, Trainer, make_run_dir, new_run_dir, prepare
+from .record import RunRecord
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -82,7 +83,9 @@ def train(
     trainer = Trainer(setup, run_dir, choose_reporter(quiet, stream), on_step=on_step)
     if resume is not None:
         trainer.load_checkpoint(run_dir / CHECKPOINT)
-    history = trainer.fit()
+    record = RunRecord(run_dir)
+    record.start(spec, resumed=resume is not None)
+    history = _fit_recorded(trainer, record)
     from .objectives import evaluate_arrays
 
     ds = setup.dataset
@@ -97,6 +100,25 @@ def train(
     if not quiet and not as_json:
         print(_final_line(final), file=stream)
     return final
+
+
+def _fit_recorded(trainer: Trainer, record: RunRecord) -> list[dict]:
+    """`trainer.fit()`, with how it ended written into the run's record (run.json)."""
+    from .loop import TrainingDiverged, TrainingInterrupted
+
+    try:
+        history = trainer.fit()
+    except TrainingInterrupted as stop:
+        record.finish("interrupted", stop.exit_code, str(stop))
+        raise
+    except TrainingDiverged as error:
+        record.finish("diverged", 2, str(error))
+        raise
+    except BaseException as error:
+        record.finish("failed", 2 if isinstance(error, UserError) else 1, str(error))
+        raise
+    record.finish("finished", 0)
+    return history
 
 
 def _final_line(final: Mapping[str, Any]) -> str:
