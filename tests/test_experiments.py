@@ -148,3 +148,55 @@ def test_evaluate_shows_the_record(tmp_path, spec):
     assert shown.returncode == 0 and "finished" in shown.stdout and "seed 3" in shown.stdout
     as_json = json.loads(cli("evaluate", str(tmp_path / "run"), "--json").stdout)
     assert as_json["record"]["status"] == "finished"
+
+
+def read_events(folder: Path) -> list:
+    """Every event of a run's TensorBoard files (TFRecord: length, crc, event, crc)."""
+    import struct
+
+    from tensorboardX.proto.event_pb2 import Event
+
+    events = []
+    for path in sorted(folder.glob("events.out.tfevents.*")):
+        data = path.read_bytes()
+        offset = 0
+        while offset < len(data):
+            (length,) = struct.unpack("<Q", data[offset : offset + 8])
+            events.append(Event.FromString(data[offset + 12 : offset + 12 + length]))
+            offset += 12 + length + 4
+    return events
+
+
+def test_tensorboard_scalars_equal_metrics_csv_with_histograms_and_the_spec(tmp_path, spec):
+    pytest.importorskip(
+        "tensorboardX", reason='tensorboardX not installed: pip install -e ".[test]"'
+    )
+    result = cli(
+        "train", str(spec), "--out", str(tmp_path / "run"), "--quiet", "--no-plots", "--tensorboard"
+    )
+    assert result.returncode == 0, result.stderr
+    events = read_events(tmp_path / "run" / "tensorboard")
+    scalars: dict[str, dict[int, float]] = {}
+    tags = set()
+    for event in events:
+        for value in event.summary.value:
+            tags.add(value.tag)
+            if value.HasField("simple_value"):
+                scalars.setdefault(value.tag, {})[event.step] = value.simple_value
+    rows = compare.read_metrics(tmp_path / "run")
+    for column in ("train_loss", "test_loss", "test_accuracy", "lr"):
+        assert scalars[f"epoch/{column}"] == pytest.approx(
+            {int(r["epoch"]): r[column] for r in rows}, rel=1e-6
+        )
+    assert len(scalars["step/train_loss"]) == 2 * 5  # 80 training points, batches of 16
+    assert {"weights/0.weight", "gradients/0.weight", "weights/2.bias"} <= tags
+    assert any(t.startswith("spec") for t in tags)
+
+
+def test_tensorboard_without_tensorboardx_says_how_to_install_it(monkeypatch):
+    from tinygrad_edu.errors import UserError
+    from tinygrad_edu.training import tensorboard
+
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)
+    with pytest.raises(UserError, match=r'pip install "tinygrad-edu\[tensorboard\]"'):
+        tensorboard.check_available()

@@ -132,9 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="override any spec field by its dotted path, e.g. --set model.layers[1].linear=64",
     )
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<name>/<timestamp>)")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--quiet", action="store_true", help="print only the run folder (and errors)")
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
+    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files")
     p.set_defaults(handler=cmd_train)
 
     p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
@@ -314,6 +315,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "optimizer.lr": args.lr,
         "seed": args.seed,
         "backend": args.backend,
+        "train.tensorboard": True if getattr(args, "tensorboard", False) else None,
     }
     overrides: dict[str, object] = {k: v for k, v in flags.items() if v is not None}
     for item in args.set:

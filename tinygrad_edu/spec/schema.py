@@ -538,6 +538,10 @@ def _folder_name(value: str) -> str:
 class Train(Section):
     epochs: PositiveInt
     batch_size: PositiveInt
+    tensorboard: bool = Field(
+        default=False,
+        description="write TensorBoard event files into the run folder's tensorboard/ folder",
+    )
 
 
 class Sweep(Section):

@@ -80,7 +80,13 @@ def train(
         run_dir = make_run_dir(Path(out) if out else new_run_dir(spec.name))
     setup = prepare(spec)
     write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
-    trainer = Trainer(setup, run_dir, choose_reporter(quiet, stream), on_step=on_step)
+    reporter = choose_reporter(quiet, stream)
+    if spec.train.tensorboard:
+        from .tensorboard import Reporters, TensorBoardReporter, check_available
+
+        check_available()
+        reporter = Reporters(reporter, TensorBoardReporter(_spec_yaml(spec)))
+    trainer = Trainer(setup, run_dir, reporter, on_step=on_step)
     if resume is not None:
         trainer.load_checkpoint(run_dir / CHECKPOINT)
     record = RunRecord(run_dir)
