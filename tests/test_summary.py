@@ -967,3 +967,9 @@ def test_import_does_not_load_rich():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_readme_shows_torchinfos_table_of_its_class_based_mlp():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert README_MLP_TABLE in readme
+    assert "  (1-2) Linear(784 -> 128): 784 x 128 weights + 128 biases = 100,480\n" in readme
