@@ -740,6 +740,7 @@ def test_verbose_defaults_to_1_in_scripts_and_0_in_interactive_sessions(capsys, 
         ({"mode": "test"}, "mode must be 'train' or 'eval', not 'test'"),
         ({"depth": -1}, "depth must be >= 0"),
         ({"dtypes": ["float32", "float64"]}, "2 dtypes for 1 inputs; give one dtype per input"),
+        ({"batch_dim": 3}, "batch_dim 3 is out of range for input_size [32, 784]"),
     ],
 )  # fmt: skip
 def test_bad_options_are_user_errors(options, message):

@@ -93,6 +93,9 @@ class LayerRow:
     trainable_params: int = 0
     param_bytes: int = 0
     inner: list[tuple[str, list[int], int]] = field(default_factory=list)  # verbose=2 rows
+    type: str = field(init=False)  # the class name
+    is_leaf: bool = field(init=False)  # no child modules
+    kernel_size: Any = field(init=False)  # the module's kernel_size attribute, if any
 
     def __post_init__(self) -> None:
         self.type = type(self.module).__name__
@@ -394,20 +397,7 @@ def summary(
             f"col_width={col_width})"
         )
     sizes = _input_sizes(input_size)
-    if dtypes is None:
-        if dtype is None:
-            first = next(model.parameters(), None)
-            dtype = first.dtype if first is not None else None
-        dtypes = [dtype] * len(sizes)
-    if len(dtypes) != len(sizes):
-        raise SummaryError(
-            f"summary: {len(dtypes)} dtypes for {len(sizes)} inputs; give one dtype per input"
-        )
-    inputs = []
-    for size, input_dtype in zip(sizes, dtypes):
-        shape = size if batch_dim is None else (*size[:batch_dim], 1, *size[batch_dim:])
-        inputs.append(Tensor.zeros(shape, dtype=input_dtype))
-
+    inputs = _inputs(model, sizes, dtype, dtypes, batch_dim)
     rows = _trace(model, inputs, mode)
     totals = _totals(rows)
     result = ModelSummary(
@@ -458,6 +448,37 @@ def _input_sizes(input_size: Any) -> list[tuple[int, ...]]:
     if any(n <= 0 for s in sizes for n in s):
         raise SummaryError(f"summary: input_size {input_size!r} has a size <= 0")
     return sizes
+
+
+def _inputs(
+    model: nn.Module,
+    sizes: list[tuple[int, ...]],
+    dtype: Any,
+    dtypes: Sequence[Any] | None,
+    batch_dim: int | None,
+) -> list[Tensor]:
+    """Zeros of each size, with a batch of 1 inserted at `batch_dim` (torchinfo's unsqueeze)."""
+    if dtypes is None:
+        if dtype is None:
+            first = next(model.parameters(), None)
+            dtype = first.dtype if first is not None else None
+        dtypes = [dtype] * len(sizes)
+    if len(dtypes) != len(sizes):
+        raise SummaryError(
+            f"summary: {len(dtypes)} dtypes for {len(sizes)} inputs; give one dtype per input"
+        )
+    inputs = []
+    for size, input_dtype in zip(sizes, dtypes):
+        if batch_dim is not None:
+            if not -len(size) - 1 <= batch_dim <= len(size):
+                raise SummaryError(
+                    f"summary: batch_dim {batch_dim} is out of range for input_size "
+                    f"{list(size)} (a batch dimension goes at -{len(size) + 1}..{len(size)})"
+                )
+            at = batch_dim % (len(size) + 1)
+            size = (*size[:at], 1, *size[at:])
+        inputs.append(Tensor.zeros(size, dtype=input_dtype))
+    return inputs
 
 
 def _structure(model: nn.Module) -> list[LayerRow]:
