@@ -27,8 +27,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Union
 
-import numpy as np
-
 from . import autograd
 
 Number = Union[int, float]
@@ -93,7 +91,7 @@ class Value:
         try:
             out = Value(self.data**other, (self,), f"**{other}")
         except _FLOAT_ERRORS:  # 0.0 ** -1, 10.0 ** 400, (-2.0) ** 0.5 (complex)
-            return self._unary(_ieee(np.power, self.data, other), f"**{other}",
+            return self._unary(_ieee_pow(self.data, other), f"**{other}",
                                _pow_grad(self.data, other))  # fmt: skip
 
         def _backward(out: Value) -> None:
@@ -112,7 +110,7 @@ class Value:
         try:
             out = Value(self.data**exponent.data, (self, exponent), "**")
         except _FLOAT_ERRORS:
-            out = Value(_ieee(np.power, self.data, exponent.data), (self, exponent), "**")
+            out = Value(_ieee_pow(self.data, exponent.data), (self, exponent), "**")
             careful = True  # then x^(p-1) may be complex too: d/dx on the careful path
 
         def _backward(out: Value) -> None:
@@ -155,7 +153,7 @@ class Value:
         try:
             return self * other**-1
         except ZeroDivisionError:  # a number 0: x / 0 = inf, -inf or nan (IEEE)
-            return self * _ieee(np.power, other, -1)
+            return self * _ieee_pow(other, -1)
 
     def __rtruediv__(self, other: Number) -> Value:
         return other * self**-1
@@ -240,7 +238,7 @@ class Value:
             # d ln(x)/dx = 1/x
             return self._unary(math.log(x), "log", 1.0 / x)
         except _FLOAT_ERRORS:  # ln 0 = -inf with 1/0 = inf; ln x = nan for x < 0
-            return self._unary(_ieee(np.log, x), "log", _ieee(np.power, x, -1))
+            return self._unary(_ieee_log(x), "log", _ieee_pow(x, -1))
 
     def sigmoid(self) -> Value:
         s = _sigmoid(self.data)
@@ -272,16 +270,25 @@ class Value:
 _FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError, TypeError)
 
 
-def _ieee(ufunc: np.ufunc, *args: float) -> float:
-    """``ufunc(*args)`` in IEEE 754 float64, as PyTorch computes it: inf, -inf or nan
-    where Python raises or turns complex. Only the ``except`` paths call it."""
-    with np.errstate(all="ignore"):
-        return float(ufunc(*(np.float64(a) for a in args)))
+def _ieee_pow(x: float, p: float) -> float:
+    """``x ** p`` as IEEE 754 (C's pow, PyTorch) defines it where Python raises or turns
+    complex: 0 ** -1 = inf, 10.0 ** 400 = inf, (-2.0) ** 0.5 = nan."""
+    odd = float(p).is_integer() and int(p) % 2 == 1
+    try:
+        result = x**p
+    except (ZeroDivisionError, OverflowError):  # +-inf: negative for x < 0 and an odd p
+        return math.copysign(math.inf, x) if odd else math.inf
+    return math.nan if isinstance(result, complex) else float(result)
+
+
+def _ieee_log(x: float) -> float:
+    """ln x where `math.log` raises: ln 0 = -inf, ln of a negative number = nan."""
+    return -math.inf if x == 0 else math.nan
 
 
 def _pow_grad(x: float, p: float) -> float:
     """d(x^p)/dx = p * x^(p-1) in IEEE arithmetic; 0 for p = 0 even at x = 0 (PyTorch)."""
-    return 0.0 if p == 0 else p * _ieee(np.power, x, p - 1)
+    return 0.0 if p == 0 else p * _ieee_pow(x, p - 1)
 
 
 def _sigmoid(x: float) -> float:
