@@ -391,11 +391,10 @@ def summary(
         raise SummaryError(f"summary: verbose must be 0 (quiet), 1 or 2 (verbose), not {verbose!r}")
     if mode not in MODES:
         raise SummaryError(f"summary: mode must be 'train' or 'eval', not {mode!r}")
-    if depth < 0 or col_width <= 0:
-        raise SummaryError(
-            f"summary: depth must be >= 0 and col_width > 0 (got depth={depth}, "
-            f"col_width={col_width})"
-        )
+    if depth < 0:
+        raise SummaryError(f"summary: depth must be 0 (the model only) or more, not {depth}")
+    if col_width <= 0:
+        raise SummaryError(f"summary: col_width must be a positive width, not {col_width}")
     sizes = _input_sizes(input_size)
     inputs = _inputs(model, sizes, dtype, dtypes, batch_dim)
     rows = _trace(model, inputs, mode)
