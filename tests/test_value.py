@@ -7,6 +7,7 @@ import gc
 import math
 import re
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -169,6 +170,59 @@ def test_pow_value_exponent_of_negative_base_has_nan_gradient_as_pytorch():
     assert y.data == -8.0
     assert x.grad == pytest.approx(12.0)
     assert math.isnan(p.grad)
+
+
+nan, inf = math.nan, math.inf
+
+# Where Python raises (ZeroDivisionError, OverflowError, ValueError) or turns complex,
+# IEEE results: (inputs, function, value, gradients), each computed by PyTorch 2.13 in
+# float64 (torch.tensor(v, dtype=torch.float64, requires_grad=True), same expression).
+IEEE_EDGE_CASES = {
+    "x**0 at 0": ((0,), lambda x: x**0, 1.0, (0.0,)),
+    "x**0.5 at 0": ((0,), lambda x: x**0.5, 0.0, (inf,)),
+    "x**-1 at 0": ((0,), lambda x: x**-1, inf, (-inf,)),
+    "x**0.5 at -2": ((-2,), lambda x: x**0.5, nan, (nan,)),
+    "x**400 at 10": ((10,), lambda x: x**400, inf, (inf,)),
+    "x**-2 at 1e-200": ((1e-200,), lambda x: x**-2, inf, (-inf,)),
+    "0**p at p=0": ((0,), lambda p: 0**p, 1.0, (0.0,)),
+    "0**p at p=-1": ((-1,), lambda p: 0**p, inf, (-inf,)),
+    "x**p at 0, 0": ((0, 0), lambda x, p: x**p, 1.0, (0.0, 0.0)),
+    "x**p at 0, -1": ((0, -1), lambda x, p: x**p, inf, (-inf, -inf)),
+    "x**p at 0, 0.5": ((0, 0.5), lambda x, p: x**p, 0.0, (inf, 0.0)),
+    "x**p at -2, 0.5": ((-2, 0.5), lambda x, p: x**p, nan, (nan, nan)),
+    "x**p at 2, 2000": ((2, 2000), lambda x, p: x**p, inf, (inf, inf)),
+    "a/b at 1, 0": ((1, 0), lambda a, b: a / b, inf, (inf, -inf)),
+    "a/b at 0, 0": ((0, 0), lambda a, b: a / b, nan, (inf, nan)),
+    "a/0 at 1": ((1,), lambda a: a / 0, inf, (inf,)),
+    "1/b at 0": ((0,), lambda b: 1 / b, inf, (-inf,)),
+    "log at 0": ((0,), lambda x: x.log(), -inf, (inf,)),
+    "log at -2": ((-2,), lambda x: x.log(), nan, (-0.5,)),
+    "exp at 1000": ((1000,), lambda x: x.exp(), inf, (inf,)),
+    "exp at -1000": ((-1000,), lambda x: x.exp(), 0.0, (0.0,)),
+}
+
+
+def same_float(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@pytest.mark.parametrize("case", IEEE_EDGE_CASES.values(), ids=IEEE_EDGE_CASES.keys())
+def test_edge_cases_give_pytorchs_ieee_results_not_exceptions(case):
+    inputs, fn, value, grads = case
+    leaves = [Value(v) for v in inputs]
+    out = fn(*leaves)
+    out.backward()
+    assert isinstance(out.data, float) and same_float(out.data, value), out.data
+    for leaf, grad in zip(leaves, grads):
+        assert isinstance(leaf.grad, float) and same_float(leaf.grad, grad), leaf.grad
+
+
+def test_ordinary_powers_and_divisions_keep_python_floats_exactly():
+    x = Value(3.0)
+    y = x**2.5 / Value(7.0) + (2 ** (x - 1)).log() - x.exp()
+    y.backward()
+    assert y.data == 3.0**2.5 * 7.0**-1 + math.log(2.0**2.0) - math.exp(3.0)
+    assert x.grad == pytest.approx(2.5 * 3.0**1.5 / 7 + math.log(2.0) - math.exp(3.0))
 
 
 def test_values_are_ordinary_python_numbers_inside():
@@ -354,3 +408,12 @@ def test_dot_labels_with_record_syntax_are_escaped():
 
     text = to_dot(Value(1.0, label="a|b<c>{d}") * 2)
     assert "a\\|b\\<c\\>\\{d\\}" in text
+
+
+def test_the_readmes_first_value_example_prints_what_it_says(capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "Value(" in b)
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.split("\n")[0]
+    claimed = re.search(r"print\(a\.grad, b\.grad\)  # prints (\S+ \S+)", block).group(1)
+    assert printed == claimed == "0.9950669814172799 4.5"  # PyTorch float64: the same

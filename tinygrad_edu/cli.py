@@ -23,7 +23,8 @@ DEFAULT_SPEC = "specs/mlp.yaml"
 EXAMPLES = {
     "validate": "python cli.py validate specs/*.yaml",
     "schema": "python cli.py schema --out specs/schema.json",
-    "summary": "python cli.py summary specs/mlp.yaml --batch-size 32 --explain",
+    "summary": "python cli.py summary specs/mlp.yaml --batch-size 32 --explain "
+    "--col-names output_size num_params mult_adds --depth 2",
     "gradcheck": "python cli.py gradcheck specs/mlp.yaml --batch-size 4 --tol 1e-6",
     "train": "python cli.py train specs/mlp.yaml --epochs 3 --lr 0.05 --out runs/try",
     "evaluate": "python cli.py evaluate runs/mnist-mlp/20261125-120000",
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="output format (default: table)",
     )
+    _add_torchinfo_options(p)
     p.set_defaults(handler=cmd_summary)
 
     p = command(
@@ -252,6 +254,44 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_torchinfo_options(p: argparse.ArgumentParser) -> None:
+    """torchinfo's summary options, with its names (the lists of summary.COLUMNS and
+    ROW_SETTINGS, repeated so that parsing does not import the engine)."""
+    columns = ("input_size", "output_size", "num_params", "params_percent", "kernel_size")
+    columns += ("mult_adds", "trainable")
+    p.add_argument(
+        "--col-names",
+        nargs="+",
+        choices=columns,
+        metavar="COLUMN",
+        help=f"columns, in order: {' '.join(columns)} (default: output_size num_params)",
+    )
+    p.add_argument(
+        "--depth", type=int, default=3, help="show layers down to this depth (default: 3)"
+    )
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="0: no table, 1: the table, 2: also one row per parameter tensor (default: 1)",
+    )
+    settings = ("depth", "var_names", "ascii_only", "hide_recursive_layers")
+    p.add_argument(
+        "--row-settings",
+        nargs="+",
+        choices=settings,
+        metavar="SETTING",
+        help=f"row labels: {' '.join(settings)} (default: depth)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("eval", "train"),
+        default="eval",
+        help="the model's mode during the forward pass (default: eval)",
+    )
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     import json
 
@@ -259,16 +299,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from .summary import summary
 
     spec = load_spec(args.spec)
-    result = summary(build_model(spec), input_size=(args.batch_size, *spec.model.input))
+    result = summary(
+        build_model(spec),
+        input_size=(args.batch_size, *spec.model.input),
+        col_names=args.col_names,
+        depth=args.depth,
+        verbose=args.verbose if args.format == "table" else 0,  # verbose > 0 prints the table
+        row_settings=args.row_settings,
+        mode=args.mode,
+    )
     if args.format == "json":
         data = result.to_dict()
         if args.explain:
             data["explanation"] = result.explain()
         print(json.dumps(data, indent=2))
         return 0
-    result.render()
     if args.explain:
-        print()
+        if args.verbose:
+            print()
         print(result.explain())
     return 0
 

@@ -15,6 +15,7 @@ each layer's output shape during a real forward pass).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -55,7 +56,9 @@ def trace_calls(tracer: Tracer) -> Iterator[None]:
     """Route every ``module(...)`` call in the block through ``tracer(module, run)``.
 
     ``run()`` performs the module's forward and returns its output; the tracer must
-    return that output. Calls nest, so a tracer sees a container before its children.
+    return that output. ``run`` is a `functools.partial`, so ``run.args`` are the call's
+    positional inputs (the summary's "Input Shape"). Calls nest, so a tracer sees a
+    container before its children.
     """
     global _tracer
     previous, _tracer = _tracer, tracer
@@ -86,7 +89,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _tracer is not None:
-            return _tracer(self, lambda: self.forward(*args, **kwargs))
+            return _tracer(self, functools.partial(self.forward, *args, **kwargs))
         return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

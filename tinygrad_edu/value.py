@@ -13,6 +13,11 @@ instead, and the hot operations (``+``, ``*``, ``relu``, ``tanh``, `dot`) use on
 function per operation rather than a new closure per node: no cycles, fewer objects, and
 reference counting frees a graph as soon as it is dropped. On micrograd's demo network a
 training step is about 7x faster for the same nodes (bench/run.py, W3).
+
+Where Python's float arithmetic raises (``0.0 ** -1``, ``math.log(0)``, ``math.exp(1000)``,
+``10.0 ** 400``) or turns complex (``(-2.0) ** 0.5``), a `Value` gives the IEEE 754 result
+that PyTorch gives in float64 (inf, -inf, nan), for values and gradients alike. The careful
+path runs only in the ``except`` clause, so ordinary operations cost nothing extra.
 """
 
 from __future__ import annotations
@@ -83,25 +88,45 @@ class Value:
             return self._pow_value(other)
         if not isinstance(other, (int, float)):
             return NotImplemented
-        out = Value(self.data**other, (self,), f"**{other}")
+        try:
+            out = Value(self.data**other, (self,), f"**{other}")
+        except _FLOAT_ERRORS:  # 0.0 ** -1, 10.0 ** 400, (-2.0) ** 0.5 (complex)
+            return self._unary(_ieee_pow(self.data, other), f"**{other}",
+                               _pow_grad(self.data, other))  # fmt: skip
 
         def _backward(out: Value) -> None:
             # d(x^p)/dx = p * x^(p-1)
-            self.grad += other * self.data ** (other - 1) * out.grad
+            try:
+                local = other * self.data ** (other - 1)
+            except _FLOAT_ERRORS:  # 0.0 ** (p - 1) for p < 1, overflow
+                local = _pow_grad(self.data, other)
+            self.grad += local * out.grad
 
         out._grad_fn = _backward
         return out
 
     def _pow_value(self, exponent: Value) -> Value:
-        out = Value(self.data**exponent.data, (self, exponent), "**")
+        careful = False
+        try:
+            out = Value(self.data**exponent.data, (self, exponent), "**")
+        except _FLOAT_ERRORS:
+            out = Value(_ieee_pow(self.data, exponent.data), (self, exponent), "**")
+            careful = True  # then x^(p-1) may be complex too: d/dx on the careful path
 
         def _backward(out: Value) -> None:
             # d(x^p)/dx = p * x^(p-1), d(x^p)/dp = x^p * ln(x)
-            self.grad += exponent.data * self.data ** (exponent.data - 1) * out.grad
-            if self.data > 0:
-                exponent.grad += out.data * math.log(self.data) * out.grad
-            elif self.data < 0:  # x^p is not real-differentiable in p for x < 0
-                exponent.grad = math.nan
+            x, p = self.data, exponent.data
+            try:
+                local = _pow_grad(x, p) if careful else p * x ** (p - 1)
+            except _FLOAT_ERRORS:
+                local = _pow_grad(x, p)
+            self.grad += local * out.grad
+            if x > 0:
+                exponent.grad += out.data * math.log(x) * out.grad
+            elif x < 0:  # x^p is not real-differentiable in p for x < 0: nan, as PyTorch
+                exponent.grad += math.nan
+            elif p < 0:  # 0^p = inf, ln 0 = -inf; 0 for p >= 0 (PyTorch's rule)
+                exponent.grad += -math.inf * out.grad
 
         out._grad_fn = _backward
         return out
@@ -125,7 +150,10 @@ class Value:
         return self * other
 
     def __truediv__(self, other: Value | Number) -> Value:
-        return self * other**-1
+        try:
+            return self * other**-1
+        except ZeroDivisionError:  # a number 0: x / 0 = inf, -inf or nan (IEEE)
+            return self * _ieee_pow(other, -1)
 
     def __rtruediv__(self, other: Number) -> Value:
         return other * self**-1
@@ -197,13 +225,20 @@ class Value:
         out._prev[0].grad += (1.0 - out.data * out.data) * out.grad
 
     def exp(self) -> Value:
-        e = math.exp(self.data)
+        try:
+            e = math.exp(self.data)
+        except OverflowError:  # e^x beyond the largest float: inf
+            e = math.inf
         # d e^x/dx = e^x
         return self._unary(e, "exp", e)
 
     def log(self) -> Value:
-        # d ln(x)/dx = 1/x
-        return self._unary(math.log(self.data), "log", 1.0 / self.data)
+        x = self.data
+        try:
+            # d ln(x)/dx = 1/x
+            return self._unary(math.log(x), "log", 1.0 / x)
+        except _FLOAT_ERRORS:  # ln 0 = -inf with 1/0 = inf; ln x = nan for x < 0
+            return self._unary(_ieee_log(x), "log", _ieee_pow(x, -1))
 
     def sigmoid(self) -> Value:
         s = _sigmoid(self.data)
@@ -228,6 +263,32 @@ class Value:
     def __repr__(self) -> str:
         label = f"label={self.label!r}, " if self.label else ""
         return f"Value({label}data={self.data}, grad={self.grad})"
+
+
+# What Python's float arithmetic raises where IEEE 754 has a result (TypeError: a complex
+# power such as (-2.0) ** 0.5, which float() refuses)
+_FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError, TypeError)
+
+
+def _ieee_pow(x: float, p: float) -> float:
+    """``x ** p`` as IEEE 754 (C's pow, PyTorch) defines it where Python raises or turns
+    complex: 0 ** -1 = inf, 10.0 ** 400 = inf, (-2.0) ** 0.5 = nan."""
+    odd = float(p).is_integer() and int(p) % 2 == 1
+    try:
+        result = x**p
+    except (ZeroDivisionError, OverflowError):  # +-inf: negative for x < 0 and an odd p
+        return math.copysign(math.inf, x) if odd else math.inf
+    return math.nan if isinstance(result, complex) else float(result)
+
+
+def _ieee_log(x: float) -> float:
+    """ln x where `math.log` raises: ln 0 = -inf, ln of a negative number = nan."""
+    return -math.inf if x == 0 else math.nan
+
+
+def _pow_grad(x: float, p: float) -> float:
+    """d(x^p)/dx = p * x^(p-1) in IEEE arithmetic; 0 for p = 0 even at x = 0 (PyTorch)."""
+    return 0.0 if p == 0 else p * _ieee_pow(x, p - 1)
 
 
 def _sigmoid(x: float) -> float:
