@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-elements",
-        type=int,
+        type=_non_negative_int,
         default=256,
         metavar="N",
         help="check N random elements of each parameter, 0 for all (default: 256)",
@@ -169,6 +169,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, found {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (all) or a positive integer, found {text}")
     return value
 
 
@@ -296,10 +303,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.spec, _overrides(args), args.out, args.resume, args.quiet, args.json
         )
     except TrainingInterrupted as stop:
-        spec = f"{args.spec} " if args.spec else ""
         print(
-            f"interrupted at epoch {stop.epoch}, step {stop.step}: checkpoint saved in "
-            f"{stop.run_dir}. Resume with:\n  python cli.py train {spec}--resume {stop.run_dir}",
+            f"interrupted ({stop.signal_name}) at epoch {stop.epoch}, step {stop.step}: "
+            f"checkpoint saved in {stop.run_dir}. Resume with:\n"
+            f"  python cli.py train --resume {stop.run_dir}",
             file=sys.stderr,
         )
         return stop.exit_code
