@@ -259,14 +259,18 @@ class Trainer:
         """Write the checkpoint, only if every parameter is finite: a checkpoint must
         always be one worth resuming from."""
         p = self.progress
+        self._check_parameters(p.epoch + 1 if p.step else p.epoch, p.step or self.steps_per_epoch)
+        save_npz(self.run_dir / CHECKPOINT, self.checkpoint_arrays())
+        self._saved = (p.epoch, p.step)
+
+    def _check_parameters(self, epoch: int, step: int) -> None:
+        """Stop if the last update (of `epoch`, `step`) made a parameter NaN or infinite."""
         for name, param in self.setup.model.named_parameters():
             if not np.all(np.isfinite(param.numpy())):
                 raise self._diverged(
                     f"parameter {name} became NaN or infinite after the update of epoch "
-                    f"{p.epoch + 1 if p.step else p.epoch}, step {p.step or self.steps_per_epoch}"
+                    f"{epoch}, step {step}"
                 )
-        save_npz(self.run_dir / CHECKPOINT, self.checkpoint_arrays())
-        self._saved = (p.epoch, p.step)
 
     def load_checkpoint(self, path: Path) -> None:
         """Restore a run from its checkpoint (see `checkpoint_arrays`)."""
@@ -363,6 +367,7 @@ class Trainer:
 
     def _end_epoch(self, metrics: MetricAccumulator, seconds: float) -> None:
         s, p = self.setup, self.progress
+        self._check_parameters(p.epoch + 1, p.step)
         row: dict[str, Any] = {"epoch": p.epoch + 1}
         row.update({f"train_{k}": v for k, v in metrics.result().items()})
         held = evaluate_arrays(s.model, s.objective, self.X_held, self.y_held)

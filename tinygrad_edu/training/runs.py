@@ -293,8 +293,6 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     if "norm/shift" not in flat:
         raise UserError(f"{run_dir} has no finished model ({MODEL}); let the training finish")
     X = load_features(input_path)
-    if len(X) == 0:
-        raise UserError(f"{input_path} holds no samples (0 rows); give at least one row")
     features = int(np.prod(spec.model.input))
     if X.shape[1] != features:
         raise UserError(
@@ -305,10 +303,11 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     backend.set_backend(spec.backend)
     model = build_model(spec)
     model.load_state_dict(unflatten("model", flat))
-    outputs = predict_arrays(model, X)
     name, options = loss_options(spec.loss)
-    objective = Objective(name, outputs.shape[-1] if outputs.ndim > 1 else 1, options)
-    lines = _prediction_rows(objective, outputs, flat.get("meta/class_names"))
+    with np.errstate(over="ignore", invalid="ignore"):  # reported once, below, in words
+        outputs = predict_arrays(model, X)
+        objective = Objective(name, outputs.shape[-1] if outputs.ndim > 1 else 1, options)
+        lines = _prediction_rows(objective, outputs, flat.get("meta/class_names"))
     write_text_atomic(output_path, "\n".join(lines) + "\n")
     bad = int(np.count_nonzero(~np.all(np.isfinite(outputs.reshape(len(outputs), -1)), axis=1)))
     if bad:
