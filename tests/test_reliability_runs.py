@@ -600,6 +600,17 @@ def test_gradcheck_refuses_a_negative_max_elements(capsys):
     assert "expected 0 (all) or a positive integer, found -1" in capsys.readouterr().err
 
 
+def test_evaluate_says_a_run_has_no_test_samples(tmp_path, capsys):
+    text = MOONS.format(n=10, epochs=1, optimizer="sgd", lr=0.1).replace(
+        "noise: 0.1", "noise: 0.1, test_fraction: 0.01, validation_fraction: 0.3"
+    )  # 10 x 0.01 rounds to no test sample; the validation split is the held-out one
+    (tmp_path / "spec.yaml").write_text(text)
+    final = runs.train(tmp_path / "spec.yaml", {}, out=tmp_path / "run", quiet=True)
+    assert "val_loss" in final and "test_loss" not in final
+    code, err = run_cli(capsys, "evaluate", tmp_path / "run")
+    assert_one_paragraph(code, err, "test split holds no samples")
+
+
 def test_predict_warns_when_features_overflow_to_non_finite_probabilities(
     tmp_path, capsys, finished_run
 ):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +39,8 @@ class FolderInUse(UserError):
         stop = f" or stop it (kill {pid} saves a checkpoint first)" if pid else ""
         super().__init__(
             f"{folder} is in use by {owner}, which is training in it (lock file "
-            f"{folder / LOCK}); wait for it to finish{stop}, or choose another folder with --out"
+            f"{folder / LOCK}); wait for it to finish{stop}; for a new run, choose another "
+            "folder with --out"
         )
         self.pid = pid
 
@@ -61,7 +63,7 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                owner = _read_pid(fd)
+                owner = _owner(fd)
                 os.close(fd)
                 raise FolderInUse(self.folder, owner) from None
             if _is_current(fd, self.path):
@@ -121,8 +123,8 @@ def check_new_folder(path: Path) -> None:
                 f"more than a file system allows ({NAME_MAX}); give the spec a shorter 'name' "
                 "or choose the folder with --out DIR"
             )
-    if path.is_dir() and any(path.iterdir()):
-        raise _occupied(path)
+    if path.is_dir() and any(p.name != LOCK for p in path.iterdir()):
+        raise _occupied(path)  # a lone lock file is decided by the lock itself, in the claim
 
 
 @contextmanager
@@ -184,7 +186,7 @@ def _occupied(path: Path) -> UserError:
             f"{path} already holds a sweep ({SWEEP_CSV}); a new sweep there would replace its "
             "rows, so give a new folder with --out"
         )
-    names = sorted(p.name for p in path.iterdir())
+    names = sorted(p.name for p in path.iterdir() if p.name != LOCK)
     shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
     return UserError(
         f"{path} is not empty ({shown}) and is not a new run folder; a run writes spec.yaml, "
@@ -200,9 +202,15 @@ def _unwritable(folder: Path, error: OSError) -> UserError:
     )
 
 
-def _read_pid(fd: int) -> int | None:
-    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-    return int(text) if text.isdigit() else None
+def _owner(fd: int, patience: float = 1.0) -> int | None:
+    """The PID in a locked lock file; its owner writes it just after locking, so wait a
+    moment for it rather than report an unknown owner."""
+    deadline = time.monotonic() + patience
+    while True:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if text.isdigit() or time.monotonic() > deadline:
+            return int(text) if text.isdigit() else None
+        time.sleep(0.01)
 
 
 def _is_current(fd: int, path: Path) -> bool:
