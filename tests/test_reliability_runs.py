@@ -130,7 +130,7 @@ def test_resume_of_a_finished_run_says_how_to_train_longer(tmp_path):
     out = tmp_path / "run"
     runs.train(write_spec(tmp_path, epochs=2), {}, out=out, quiet=True)
     before = snapshot(out)
-    with pytest.raises(UserError, match=r"is finished: it trained 2 of 2 epochs.*--epochs 12"):
+    with pytest.raises(UserError, match=r"is finished: it has trained 2 epochs.*--epochs 12"):
         runs.train(None, {}, resume=out, quiet=True)
     assert snapshot(out) == before
     final = runs.train(None, {"train.epochs": 3}, resume=out, quiet=True)

@@ -12,12 +12,12 @@ exclusively, so two runs started in the same second get two folders), takes the 
 checks again that the folder holds nothing (the other process may have finished in the
 meantime), and on the way out removes the folders it created if they are still empty, so
 a start that fails leaves nothing behind. `check_new_folder` is the cheap early refusal
-before any data is loaded. (POSIX only: ``fcntl``.)
+before any data is loaded. Locking needs ``fcntl`` (POSIX); on Windows runs are not locked,
+and everything else here still holds.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +26,11 @@ from pathlib import Path
 
 from ..errors import UserError
 from .loop import CHECKPOINT, MODEL
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs there are not locked (see the README)
+    fcntl = None  # type: ignore[assignment]
 
 LOCK = ".lock"
 NAME_MAX = 255  # bytes in one file or folder name on Linux, macOS and Windows file systems
@@ -55,6 +60,8 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         """Take the lock or raise `FolderInUse` naming the owner's PID."""
+        if fcntl is None:
+            return self
         while True:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -100,6 +107,8 @@ def holder(folder: str | os.PathLike) -> int | None:
 
     Only for messages: it reads the file without locking it, so it never disturbs the owner.
     """
+    if fcntl is None:  # no lock files there (and os.kill(pid, 0) would end the process)
+        return None
     try:
         text = (Path(folder) / LOCK).read_text().strip()
     except OSError:

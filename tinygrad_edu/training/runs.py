@@ -167,9 +167,9 @@ def _check_resume_point(run_dir: Path, recorded: Any, spec: Any, progress: Any) 
     done, epochs = progress.epoch, spec.train.epochs
     if done >= epochs:
         raise UserError(
-            f"{run_dir} is finished: it trained {done} of {epochs} epochs. To train it longer, "
-            f"resume with more epochs: python cli.py train --resume {run_dir} --epochs "
-            f"{done + 10} (any number above {done})"
+            f"{run_dir} is finished: it has trained {done} epochs (train.epochs is {epochs}). "
+            f"To train it longer, resume with a larger --epochs: python cli.py train --resume "
+            f"{run_dir} --epochs {done + 10} (any number above {done})"
         )
     old, new = recorded.train.batch_size, spec.train.batch_size
     if progress.step > 0 and new != old:
