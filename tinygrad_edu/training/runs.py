@@ -4,6 +4,10 @@ A run folder holds everything needed to continue or use a run without the origin
 file: ``spec.yaml`` (the resolved spec, every default written out), ``metrics.csv``,
 ``checkpoint.npz`` (latest state, for ``--resume``) and, once finished, ``model.npz``
 (weights, the input normalization and class names, for ``evaluate`` and ``predict``).
+While a run is in progress its folder also holds ``.lock``, its process's claim (`lock`).
+
+Starting and resuming check everything first and write only then, so a refused command
+leaves the folder as it was, and a start that fails leaves no folder at all.
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ def train(
     fresh = None if out else (lambda: new_run_dir(spec.name))
     with claim_new_folder(target, fresh) as run_dir:
         trainer = Trainer(setup, run_dir, choose_reporter(quiet, stream), on_step=on_step)
-        with _keep_only_a_started_run(run_dir):
+        with _no_trace_without_a_checkpoint(run_dir):
             write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
             history = trainer.fit()
     return _finish(setup, history, run_dir, quiet, as_json, stream)
@@ -181,7 +185,7 @@ def _check_resume_point(run_dir: Path, recorded: Any, spec: Any, progress: Any) 
 
 
 @contextmanager
-def _keep_only_a_started_run(run_dir: Path) -> Iterator[None]:
+def _no_trace_without_a_checkpoint(run_dir: Path) -> Iterator[None]:
     """If the run fails before its first checkpoint, remove the spec.yaml it wrote, so
     the folder is empty again and `claim_new_folder` removes it: no empty run folder."""
     try:
