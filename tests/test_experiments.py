@@ -68,7 +68,9 @@ def test_the_git_commit_of_the_working_tree_is_recorded(tmp_path, monkeypatch):
     assert record._git(Path("/")) is None
 
 
-def test_interrupted_and_diverged_runs_say_so_and_a_resume_keeps_the_history(tmp_path, spec):
+def test_interrupted_and_diverged_runs_say_so_and_a_resume_keeps_the_history(
+    tmp_path, spec, monkeypatch
+):
     def interrupt(step: int) -> None:
         if step == 3:
             os.kill(os.getpid(), signal.SIGINT)
@@ -82,10 +84,25 @@ def test_interrupted_and_diverged_runs_say_so_and_a_resume_keeps_the_history(tmp
     assert resumed["status"] == "finished"
     assert [s["status"] for s in resumed["sessions"]] == ["interrupted"]
 
-    with pytest.raises(TrainingDiverged):
+    with pytest.raises(TrainingDiverged):  # before its first checkpoint: no folder is left
         runs.train(spec, {"optimizer.lr": 1e30}, out=tmp_path / "nan", quiet=True)
-    diverged = record.read_record(tmp_path / "nan")
-    assert diverged["status"] == "diverged" and "smaller learning rate" in diverged["message"]
+    assert not (tmp_path / "nan").exists()
+    from tinygrad_edu.training.loop import Trainer
+
+    step = Trainer._train_step
+
+    def poisoned(self, *args):  # the second epoch's weights turn NaN: its loss diverges
+        if self.progress.epoch == 1:
+            for p in self.setup.model.parameters():
+                p.data[...] = np.nan
+        return step(self, *args)
+
+    monkeypatch.setattr(Trainer, "_train_step", poisoned)
+    with pytest.raises(TrainingDiverged):
+        runs.train(spec, {}, out=tmp_path / "later", quiet=True)
+    diverged = record.read_record(tmp_path / "later")
+    assert diverged["status"] == "diverged" and diverged["exit_code"] == 2
+    assert "epoch 2" in diverged["message"]
 
 
 def test_compare_shows_only_the_spec_fields_that_differ(tmp_path, spec):

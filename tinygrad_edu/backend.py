@@ -7,7 +7,9 @@ suite proves it by also running on ``array_api_strict``, a strict CPU implementa
 the standard (registered here as a test-only backend).
 
 Choose the backend with `set_backend("cupy")`, or the environment variable
-``TINYGRAD_EDU_BACKEND`` read at import time.
+``TINYGRAD_EDU_BACKEND``. The variable is read at import but its backend is only loaded at
+first use, so ``--help`` and every command that needs no tensor work even where it cannot
+load; a backend that cannot run here is a `BackendError`, a `UserError` (exit code 2).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from .errors import UserError
 
-class BackendError(RuntimeError):
+
+class BackendError(UserError, RuntimeError):
     """A backend was asked for that cannot be used on this machine."""
 
 
@@ -115,7 +119,28 @@ _LOADERS = {
     "array_api_strict": _load_array_api_strict,
 }
 
-active: Backend = _load_numpy()
+
+class _FromEnvironment:
+    """Stands in for the backend ``TINYGRAD_EDU_BACKEND`` names until its first use, when
+    it loads it and takes its place in `active` (so only that first access costs more)."""
+
+    def __init__(self, name: str):
+        self.requested = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(_load(self.requested), attribute)
+
+
+def _load(name: str) -> Backend:
+    global active
+    if name not in _LOADERS:
+        raise BackendError(f"unknown backend {name!r}; choose one of: numpy, cupy")
+    active = _LOADERS[name]()
+    return active
+
+
+_env_backend = os.environ.get("TINYGRAD_EDU_BACKEND")
+active: Backend = _FromEnvironment(_env_backend) if _env_backend else _load_numpy()  # type: ignore[assignment]
 
 
 def set_backend(name: str) -> Backend:
@@ -123,19 +148,11 @@ def set_backend(name: str) -> Backend:
 
     Fails at once, with the fix in the message, when the backend cannot run here.
     """
-    global active
-    if name not in _LOADERS:
-        raise BackendError(f"unknown backend {name!r}; choose one of: numpy, cupy")
-    if name != active.name:
-        active = _LOADERS[name]()
+    if isinstance(active, _FromEnvironment) or name != active.name:
+        return _load(name)
     return active
 
 
 def get_backend() -> Backend:
-    """The active backend."""
-    return active
-
-
-_env_backend = os.environ.get("TINYGRAD_EDU_BACKEND")
-if _env_backend:
-    set_backend(_env_backend)
+    """The active backend (loading the one the environment names, at its first use)."""
+    return active if isinstance(active, Backend) else _load(active.requested)

@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from .training.loop import TrainingInterrupted
 
 DEFAULT_SPEC = "specs/mlp.yaml"
 
@@ -110,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-elements",
-        type=int,
+        type=_non_negative_int,
         default=256,
         metavar="N",
         help="check N random elements of each parameter, 0 for all (default: 256)",
@@ -211,6 +214,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, found {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (all) or a positive integer, found {text}")
     return value
 
 
@@ -385,18 +395,23 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.spec, _overrides(args), args.out, args.resume, args.quiet, args.json
         )
     except TrainingInterrupted as stop:
-        spec = f"{args.spec} " if args.spec else ""
-        print(
-            f"interrupted at epoch {stop.epoch}, step {stop.step}: checkpoint saved in "
-            f"{stop.run_dir}. Resume with:\n  python cli.py train {spec}--resume {stop.run_dir}",
-            file=sys.stderr,
-        )
-        return stop.exit_code
+        return _interrupted(stop)
     if not args.no_plots:
         _plots(final["run_dir"], quiet=args.quiet)
     if args.json:
         runs.print_json(final)
     return 0
+
+
+def _interrupted(stop: TrainingInterrupted, note: str = "") -> int:
+    """The stop message with the command that continues the run; returns the exit code."""
+    print(
+        f"interrupted ({stop.signal_name}) at epoch {stop.epoch}, step {stop.step}: "
+        f"checkpoint saved in {stop.run_dir}.{note} Resume with:\n"
+        f"  python cli.py train --resume {stop.run_dir}",
+        file=sys.stderr,
+    )
+    return stop.exit_code
 
 
 def _plots(folder: str, quiet: bool) -> None:
@@ -411,9 +426,14 @@ def _plots(folder: str, quiet: bool) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .training.sweep import run_sweep
+    from .training.loop import TrainingInterrupted
+    from .training.sweep import SWEEP_CSV, run_sweep
 
-    result = run_sweep(args.spec, args.path, args.values, args.out, quiet=args.quiet)
+    try:
+        result = run_sweep(args.spec, args.path, args.values, args.out, quiet=args.quiet)
+    except TrainingInterrupted as stop:
+        rows = stop.run_dir.parent / SWEEP_CSV
+        return _interrupted(stop, f" The finished runs are in {rows}." if rows.is_file() else "")
     Console().print(result.table())
     if not args.no_plots:
         _plots(str(result.folder), quiet=args.quiet)

@@ -148,6 +148,8 @@ def _read_npz(path: Path, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
 
 
 def _finite_features(path: Path, X: np.ndarray) -> np.ndarray:
+    if len(X) == 0:
+        raise UserError(f"{path}: X holds no samples (shape {X.shape}); give one row per sample")
     X = X.reshape(len(X), -1).astype(np.float64)
     if not np.all(np.isfinite(X)):
         bad = np.argwhere(~np.isfinite(X))[0]

@@ -2,6 +2,6 @@
 
 Reading order: `objectives` (what a loss means for training: targets, metrics), `loop` (the
 `Trainer`: epochs, checkpoints, NaN stop, Ctrl-C), `progress` (what the terminal shows),
-`runs` (run folders, evaluate, predict), `checkpoint` (atomic files), `sweep` (one run per
-value of a field).
+`runs` (run folders, evaluate, predict), `lock` (one process per run folder), `checkpoint`
+(atomic files), `sweep` (one run per value of a field).
 """

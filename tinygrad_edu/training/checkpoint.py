@@ -3,7 +3,11 @@
 Everything the trainer writes goes through `atomic_write`: the bytes go to a temporary
 file in the same folder, are flushed to disk, and only then replace the target with
 ``os.replace`` (atomic on POSIX and Windows). A crash or a kill at any moment leaves
-either the old file or the new one, never a torn one.
+either the old file or the new one, never a torn one; a failed write (full disk, read-only
+folder, missing folder) is a `UserError` naming the file and the reason, and the old file
+is untouched. A kill can still leave the temporary file itself behind, so a run folder's
+stale temporary files are removed when a run starts or resumes
+(`remove_stale_temp_files`).
 
 A checkpoint is one flat ``.npz``: names with ``/`` separating the parts (``model/0.weight``,
 ``optim/step``, ``meta/epoch``) and plain arrays as values. Python objects that are not
@@ -13,8 +17,10 @@ arrays (the random generator's state) are stored as JSON text in a 0-d string ar
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,11 +34,22 @@ from ..errors import UserError
 
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file next to `path`; on success move it over `path` atomically."""
+    """Open a temporary file next to `path`; on success move it over `path` atomically.
+
+    An `OSError` at any stage (creating, writing, flushing, replacing) becomes a
+    `UserError` that names `path`, after the temporary file is removed.
+    """
     target = Path(path)
-    handle = tempfile.NamedTemporaryFile(
-        mode=mode, dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
+    try:
+        handle = tempfile.NamedTemporaryFile(
+            mode=mode,
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            suffix=TEMP_SUFFIX,
+            delete=False,
+        )
+    except OSError as error:
+        raise write_error(target, error) from None
     try:
         with handle:
             yield handle
@@ -40,9 +57,55 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             os.fsync(handle.fileno())
         os.chmod(handle.name, 0o666 & ~_umask())  # temp files are 0600; give the usual mode
         os.replace(handle.name, target)
-    except BaseException:
+    except BaseException as error:
         Path(handle.name).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise write_error(target, error) from None
         raise
+
+
+def write_error(path: Path, error: OSError) -> UserError:
+    """One paragraph for a file that could not be written: which, why, what to do."""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        advice = "the disk is full: free some space and run the command again"
+    elif Path(path).is_dir():
+        advice = "that is a folder: give a file name"
+    elif not Path(path).parent.is_dir():
+        advice = f"the folder {Path(path).parent} does not exist: create it or choose another"
+    else:
+        advice = "check that its folder exists and is writable, or choose another place"
+    kept = f" The earlier {path} is unchanged." if Path(path).is_file() else ""
+    return UserError(f"cannot write {path}: {reason}; {advice}.{kept}")
+
+
+def check_writable_file(path: str | os.PathLike) -> None:
+    """Refuse, before any work, a destination `atomic_write` could not write to: a folder,
+    or a file in a folder that does not exist (the same message as the write would give)."""
+    target = Path(path)
+    if target.is_dir():
+        raise write_error(target, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    if not target.parent.is_dir():
+        raise write_error(target, OSError(errno.ENOENT, os.strerror(errno.ENOENT)))
+
+
+TEMP_SUFFIX = ".tmp"
+# `atomic_write`'s temporary files: ".<target name>.<8 random characters>.tmp"
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")
+
+
+def remove_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that a killed `atomic_write` left in `folder`.
+
+    Only call this while holding the folder's lock (`lock.RunLock`): a running writer's
+    temporary file looks the same. Returns the files removed.
+    """
+    removed = []
+    for path in Path(folder).iterdir():
+        if _TEMP_NAME.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _umask() -> int:
@@ -63,15 +126,23 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
         np.savez(handle, **packed)
 
 
-def load_npz(path: str | os.PathLike) -> dict[str, Any]:
-    """Read an .npz written by `save_npz` (no pickle), unpacking JSON entries."""
+def load_npz(path: str | os.PathLike, advice: str = "") -> dict[str, Any]:
+    """Read an .npz written by `save_npz` (no pickle), unpacking JSON entries.
+
+    A missing or damaged file (truncated, bit-flipped, empty, not an .npz) is a
+    `UserError` naming it; `advice` (what still works without it) ends the message.
+    """
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: _unpack(data[name]) for name in data.files}
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
-    except (OSError, ValueError) as error:
-        raise UserError(f"{path}: not a readable .npz checkpoint ({error})") from None
+    except Exception as error:  # noqa: BLE001 - the bytes are untrusted: any failure is damage
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise UserError(
+            f"{path} is damaged and cannot be read ({reason}); it was changed or cut short "
+            f"after it was written.{' ' + advice if advice else ''}"
+        ) from None
 
 
 _JSON_PREFIX = "json:"

@@ -6,10 +6,12 @@ metrics on the train split (running sums over the epoch's batches) and on the he
 split (validation if the spec asks for one, else test), a row in ``metrics.csv`` and a
 checkpoint, each written atomically. Nothing already written is lost:
 
-- a NaN or infinite loss stops the run before the bad step's update; the checkpoint of the
-  last finished epoch stays as it was;
-- Ctrl-C (SIGINT) finishes the current step, saves a checkpoint of exactly that point
-  (including the position inside the epoch) and stops with exit code 130;
+- a NaN or infinite loss stops the run before the bad step's update; a checkpoint is only
+  written when every parameter and the held-out loss are finite, so the last checkpoint
+  stays a good one;
+- Ctrl-C (SIGINT) or SIGTERM (``kill``, schedulers, Docker) finishes the current step,
+  saves a checkpoint of exactly that point (including the position inside the epoch) and
+  stops with exit code 130 or 143 (128 + the signal's number);
 - a kill at any moment leaves the previous checkpoint loadable (atomic replace).
 
 Resuming restores parameters, optimizer and schedule state, the random generator and the
@@ -43,15 +45,16 @@ class TrainingDiverged(UserError):
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C: a checkpoint was saved; the run can be resumed."""
+    """Ctrl-C or SIGTERM: a checkpoint was saved; the run can be resumed."""
 
-    exit_code = 130
-
-    def __init__(self, run_dir: Path, epoch: int, step: int):
+    def __init__(self, run_dir: Path, epoch: int, step: int, signum: int = signal.SIGINT):
         super().__init__(f"interrupted at epoch {epoch}, step {step}")
         self.run_dir, self.epoch, self.step = run_dir, epoch, step
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + int(signum)  # what a shell reports for a process the signal ended
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 CHECKPOINT = "checkpoint.npz"
 MODEL = "model.npz"
 METRICS = "metrics.csv"
@@ -100,6 +103,7 @@ def prepare(spec: Any) -> Setup:
     num_outputs = _num_outputs(model, expected)
     objective = Objective(loss_name, num_outputs, options)
     objective.check(dataset.num_classes)
+    _check_held_out(spec, dataset)
     optimizer = make_optimizer(spec.optimizer, model.parameters())
     scheduler = make_scheduler(getattr(spec, "scheduler", None), optimizer, spec.train.epochs)
     return Setup(
@@ -112,6 +116,21 @@ def prepare(spec: Any) -> Setup:
         spec.train.epochs,
         spec.train.batch_size,
     )
+
+
+def _check_held_out(spec: Any, dataset: Any) -> None:
+    """Refuse a split whose held-out part is empty: every epoch's held-out metrics would be
+    0.0000 of nothing (a tiny data set whose fraction rounds to no sample)."""
+    validating = getattr(spec.data, "validation_fraction", 0) or 0
+    held, name = (dataset.X_val, "validation") if validating else (dataset.X_test, "test")
+    if held is not None and len(held) == 0:
+        field = "validation_fraction" if validating else "test_fraction"
+        fraction = getattr(spec.data, field, None)
+        share = f" ({field} {fraction} of the data rounds to no sample)" if fraction else ""
+        raise UserError(
+            f"data '{dataset.name}': the {name} split is empty{share}, so the run could not "
+            f"report held-out metrics; use more samples or a larger data.{field}"
+        )
 
 
 def _num_outputs(model: Any, input_shape: tuple) -> int:
@@ -161,26 +180,6 @@ def new_run_dir(name: str, root: str | os.PathLike = "runs") -> Path:
     return candidate
 
 
-def make_run_dir(path: Path) -> Path:
-    """Create a new run folder; refuse one that holds a run already (nothing is lost)."""
-    if (path / CHECKPOINT).exists() or (path / MODEL).exists():
-        raise UserError(
-            f"{path} already holds a run; continue it with --resume {path}, or give a new "
-            "folder with --out"
-        )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise UserError(
-            f"cannot write the run folder {path}: {error.strerror or error}; choose another "
-            "folder with --out DIR or fix its permissions"
-        ) from None
-    return path
-
-
 # --- the loop -----------------------------------------------------------------------------
 
 
@@ -226,7 +225,9 @@ class Trainer:
         self.reporter = reporter or Reporter()
         self.on_step = on_step  # test hook: called with the global step after each update
         self.progress = Progress()
-        self._interrupted = False
+        self._interrupted: int | None = None  # the stop signal received, if any
+        self._saved: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
+        self._previous_handlers: dict[int, Any] = {}
         ds = setup.dataset
         self.held_out_name = "val" if ds.X_val is not None else "test"
         self.X_held, self.y_held = (
@@ -255,27 +256,49 @@ class Trainer:
         return arrays
 
     def save_checkpoint(self) -> None:
+        """Write the checkpoint, only if every parameter is finite: a checkpoint must
+        always be one worth resuming from."""
+        p = self.progress
+        self._check_parameters(p.epoch + 1 if p.step else p.epoch, p.step or self.steps_per_epoch)
         save_npz(self.run_dir / CHECKPOINT, self.checkpoint_arrays())
+        self._saved = (p.epoch, p.step)
+
+    def _check_parameters(self, epoch: int, step: int) -> None:
+        """Stop if the last update (of `epoch`, `step`) made a parameter NaN or infinite."""
+        for name, param in self.setup.model.named_parameters():
+            if not np.all(np.isfinite(param.numpy())):
+                raise self._diverged(
+                    f"parameter {name} became NaN or infinite after the update of epoch "
+                    f"{epoch}, step {step}"
+                )
 
     def load_checkpoint(self, path: Path) -> None:
         """Restore a run from its checkpoint (see `checkpoint_arrays`)."""
-        flat = load_npz(path)
+        flat = load_npz(path, advice=DAMAGED_CHECKPOINT)
         if "meta/epoch" not in flat:
             raise UserError(f"{path}: not a tinygrad_edu training checkpoint (no meta/epoch)")
         s = self.setup
-        s.model.load_state_dict(unflatten("model", flat))
-        s.optimizer.load_state_dict(unflatten("optim", flat))
-        if s.scheduler is not None:
-            s.scheduler.load_state_dict(unflatten("sched", flat))
-        self.progress = Progress(
-            epoch=int(flat["meta/epoch"]),
-            step=int(flat["meta/step"]),
-            global_step=int(flat["meta/global_step"]),
-            history=list(flat["meta/history"]),
-            partial=flat["meta/partial"],
-            epoch_rng=flat["meta/epoch_rng"],
-        )
-        rng.set_state(flat["meta/rng"])
+        try:
+            s.model.load_state_dict(unflatten("model", flat))
+            s.optimizer.load_state_dict(unflatten("optim", flat))
+            if s.scheduler is not None:
+                s.scheduler.load_state_dict(unflatten("sched", flat))
+            self.progress = Progress(
+                epoch=int(flat["meta/epoch"]),
+                step=int(flat["meta/step"]),
+                global_step=int(flat["meta/global_step"]),
+                history=list(flat["meta/history"]),
+                partial=flat["meta/partial"],
+                epoch_rng=flat["meta/epoch_rng"],
+            )
+            rng.set_state(flat["meta/rng"])
+        except (UserError, KeyError, TypeError, ValueError) as error:
+            detail = str(error) if isinstance(error, UserError) else f"{error!r} is missing or bad"
+            raise UserError(
+                f"cannot resume from {path}: it does not fit the run's spec ({detail}); the "
+                "model, optimizer and schedule must stay as they were when the run started"
+            ) from None
+        self._saved = (self.progress.epoch, self.progress.step)
 
     # --- running -------------------------------------------------------------------------
     def fit(self) -> list[dict]:
@@ -284,7 +307,8 @@ class Trainer:
 
         s, p = self.setup, self.progress
         ds = s.dataset
-        previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        previous = {signum: signal.signal(signum, self._on_stop_signal) for signum in STOP_SIGNALS}
+        self._previous_handlers = previous
         try:
             self.reporter.start(self)
             while p.epoch < s.epochs:
@@ -313,13 +337,16 @@ class Trainer:
                         self.on_step(p.global_step)
                     if self._interrupted:
                         self.save_checkpoint()
-                        raise TrainingInterrupted(self.run_dir, p.epoch + 1, p.step)
+                        raise TrainingInterrupted(
+                            self.run_dir, p.epoch + 1, p.step, self._interrupted
+                        )
                 self._end_epoch(metrics, time.perf_counter() - started)
             self.save_model()
             self.reporter.finish(p.history)
             return p.history
         finally:
-            signal.signal(signal.SIGINT, previous_handler)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             self.reporter.close()
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
@@ -328,11 +355,9 @@ class Trainer:
         loss = s.objective(outputs, s.objective.targets(yb))
         value = loss.item()
         if not math.isfinite(value):
-            raise TrainingDiverged(
+            raise self._diverged(
                 f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
-                f"stopped before that update. The checkpoint of the last finished epoch is "
-                f"kept in {self.run_dir}. Try a smaller learning rate (e.g. --lr "
-                f"{s.optimizer.lr / 10:g})."
+                "stopped before that update"
             )
         s.optimizer.zero_grad()
         loss.backward()
@@ -342,9 +367,15 @@ class Trainer:
 
     def _end_epoch(self, metrics: MetricAccumulator, seconds: float) -> None:
         s, p = self.setup, self.progress
+        self._check_parameters(p.epoch + 1, p.step)
         row: dict[str, Any] = {"epoch": p.epoch + 1}
         row.update({f"train_{k}": v for k, v in metrics.result().items()})
         held = evaluate_arrays(s.model, s.objective, self.X_held, self.y_held)
+        if not math.isfinite(held["loss"]):
+            raise self._diverged(
+                f"the {self.held_out_name} loss became {held['loss']} at the end of epoch "
+                f"{p.epoch + 1}"
+            )
         row.update({f"{self.held_out_name}_{k}": v for k, v in held.items()})
         row["lr"] = s.optimizer.lr
         row["seconds"] = round(seconds, 3)
@@ -355,14 +386,28 @@ class Trainer:
         p.step = 0
         p.partial = None
         p.epoch_rng = None
+        self.save_checkpoint()  # first: metrics.csv never lists an epoch without its checkpoint
         write_metrics_csv(self.run_dir / METRICS, p.history)
-        self.save_checkpoint()
         self.reporter.epoch_end(row)
 
-    def _on_sigint(self, signum: int, frame: Any) -> None:
-        if self._interrupted:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self._interrupted = True
+    def _diverged(self, what: str) -> TrainingDiverged:
+        """The divergence message, true about what is on disk."""
+        if self._saved is None:
+            kept = "No checkpoint was written (this happened before the first epoch ended)."
+        else:
+            epoch, step = self._saved
+            at = f"epoch {epoch}" if step == 0 else f"epoch {epoch + 1}, step {step}"
+            kept = f"The checkpoint of {at} is kept in {self.run_dir / CHECKPOINT}."
+        return TrainingDiverged(
+            f"{what}. {kept} Try a smaller learning rate (e.g. --lr "
+            f"{self.setup.optimizer.lr / 10:g})."
+        )
+
+    def _on_stop_signal(self, signum: int, frame: Any) -> None:
+        if self._interrupted:  # a second signal acts at once, as it would without us
+            signal.signal(signum, self._previous_handlers[signum])
+            signal.raise_signal(signum)
+        self._interrupted = signum
 
     def save_model(self) -> None:
         """The final weights with what predict needs (normalization, classes)."""
@@ -372,6 +417,13 @@ class Trainer:
         arrays["meta/class_names"] = s.dataset.class_names
         arrays["meta/input_shape"] = list(s.dataset.input_shape)
         save_npz(self.run_dir / MODEL, arrays)
+
+
+DAMAGED_CHECKPOINT = (
+    "The run cannot be resumed from it; its model.npz (the final weights, once the run "
+    "finished), metrics.csv and spec.yaml are separate files and may still be intact: "
+    "evaluate and predict use model.npz."
+)
 
 
 def write_metrics_csv(path: Path, history: list[dict]) -> None:

@@ -4,22 +4,43 @@ A run folder holds everything needed to continue or use a run without the origin
 file: ``spec.yaml`` (the resolved spec, every default written out), ``metrics.csv``,
 ``checkpoint.npz`` (latest state, for ``--resume``) and, once finished, ``model.npz``
 (weights, the input normalization and class names, for ``evaluate`` and ``predict``).
+While a run is in progress its folder also holds ``.lock``, its process's claim (`lock`).
+
+Starting and resuming check everything first and write only then, so a refused command
+leaves the folder as it was, and a start that fails leaves no folder at all.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import UserError
-from .checkpoint import load_npz, unflatten, write_text_atomic
-from .loop import CHECKPOINT, MODEL, SPEC, Setup, Trainer, make_run_dir, new_run_dir, prepare
-from .record import RunRecord
+from .checkpoint import (
+    check_writable_file,
+    load_npz,
+    remove_stale_temp_files,
+    unflatten,
+    write_text_atomic,
+)
+from .lock import RunLock, check_new_folder, claim_new_folder
+from .loop import (
+    CHECKPOINT,
+    DAMAGED_CHECKPOINT,
+    MODEL,
+    SPEC,
+    Setup,
+    Trainer,
+    new_run_dir,
+    prepare,
+)
+from .record import RECORD, RunRecord
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -59,39 +80,128 @@ def train(
     """Train a spec in a new run folder, or continue the run in `resume`.
 
     `spec_path` is a spec file or an already validated `Spec` (a sweep's variants).
+    Every check (spec, overrides, backend, data, shapes, and for a resume the checkpoint)
+    passes before anything is written: a new folder is only created then, and a resumed
+    run's folder is left exactly as it was when a check fails. The folder is locked for
+    the run's life (see `lock`).
 
     Returns the final metrics (last epoch's row plus the test split's metrics).
     """
-    from .progress import choose_reporter
 
     stream = stream or (sys.stderr if as_json else sys.stdout)
     if resume is not None:
-        run_dir = Path(resume)
-        if not (run_dir / CHECKPOINT).is_file():
-            raise UserError(
-                f"cannot resume {run_dir}: it holds no {CHECKPOINT}; give the folder of a run "
-                "that was started with 'train' (runs/<name>/<timestamp>)"
-            )
-        spec = _load(run_dir / SPEC, overrides)
-    else:
-        if spec_path is None:
-            raise UserError("train needs a spec file, e.g. python cli.py train specs/mlp.yaml")
-        spec = _load(spec_path, overrides)
-        run_dir = make_run_dir(Path(out) if out else new_run_dir(spec.name))
+        return _resume(Path(resume), spec_path, overrides, out, quiet, as_json, stream, on_step)
+    if spec_path is None:
+        raise UserError("train needs a spec file, e.g. python cli.py train specs/mlp.yaml")
+    spec = _load(spec_path, overrides)
+    target = Path(out) if out else new_run_dir(spec.name)
+    check_new_folder(target)  # before the data is loaded: refusals come first
     setup = prepare(spec)
-    write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
-    reporter = choose_reporter(quiet, stream)
-    if spec.train.tensorboard:
-        from .tensorboard import Reporters, TensorBoardReporter, check_available
+    fresh = None if out else (lambda: new_run_dir(spec.name))
+    with claim_new_folder(target, fresh) as run_dir:
+        trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
+        with _no_trace_without_a_checkpoint(run_dir):
+            write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
+            history = _fit_recorded(trainer, spec, resumed=False)
+    return _finish(setup, history, run_dir, quiet, as_json, stream)
 
-        check_available()
-        reporter = Reporters(reporter, TensorBoardReporter(_spec_yaml(spec)))
-    trainer = Trainer(setup, run_dir, reporter, on_step=on_step)
-    if resume is not None:
+
+def _resume(
+    run_dir: Path,
+    spec_path: Any,
+    overrides: Mapping[str, Any],
+    out: Any,
+    quiet: bool,
+    as_json: bool,
+    stream: IO[str],
+    on_step: Any,
+) -> dict[str, Any]:
+    """Continue the run in `run_dir`; nothing in it changes until every check has passed."""
+    from ..spec import load_spec
+
+    if spec_path is not None:
+        raise UserError(
+            f"--resume continues {run_dir} with its own spec ({run_dir / SPEC}), so the spec "
+            f"file {spec_path} would be ignored: drop it from the command, or drop --resume to "
+            "start a new run of it"
+        )
+    if out is not None:
+        raise UserError(
+            f"--resume continues the run in its own folder {run_dir}; --out {out} would be "
+            "ignored: drop --out (to train a new run, drop --resume)"
+        )
+    if not (run_dir / CHECKPOINT).is_file():
+        raise UserError(
+            f"cannot resume {run_dir}: it holds no {CHECKPOINT}; give the folder of a run "
+            "that was started with 'train' (runs/<name>/<timestamp>)"
+        )
+    with RunLock(run_dir):
+        recorded = load_spec(run_dir / SPEC)
+        spec = _load(recorded, overrides)
+        _check_resume_overrides(run_dir, recorded, spec)
+        setup = prepare(spec)
+        trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
         trainer.load_checkpoint(run_dir / CHECKPOINT)
-    record = RunRecord(run_dir)
-    record.start(spec, resumed=resume is not None)
-    history = _fit_recorded(trainer, record)
+        _check_resume_point(run_dir, recorded, spec, trainer.progress)
+        # every check passed: from here on the run folder may change
+        remove_stale_temp_files(run_dir)
+        write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
+        history = _fit_recorded(trainer, spec, resumed=True)
+    return _finish(setup, history, run_dir, quiet, as_json, stream)
+
+
+def _check_resume_overrides(run_dir: Path, recorded: Any, spec: Any) -> None:
+    """Refuse overrides that would make the resumed run something else: the seed and the
+    data section decide the split, so changing them would mix test samples into training."""
+    from ..spec import spec_to_dict
+
+    before, after = spec_to_dict(recorded), spec_to_dict(spec)
+    changed = [key for key in ("seed", "data") if before.get(key) != after.get(key)]
+    if changed:
+        raise UserError(
+            f"cannot resume {run_dir} with a different {' and '.join(changed)}: they decide "
+            "the train/test split, so the test set would overlap the samples already trained "
+            "on; resume without changing them, or start a new run with train SPEC"
+        )
+
+
+def _check_resume_point(run_dir: Path, recorded: Any, spec: Any, progress: Any) -> None:
+    """Refuse a resume that has nothing to do, or a batch size changed inside an epoch."""
+    done, epochs = progress.epoch, spec.train.epochs
+    if done >= epochs:
+        raise UserError(
+            f"{run_dir} is finished: it has trained {done} epochs (train.epochs is {epochs}). "
+            f"To train it longer, resume with a larger --epochs: python cli.py train --resume "
+            f"{run_dir} --epochs {done + 10} (any number above {done})"
+        )
+    old, new = recorded.train.batch_size, spec.train.batch_size
+    if progress.step > 0 and new != old:
+        raise UserError(
+            f"cannot change the batch size from {old} to {new} in the middle of an epoch: "
+            f"{run_dir} stopped at epoch {done + 1}, step {progress.step}, and the rest of that "
+            f"epoch's shuffled order is in batches of {old}; resume without --batch-size"
+        )
+
+
+@contextmanager
+def _no_trace_without_a_checkpoint(run_dir: Path) -> Iterator[None]:
+    """If the run fails before its first checkpoint, remove the spec.yaml and run.json it
+    wrote, so the folder is empty again and `claim_new_folder` removes it: no empty run
+    folder."""
+    try:
+        yield
+    except BaseException:
+        if not (run_dir / CHECKPOINT).exists():
+            (run_dir / SPEC).unlink(missing_ok=True)
+            (run_dir / RECORD).unlink(missing_ok=True)
+            remove_stale_temp_files(run_dir)
+        raise
+
+
+def _finish(
+    setup: Setup, history: list[dict], run_dir: Path, quiet: bool, as_json: bool, stream: IO[str]
+) -> dict[str, Any]:
+    """The final metrics: the last epoch's row and the test split's metrics."""
     from .objectives import evaluate_arrays
 
     ds = setup.dataset
@@ -108,10 +218,25 @@ def train(
     return final
 
 
-def _fit_recorded(trainer: Trainer, record: RunRecord) -> list[dict]:
+def _reporter(spec: Any, quiet: bool, stream: IO[str]) -> Any:
+    """What the run shows (see `progress`), and TensorBoard files when the spec asks."""
+    from .progress import choose_reporter
+
+    reporter = choose_reporter(quiet, stream)
+    if spec.train.tensorboard:
+        from .tensorboard import Reporters, TensorBoardReporter, check_available
+
+        check_available()
+        reporter = Reporters(reporter, TensorBoardReporter(_spec_yaml(spec)))
+    return reporter
+
+
+def _fit_recorded(trainer: Trainer, spec: Any, resumed: bool) -> list[dict]:
     """`trainer.fit()`, with how it ended written into the run's record (run.json)."""
     from .loop import TrainingDiverged, TrainingInterrupted
 
+    record = RunRecord(trainer.run_dir)
+    record.start(spec, resumed=resumed)
     try:
         history = trainer.fit()
     except TrainingInterrupted as stop:
@@ -164,7 +289,14 @@ def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
             f"{run_dir} holds neither {MODEL} nor {CHECKPOINT}: train first "
             "(python cli.py train SPEC), then use its run folder"
         )
-    return load_spec(run_dir / SPEC), load_npz(weights)
+    if weights.name == MODEL:
+        advice = (
+            "evaluate and predict need it. Same spec and seed give bit-identical weights, so "
+            f"training again rebuilds it: python cli.py train {run_dir / SPEC} --out NEW_DIR"
+        )
+    else:
+        advice = DAMAGED_CHECKPOINT
+    return load_spec(run_dir / SPEC), load_npz(weights, advice=advice)
 
 
 def restore(run_dir: str | Path) -> Setup:
@@ -184,7 +316,10 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     setup = restore(run_dir)
     ds = setup.dataset
     if not len(ds.X_test):
-        raise UserError(f"the run's data has no test split (data.test_fraction is 0): {run_dir}")
+        raise UserError(
+            f"{run_dir}: the run's test split holds no samples, so there is nothing to "
+            "evaluate; train with more samples or a larger data.test_fraction"
+        )
     metrics = evaluate_arrays(setup.model, setup.objective, ds.X_test, ds.y_test)
     return {"run_dir": str(run_dir), "test_samples": len(ds.X_test), **metrics}
 
@@ -197,6 +332,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     from ..spec import build_model
     from .objectives import Objective, loss_options, predict_arrays
 
+    check_writable_file(output_path)  # before the work, not after it
     spec, flat = load_run(run_dir)
     if "norm/shift" not in flat:
         raise UserError(f"{run_dir} has no finished model ({MODEL}); let the training finish")
@@ -211,11 +347,19 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     backend.set_backend(spec.backend)
     model = build_model(spec)
     model.load_state_dict(unflatten("model", flat))
-    outputs = predict_arrays(model, X)
     name, options = loss_options(spec.loss)
-    objective = Objective(name, outputs.shape[-1] if outputs.ndim > 1 else 1, options)
-    lines = _prediction_rows(objective, outputs, flat.get("meta/class_names"))
+    with np.errstate(over="ignore", invalid="ignore"):  # reported once, below, in words
+        outputs = predict_arrays(model, X)
+        objective = Objective(name, outputs.shape[-1] if outputs.ndim > 1 else 1, options)
+        lines = _prediction_rows(objective, outputs, flat.get("meta/class_names"))
     write_text_atomic(output_path, "\n".join(lines) + "\n")
+    bad = int(np.count_nonzero(~np.all(np.isfinite(outputs.reshape(len(outputs), -1)), axis=1)))
+    if bad:
+        print(
+            f"warning: {bad} of {len(X)} predictions in {output_path} are not finite (nan or "
+            "inf): those rows' features are far outside the range of the training data",
+            file=sys.stderr,
+        )
     return len(X)
 
 

@@ -22,7 +22,8 @@ value fails at once instead of after an hour of training. The runs go into one f
         ...
 
 ``sweep.csv`` is rewritten atomically after each run, so an interrupted sweep keeps the
-rows of the runs that finished.
+rows of the runs that finished. The folder must be new or empty and is locked for the
+sweep's life, so a second sweep into it is refused instead of replacing its rows.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def run_sweep(
     from ..spec import apply_overrides
     from ..spec.loader import parse_value
     from . import runs
-    from .loop import make_run_dir, new_run_dir
+    from .lock import claim_new_folder
+    from .loop import new_run_dir
 
     spec, section = load_sweep_spec(spec_path)
     path = path or (section.path if section else None)
@@ -117,15 +119,18 @@ def run_sweep(
         raise UserError(f"the sweep's values repeat: {', '.join(map(format_value, values))}")
     # every value is checked first; the runs themselves are ordinary runs, without the section
     variants = [apply_overrides(spec, {path: value, "sweep": None}) for value in values]
-    folder = make_run_dir(Path(out) if out else new_run_dir(f"{spec.name}-sweep"))
+    target = Path(out) if out else new_run_dir(f"{spec.name}-sweep")
+    fresh = None if out else (lambda: new_run_dir(f"{spec.name}-sweep"))
     rows: list[dict[str, Any]] = []
-    for number, (value, variant, name) in enumerate(zip(values, variants, folders), start=1):
-        if not quiet:
-            print(f"[{number}/{len(values)}] {path}={format_value(value)}", flush=True)
-        final = runs.train(variant, {}, out=folder / name, quiet=quiet)
-        final["run_dir"] = name
-        rows.append({"value": value, **final})
-        write_sweep_csv(folder / SWEEP_CSV, path, rows)
+    # a new or empty folder only, locked for the sweep's life: never replace a sweep.csv
+    with claim_new_folder(target, fresh) as folder:
+        for number, (value, variant, name) in enumerate(zip(values, variants, folders), start=1):
+            if not quiet:
+                print(f"[{number}/{len(values)}] {path}={format_value(value)}", flush=True)
+            final = runs.train(variant, {}, out=folder / name, quiet=quiet)
+            final["run_dir"] = name
+            rows.append({"value": value, **final})
+            write_sweep_csv(folder / SWEEP_CSV, path, rows)
     return SweepResult(folder, path, rows)
 
 
