@@ -68,9 +68,20 @@ class Tensor:
         "__weakref__",
     )
 
-    # NumPy arrays and scalars on the left (np.float64(.1) * t, arr @ t) defer to the
-    # Tensor's reflected operators instead of building object arrays of Tensors
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy arrays and scalars on the left (``np.float64(.1) * t``, ``arr @ t``) give
+        Tensors with gradients instead of object arrays of Tensors; with an output array
+        (``p.data -= lr * p.grad``) NumPy computes on the values and writes into it."""
+        op = _NUMPY_OPERATORS.get(ufunc.__name__)
+        if method != "__call__" or op is None:
+            return NotImplemented
+        if "out" in kwargs:
+            plain = [x.numpy() if isinstance(x, Tensor) else x for x in inputs]
+            return ufunc(*plain, **kwargs)
+        if kwargs:
+            return NotImplemented
+        operands = [x.item() if isinstance(x, np.generic) else x for x in inputs]
+        return op(*[Tensor(x) if isinstance(x, np.ndarray) else x for x in operands])
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         b = backend.active
@@ -382,7 +393,9 @@ class Tensor:
         removes the hook (PyTorch's ``handle.remove()`` is ``remove()`` here)."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        self._hooks = self._hooks + (hook,)
+        # before retain_grad's hook, so .grad shows the gradient the hooks made (PyTorch's order)
+        kept = tuple(h for h in self._hooks if getattr(h, "retains", False))
+        self._hooks = tuple(h for h in self._hooks if h not in kept) + (hook,) + kept
 
         def remove() -> None:
             self._hooks = tuple(h for h in self._hooks if h is not hook)
@@ -1222,6 +1235,8 @@ def _binary(
         x = backend.active.xp.astype(x, target)
     if len(parents) == 2 and y.dtype != target:
         y = backend.active.xp.astype(y, target)
+    elif isinstance(y, bool) and target != backend.active.xp.bool:
+        y = int(y)  # the array API mixes Python bools only with bool arrays
     try:
         data = forward(x, y)
     except (ValueError, TypeError) as error:
@@ -1241,6 +1256,18 @@ def _binary(
 
         out._backward = _backward
     return out
+
+
+_NUMPY_OPERATORS = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "divide": operator.truediv,
+    "power": operator.pow,
+    "matmul": operator.matmul,
+    "maximum": lambda a, b: _as_tensor(a).maximum(b),
+    "minimum": lambda a, b: _as_tensor(a).minimum(b),
+}  # the NumPy ufuncs that reach Tensor.__array_ufunc__ with a Tensor operand
 
 
 def _flip(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
