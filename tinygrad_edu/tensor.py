@@ -1053,15 +1053,16 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         xp = backend.active.xp
         index = _index_data(index)
-        data = self.data[index]
+        select = _selector(index)
+        data = select(self.data)
         if not (autograd.grad_enabled and self.requires_grad):
             return Tensor._wrap(data)
         shape, dtype = self.data.shape, self.dtype
         if not _is_basic_index(index):
             # integer arrays or a boolean mask: find which element of x each output element
-            # came from (index an array of positions the same way), then scatter-add
+            # came from (select from an array of positions the same way), then scatter-add
             size = math.prod(shape)
-            positions = xp.reshape(xp.reshape(xp.arange(size), shape)[index], (-1,))
+            positions = xp.reshape(select(xp.reshape(xp.arange(size), shape)), (-1,))
 
             def scatter_add(g):
                 # d x[idx]/dx: each output element's gradient adds up at the element it read
@@ -1566,6 +1567,18 @@ def _index_part(part: Any) -> Any:
     if isinstance(part, (list, np.ndarray)):
         return backend.active.asarray(part)
     return part
+
+
+def _selector(index: tuple) -> Callable[[Any], Any]:
+    """``array[index]``; ``take`` for one integer array on the first axis (``x[rows]``),
+    which the array API standard spells that way (its indexing mixes integer arrays only
+    with integers)."""
+    parts = [p for p in index if p is not Ellipsis]
+    first = parts[0] if len(parts) == 1 else None
+    xp = backend.active.xp
+    if getattr(first, "ndim", 0) == 1 and xp.isdtype(first.dtype, "integral"):
+        return lambda array: xp.take(array, first, axis=0)
+    return lambda array: array[index]
 
 
 def _sum_at(positions: Any, values: Any, size: int) -> Any:
