@@ -75,6 +75,30 @@ def backpropagate(root: Any, after: Callable[[Any], None] | None = None) -> None
     parents and closure, so a training loop's memory does not grow.
     """
     order = topological_order(root)
+    if hooks_registered:
+        _backpropagate_with_hooks(root, order, after)
+        return
+    for node in reversed(order):
+        backward = node._backward
+        if backward is None:
+            continue
+        backward()
+        if after is not None:
+            after(node)
+
+
+hooks_registered = False
+"""Whether any node ever got a hook: until then the walk skips looking for them (speed)."""
+
+
+def add_hook(node: Any, hook: Callable[[Any], Any]) -> None:
+    """Append `hook` to the node's ``_hooks`` (see the module docstring)."""
+    global hooks_registered
+    hooks_registered = True
+    node._hooks = node._hooks + (hook,)
+
+
+def _backpropagate_with_hooks(root: Any, order: list, after: Callable | None) -> None:
     # a leaf's hooks see this pass's gradient only (as PyTorch): set aside what it holds
     earlier = {
         id(node): node._swap_grad(None)

@@ -395,7 +395,9 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         # before retain_grad's hook, so .grad shows the gradient the hooks made (PyTorch's order)
         kept = tuple(h for h in self._hooks if getattr(h, "retains", False))
-        self._hooks = tuple(h for h in self._hooks if h not in kept) + (hook,) + kept
+        self._hooks = tuple(h for h in self._hooks if h not in kept)
+        autograd.add_hook(self, hook)
+        self._hooks += kept
 
         def remove() -> None:
             self._hooks = tuple(h for h in self._hooks if h is not hook)
@@ -416,7 +418,7 @@ class Tensor:
             self._retained = g if self._retained is None else self._retained + g
 
         keep.retains = True
-        self._hooks = self._hooks + (keep,)
+        autograd.add_hook(self, keep)
 
     # --- elementwise arithmetic ---------------------------------------------------------
     def __add__(self, other: Tensor | Number) -> Tensor:
@@ -655,7 +657,7 @@ class Tensor:
     def relu(self) -> Tensor:
         xp = backend.active.xp
         x = self.data
-        out = xp.maximum(x, 0.0 if _is_float(x) else 0)  # integers stay integer, as PyTorch
+        out = xp.maximum(x, 0)  # a Python int: float stays float, integers stay integer
 
         def grad_fn(g):
             # d relu(x)/dx = 1 where relu(x) != 0, else 0 (so 1 at NaN, as PyTorch's mask);
@@ -1688,12 +1690,14 @@ def _number_dtype(value: Number) -> str:
 def _result_dtype(a: Tensor, b: Tensor | Number) -> Any:
     """The backend dtype PyTorch gives ``a op b``."""
     if isinstance(b, Tensor):
-        if b.dtype == a.dtype:
+        if b.dtype == a.dtype:  # the common cases first, for speed
             return a.dtype
         ranks = {2: None, 1: None, 0: None}
         for t in (a, b):
             rank = 2 if t.ndim else 1
             ranks[rank] = _promote_names(ranks[rank], _dtype_str(t.dtype))
+    elif type(b) is float and _is_float(a.data):
+        return a.dtype
     else:
         ranks = {2 if a.ndim else 1: _dtype_str(a.dtype), 0: _number_dtype(b)}
     name = _combine_ranks(ranks.get(2), _combine_ranks(ranks.get(1), ranks.get(0)))
