@@ -115,6 +115,29 @@ def test_shape_methods(xp_backend):
         Tensor.zeros(2, 3).repeat(2)
 
 
+def test_dim_and_keepdim_are_accepted_wherever_axis_and_keepdims_are(xp_backend):
+    x = Tensor(M)
+    assert tg.cat([x, x], dim=1).shape == (2, 6) and Tensor.cat([x, x], dim=-1).shape == (2, 6)
+    assert tg.concatenate([x, x], dim=0).shape == (4, 3)
+    assert tg.stack([x, x], dim=2).shape == (2, 3, 2) and Tensor.stack([x], dim=0).shape == (
+        1,
+        2,
+        3,
+    )
+    assert x.sum(dim=1, keepdim=True).shape == (2, 1) and x.mean(dim=(0, 1)).item() == 3.5
+    assert x.max(dim=0).numpy().tolist() == [4.0, 5.0, 6.0]  # values only, as torch.amax
+    assert x.min(dim=1, keepdim=True).numpy().tolist() == [[1.0], [4.0]]
+    assert x.var(dim=1, keepdim=True).shape == (2, 1)
+    assert (
+        x.argmax(dim=1).numpy().tolist() == [2, 2] and x.argmin(dim=0).numpy().tolist() == [0] * 3
+    )
+    assert x.argmax(dim=1, keepdim=True).shape == (2, 1)
+    assert tg.functional.log_softmax(x, dim=0).shape == (2, 3)
+    assert x.flatten(start_dim=0, end_dim=1).shape == (6,)
+    with pytest.raises(TypeError, match="axis= or as dim=, not both"):
+        x.sum(axis=0, dim=0)
+
+
 def test_reductions_and_functions_match_pytorch(xp_backend):
     x = f64(M, requires_grad=False)
     same(x.std().item(), 1.8708286933869707)
@@ -305,6 +328,8 @@ def test_in_place_changes_follow_pytorch_rules(xp_backend):
             change()
     with pytest.raises(RuntimeError, match="in-place operation"):
         leaf -= 1
+    with pytest.raises(RuntimeError, match="part of a graph.*out of place"):
+        (leaf * 2).add_(1)  # PyTorch allows it (version counters); documented difference
     with tg.no_grad():
         leaf.mul_(2)
         leaf[1] = 0.0
