@@ -10,7 +10,12 @@ Rules at non-differentiable points (the same as PyTorch's):
   at exactly 0;
 - ``max``/``min`` reductions split the gradient evenly between tied elements;
 - ``maximum``/``minimum`` give half of the gradient to each input where they tie;
-- ``clip`` passes the gradient where ``min <= x <= max`` (boundaries included).
+- ``clip`` passes the gradient where ``min <= x <= max`` (boundaries included);
+- at NaN: relu' = 1, abs' = 0, and maximum/minimum give the gradient to both inputs;
+- ``x**p``: d/dx = 0 where p = 0; d/dp = 0 where x = 0 and p >= 0, -inf where x = 0 and
+  p < 0, nan where x < 0.
+
+Result dtypes follow PyTorch's promotion (`_result_dtype`), not NumPy's.
 """
 
 from __future__ import annotations
@@ -120,7 +125,7 @@ class Tensor:
         return out
 
     def _set_data(self, value: Any) -> None:
-        # `p.data -= lr * p.grad` computes a Tensor (the array defers to it): keep its array
+        # `p.data = other` with a Tensor (PyTorch's .data is one) stores that tensor's array
         self._array = value._array if isinstance(value, Tensor) else value
 
     data = property(operator.attrgetter("_array"), _set_data, doc="The backend array.")
@@ -177,7 +182,7 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        """ "cpu" on NumPy and array_api_strict, "cuda:N" on CuPy."""
+        """Where the values live: "cpu" on NumPy and array_api_strict, "cuda:N" on CuPy."""
         if backend.active.name == "cupy" and hasattr(self.data, "device"):
             return f"cuda:{self.data.device.id}"
         return "cpu"
