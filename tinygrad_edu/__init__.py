@@ -10,8 +10,8 @@ from . import functional, nn, optim
 from .autograd import inference_mode, no_grad
 from .backend import get_backend, set_backend
 
-# PyTorch's package-level names (torch.tensor, torch.zeros, torch.float32, torch.save, ...);
-# `tg.tensor` is the function, as torch.tensor (the module stays tinygrad_edu.tensor)
+# PyTorch's names at the package level too (tg.float32, tg.save, tg.zeros, ...); `tg.tensor`
+# is the function, as torch.tensor (the module stays importable as tinygrad_edu.tensor)
 from .dtypes import bool, float32, float64, int32, int64  # noqa: A004
 from .gradcheck import GradcheckError, gradcheck
 from .rng import manual_seed
@@ -43,24 +43,6 @@ from .viz.graphviz import draw_dot, to_dot
 __version__ = "0.1.0"
 
 __all__ = [
-    "arange",
-    "bool",
-    "float32",
-    "float64",
-    "full",
-    "inference_mode",
-    "int32",
-    "int64",
-    "load",
-    "ones",
-    "ones_like",
-    "rand",
-    "randn",
-    "save",
-    "tensor",
-    "where",
-    "zeros",
-    "zeros_like",
     "GradcheckError",
     "ShapeError",
     "Tensor",
@@ -82,4 +64,25 @@ __all__ = [
     "stack",
     "summary",
     "to_dot",
+]
+
+__all__ += [  # PyTorch's package-level names: torch.tensor, torch.zeros, torch.float32, ...
+    "arange",
+    "bool",
+    "float32",
+    "float64",
+    "full",
+    "inference_mode",
+    "int32",
+    "int64",
+    "load",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "save",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

@@ -75,10 +75,10 @@ def backpropagate(root: Any, after: Callable[[Any], None] | None = None) -> None
     parents and closure, so a training loop's memory does not grow.
     """
     order = topological_order(root)
-    if hooks_registered:
-        _backpropagate_with_hooks(root, order, after)
-        return
+    earlier = _set_aside_leaf_gradients(root, order) if hooks_registered else None
     for node in reversed(order):
+        if earlier is not None and getattr(node, "_hooks", ()):
+            _run_hooks(node, earlier.get(id(node)))
         backward = node._backward
         if backward is None:
             continue
@@ -98,22 +98,14 @@ def add_hook(node: Any, hook: Callable[[Any], Any]) -> None:
     node._hooks = node._hooks + (hook,)
 
 
-def _backpropagate_with_hooks(root: Any, order: list, after: Callable | None) -> None:
-    # a leaf's hooks see this pass's gradient only (as PyTorch): set aside what it holds
-    earlier = {
+def _set_aside_leaf_gradients(root: Any, order: list) -> dict[int, Any]:
+    """A hooked leaf's hooks see this pass's gradient only (as PyTorch): take what it
+    holds from earlier passes out until its hooks have run."""
+    return {
         id(node): node._swap_grad(None)
         for node in order
         if getattr(node, "_hooks", ()) and node._backward is None and node is not root
     }
-    for node in reversed(order):
-        if getattr(node, "_hooks", ()):
-            _run_hooks(node, earlier.get(id(node)))
-        backward = node._backward
-        if backward is None:
-            continue
-        backward()
-        if after is not None:
-            after(node)
 
 
 def _run_hooks(node: Any, earlier: Any) -> None:
