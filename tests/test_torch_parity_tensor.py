@@ -80,6 +80,17 @@ def test_save_and_load_a_state_dict(tmp_path, xp_backend):
         tg.save([Tensor([1.0])], tmp_path / "list.npz")
 
 
+def test_save_and_load_a_models_state_dict(tmp_path):
+    tg.manual_seed(0)
+    model = tg.nn.MLP(4, [3], 2)
+    tg.save(model.state_dict(), tmp_path / "mlp.npz")
+    tg.manual_seed(1)
+    again = tg.nn.MLP(4, [3], 2)
+    again.load_state_dict(tg.load(tmp_path / "mlp.npz"))
+    for p, q in zip(model.parameters(), again.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
 def test_inference_mode_records_no_graph():
     x = Tensor([1.0], requires_grad=True)
     with tg.inference_mode():
