@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from strategies import (
     ANY,
     POSITIVE,
@@ -99,6 +100,22 @@ UNARY = {
         lambda a: np.minimum(a, -0.3),
         grid(offset=0.025),
     ),
+    "pow_zero": (lambda t: t**0, lambda a: a**0.0, ANY),
+    "log1p": (Tensor.log1p, np.log1p, floats(-0.5, 3)),
+    "sin": (Tensor.sin, np.sin, ANY),
+    "cos": (Tensor.cos, np.cos, ANY),
+    "clone": (Tensor.clone, np.copy, ANY),
+    "add_alpha": (lambda t: t.add(1.5, alpha=2), lambda a: a + 3.0, ANY),
+    "sub_method": (lambda t: t.sub(0.5), lambda a: a - 0.5, ANY),
+    "mul_method": (lambda t: t.mul(-2.0), lambda a: a * -2.0, ANY),
+    "div_method": (lambda t: t.div(4.0), lambda a: a / 4.0, ANY),
+    "pow_method": (lambda t: t.pow(3), lambda a: a**3, ANY),
+    "masked_fill": (
+        lambda t: t.masked_fill(t > 0, 2.0),
+        lambda a: np.where(a > 0, 2.0, a),
+        away_from_zero(),
+    ),
+    "numpy_scalar_on_the_left": (lambda t: np.float64(1.5) * t, lambda a: 1.5 * a, ANY),
 }
 
 
@@ -122,6 +139,17 @@ BINARY = {
     "pow": (lambda x, y: x**y, np.power, POSITIVE, floats(-2, 2)),
     "maximum": (Tensor.maximum, np.maximum, grid(), grid(offset=0.025)),
     "minimum": (Tensor.minimum, np.minimum, grid(), grid(offset=0.025)),
+    "where": (
+        lambda x, y: tg.where(x > y, x, y),
+        lambda a, b: np.where(a > b, a, b),
+        grid(),
+        grid(offset=0.025),
+    ),
+    "add_method": (Tensor.add, np.add, ANY, ANY),
+    "sub_method": (lambda x, y: x.sub(y, alpha=0.5), lambda a, b: a - 0.5 * b, ANY, ANY),
+    "mul_method": (Tensor.mul, np.multiply, ANY, ANY),
+    "div_method": (Tensor.div, np.divide, ANY, away_from_zero(gap=0.3)),
+    "pow_method": (Tensor.pow, np.power, POSITIVE, floats(-2, 2)),
 }
 
 
@@ -210,24 +238,40 @@ def test_matmul(xp_backend, kind, data):
 
 # --- reductions -------------------------------------------------------------------------------
 
+
+def np_logsumexp(a, axis=None, keepdims=False):
+    peak = np.max(a, axis=axis, keepdims=True)
+    out = peak + np.log(np.sum(np.exp(a - peak), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
 REDUCTIONS = {
     "sum": (Tensor.sum, np.sum, ANY),
     "mean": (Tensor.mean, np.mean, ANY),
     "max": (Tensor.max, np.max, grid()),
     "min": (Tensor.min, np.min, grid()),
+    "amax": (Tensor.amax, np.max, grid()),
+    "amin": (Tensor.amin, np.min, grid()),
+    "logsumexp": (None, np_logsumexp, ANY),
 }
 
 
 @pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("names", ["numpy", "torch"])
 @with_fixtures
 @given(data=st.data())
-def test_reduction(xp_backend, name, data):
+def test_reduction(xp_backend, name, names, data):
     op, reference, elements = REDUCTIONS[name]
     # distinct values (at least a grid step apart) so max/min have no ties
     a = data.draw(arrays(shapes(), elements, unique=True), label="a")
     axis = data.draw(reduction_axes(a.ndim), label="axis")
     keepdims = data.draw(st.booleans(), label="keepdims")
-    fn = lambda t: op(t, axis=axis, keepdims=keepdims)  # noqa: E731
+    if name == "logsumexp":  # PyTorch's signature: dim is required
+        fn = lambda t: t.logsumexp(axis, keepdims)  # noqa: E731
+    elif names == "torch":  # dim=/keepdim=, PyTorch's names
+        fn = lambda t: op(t, dim=axis, keepdim=keepdims)  # noqa: E731
+    else:
+        fn = lambda t: op(t, axis=axis, keepdims=keepdims)  # noqa: E731
     check_forward(fn(leaf(a)), reference(a, axis=numpy_axis(axis, a.ndim), keepdims=keepdims))
     assert tg.gradcheck(fn, [leaf(a)])
 
@@ -245,6 +289,10 @@ def test_var(xp_backend, data):
     fn = lambda t: t.var(axis=axis, keepdims=keepdims, correction=correction)  # noqa: E731
     check_forward(fn(leaf(a)), np.var(a, axis=axis, keepdims=keepdims, ddof=correction))
     assert tg.gradcheck(fn, [leaf(a)])
+    std = lambda t: t.std(dim=axis, keepdim=keepdims, correction=correction)  # noqa: E731
+    check_forward(std(leaf(a)), np.std(a, axis=axis, keepdims=keepdims, ddof=correction))
+    if np.all(np.std(a, axis=axis, ddof=correction) > 1e-3):  # sqrt is not smooth at 0
+        assert tg.gradcheck(std, [leaf(a)])
 
 
 def test_var_default_is_the_unbiased_estimate(xp_backend):
@@ -465,3 +513,56 @@ def test_pow_gradient_for_the_exponent_at_non_positive_bases(xp_backend):
     grad_p = p.grad.numpy()
     assert np.isnan(grad_p[0]) and grad_p[1] == 0.0
     assert grad_p[2] == pytest.approx(8.0 * math.log(2.0), rel=1e-12)
+
+
+# --- PyTorch's shape methods and advanced indexing --------------------------------------------
+
+
+@with_fixtures
+@given(data=st.data())
+def test_unsqueeze_squeeze_t_and_mT(xp_backend, data):
+    a = data.draw(arrays(shapes()), label="a")
+    d = data.draw(st.integers(-a.ndim - 1, a.ndim), label="dim")
+    check_forward(leaf(a).unsqueeze(d), np.expand_dims(a, d))
+    check_forward(leaf(a).squeeze(), np.squeeze(a))
+    assert tg.gradcheck(lambda t: t.unsqueeze(d), [leaf(a)])
+    assert tg.gradcheck(lambda t: t.squeeze(), [leaf(a)])
+    if a.ndim <= 2:
+        check_forward(leaf(a).t(), a.T)
+        assert tg.gradcheck(lambda t: t.t(), [leaf(a)])
+    if a.ndim >= 2:
+        check_forward(leaf(a).mT, np.swapaxes(a, -2, -1))
+        assert tg.gradcheck(lambda t: t.mT, [leaf(a)])
+
+
+@with_fixtures
+@given(data=st.data())
+def test_repeat_and_expand_with_minus_one(xp_backend, data):
+    a = data.draw(arrays(shapes(max_dims=2, max_side=2)), label="a")
+    extra = data.draw(st.integers(0, 1), label="new dims")
+    sizes = tuple(data.draw(st.integers(1, 2), label="size") for _ in range(a.ndim + extra))
+    check_forward(leaf(a).repeat(*sizes), np.tile(a, sizes))
+    assert tg.gradcheck(lambda t: t.repeat(*sizes), [leaf(a)])
+    target = data.draw(broadcast_targets(a.shape), label="target")
+    lead = len(target) - a.ndim
+    keep = tuple(-1 if i >= lead and n == a.shape[i - lead] else n for i, n in enumerate(target))
+    check_forward(leaf(a).expand(*keep), np.broadcast_to(a, target))
+    assert tg.gradcheck(lambda t: t.expand(keep), [leaf(a)])
+
+
+@st.composite
+def advanced_indices(draw, shape: tuple[int, ...]):
+    """An integer array (repeats allowed, negative too) for the first axis, or a boolean mask."""
+    if draw(st.booleans(), label="mask"):
+        return draw(hnp.arrays(np.bool_, shape), label="mask")
+    picks = st.integers(-shape[0], shape[0] - 1)
+    return np.array(draw(st.lists(picks, min_size=1, max_size=5), label="rows"))
+
+
+@with_fixtures
+@given(data=st.data())
+def test_advanced_indexing_gradients_scatter_add(xp_backend, data):
+    a = data.draw(arrays(shapes(min_dims=1)), label="a")
+    index = data.draw(advanced_indices(a.shape), label="index")
+    check_forward(leaf(a)[Tensor(index)], a[index])
+    assert tg.gradcheck(lambda t: t[Tensor(index)], [leaf(a)])

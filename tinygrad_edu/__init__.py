@@ -7,20 +7,35 @@ Reading order: `autograd` (the graph walk shared by both engines), `value` (scal
 """
 
 from . import functional, nn, optim
-from .autograd import no_grad
+from .autograd import inference_mode, no_grad
 from .backend import get_backend, set_backend
+
+# PyTorch's names at the package level too (tg.float32, tg.save, tg.zeros, ...); `tg.tensor`
+# is the function, as torch.tensor (the module stays importable as tinygrad_edu.tensor)
+from .dtypes import bool, float32, float64, int32, int64  # noqa: A004
 from .gradcheck import GradcheckError, gradcheck
 from .rng import manual_seed
+from .serialization import load, save
 from .summary import summary
 from .tensor import (
     ShapeError,
     Tensor,
+    arange,
     cat,
     concatenate,
+    full,
     get_default_dtype,
     matmul,
+    ones,
+    ones_like,
+    rand,
+    randn,
     set_default_dtype,
     stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
 )
 from .value import Value
 from .viz.graphviz import draw_dot, to_dot
@@ -49,4 +64,25 @@ __all__ = [
     "stack",
     "summary",
     "to_dot",
+]
+
+__all__ += [  # PyTorch's package-level names: torch.tensor, torch.zeros, torch.float32, ...
+    "arange",
+    "bool",
+    "float32",
+    "float64",
+    "full",
+    "inference_mode",
+    "int32",
+    "int64",
+    "load",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "save",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

@@ -7,6 +7,10 @@ A node is any object with three attributes:
   node's contribution to its parents' gradients (``None`` for leaves),
 - ``_op``: a short name of the operation that made it (for teaching and DOT output).
 
+Optionally, ``_hooks``: functions called with the node's gradient once it is complete
+(PyTorch's ``register_hook``); a node that has them also provides ``_swap_grad(new)``,
+which returns its gradient (in the form hooks receive) and stores ``new`` in its place.
+
 Backpropagation visits the nodes in reverse topological order, so every node's
 gradient is complete (all its consumers have contributed) before it is pushed to its
 parents. The order is computed iteratively, so graphs of millions of nodes work
@@ -38,6 +42,10 @@ def no_grad() -> Iterator[None]:
         grad_enabled = previous
 
 
+inference_mode = no_grad
+"""PyTorch's ``torch.inference_mode``: here the same as `no_grad` (nothing is recorded)."""
+
+
 def topological_order(root: Any) -> list[Any]:
     """All nodes reachable from `root`, each after all of its parents (iterative DFS)."""
     order: list[Any] = []
@@ -66,10 +74,49 @@ def backpropagate(root: Any, after: Callable[[Any], None] | None = None) -> None
     gradient and (unless the graph is retained, as PyTorch's ``retain_graph``) its
     parents and closure, so a training loop's memory does not grow.
     """
-    for node in reversed(topological_order(root)):
+    order = topological_order(root)
+    earlier = _set_aside_leaf_gradients(root, order) if hooks_registered else None
+    for node in reversed(order):
+        if earlier is not None and getattr(node, "_hooks", ()):
+            _run_hooks(node, earlier.get(id(node)))
         backward = node._backward
         if backward is None:
             continue
         backward()
         if after is not None:
             after(node)
+
+
+hooks_registered = False
+"""Whether any node ever got a hook: until then the walk skips looking for them (speed)."""
+
+
+def add_hook(node: Any, hook: Callable[[Any], Any]) -> None:
+    """Append `hook` to the node's ``_hooks`` (see the module docstring)."""
+    global hooks_registered
+    hooks_registered = True
+    node._hooks = node._hooks + (hook,)
+
+
+def _set_aside_leaf_gradients(root: Any, order: list) -> dict[int, Any]:
+    """A hooked leaf's hooks see this pass's gradient only (as PyTorch): take what it
+    holds from earlier passes out until its hooks have run."""
+    return {
+        id(node): node._swap_grad(None)
+        for node in order
+        if getattr(node, "_hooks", ()) and node._backward is None and node is not root
+    }
+
+
+def _run_hooks(node: Any, earlier: Any) -> None:
+    """Pass the node's complete gradient through its hooks (a hook that returns something
+    replaces the gradient), then add back what a leaf held before this pass."""
+    grad = node._swap_grad(None)
+    if grad is not None:
+        for hook in node._hooks:
+            result = hook(grad)
+            if result is not None:
+                grad = result
+    if earlier is not None:
+        grad = earlier if grad is None else earlier + grad
+    node._swap_grad(grad)

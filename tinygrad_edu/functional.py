@@ -12,6 +12,7 @@ from typing import Any
 
 from . import backend, rng
 from .tensor import ShapeError, Tensor, _as_tensor, _data, _result
+from .tensor import _dim as tensor_dim
 
 
 def relu(x: Tensor) -> Tensor:
@@ -80,8 +81,9 @@ def _log_softmax_data(x: Any, axis: int) -> Any:
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     xp = backend.active.xp
+    axis = tensor_dim(axis if dim is None else dim, x.ndim)  # dim= as PyTorch, checked
     out_data = _log_softmax_data(x.data, axis)
     # d log_softmax/dx: g - softmax(x) * sum(g)
     return x._unary(
@@ -91,8 +93,9 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     )
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     xp = backend.active.xp
+    axis = tensor_dim(axis if dim is None else dim, x.ndim)  # dim= as PyTorch, checked
     s = xp.exp(_log_softmax_data(x.data, axis))
     # d softmax/dx: s * (g - sum(g * s))
     return x._unary("softmax", s, lambda g: s * (g - xp.sum(g * s, axis=axis, keepdims=True)))

@@ -10,7 +10,12 @@ Rules at non-differentiable points (the same as PyTorch's):
   at exactly 0;
 - ``max``/``min`` reductions split the gradient evenly between tied elements;
 - ``maximum``/``minimum`` give half of the gradient to each input where they tie;
-- ``clip`` passes the gradient where ``min <= x <= max`` (boundaries included).
+- ``clip`` passes the gradient where ``min <= x <= max`` (boundaries included);
+- at NaN: relu' = 1, abs' = 0, and maximum/minimum give the gradient to both inputs;
+- ``x**p``: d/dx = 0 where p = 0; d/dp = 0 where x = 0 and p >= 0, -inf where x = 0 and
+  p < 0, nan where x < 0.
+
+Result dtypes follow PyTorch's promotion (`_result_dtype`), not NumPy's.
 """
 
 from __future__ import annotations
@@ -56,7 +61,32 @@ class Tensor:
     theirs, and integer data (class labels) stays integer.
     """
 
-    __slots__ = ("data", "requires_grad", "_grad", "_prev", "_backward", "_op", "__weakref__")
+    __slots__ = (
+        "_array",
+        "requires_grad",
+        "_grad",
+        "_prev",
+        "_backward",
+        "_op",
+        "_hooks",
+        "_retained",
+        "__weakref__",
+    )
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy arrays and scalars on the left (``np.float64(.1) * t``, ``arr @ t``) give
+        Tensors with gradients instead of object arrays of Tensors; with an output array
+        (``p.data -= lr * p.grad``) NumPy computes on the values and writes into it."""
+        op = _NUMPY_OPERATORS.get(ufunc.__name__)
+        if method != "__call__" or op is None:
+            return NotImplemented
+        if "out" in kwargs:
+            plain = [x.numpy() if isinstance(x, Tensor) else x for x in inputs]
+            return ufunc(*plain, **kwargs)
+        if kwargs:
+            return NotImplemented
+        operands = [x.item() if isinstance(x, np.generic) else x for x in inputs]
+        return op(*[Tensor(x) if isinstance(x, np.ndarray) else x for x in operands])
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         b = backend.active
@@ -69,11 +99,13 @@ class Tensor:
             python_data = isinstance(data, (list, tuple)) or type(data) in (int, float)
             if python_data and _is_float(array):  # NumPy scalars and arrays keep their dtype
                 array = b.xp.astype(array, b.dtype(_default_dtype), copy=False)
-        self.data = array
+        self._array = array
         self._grad = None
         self._prev: tuple = ()
         self._backward = None
         self._op = ""
+        self._hooks: tuple = ()
+        self._retained = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -82,13 +114,21 @@ class Tensor:
     def _wrap(cls, data: Any) -> Tensor:
         """A tensor around an existing backend array, without conversion or copying."""
         out = cls.__new__(cls)
-        out.data = data
+        out._array = data
         out.requires_grad = False
         out._grad = None
         out._prev = ()
         out._backward = None
         out._op = ""
+        out._hooks = ()
+        out._retained = None
         return out
+
+    def _set_data(self, value: Any) -> None:
+        # `p.data = other` with a Tensor (PyTorch's .data is one) stores that tensor's array
+        self._array = value._array if isinstance(value, Tensor) else value
+
+    data = property(operator.attrgetter("_array"), _set_data, doc="The backend array.")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark this (leaf) tensor as one whose gradient backward() computes."""
@@ -103,8 +143,11 @@ class Tensor:
     # --- properties ---------------------------------------------------------------------
     @property
     def grad(self) -> Tensor | None:
-        """d(output)/d(self) after backward(), accumulated over calls; None before."""
-        return None if self._grad is None else Tensor._wrap(self._grad)
+        """d(output)/d(self) after backward(), accumulated over calls; None before.
+
+        Non-leaf tensors keep theirs only after `retain_grad()`, as in PyTorch."""
+        kept = self._grad if self._backward is None else self._retained
+        return None if kept is None else Tensor._wrap(kept)
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
@@ -129,6 +172,21 @@ class Tensor:
     def numel(self) -> int:
         return math.prod(self.data.shape)
 
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the length of one dimension (PyTorch's ``size()``/``size(d)``)."""
+        return self.shape if dim is None else self.shape[_dim(dim, self.ndim)]
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.ndim
+
+    @property
+    def device(self) -> str:
+        """Where the values live: "cpu" on NumPy and array_api_strict, "cuda:N" on CuPy."""
+        if backend.active.name == "cupy" and hasattr(self.data, "device"):
+            return f"cuda:{self.data.device.id}"
+        return "cpu"
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -150,17 +208,90 @@ class Tensor:
     def tolist(self) -> Any:
         return self.numpy().tolist()
 
+    def __float__(self) -> float:
+        return float(self._scalar())
+
+    def __int__(self) -> int:
+        return int(self._scalar())
+
+    def __bool__(self) -> bool:
+        """Truth of a one-element tensor (``if loss < 0.5:``); more elements are ambiguous."""
+        if self.numel() != 1:
+            amount = "no values" if self.numel() == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous")
+        return bool(self.numpy().item())
+
+    def __index__(self) -> int:
+        """A one-element integer tensor works as an index or an axis (``x[Tensor(1)]``)."""
+        if self.numel() != 1 or not backend.active.xp.isdtype(self.dtype, "integral"):
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.numpy().item())
+
+    def _scalar(self) -> Number:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.numpy().item()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)`` gives the values (a host copy on the GPU)."""
+        values = self.numpy()
+        return values if dtype is None else values.astype(dtype)
+
+    def __contains__(self, element: Any) -> bool:
+        """``v in t``: whether some element equals `v`, as PyTorch."""
+        return bool(backend.active.xp.any((self == element).data))
+
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory)."""
         return Tensor._wrap(self.data)
 
-    def to(self, dtype: Any) -> Tensor:
-        """A copy with another dtype ("float32", "float64", ...); differentiable."""
+    def clone(self) -> Tensor:
+        """A copy that owns its memory; differentiable."""
+        # d clone(x)/dx = 1
+        return self._unary("clone", backend.active.xp.asarray(self.data, copy=True), _same)
+
+    def to(self, *args: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+        """Another dtype ("float32", tg.float64, ...) and/or device ("cpu", "cuda"), as PyTorch.
+
+        Casts between floating dtypes are differentiable; a cast to an integer or bool
+        dtype is cut from the graph (its gradient would be zero everywhere).
+        """
+        for arg in args:
+            if isinstance(arg, str) and _is_device_name(arg):
+                device = arg
+            elif isinstance(arg, Tensor):
+                dtype = arg.dtype
+            else:
+                dtype = arg
+        out = self if device is None else self._to_device(device)
+        return out if dtype is None else out._cast(dtype)
+
+    def cpu(self) -> Tensor:
+        """The values on the host: the tensor itself on NumPy; a host copy on CuPy."""
+        return self._to_device("cpu")
+
+    def _to_device(self, device: str) -> Tensor:
+        if not _is_device_name(device):
+            raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+        on_gpu = backend.active.name == "cupy"
+        if device.startswith("cuda") and not on_gpu:
+            raise RuntimeError(
+                f"to({device!r}): tensors live on the active backend ({backend.active.name}); "
+                "to compute on a GPU, call tg.set_backend('cupy') before creating them"
+            )
+        if device == "cpu" and on_gpu:  # a host copy, for inspection: cut from the graph
+            return Tensor._wrap(self.numpy())
+        return self
+
+    def _cast(self, dtype: Any) -> Tensor:
         target = backend.active.dtype(dtype)
         if target == self.dtype:
             return self
         source = self.dtype
-        out = _result(backend.active.xp.astype(self.data, target), (self,), "to")
+        data = backend.active.xp.astype(self.data, target)
+        if not backend.active.xp.isdtype(target, "real floating"):
+            return Tensor._wrap(data)
+        out = _result(data, (self,), "to")
         if out._prev:
 
             def _backward():
@@ -175,6 +306,15 @@ class Tensor:
 
     def double(self) -> Tensor:
         return self.to("float64")
+
+    def long(self) -> Tensor:
+        return self.to("int64")
+
+    def int(self) -> Tensor:
+        return self.to("int32")
+
+    def bool(self) -> Tensor:
+        return self.to("bool")
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
@@ -229,12 +369,61 @@ class Tensor:
         self._grad = None
 
     def _accumulate(self, g: Any) -> None:
-        """Add an incoming gradient, summed back over broadcast dimensions."""
+        """Add an incoming gradient, summed back over broadcast dimensions.
+
+        A leaf's first gradient is a copy unless it was just computed here: an op may pass
+        the same array to two inputs (``a + b``) or a read-only broadcast view (``sum``),
+        and ``a.grad.data *= 0.5`` must change ``a.grad`` only."""
+        fresh = False
         if g.shape != self.data.shape:
-            g = _unbroadcast(g, self.data.shape)
+            g, fresh = _unbroadcast(g, self.data.shape), True
         if g.dtype != self.data.dtype:
-            g = backend.active.xp.astype(g, self.data.dtype)
-        self._grad = g if self._grad is None else self._grad + g
+            g, fresh = backend.active.xp.astype(g, self.data.dtype), True
+        if self._grad is not None:
+            self._grad = self._grad + g
+        elif fresh or self._backward is not None:
+            self._grad = g
+        else:
+            self._grad = backend.active.xp.asarray(g, copy=True)
+
+    def _swap_grad(self, new: Tensor | None) -> Tensor | None:
+        """The gradient the hooks see, replaced by `new` (the autograd walk's protocol)."""
+        old = None if self._grad is None else Tensor._wrap(self._grad)
+        self._grad = None if new is None else _data(new)
+        return old
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` each time this tensor's gradient is computed, as PyTorch;
+        a hook that returns a tensor replaces the gradient. Returns a function that
+        removes the hook (PyTorch's ``handle.remove()`` is ``remove()`` here)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        # before retain_grad's hook, so .grad shows the gradient the hooks made (PyTorch's order)
+        kept = tuple(h for h in self._hooks if getattr(h, "retains", False))
+        self._hooks = tuple(h for h in self._hooks if h not in kept)
+        autograd.add_hook(self, hook)
+        self._hooks += kept
+
+        def remove() -> None:
+            self._hooks = tuple(h for h in self._hooks if h is not hook)
+
+        remove.remove = remove  # handle.remove(), as PyTorch's RemovableHandle
+        return remove
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward(), as PyTorch."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.is_leaf or any(getattr(h, "retains", False) for h in self._hooks):
+            return
+        xp = backend.active.xp
+
+        def keep(grad: Tensor) -> None:
+            g = xp.asarray(grad.data, copy=True)
+            self._retained = g if self._retained is None else self._retained + g
+
+        keep.retains = True
+        autograd.add_hook(self, keep)
 
     # --- elementwise arithmetic ---------------------------------------------------------
     def __add__(self, other: Tensor | Number) -> Tensor:
@@ -285,6 +474,88 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return matmul(_as_tensor(other), self)
 
+    # --- PyTorch's method forms -----------------------------------------------------------
+    def add(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
+        """``self + alpha * other``."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
+        """``self - alpha * other``."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    matmul = __matmul__
+
+    # --- in place (PyTorch's rule: not on a leaf that requires grad, outside no_grad) ------
+    def _write(self, index: Any, values: Any) -> Tensor:
+        """Store `values` at `index` of this tensor's own array."""
+        if autograd.grad_enabled and self.requires_grad:
+            if self.is_leaf:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place "
+                    "operation. (Update parameters under `with tg.no_grad():`, e.g. "
+                    "`p -= lr * p.grad`, or write to `p.data`.)"
+                )
+            raise RuntimeError(
+                "in-place change of a tensor that is part of a graph: tinygrad_edu keeps no "
+                "version counters to make that safe; write it out of place (y = y + 1)"
+            )
+        values = _data(values)
+        if isinstance(values, np.generic):
+            values = values.item()
+        elif not isinstance(values, (int, float)):
+            values = backend.active.xp.astype(backend.active.asarray(values), self.dtype)
+        self.data[index] = values
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._write(_index_data(index), value)
+
+    def add_(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
+        return self._write(..., self.detach().add(_plain(other), alpha).data)
+
+    def sub_(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
+        return self._write(..., self.detach().sub(_plain(other), alpha).data)
+
+    def mul_(self, other: Tensor | Number) -> Tensor:
+        return self._write(..., (self.detach() * _plain(other)).data)
+
+    def div_(self, other: Tensor | Number) -> Tensor:
+        return self._write(..., (self.detach() / _plain(other)).data)
+
+    def zero_(self) -> Tensor:
+        return self._write(..., 0)
+
+    def fill_(self, value: Number) -> Tensor:
+        return self._write(..., value)
+
+    def copy_(self, source: Tensor | Any) -> Tensor:
+        return self._write(..., source)
+
+    def _augmented(self, other: Any, op: Callable) -> Tensor:
+        """``t += x``: in place when no graph is recorded (as PyTorch), else a new tensor
+        (PyTorch would change the graph node in place; here the name is rebound)."""
+        records = autograd.grad_enabled and (
+            self.requires_grad or getattr(other, "requires_grad", False)
+        )
+        if not records or (self.is_leaf and self.requires_grad):
+            return self._write(..., op(self.detach(), _plain(other)).data)
+        return op(self, other)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._augmented(other, operator.add)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._augmented(other, operator.sub)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._augmented(other, operator.mul)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._augmented(other, operator.truediv)
+
     # --- comparisons (not differentiable) -----------------------------------------------
     def _compare(self, other: Any, op: Callable) -> Tensor:
         return Tensor._wrap(op(self.data, _data(other) if isinstance(other, Tensor) else other))
@@ -307,12 +578,33 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, operator.ge)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Index of the largest element (along `axis`); an integer tensor, no gradient."""
-        return Tensor._wrap(backend.active.xp.argmax(self.data, axis=axis, keepdims=keepdims))
+        return self._arg("argmax", axis, keepdims, dim, keepdim)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._wrap(backend.active.xp.argmin(self.data, axis=axis, keepdims=keepdims))
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return self._arg("argmin", axis, keepdims, dim, keepdim)
+
+    def _arg(self, op: str, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Tensor:
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
+        if axis is not None:
+            axis = _dim(axis, self.ndim) if self.ndim else None
+        found = getattr(backend.active.xp, op)(self.data, axis=axis, keepdims=keepdims)
+        return Tensor._wrap(found)
 
     # --- unary functions ----------------------------------------------------------------
     def _unary(self, op: str, data: Any, grad_fn: Callable[[Any], Any]) -> Tensor:
@@ -326,44 +618,61 @@ class Tensor:
             out._backward = _backward
         return out
 
+    # integer and bool inputs of these functions become the default float dtype, as PyTorch
     def exp(self) -> Tensor:
-        e = backend.active.xp.exp(self.data)
+        e = backend.active.xp.exp(_floating(self.data))
         # d e^x/dx = e^x
         return self._unary("exp", e, lambda g: g * e)
 
     def log(self) -> Tensor:
-        x = self.data
+        x = _floating(self.data)
         # d ln(x)/dx = 1/x
         return self._unary("log", backend.active.xp.log(x), lambda g: g / x)
 
+    def log1p(self) -> Tensor:
+        x = _floating(self.data)
+        # d ln(1 + x)/dx = 1 / (1 + x)
+        return self._unary("log1p", backend.active.xp.log1p(x), lambda g: g / (1 + x))
+
     def sqrt(self) -> Tensor:
-        s = backend.active.xp.sqrt(self.data)
+        s = backend.active.xp.sqrt(_floating(self.data))
         # d sqrt(x)/dx = 1 / (2 sqrt(x))
         return self._unary("sqrt", s, lambda g: g / (2 * s))
 
+    def sin(self) -> Tensor:
+        x = _floating(self.data)
+        # d sin(x)/dx = cos(x)
+        return self._unary("sin", backend.active.xp.sin(x), lambda g: g * backend.active.xp.cos(x))
+
+    def cos(self) -> Tensor:
+        x = _floating(self.data)
+        # d cos(x)/dx = -sin(x)
+        return self._unary("cos", backend.active.xp.cos(x), lambda g: -g * backend.active.xp.sin(x))
+
     def tanh(self) -> Tensor:
-        t = backend.active.xp.tanh(self.data)
+        t = backend.active.xp.tanh(_floating(self.data))
         # d tanh(x)/dx = 1 - tanh(x)^2
         return self._unary("tanh", t, lambda g: g * (1 - t * t))
 
     def sigmoid(self) -> Tensor:
-        s = _stable_sigmoid(self.data)
+        s = _stable_sigmoid(_floating(self.data))
         # d sigma(x)/dx = sigma(x) (1 - sigma(x))
         return self._unary("sigmoid", s, lambda g: g * s * (1 - s))
 
     def relu(self) -> Tensor:
         xp = backend.active.xp
         x = self.data
+        out = xp.maximum(x, 0)  # a Python int: float stays float, integers stay integer
 
         def grad_fn(g):
-            # d relu(x)/dx = 1 if x > 0 else 0; a 0/1 mask times g is ~4x faster than
-            # where(x > 0, g, 0) on NumPy, and the mask is only made if backward runs
-            mask = xp.astype(x > 0, g.dtype)
+            # d relu(x)/dx = 1 where relu(x) != 0, else 0 (so 1 at NaN, as PyTorch's mask);
+            # a 0/1 mask times g is ~4x faster than where(...) on NumPy, made only if needed
+            mask = xp.astype(out != 0, g.dtype)
             mask *= g
             return mask
 
         # maximum(x, 0) is ~3x faster than where(x > 0, x, 0) and keeps NaN, as PyTorch
-        return self._unary("relu", xp.maximum(x, 0.0), grad_fn)
+        return self._unary("relu", out, grad_fn)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         xp = backend.active.xp
@@ -389,8 +698,12 @@ class Tensor:
     def abs(self) -> Tensor:
         xp = backend.active.xp
         x = self.data
-        # d|x|/dx = sign(x) (0 at 0)
-        return self._unary("abs", xp.abs(x), lambda g: g * xp.sign(x))
+
+        def grad_fn(g):
+            # d|x|/dx = sign(x): 0 at 0 and at NaN, as PyTorch
+            return xp.where(x > 0, g, xp.where(x < 0, -g, 0.0))
+
+        return self._unary("abs", xp.abs(x), grad_fn)
 
     def __abs__(self) -> Tensor:
         return self.abs()
@@ -411,11 +724,11 @@ class Tensor:
 
     def maximum(self, other: Tensor | Number) -> Tensor:
         # d max(a,b)/da = 1 where a > b, 1/2 where a == b, 0 elsewhere
-        return _binary(self, other, "maximum", _xp_fn("maximum"), _grad_pick_a, _grad_pick_b)
+        return _binary(self, other, "maximum", _xp_fn("maximum"), _grad_max_a, _grad_max_b)
 
     def minimum(self, other: Tensor | Number) -> Tensor:
         # d min(a,b)/da = 1 where a < b, 1/2 where a == b, 0 elsewhere
-        return _binary(self, other, "minimum", _xp_fn("minimum"), _grad_pick_a, _grad_pick_b)
+        return _binary(self, other, "minimum", _xp_fn("minimum"), _grad_min_a, _grad_min_b)
 
     # --- reductions ---------------------------------------------------------------------
     def _reduce(self, op: str, data: Any, axes: tuple, keepdims: bool, grad_fn: Callable) -> Tensor:
@@ -433,8 +746,18 @@ class Tensor:
             out._backward = _backward
         return out
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    # axis=/keepdims= (NumPy) or dim=/keepdim= (PyTorch); axis=() reduces every dimension,
+    # as PyTorch (NumPy would reduce none)
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         xp = backend.active.xp
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
         axes = _axes(axis, self.ndim)
         shape = self.data.shape
         # d sum(x)/dx_i = 1
@@ -446,8 +769,21 @@ class Tensor:
             lambda g: xp.broadcast_to(g, shape),
         )
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         xp = backend.active.xp
+        if not _is_float(self.data):
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_torch_type_name(self.dtype)}"
+            )
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
         axes = _axes(axis, self.ndim)
         shape = self.data.shape
         count = math.prod(shape[a] for a in axes)
@@ -460,13 +796,31 @@ class Tensor:
             lambda g: xp.broadcast_to(g / count, shape),
         )
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Largest values along `axis` (values only, as ``torch.amax``)."""
-        return self._extreme("max", axis, keepdims)
+    def max(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Largest values along `axis`: values only, as ``torch.amax`` (``torch.max(dim=)``
+        also returns the indices; use `argmax` for those)."""
+        return self._extreme("max", *_torch_names(axis, keepdims, dim, keepdim))
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Smallest values along `axis` (values only, as ``torch.amin``)."""
-        return self._extreme("min", axis, keepdims)
+    def min(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Smallest values along `axis`: values only, as ``torch.amin``."""
+        return self._extreme("min", *_torch_names(axis, keepdims, dim, keepdim))
+
+    amax = max
+    amin = min
 
     def _extreme(self, op: str, axis: Axis, keepdims: bool) -> Tensor:
         xp = backend.active.xp
@@ -482,16 +836,87 @@ class Tensor:
 
         return self._reduce(op, data, axes, keepdims, grad_fn)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-        """Variance along `axis`, divided by n - correction (1 by default, as PyTorch)."""
+    def var(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        correction: int = 1,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Variance along `axis`, divided by n - correction (1 by default, as PyTorch).
+
+        With n - correction <= 0 the divisor is 0, as PyTorch: inf (nan for constant
+        values), and a gradient of inf (nan where x equals the mean)."""
         xp = backend.active.xp
+        centred, dof, axes, keepdims = self._centred(axis, keepdims, correction, dim, keepdim)
+        squares = xp.sum(centred * centred, axis=axes, keepdims=keepdims)
+        if dof > 0:
+            # d var/dx_i = 2 (x_i - mean) / (n - correction)
+            return self._reduce(
+                "var", squares / dof, axes, keepdims, lambda g: g * (2.0 / dof) * centred
+            )
+        data = xp.where(squares == 0, xp.full_like(squares, math.nan), math.inf)
+        # d var/dx_i with no degrees of freedom: inf, nan where x_i is the mean (PyTorch's)
+        local = xp.where(centred == 0, xp.full_like(centred, math.nan), math.inf)
+        return self._reduce("var", data, axes, keepdims, lambda g: g * local)
+
+    def std(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        correction: int = 1,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Standard deviation, sqrt(var); its gradient is 0 where it is 0, as PyTorch."""
+        xp = backend.active.xp
+        centred, dof, axes, keepdims = self._centred(axis, keepdims, correction, dim, keepdim)
+        squares = xp.sum(centred * centred, axis=axes, keepdims=True)
+        if dof <= 0:
+            return self.var(axes, keepdims, correction).sqrt()
+        kept = xp.sqrt(squares / dof)
+        data = kept if keepdims else xp.reshape(kept, _reduced_shape(self.shape, axes))
+        # d std/dx_i = (x_i - mean) / ((n - correction) std), 0 where std = 0
+        safe = xp.where(kept == 0, 1.0, kept)
+        local = xp.where(kept == 0, 0.0, centred / (dof * safe))
+        return self._reduce("std", data, axes, keepdims, lambda g: g * local)
+
+    def _centred(self, axis, keepdims, correction, dim, keepdim):
+        """x - mean(x) over the axes, and the divisor max(0, n - correction)."""
+        xp = backend.active.xp
+        if not _is_float(self.data):
+            raise RuntimeError("std and var only support floating point and complex dtypes")
+        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
         axes = _axes(axis, self.ndim)
         x = self.data
         centred = x - xp.mean(x, axis=axes, keepdims=True)
-        dof = math.prod(self.shape[a] for a in axes) - correction
-        data = xp.sum(centred * centred, axis=axes, keepdims=keepdims) / dof
-        # d var/dx_i = 2 (x_i - mean) / (n - correction)
-        return self._reduce("var", data, axes, keepdims, lambda g: g * (2.0 / dof) * centred)
+        dof = max(0, math.prod(self.shape[a] for a in axes) - correction)
+        return centred, dof, axes, keepdims
+
+    def logsumexp(self, dim: Axis, keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) along `dim`, without overflow (the max is taken out first)."""
+        xp = backend.active.xp
+        x = _floating(self.data)
+        axes = _axes(dim, self.ndim)
+        peak = xp.max(x, axis=axes, keepdims=True)
+        peak = xp.where(xp.isfinite(peak), peak, 0.0)  # all -inf (or an inf): no shift
+        kept = peak + xp.log(xp.sum(xp.exp(x - peak), axis=axes, keepdims=True))
+        data = kept if keepdim else xp.reshape(kept, _reduced_shape(self.shape, axes))
+        # d logsumexp/dx_i = exp(x_i - logsumexp) = softmax(x)_i
+        return self._reduce("logsumexp", data, axes, keepdim, lambda g: g * xp.exp(x - kept))
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        from .functional import softmax
+
+        return softmax(self, dim=dim)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        from .functional import log_softmax
+
+        return log_softmax(self, dim=dim)
 
     # --- shape ----------------------------------------------------------------------------
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
@@ -511,18 +936,41 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions start_dim..end_dim into one (PyTorch's semantics)."""
+        start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        if start > end:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if start == end:  # no dimensions to merge: the input itself, as torch.flatten
             return self
         shape = self.shape
         merged = math.prod(shape[start : end + 1])
         return self.reshape(shape[:start] + (merged,) + shape[end + 1 :])
 
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new dimension of size 1 at `dim` (in [-ndim - 1, ndim])."""
+        d = _dim(dim, self.ndim + 1)
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim: Axis = None) -> Tensor:
+        """Drop dimensions of size 1 (all, or those of `dim` that have size 1, as PyTorch)."""
+        axes = range(self.ndim) if dim is None else _axes(dim, self.ndim)
+        drop = {a for a in axes if self.shape[a] == 1}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
+
     def permute(self, *dims: int | Sequence[int]) -> Tensor:
         xp = backend.active.xp
-        order = tuple(d % self.ndim for d in _shape_arg(dims))
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if len(dims) != self.ndim:
+            raise RuntimeError(
+                "permute(): number of dimensions in the tensor input does not match the "
+                "length of the desired ordering of dimensions i.e. input.dim() = "
+                f"{self.ndim} is not equal to len(dims) = {len(dims)}"
+            )
+        order = tuple(_dim(d, self.ndim) for d in dims)
+        if len(set(order)) != len(order):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
         inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
         # d permute(x)/dx: permute the gradient back with the inverse order
         return self._unary(
@@ -532,7 +980,9 @@ class Tensor:
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
         """Swap two dimensions (the last two by default)."""
         order = list(range(self.ndim))
-        order[dim0], order[dim1] = order[dim1], order[dim0]
+        dim0, dim1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
+        if self.ndim:
+            order[dim0], order[dim1] = order[dim1], order[dim0]
         return self.permute(order)
 
     @property
@@ -540,9 +990,38 @@ class Tensor:
         """All dimensions reversed (the matrix transpose for 2-D tensors)."""
         return self.permute(tuple(reversed(range(self.ndim))))
 
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise RuntimeError(
+                "tensor.mT is only supported on matrices or batches of matrices. "
+                f"Got {self.ndim}-D tensor."
+            )
+        return self.transpose(-2, -1)
+
+    def t(self) -> Tensor:
+        """The transpose of a tensor with at most 2 dimensions."""
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
     def broadcast_to(self, *shape: int | Sequence[int]) -> Tensor:
+        """Repeat size-1 dimensions (no copy); -1 keeps a dimension's size, as PyTorch."""
         xp = backend.active.xp
-        target = _shape_arg(shape)
+        target = list(_shape_arg(shape))
+        lead = len(target) - self.ndim
+        for i, n in enumerate(target):
+            if n == -1:
+                if i < lead:
+                    raise RuntimeError(
+                        f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                        f"non-existing dimension {i}"
+                    )
+                target[i] = self.shape[i - lead]
+        target = tuple(target)
         try:
             data = xp.broadcast_to(self.data, target)
         except ValueError:
@@ -550,23 +1029,54 @@ class Tensor:
                 f"broadcast_to: cannot broadcast shape {self.shape} to {target}"
             ) from None
         # d broadcast(x)/dx: sum the gradient over the broadcast dimensions
-        return self._unary("broadcast_to", data, lambda g: g)
+        return self._unary("broadcast_to", data, _same)
 
     expand = broadcast_to
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        """Tile the tensor `sizes[d]` times along each dimension d, as PyTorch."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(
+                "Number of dimensions of repeat dims can not be smaller than number of "
+                "dimensions of tensor"
+            )
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        # (1, s0, 1, s1, ..) broadcast to (r0, s0, r1, s1, ..), merged to (r0 s0, r1 s1, ..):
+        # built from differentiable shape ops, so the gradient sums over the copies
+        spread = tuple(v for n in shape for v in (1, n))
+        tiled = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
+        merged = tuple(r * n for r, n in zip(sizes, shape))
+        return self.reshape(spread).broadcast_to(tiled).reshape(merged)
+
+    def masked_fill(self, mask: Tensor | Any, value: Number) -> Tensor:
+        """`value` where `mask` is True, the tensor's own values elsewhere."""
+        return where(mask, value, self)
+
+    def where(self, condition: Tensor | Any, other: Tensor | Number) -> Tensor:
+        """PyTorch's ``x.where(condition, y)``: ``tg.where(condition, x, y)``."""
+        return where(condition, self, other)
 
     def __getitem__(self, index: Any) -> Tensor:
         xp = backend.active.xp
         index = _index_data(index)
-        data = self.data[index]
+        select = _selector(index)
+        data = select(self.data)
         if not (autograd.grad_enabled and self.requires_grad):
             return Tensor._wrap(data)
-        if not _is_basic_index(index):
-            raise IndexError(
-                "gradients flow only through basic indexing (integers, slices, None, ...); "
-                "for integer-array indexing of a tensor that requires grad, use "
-                "x.detach()[idx] or index the data before wrapping it in a Tensor"
-            )
         shape, dtype = self.data.shape, self.dtype
+        if not _is_basic_index(index):
+            # integer arrays or a boolean mask: find which element of x each output element
+            # came from (select from an array of positions the same way), then scatter-add
+            size = math.prod(shape)
+            positions = xp.reshape(select(xp.reshape(xp.arange(size), shape)), (-1,))
+
+            def scatter_add(g):
+                # d x[idx]/dx: each output element's gradient adds up at the element it read
+                flat = _sum_at(positions, xp.reshape(g, (-1,)), size)
+                return xp.reshape(xp.astype(flat, dtype), shape)
+
+            return self._unary("getitem", data, scatter_add)
         # setitem takes no None (new axes): write through the index without them
         target = tuple(p for p in index if p is not None)
         target_shape = self.data[target].shape
@@ -602,12 +1112,12 @@ class Tensor:
         return Tensor._wrap(data).requires_grad_(requires_grad)
 
     @staticmethod
-    def zeros_like(other: Tensor, requires_grad: bool = False) -> Tensor:
-        return Tensor.zeros(other.shape, dtype=other.dtype, requires_grad=requires_grad)
+    def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor.zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
 
     @staticmethod
-    def ones_like(other: Tensor, requires_grad: bool = False) -> Tensor:
-        return Tensor.ones(other.shape, dtype=other.dtype, requires_grad=requires_grad)
+    def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor.ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
 
     @staticmethod
     def randn(
@@ -648,14 +1158,14 @@ class Tensor:
         return Tensor._wrap(b.xp.arange(start, end, step, dtype=b.dtype(dtype)))
 
     @staticmethod
-    def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-        return concatenate(tensors, axis)
+    def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+        return concatenate(tensors, axis, dim=dim)
 
     cat = concatenate
 
     @staticmethod
-    def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-        return stack(tensors, axis)
+    def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+        return stack(tensors, axis, dim=dim)
 
 
 # --- graph building ---------------------------------------------------------------------
@@ -664,12 +1174,14 @@ class Tensor:
 def _result(data: Any, parents: tuple, op: str) -> Tensor:
     """Wrap an op's output; record its parents only when one of them needs a gradient."""
     out = Tensor.__new__(Tensor)
-    out.data = data
+    out._array = data
     out._grad = None
     out._backward = None
     out._op = ""
     out.requires_grad = False
     out._prev = ()
+    out._hooks = ()
+    out._retained = None
     if autograd.grad_enabled:
         for p in parents:  # a plain loop: any(generator) costs more for 1-3 parents
             if p.requires_grad:
@@ -711,17 +1223,28 @@ def _binary(
     grad_a: Callable | None,
     grad_b: Callable | None,
 ) -> Tensor:
-    """A two-input elementwise op with NumPy broadcasting.
+    """A two-input elementwise op with NumPy broadcasting and PyTorch's result dtype.
 
     ``grad_a(g, x, y, out)`` and ``grad_b(...)`` give the gradient of each input before
-    un-broadcasting; ``b`` may be a plain Python number (then it gets no gradient).
+    un-broadcasting; ``b`` may be a plain Python or NumPy number (then it gets no gradient).
     """
+    if isinstance(b, np.generic):
+        b = b.item()  # PyTorch treats NumPy scalars as Python numbers
     if isinstance(b, (int, float)):
         y, parents = b, (a,)
     else:
         b = _as_tensor(b)
         y, parents = b.data, (a, b)
     x = a.data
+    target = _result_dtype(a, b)
+    if op in ("div", "rdiv") and not backend.active.xp.isdtype(target, "real floating"):
+        target = backend.active.dtype(_default_dtype)  # true division of integers
+    if x.dtype != target:
+        x = backend.active.xp.astype(x, target)
+    if len(parents) == 2 and y.dtype != target:
+        y = backend.active.xp.astype(y, target)
+    elif isinstance(y, bool) and target != backend.active.xp.bool:
+        y = int(y)  # the array API mixes Python bools only with bool arrays
     try:
         data = forward(x, y)
     except (ValueError, TypeError) as error:
@@ -741,6 +1264,18 @@ def _binary(
 
         out._backward = _backward
     return out
+
+
+_NUMPY_OPERATORS = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "divide": operator.truediv,
+    "power": operator.pow,
+    "matmul": operator.matmul,
+    "maximum": lambda a, b: _as_tensor(a).maximum(b),
+    "minimum": lambda a, b: _as_tensor(a).minimum(b),
+}  # the NumPy ufuncs that reach Tensor.__array_ufunc__ with a Tensor operand
 
 
 def _flip(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -781,37 +1316,53 @@ def _grad_rdiv(g, x, y, out):
 
 
 def _grad_pow_base(g, x, y, out):
-    return g * y * x ** (y - 1)
+    # PyTorch's rule: 0 where the exponent is 0 (x^0 = 1 is flat, also at x = 0)
+    xp = backend.active.xp
+    if isinstance(y, (int, float)):
+        return xp.zeros_like(g) if y == 0 else g * y * x ** (y - 1)
+    return xp.where(y == 0, 0.0, g * y * x ** xp.where(y == 0, 1.0, y - 1))
 
 
 def _grad_pow_exp(g, x, y, out):
-    return g * out * _log_or_zero(x)
+    # PyTorch's rule: 0 where x == 0 and p >= 0; ln(0) = -inf for p < 0, nan for x < 0
+    xp = backend.active.xp
+    flat = (x == 0) & (y >= 0)
+    log_x = xp.where(
+        x > 0,
+        xp.log(xp.where(x > 0, x, 1.0)),
+        xp.where(x == 0, xp.full_like(x, -math.inf), math.nan),
+    )
+    return xp.where(flat, 0.0, g * out * xp.where(flat, 0.0, log_x))
 
 
 def _grad_rpow(g, x, y, out):
+    # the base c = y is a number: 0 where c == 0 and p >= 0, as PyTorch (and -inf for p < 0)
+    if y == 0:
+        return backend.active.xp.where(x >= 0, 0.0, g * -math.inf)
     return g * out * (math.log(y) if y > 0 else math.nan)
 
 
-def _grad_pick_a(g, x, y, out):
-    return _tie_split(g, x, y, out)
+def _grad_max_a(g, x, y, out):
+    return _tie_split(g, x < y, x == y)
 
 
-def _grad_pick_b(g, x, y, out):
-    return _tie_split(g, y, x, out)
+def _grad_max_b(g, x, y, out):
+    return _tie_split(g, x > y, x == y)
 
 
-def _tie_split(g, mine, theirs, out):
-    """The gradient for `mine` in maximum/minimum: all where it won, half where tied."""
+def _grad_min_a(g, x, y, out):
+    return _tie_split(g, x > y, x == y)
+
+
+def _grad_min_b(g, x, y, out):
+    return _tie_split(g, x < y, x == y)
+
+
+def _tie_split(g, loses, ties):
+    """The gradient for one input of maximum/minimum, PyTorch's formula: 0 where it lost,
+    half where tied, all elsewhere (so both inputs get all of it where one is NaN)."""
     xp = backend.active.xp
-    return xp.where(mine == out, xp.where(mine == theirs, g * 0.5, g), 0.0)
-
-
-def _log_or_zero(x):
-    """ln(x) where x > 0; 0 where x == 0 (0^p is flat in p); nan where x < 0, where x^p
-    is not real-differentiable in p (as PyTorch, and as `Value`)."""
-    xp = backend.active.xp
-    positive = x > 0
-    return xp.where(positive | (x == 0), xp.log(xp.where(positive, x, 1.0)), math.nan)
+    return xp.where(loses, 0.0, xp.where(ties, g * 0.5, g))
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -852,10 +1403,15 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return out
 
 
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (``dim=`` as PyTorch)."""
     xp = backend.active.xp
     tensors = tuple(_as_tensor(t) for t in tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    if tensors[0].ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = _dim(axis if dim is None else dim, tensors[0].ndim)
     try:
         data = xp.concat([t.data for t in tensors], axis=axis)
     except ValueError:
@@ -880,14 +1436,15 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 cat = concatenate
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join same-shape tensors along a new axis."""
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join same-shape tensors along a new axis (``dim=`` as PyTorch)."""
     tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
         raise ShapeError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
-    ndim = tensors[0].ndim + 1
-    dim = axis % ndim
+    dim = _dim(axis if dim is None else dim, tensors[0].ndim + 1)
     new_shape = lambda t: t.shape[:dim] + (1,) + t.shape[dim:]  # noqa: E731
     return concatenate([t.reshape(new_shape(t)) for t in tensors], axis=dim)
 
@@ -931,18 +1488,44 @@ def _unbroadcast(g: Any, shape: tuple) -> Any:
 
 
 def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
-    """Normalise an axis argument (None, int or sequence) to a tuple of non-negative ints."""
+    """Normalise an axis argument (None, an int-like or a sequence) to a tuple of
+    non-negative ints; None and () mean every dimension, as PyTorch."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if not isinstance(axis, (tuple, list)):
         axis = (axis,)
+    if not axis:
+        return tuple(range(ndim))
     result = []
     for a in axis:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        d = _dim(a, ndim)
+        if d in result:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         if ndim:  # a 0-d tensor accepts axis 0 or -1 (as PyTorch) and has nothing to reduce
-            result.append(a % ndim)
+            result.append(d)
     return tuple(result)
+
+
+def _dim(dim: Any, ndim: int) -> int:
+    """One dimension as a non-negative int (NumPy integers and one-element integer tensors
+    too), checked as PyTorch checks it; a 0-d tensor accepts 0 and -1."""
+    d = operator.index(dim)
+    size = max(ndim, 1)
+    if not -size <= d < size:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
+            f"but got {d})"
+        )
+    return d % size
+
+
+def _torch_names(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple:
+    """Accept PyTorch's ``dim=``/``keepdim=`` for NumPy's ``axis=``/``keepdims=``."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give the dimensions as axis= or as dim=, not both")
+        axis = dim
+    return axis, keepdims if keepdim is None else keepdim
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -967,9 +1550,10 @@ def _factory(kind: str, shape: tuple, dtype: Any, requires_grad: bool) -> Tensor
 
 
 def _index_data(index: Any) -> Any:
-    """Replace tensors inside an index by their arrays; make NumPy's implicit trailing
+    """Replace tensors, lists and NumPy arrays inside an index by backend arrays (NumPy
+    integers and one-element integer tensors by ints); make NumPy's implicit trailing
     ``...`` explicit, as the array API standard asks."""
-    parts = tuple(_data(i) for i in index) if isinstance(index, tuple) else (_data(index),)
+    parts = tuple(map(_index_part, index if isinstance(index, tuple) else (index,)))
     if _is_basic_index(parts) and Ellipsis not in parts:
         parts = parts + (Ellipsis,)
     return parts
@@ -978,3 +1562,166 @@ def _index_data(index: Any) -> Any:
 def _is_basic_index(index: Any) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return all(isinstance(p, (int, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+def _index_part(part: Any) -> Any:
+    if isinstance(part, Tensor):
+        if part.ndim == 0 and backend.active.xp.isdtype(part.dtype, "integral"):
+            return int(part)
+        return part.data
+    if isinstance(part, np.integer):
+        return int(part)
+    if isinstance(part, (list, np.ndarray)):
+        return backend.active.asarray(part)
+    return part
+
+
+def _selector(index: tuple) -> Callable[[Any], Any]:
+    """``array[index]``; ``take`` for one integer array on the first axis (``x[rows]``),
+    which the array API standard spells that way (its indexing mixes integer arrays only
+    with integers)."""
+    parts = [p for p in index if p is not Ellipsis]
+    first = parts[0] if len(parts) == 1 else None
+    xp = backend.active.xp
+    if getattr(first, "ndim", 0) == 1 and xp.isdtype(first.dtype, "integral"):
+        return lambda array: xp.take(array, first, axis=0)
+    return lambda array: array[index]
+
+
+def _sum_at(positions: Any, values: Any, size: int) -> Any:
+    """Scatter-add with array-API functions only: ``out[p] = sum(values[positions == p])``.
+
+    Sort by position, take a running sum (in float64, so no precision is lost), and
+    for every p subtract the running sums at the two ends of its run (binary search).
+    """
+    xp = backend.active.xp
+    order = xp.argsort(positions)
+    sorted_positions = xp.take(positions, order)
+    running = xp.cumulative_sum(xp.astype(xp.take(values, order), xp.float64), include_initial=True)
+    every = xp.arange(size, dtype=sorted_positions.dtype)
+    first = xp.searchsorted(sorted_positions, every, side="left")
+    after = xp.searchsorted(sorted_positions, every, side="right")
+    return xp.take(running, after) - xp.take(running, first)
+
+
+def where(condition: Tensor | Any, input: Tensor | Number, other: Tensor | Number) -> Tensor:
+    """`input` where `condition` is True, else `other` (broadcast together), as torch.where."""
+    xp = backend.active.xp
+    cond = xp.astype(backend.active.asarray(_data(condition)), xp.bool)
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            return Tensor(xp.where(cond, input, other))
+        # a number first: the same op with the tensor first and the condition flipped
+        return _binary(
+            other, input, "where", lambda x, y: xp.where(cond, y, x), _grad_where(~cond), None
+        )
+    # d where(c, a, b)/da = 1 where c, else 0; d/db = 1 where not c, else 0
+    forward = lambda x, y: xp.where(cond, x, y)  # noqa: E731
+    return _binary(input, other, "where", forward, _grad_where(cond), _grad_where(~cond))
+
+
+def _grad_where(mask: Any) -> Callable:
+    return lambda g, x, y, out: backend.active.xp.where(mask, g, 0.0)
+
+
+def _floating(x: Any) -> Any:
+    """`x` itself if floating, else converted to the default float dtype (as PyTorch's
+    exp, log, sqrt, tanh, sigmoid, ... of integer or bool tensors)."""
+    if _is_float(x):
+        return x
+    return backend.active.xp.astype(x, backend.active.dtype(_default_dtype))
+
+
+def _plain(value: Any) -> Any:
+    """A Tensor's values cut from the graph; numbers unchanged (for in-place updates)."""
+    return value.detach() if isinstance(value, Tensor) else value
+
+
+def _same(g: Any) -> Any:
+    return g
+
+
+def _is_device_name(name: str) -> bool:
+    return name == "cpu" or name == "cuda" or name.startswith("cuda:")
+
+
+_TORCH_TYPE_NAMES = {
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool",
+}  # fmt: skip
+
+
+def _torch_type_name(dtype: Any) -> str:
+    name = _dtype_str(dtype)
+    return _TORCH_TYPE_NAMES.get(name, name)
+
+
+# --- result dtypes, PyTorch's promotion ---------------------------------------------------------
+# Operands are ranked: tensors with dimensions, then 0-d tensors, then Python/NumPy numbers.
+# The result has the highest kind (bool < integer < float) among all operands, but a lower-
+# ranked operand changes the dtype only when it brings a higher kind: float32 * 0-d float64
+# stays float32, int tensor * 2.5 is the default float dtype, bool tensor + 1 is int64.
+
+
+def _kind(name: str) -> int:
+    return 0 if name == "bool" else 2 if name.startswith("float") else 1
+
+
+def _promote_names(first: str | None, second: str | None) -> str | None:
+    if first is None or second is None:
+        return first or second
+    if _kind(first) != _kind(second):
+        return first if _kind(first) > _kind(second) else second
+    return np.promote_types(first, second).name
+
+
+def _combine_ranks(higher: str | None, lower: str | None) -> str | None:
+    """PyTorch's combine_categories: a lower rank matters only through a higher kind."""
+    if higher is None or lower is None:
+        return higher or lower
+    if _kind(higher) == 2:
+        return higher
+    if _kind(higher) == 0 or _kind(lower) == 2:
+        return _promote_names(higher, lower)
+    return higher
+
+
+def _number_dtype(value: Number) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    return "int64" if isinstance(value, int) else _default_dtype
+
+
+def _result_dtype(a: Tensor, b: Tensor | Number) -> Any:
+    """The backend dtype PyTorch gives ``a op b``."""
+    if isinstance(b, Tensor):
+        if b.dtype == a.dtype:  # the common cases first, for speed
+            return a.dtype
+        ranks = {2: None, 1: None, 0: None}
+        for t in (a, b):
+            rank = 2 if t.ndim else 1
+            ranks[rank] = _promote_names(ranks[rank], _dtype_str(t.dtype))
+    elif type(b) is float and _is_float(a.data):
+        return a.dtype
+    else:
+        ranks = {2 if a.ndim else 1: _dtype_str(a.dtype), 0: _number_dtype(b)}
+    name = _combine_ranks(ranks.get(2), _combine_ranks(ranks.get(1), ranks.get(0)))
+    return backend.active.dtype(name)
+
+
+# --- package-level factories and dtype names (PyTorch's torch.tensor, torch.zeros, ...) -------
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor from data (PyTorch's ``torch.tensor``): `Tensor(data, ...)`."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+zeros = Tensor.zeros
+ones = Tensor.ones
+full = Tensor.full
+zeros_like = Tensor.zeros_like
+ones_like = Tensor.ones_like
+randn = Tensor.randn
+rand = Tensor.rand
+arange = Tensor.arange
