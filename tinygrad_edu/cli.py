@@ -149,7 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("graph", "Draw one forward and backward pass of a spec's model.", EXAMPLES["graph"])
     p.add_argument("spec", help="spec file")
     p.add_argument("--batch-size", type=_positive_int, default=2, help="batch size (default: 2)")
-    p.add_argument("--out", metavar="FILE", help="graph.dot (DOT text) or graph.svg (needs dot)")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="graph.dot (DOT text), or graph.svg, .png, .pdf (rendered by Graphviz's dot)",
+    )
     p.set_defaults(handler=cmd_graph)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
@@ -348,17 +352,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from .spec import load_spec
-    from .training.checkpoint import write_text_atomic
-    from .viz.graphs import graph_dot, render_svg
+    from .viz.graphs import graph_dot, graph_format, write_graph
 
+    if args.out is not None:
+        graph_format(args.out)  # an unknown extension is refused before any work
     dot = graph_dot(load_spec(args.spec), batch_size=args.batch_size)
     if args.out is None:
         sys.stdout.write(dot)
-    elif args.out.endswith(".svg"):
-        print(f"wrote {render_svg(dot, args.out)}")
     else:
-        write_text_atomic(args.out, dot)
-        print(f"wrote {args.out}")
+        print(f"wrote {write_graph(dot, args.out)}")
     return 0
 
 

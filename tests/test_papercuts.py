@@ -1,0 +1,93 @@
+"""The small things a new user meets in the first hour (issue 15): each one as it is met,
+through the command line: a graph file whose extension picks its format, the README's
+error example, grouped skip reasons, switching the optimizer with --set, a quiet sweep,
+evaluating a sweep, layers from --import and from installed packages, and the shipped
+example specs named from any folder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinygrad_edu import cli
+from tinygrad_edu.viz import graphs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = """\
+name: tiny
+seed: 3
+model:
+  input: [2]
+  layers: [linear: 3, relu, linear: 2]
+data: {source: moons, n_samples: 60}
+loss: cross_entropy
+optimizer: {name: sgd, lr: 0.1, momentum: 0.9}
+train: {epochs: 1, batch_size: 16}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
+    """``python cli.py ARGS`` as a user types it; a user error never shows a traceback."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+# --- 3. graph --out: the extension picks the format ---------------------------------------------
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+
+MAGIC = {"svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
+
+
+def test_graph_dot_writes_the_text(tmp_path, capsys):
+    spec = write(tmp_path, "tiny.yaml", TINY)
+    assert cli.main(["graph", str(spec), "--out", str(tmp_path / "g.dot")]) == 0
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'g.dot'}\n"
+
+
+@needs_dot
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_graph_pictures_are_rendered_by_dot_in_the_format_of_the_extension(tmp_path, fmt):
+    spec = write(tmp_path, "tiny.yaml", TINY)
+    out = tmp_path / f"graph.{fmt}"
+    assert cli.main(["graph", str(spec), "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(MAGIC[fmt])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["tiny.yaml", out.name])
+
+
+@pytest.mark.parametrize("name", ["graph.jpg", "graph", "graph.dot.txt"])
+def test_graph_refuses_an_unknown_extension_before_any_work(tmp_path, name):
+    result = run("graph", "no-such-spec.yaml", "--out", str(tmp_path / name))
+    assert result.returncode == 2
+    assert "cannot tell the graph's format" in result.stderr
+    assert "end the file name with one of .dot, .svg, .png, .pdf" in result.stderr
+    assert "spec file not found" not in result.stderr  # refused before the spec is read
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_without_dot_says_what_to_install_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    spec = write(tmp_path, "tiny.yaml", TINY)
+    assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
+    assert capsys.readouterr().err == f"error: {graphs.DOT_MISSING}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.yaml"]
