@@ -6,6 +6,8 @@ example specs named from any folder."""
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -91,3 +93,22 @@ def test_graph_without_dot_says_what_to_install_and_writes_nothing(tmp_path, mon
     assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
     assert capsys.readouterr().err == f"error: {graphs.DOT_MISSING}\n"
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.yaml"]
+
+
+# --- 5. the README's example of errors is a real file, and prints what the README says -------
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SESSIONS = re.findall(r"```\n\$ (python cli\.py [^\n]*)\n(.*?)```", README, re.S)
+
+
+def test_the_readmes_error_example_is_a_shipped_file_outside_specs():
+    commands = [command for command, _ in SESSIONS]
+    assert "python cli.py validate examples/bad.yaml" in commands
+    assert (ROOT / "examples" / "bad.yaml").is_file()
+    assert run("validate", "examples/bad.yaml").returncode == 2
+
+
+@pytest.mark.parametrize("command, shown", SESSIONS, ids=[c for c, _ in SESSIONS])
+def test_a_readme_session_prints_what_the_readme_shows(command, shown):
+    result = run(*shlex.split(command)[2:])
+    assert result.stdout + result.stderr == shown
