@@ -6,6 +6,7 @@ example specs named from any folder."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -112,3 +113,41 @@ def test_the_readmes_error_example_is_a_shipped_file_outside_specs():
 def test_a_readme_session_prints_what_the_readme_shows(command, shown):
     result = run(*shlex.split(command)[2:])
     assert result.stdout + result.stderr == shown
+
+
+# --- 8. skip reasons, grouped --------------------------------------------------------------------
+
+SKIPPING = """\
+import pytest
+
+@pytest.mark.parametrize("n", range(3))
+@pytest.mark.skipif(True, reason="no CUDA device")
+def test_gpu(n):
+    pass
+
+def test_torch():
+    pytest.skip("PyTorch not installed")
+
+def test_runs():
+    assert True
+"""
+
+
+@pytest.mark.parametrize("flags", [[], ["-ra"]], ids=["default", "-ra"])
+def test_skips_are_listed_once_per_reason_with_a_count(tmp_path, flags):
+    test_file = write(tmp_path, "test_skipping.py", SKIPPING)
+    command = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml")]
+    command += ["--rootdir", str(tmp_path), "-p", "conftest", "-p", "no:cacheprovider"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    result = subprocess.run(
+        [*command, *flags, str(test_file)], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "   3 skipped: no CUDA device" in lines
+    assert "   1 skipped: PyTorch not installed" in lines
+    assert lines.index("   3 skipped: no CUDA device") < lines.index(
+        "   1 skipped: PyTorch not installed"
+    )
+    assert not [line for line in lines if line.startswith("SKIPPED")]  # not one per test
+    assert "1 passed, 4 skipped" in lines[-1]
