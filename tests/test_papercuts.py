@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tinygrad_edu import cli
+from tinygrad_edu.spec import SpecError, apply_overrides, load_spec, parse_spec
 from tinygrad_edu.viz import graphs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,3 +152,75 @@ def test_skips_are_listed_once_per_reason_with_a_count(tmp_path, flags):
     )
     assert not [line for line in lines if line.startswith("SKIPPED")]  # not one per test
     assert "1 passed, 4 skipped" in lines[-1]
+
+
+# --- 1. switching the optimizer, loss or scheduler with --set ------------------------------------
+
+
+def test_set_optimizer_name_switches_to_adams_defaults_and_keeps_lr(tmp_path, capsys):
+    spec = write(tmp_path, "tiny.yaml", TINY)  # sgd with momentum 0.9
+    argv = ["train", str(spec), "--set", "optimizer.name=adam", "--out", str(tmp_path / "run")]
+    assert cli.main([*argv, "--quiet", "--no-plots"]) == 0
+    resolved = load_spec(tmp_path / "run" / "spec.yaml").optimizer
+    assert resolved.model_dump() == {
+        "name": "adam",
+        "lr": 0.1,  # kept: adam has an lr too
+        "betas": (0.9, 0.999),
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+    }
+    assert capsys.readouterr().err.splitlines() == [
+        "optimizer sgd -> adam: dropped momentum (not options of adam); kept lr"
+    ]
+
+
+def test_switching_kind_keeps_given_options_the_new_kind_has_and_takes_its_defaults():
+    spec = parse_spec(TINY.replace("momentum: 0.9", "momentum: 0.9, weight_decay: 0.001"))
+    notes: list[str] = []
+    adamw = apply_overrides(spec, {"optimizer.name": "adamw"}, notify=notes.append).optimizer
+    assert (adamw.name, adamw.lr, adamw.weight_decay) == ("adamw", 0.1, 0.001)
+    assert notes == [
+        "optimizer sgd -> adamw: dropped momentum (not options of adamw); kept lr, weight_decay"
+    ]
+    # sgd's weight_decay default (0) is not "given": adamw's own default (0.01) applies
+    plain = apply_overrides(parse_spec(TINY), {"optimizer.name": "adamw"}, notify=notes.append)
+    assert plain.optimizer.weight_decay == 0.01
+
+
+def test_an_option_set_before_the_switch_counts_as_given():
+    notes: list[str] = []
+    overrides = {"optimizer.weight_decay": "0.5", "optimizer.name": "adamw"}
+    adamw = apply_overrides(parse_spec(TINY), overrides, notify=notes.append).optimizer
+    assert adamw.weight_decay == 0.5
+    back = apply_overrides(
+        parse_spec(TINY), {"optimizer.name": "adam", "optimizer.betas": "[0.5, 0.6]"}
+    )
+    assert back.optimizer.betas == (0.5, 0.6)
+
+
+def test_loss_and_scheduler_names_switch_too():
+    notes: list[str] = []
+    smoothing = TINY.replace(
+        "loss: cross_entropy", "loss: {name: cross_entropy, label_smoothing: 0.1}"
+    )
+    hinge = apply_overrides(parse_spec(smoothing), {"loss.name": "hinge"}, notify=notes.append)
+    assert hinge.loss.model_dump() == {"name": "hinge", "margin": 1.0}
+    stepped = TINY + "scheduler: {name: step, step_size: 2, gamma: 0.5}\n"
+    cosine = apply_overrides(parse_spec(stepped), {"scheduler.name": "cosine"}, notify=notes.append)
+    assert cosine.scheduler.model_dump() == {"name": "cosine", "t_max": None, "eta_min": 0.0}
+    assert notes == [
+        "loss cross_entropy -> hinge: dropped label_smoothing (not options of hinge)",
+        "scheduler step -> cosine: dropped step_size, gamma (not options of cosine)",
+    ]
+    added = apply_overrides(parse_spec(TINY), {"scheduler.name": "cosine"}, notify=notes.append)
+    assert added.scheduler.name == "cosine" and len(notes) == 2  # nothing dropped, nothing said
+
+
+def test_a_switch_that_drops_nothing_says_nothing_and_a_misspelled_kind_is_suggested():
+    notes: list[str] = []
+    plain = TINY.replace(", momentum: 0.9", "")
+    assert apply_overrides(parse_spec(plain), {"optimizer.name": "adam"}, notify=notes.append)
+    assert notes == []
+    with pytest.raises(SpecError, match="unknown optimizer 'adma'; did you mean 'adam'"):
+        apply_overrides(parse_spec(TINY), {"optimizer.name": "adma"}, notify=notes.append)
+    assert notes == []
