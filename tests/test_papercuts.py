@@ -224,3 +224,38 @@ def test_a_switch_that_drops_nothing_says_nothing_and_a_misspelled_kind_is_sugge
     with pytest.raises(SpecError, match="unknown optimizer 'adma'; did you mean 'adam'"):
         apply_overrides(parse_spec(TINY), {"optimizer.name": "adma"}, notify=notes.append)
     assert notes == []
+
+
+# --- 7. a sweep prints one line per run; --verbose the full logs -----------------------------------
+
+SWEPT = TINY + "sweep: {path: 'model.layers[0].linear.out_features', values: [2, 4]}\n"
+
+
+def sweep_output(tmp_path: Path, *flags: str) -> list[str]:
+    spec = write(tmp_path, "swept.yaml", SWEPT)
+    result = run("sweep", str(spec), "--out", str(tmp_path / "sweep"), "--no-plots", *flags)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_a_sweep_prints_one_line_per_finished_run_then_the_table(tmp_path):
+    lines = sweep_output(tmp_path)
+    width = "model.layers[0].linear.out_features"
+    assert [line.split("  ")[0] for line in lines[:2]] == [f"[1/2] {width}=2", f"[2/2] {width}=4"]
+    for line in lines[:2]:
+        assert re.fullmatch(r".*  test_loss \S+  test_accuracy \S+  \(\d+\.\ds\)", line), line
+    assert "sweep of model.layers[0].linear.out_features" in lines[2]
+    assert not [line for line in lines if line.startswith(("epoch ", "run folder:", "data:"))]
+
+
+def test_sweep_verbose_prints_every_runs_full_log(tmp_path):
+    lines = sweep_output(tmp_path, "--verbose")
+    assert sum(line.startswith("run folder:") for line in lines) == 2
+    assert sum(line.startswith("epoch 1/1") for line in lines) == 2
+    assert "[2/2] model.layers[0].linear.out_features=4" in lines
+
+
+def test_sweep_quiet_prints_only_the_table(tmp_path):
+    lines = sweep_output(tmp_path, "--quiet")
+    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert not [line for line in lines if line.startswith("[")]

@@ -138,7 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", help="dotted key path of the field (default: the spec's sweep:)")
     p.add_argument("--values", nargs="+", metavar="VALUE", help="its values (YAML scalars)")
     p.add_argument("--out", metavar="DIR", help="sweep folder (default: runs/<name>-sweep/...)")
-    p.add_argument("--quiet", action="store_true", help="print only the final table")
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("--quiet", action="store_true", help="print only the final table")
+    talk.add_argument(
+        "--verbose", action="store_true", help="print every run's full log, not one line per run"
+    )
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
     p.set_defaults(handler=cmd_sweep)
 
@@ -328,7 +332,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from .training.sweep import run_sweep
 
-    result = run_sweep(args.spec, args.path, args.values, args.out, quiet=args.quiet)
+    result = run_sweep(
+        args.spec, args.path, args.values, args.out, quiet=args.quiet, verbose=args.verbose
+    )
     Console().print(result.table())
     if not args.no_plots:
         _plots(str(result.folder), quiet=args.quiet)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,7 @@ def run_sweep(
     values: Sequence[Any] | None = None,
     out: str | Path | None = None,
     quiet: bool = True,
+    verbose: bool = False,
 ) -> SweepResult:
     """Train `spec_path` once per value of the field at `path`; see the module docstring.
 
@@ -94,6 +96,9 @@ def run_sweep(
     alone to replace the section's. String values are read as YAML, as on a command line
     ("12" is 12, "[64, 32]" a list). `out` is the sweep folder (default
     ``runs/<name>-sweep/<timestamp>``). Returns the final metrics of every run.
+
+    `quiet` prints nothing; otherwise each finished run prints one line (`finished_line`),
+    and `verbose` prints every run's full training log instead.
     """
     from ..spec import apply_overrides
     from ..spec.loader import parse_value
@@ -120,13 +125,25 @@ def run_sweep(
     folder = make_run_dir(Path(out) if out else new_run_dir(f"{spec.name}-sweep"))
     rows: list[dict[str, Any]] = []
     for number, (value, variant, name) in enumerate(zip(values, variants, folders), start=1):
-        if not quiet:
+        if verbose:
             print(f"[{number}/{len(values)}] {path}={format_value(value)}", flush=True)
-        final = runs.train(variant, {}, out=folder / name, quiet=quiet)
+        started = time.perf_counter()
+        final = runs.train(variant, {}, out=folder / name, quiet=not verbose)
         final["run_dir"] = name
         rows.append({"value": value, **final})
         write_sweep_csv(folder / SWEEP_CSV, path, rows)
+        if not quiet and not verbose:
+            seconds = time.perf_counter() - started
+            print(finished_line(number, len(values), path, rows[-1], seconds), flush=True)
     return SweepResult(folder, path, rows)
+
+
+def finished_line(number: int, total: int, path: str, row: dict[str, Any], seconds: float) -> str:
+    """One line for a finished run of a sweep: its value and held-out metrics, as the
+    table's columns show them (``[2/5] ...out_features=3  test_loss 0.1203 ...  (1.4s)``)."""
+    names = [n for n in metric_columns([row]) if not n.startswith("train_")]
+    metrics = "  ".join(f"{n} {_format_metric(row[n])}" for n in names)
+    return f"[{number}/{total}] {path}={format_value(row['value'])}  {metrics}  ({seconds:.1f}s)"
 
 
 def load_sweep_spec(spec_path: str | Path) -> tuple[Any, Any]:
