@@ -6,6 +6,7 @@ example specs named from any folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -18,6 +19,7 @@ import pytest
 
 from tinygrad_edu import cli
 from tinygrad_edu.spec import SpecError, apply_overrides, load_spec, parse_spec
+from tinygrad_edu.training.sweep import read_sweep_csv
 from tinygrad_edu.viz import graphs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +57,7 @@ def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
     return result
 
 
-# --- 3. graph --out: the extension picks the format ---------------------------------------------
+# --- 3. graph --out: the extension picks the format -----------------------------------------------
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 
@@ -97,7 +99,7 @@ def test_graph_without_dot_says_what_to_install_and_writes_nothing(tmp_path, mon
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.yaml"]
 
 
-# --- 5. the README's example of errors is a real file, and prints what the README says -------
+# --- 5. the README's example of errors is a real file, and prints what the README says ------------
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SESSIONS = re.findall(r"```\n\$ (python cli\.py [^\n]*)\n(.*?)```", README, re.S)
@@ -116,7 +118,7 @@ def test_a_readme_session_prints_what_the_readme_shows(command, shown):
     assert result.stdout + result.stderr == shown
 
 
-# --- 8. skip reasons, grouped --------------------------------------------------------------------
+# --- 8. skip reasons, grouped ---------------------------------------------------------------------
 
 SKIPPING = """\
 import pytest
@@ -154,7 +156,7 @@ def test_skips_are_listed_once_per_reason_with_a_count(tmp_path, flags):
     assert "1 passed, 4 skipped" in lines[-1]
 
 
-# --- 1. switching the optimizer, loss or scheduler with --set ------------------------------------
+# --- 1. switching the optimizer, loss or scheduler with --set -------------------------------------
 
 
 def test_set_optimizer_name_switches_to_adams_defaults_and_keeps_lr(tmp_path, capsys):
@@ -226,7 +228,7 @@ def test_a_switch_that_drops_nothing_says_nothing_and_a_misspelled_kind_is_sugge
     assert notes == []
 
 
-# --- 7. a sweep prints one line per run; --verbose the full logs -----------------------------------
+# --- 7. a sweep prints one line per run; --verbose the full logs ----------------------------------
 
 SWEPT = TINY + "sweep: {path: 'model.layers[0].linear.out_features', values: [2, 4]}\n"
 
@@ -259,3 +261,28 @@ def test_sweep_quiet_prints_only_the_table(tmp_path):
     lines = sweep_output(tmp_path, "--quiet")
     assert "sweep of model.layers[0].linear.out_features" in lines[0]
     assert not [line for line in lines if line.startswith("[")]
+
+
+# --- 6. evaluate on a sweep folder evaluates every run --------------------------------------------
+
+
+def test_evaluate_on_a_sweep_folder_evaluates_every_run_in_a_table(tmp_path):
+    sweep_output(tmp_path, "--quiet")
+    folder = tmp_path / "sweep"
+    _, recorded = read_sweep_csv(folder)
+    result = run("evaluate", str(folder), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["sweep"], data["path"]) == (str(folder), "model.layers[0].linear.out_features")
+    assert [row["value"] for row in data["runs"]] == [2, 4]
+    for measured, row in zip(data["runs"], recorded):  # the saved models give the same numbers
+        assert measured["run_dir"] == row["run_dir"]
+        assert measured["test_accuracy"] == row["test_accuracy"]
+        assert measured["test_loss"] == pytest.approx(row["test_loss"], rel=1e-6)
+    table = run("evaluate", str(folder))
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert "test_accuracy" in lines[2]
+    cells = [line.split("│")[1].strip() for line in lines if line.startswith("│")]
+    assert cells == ["2", "4"]

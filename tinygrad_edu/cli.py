@@ -161,7 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_graph)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a run folder written by train, or a sweep folder"
+    )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(handler=cmd_evaluate)
 
@@ -372,7 +374,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .training import runs
+    from .training.sweep import is_sweep_folder
 
+    if is_sweep_folder(args.run_dir):
+        return _evaluate_sweep(args)
     metrics = runs.evaluate(args.run_dir)
     if args.json:
         runs.print_json(metrics)
@@ -382,6 +387,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
             )
         )
+    return 0
+
+
+def _evaluate_sweep(args: argparse.Namespace) -> int:
+    """evaluate on a sweep folder: every run of the sweep, in the table sweep prints."""
+    from rich.console import Console
+
+    from .training import runs
+    from .training.sweep import evaluate_sweep
+
+    result = evaluate_sweep(args.run_dir)
+    if args.json:
+        runs.print_json({"sweep": str(result.folder), "path": result.path, "runs": result.rows})
+    else:
+        Console().print(result.table())
     return 0
 
 

@@ -185,6 +185,34 @@ def write_sweep_csv(path: Path, swept: str, rows: Sequence[dict[str, Any]]) -> N
     write_text_atomic(path, buffer.getvalue())
 
 
+def is_sweep_folder(folder: str | Path) -> bool:
+    """Whether `folder` is a sweep's folder (it holds sweep.csv), not one run's."""
+    return (Path(folder) / SWEEP_CSV).is_file()
+
+
+def evaluate_sweep(folder: str | Path) -> SweepResult:
+    """Every finished run of a sweep folder evaluated on its test split, as `runs.evaluate`
+    evaluates one run: one row per value, with the run's final training loss (from
+    sweep.csv) and the test metrics measured now from its saved model."""
+    from . import runs
+
+    folder = Path(folder)
+    path, recorded = read_sweep_csv(folder)
+    rows = []
+    for row in recorded:
+        metrics = runs.evaluate(folder / row["run_dir"])
+        measured = {
+            f"test_{name}": value
+            for name, value in metrics.items()
+            if name not in ("run_dir", "test_samples")
+        }
+        train_loss = row.get("train_loss")
+        rows.append(
+            {"value": row["value"], "train_loss": train_loss, **measured, "run_dir": row["run_dir"]}
+        )
+    return SweepResult(folder, path, rows)
+
+
 def read_sweep_csv(folder: str | Path) -> tuple[str, list[dict[str, Any]]]:
     """(swept path, rows) of a sweep folder's sweep.csv; values and metrics as numbers."""
     from ..spec.loader import parse_value
