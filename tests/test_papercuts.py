@@ -6,6 +6,7 @@ example specs named from any folder."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tinygrad_edu import cli
-from tinygrad_edu.spec import SpecError, apply_overrides, load_spec, parse_spec
+from tinygrad_edu.spec import SpecError, apply_overrides, load_spec, parse_spec, plugins, registry
 from tinygrad_edu.training.sweep import read_sweep_csv
 from tinygrad_edu.viz import graphs
 
@@ -286,3 +287,183 @@ def test_evaluate_on_a_sweep_folder_evaluates_every_run_in_a_table(tmp_path):
     assert "test_accuracy" in lines[2]
     cells = [line.split("│")[1].strip() for line in lines if line.startswith("│")]
     assert cells == ["2", "4"]
+
+
+# --- 2. layer types of your own: --import MODULE and installed packages' entry points -------------
+
+LAYER_MODULE = """\
+from tinygrad_edu import nn
+from tinygrad_edu.spec import register_layer
+
+
+@register_layer("{name}")
+class Doubled(nn.Module):
+    def forward(self, x):
+        return x * 2.0
+"""
+
+
+def own_spec(layers: str) -> str:
+    """TINY with the layer types `layers` ("doubled, tripled") before its last Linear."""
+    spec = TINY.replace("relu, linear: 2]", f"relu, {layers}, linear: 2]")
+    return spec.replace("sgd", "adam").replace(", momentum: 0.9", "")
+
+
+def own_layers(tmp_path: Path, *names: str) -> Path:
+    """A spec naming the layer types `names`, and one module `<name>_layers.py` per name."""
+    for name in names:
+        write(tmp_path, f"{name}_layers.py", LAYER_MODULE.format(name=name))
+    return write(tmp_path, "own.yaml", own_spec(", ".join(names)))
+
+
+@pytest.fixture
+def own_code(tmp_path, monkeypatch):
+    """tmp_path as the current folder; afterwards the modules imported from it and the
+    layer types registered meanwhile are forgotten, and the entry points may load again."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(plugins, "_entry_points_loaded", False)
+    layers = set(registry.layer_names())
+    yield tmp_path
+    for name in set(registry.layer_names()) - layers:
+        registry.unregister_layer(name)
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+
+
+def test_without_import_the_layer_is_unknown(own_code, capsys):
+    assert cli.main(["validate", str(own_layers(own_code, "doubled"))]) == 2
+    assert "unknown layer 'doubled'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command, extra",
+    [
+        ("validate", []),
+        ("summary", ["--batch-size", "4"]),
+        ("gradcheck", []),
+        ("graph", ["--out", "g.dot"]),
+        ("train", ["--out", "run", "--no-plots", "--quiet"]),
+        ("sweep", ["--path", "train.epochs", "--values", "1", "--out", "sw", "--no-plots"]),
+    ],
+)
+def test_import_registers_the_modules_layers_before_the_spec_is_read(own_code, command, extra):
+    spec = own_layers(own_code, "doubled", "tripled")  # --import is repeatable
+    imports = ["--import", "doubled_layers", "--import", "tripled_layers"]
+    assert cli.main([command, spec.name, *imports, *extra]) == 0  # found in the current folder
+
+
+def test_a_run_with_an_imported_layer_is_evaluated_with_the_same_import(own_code, capsys):
+    spec = own_layers(own_code, "doubled")
+    train = ["train", spec.name, "--import", "doubled_layers", "--out", "run", "--quiet"]
+    assert run(*train, "--no-plots", cwd=own_code).returncode == 0
+    assert cli.main(["evaluate", "run"]) == 2  # the layer is unknown to a process without it
+    assert cli.main(["evaluate", "run", "--import", "doubled_layers"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "module, message",
+    [
+        ("missing_module", "--import missing_module: no module named 'missing_module' in the "),
+        (
+            "sub/my_layers.py",
+            "--import sub/my_layers.py: not a module name; give it as Python's import does, "
+            "e.g. --import sub.my_layers for sub/my_layers.py in the current folder",
+        ),
+        ("needs_dep", "--import needs_dep: it imports 'not_installed_anywhere', which is not"),
+        ("broken_syntax", "--import broken_syntax: SyntaxError: "),
+        ("raises", "--import raises: importing it failed: RuntimeError: no GPU here ("),
+    ],
+)
+def test_import_errors_are_one_paragraph_with_exit_2(own_code, capsys, module, message):
+    write(own_code, "needs_dep.py", "import not_installed_anywhere\n")
+    write(own_code, "broken_syntax.py", "def f(:\n")
+    write(own_code, "raises.py", "raise RuntimeError('no GPU here')\n")
+    spec = write(own_code, "tiny.yaml", TINY)
+    assert cli.main(["validate", spec.name, "--import", module]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}")
+    assert err.count("\n") == 1  # one paragraph
+    if module == "raises":
+        assert f"{own_code / 'raises.py'}, line 1)" in err
+
+
+def test_the_import_option_is_one_helper_any_command_can_add():
+    parser = argparse.ArgumentParser()
+    cli.add_import_option(parser)
+    args = parser.parse_args(["--import", "a", "--import", "b.c"])
+    assert args.imports == ["a", "b.c"]
+
+
+def test_the_readmes_own_layer_example_is_the_shipped_module_and_its_cli_lines_work(tmp_path):
+    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "scale" in b)
+    assert block in (ROOT / "examples" / "scale_layer.py").read_text()
+    lines = re.findall(r"^python cli\.py (.*--import examples\.scale_layer)$", README, re.M)
+    assert {line.split()[0] for line in lines} == {"train", "gradcheck"}
+    for line in lines:
+        extra = ["--out", str(tmp_path / "run"), "--epochs", "1", "--no-plots"]
+        args = shlex.split(line) + (extra if line.startswith("train") else [])
+        result = run(*args)
+        assert result.returncode == 0, result.stderr
+
+
+DIST_INFO = {
+    "METADATA": "Metadata-Version: 2.1\nName: fancy-layers\nVersion: 0.1\n",
+    "entry_points.txt": "[tinygrad_edu.layers]\nfancy = fancy_layers\n",
+}
+
+
+def installed_package(folder: Path, module_text: str) -> Path:
+    """A package 'fancy-layers' installed into folder/site: a dist-info with an entry point
+    in the group tinygrad_edu.layers, and the module it names. Returns folder/site."""
+    info = folder / "site" / "fancy_layers-0.1.dist-info"
+    info.mkdir(parents=True)
+    for name, text in DIST_INFO.items():
+        write(info, name, text)
+    write(folder / "site", "fancy_layers.py", module_text)
+    return folder / "site"
+
+
+def test_an_installed_package_registers_its_layers_through_the_entry_point(own_code, capsys):
+    sys.path.insert(0, str(installed_package(own_code, LAYER_MODULE.format(name="fancy"))))
+    spec = write(own_code, "fancy.yaml", own_spec("fancy"))
+    assert cli.main(["validate", spec.name]) == 0
+    assert capsys.readouterr().out == "OK  fancy.yaml\n"
+    assert cli.main(["train", spec.name, "--out", "run", "--quiet", "--no-plots"]) == 0
+
+
+def test_entry_points_are_loaded_once_and_only_when_a_spec_is_read(tmp_path):
+    counting = "import builtins\nbuiltins.loads = getattr(builtins, 'loads', 0) + 1\n"
+    site = installed_package(tmp_path, counting + LAYER_MODULE.format(name="fancy"))
+    code = f"""
+import builtins, sys
+import tinygrad_edu, tinygrad_edu.spec as spec
+from importlib import metadata
+scans = []
+scan = metadata.entry_points
+metadata.entry_points = lambda **kw: scans.append(kw) or scan(**kw)
+print("fancy_layers" in sys.modules)
+text = {own_spec("fancy")!r}
+spec.parse_spec(text)
+spec.parse_spec(text)
+print("fancy_layers" in sys.modules, builtins.loads, len(scans))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.stdout.split() == ["False", "True", "1", "1"], result.stderr
+
+
+def test_a_broken_installed_package_is_named_in_one_paragraph(own_code, capsys):
+    sys.path.insert(0, str(installed_package(own_code, "raise ImportError('needs numpy 3')\n")))
+    assert cli.main(["validate", str(write(own_code, "tiny.yaml", TINY))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: the installed package fancy-layers registers layer types through the entry "
+        "point 'fancy = fancy_layers' (group tinygrad_edu.layers), but loading it failed: "
+        "importing it failed: ImportError: needs numpy 3 ("
+    )
+    assert "pip uninstall fancy-layers" in err and err.count("\n") == 1

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("validate", "Check spec files and report every problem.", EXAMPLES["validate"])
     p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML spec file(s)")
+    add_import_option(p)
     p.set_defaults(handler=cmd_validate)
 
     p = command("schema", "Print the JSON Schema of spec files.", EXAMPLES["schema"])
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="output format (default: table)",
     )
+    add_import_option(p)
     p.set_defaults(handler=cmd_summary)
 
     p = command(
@@ -110,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check N random elements of each parameter, 0 for all (default: 256)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random batch (default: 0)")
+    add_import_option(p)
     p.set_defaults(handler=cmd_gradcheck)
 
     p = command("train", "Train a spec's model and write a run folder.", EXAMPLES["train"])
@@ -131,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
+    add_import_option(p)
     p.set_defaults(handler=cmd_train)
 
     p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
@@ -144,10 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="print every run's full log, not one line per run"
     )
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
+    add_import_option(p)
     p.set_defaults(handler=cmd_sweep)
 
     p = command("plot", "Write the PNG plots of a run or sweep folder.", EXAMPLES["plot"])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run or sweep folder")
+    add_import_option(p)
     p.set_defaults(handler=cmd_plot)
 
     p = command("graph", "Draw one forward and backward pass of a spec's model.", EXAMPLES["graph"])
@@ -158,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="graph.dot (DOT text), or graph.svg, .png, .pdf (rendered by Graphviz's dot)",
     )
+    add_import_option(p)
     p.set_defaults(handler=cmd_graph)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
@@ -165,14 +172,30 @@ def build_parser() -> argparse.ArgumentParser:
         "run_dir", metavar="RUN_DIR", help="a run folder written by train, or a sweep folder"
     )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_import_option(p)
     p.set_defaults(handler=cmd_evaluate)
 
     p = command("predict", "Predict with a trained run.", EXAMPLES["predict"])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
     p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
+    add_import_option(p)
     p.set_defaults(handler=cmd_predict)
     return parser
+
+
+def add_import_option(parser: argparse.ArgumentParser) -> None:
+    """Give a command ``--import MODULE`` (repeatable), for specs that name layer types
+    registered by the user's own code; `main` imports the modules before the command runs."""
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first, so the layer types it registers can be named in specs "
+        "(repeatable; the current folder is searched first)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -430,6 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        if getattr(args, "imports", None):
+            from .spec.plugins import import_modules
+
+            import_modules(args.imports)
         return int(args.handler(args) or 0)
     except UserError as error:
         _print_error(error)
