@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -467,3 +468,125 @@ def test_a_broken_installed_package_is_named_in_one_paragraph(own_code, capsys):
         "importing it failed: ImportError: needs numpy 3 ("
     )
     assert "pip uninstall fancy-layers" in err and err.count("\n") == 1
+
+
+# --- 4. the example specs ship with the package and are named from any folder -------------------
+
+SHIPPED = ROOT / "tinygrad_edu" / "specs"
+
+
+def test_the_installed_module_summarizes_the_default_spec_from_any_folder(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "tinygrad_edu.cli", "summary"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Total params: 101,770" in result.stdout.splitlines()
+
+
+def test_examples_are_named_from_any_folder(own_code, capsys):
+    out = ["--out", "run", "--epochs", "1", "--quiet", "--no-plots"]
+    assert cli.main(["train", "mlp", *out]) == 0
+    assert load_spec("run/spec.yaml").name == "mnist-mlp"
+    assert cli.main(["validate", "activation_relu", "universal_approximation.yaml"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "OK  activation_relu",
+        "OK  universal_approximation.yaml",
+    ]
+    assert load_spec("activation_relu").file == SHIPPED / "activation_relu.yaml"  # playground's
+
+
+def test_a_file_in_the_current_folder_wins_over_an_example_of_that_name(own_code, capsys):
+    write(own_code, "mlp.yaml", TINY)
+    assert load_spec("mlp.yaml").name == "tiny"
+    assert load_spec("mlp").name == "mnist-mlp"  # no file named 'mlp' here
+    write(own_code, "mlp", TINY)
+    assert load_spec("mlp").name == "tiny"
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (
+            "mlpp",
+            "error: spec file not found: mlpp (relative to {cwd}), and no example spec is "
+            "named so; did you mean 'mlp'? The examples: activation_none, ",
+        ),
+        (
+            "specs/mlp.yaml",
+            "error: spec file not found: specs/mlp.yaml (relative to {cwd}); the "
+            "example 'mlp' ships with the package: give its name (mlp), or copy it here to edit "
+            "with: python cli.py specs --copy mlp .",
+        ),
+        ("nowhere.yaml", "error: spec file not found: nowhere.yaml (relative to {cwd})"),
+    ],
+)
+def test_a_spec_that_is_neither_a_file_nor_an_example(own_code, capsys, spec, message):
+    assert cli.main(["summary", spec]) == 2
+    assert capsys.readouterr().err.startswith(message.format(cwd=own_code))
+
+
+def test_specs_lists_every_example_with_its_description(capsys):
+    assert cli.main(["specs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = sorted(path.stem for path in SHIPPED.glob("*.yaml"))
+    assert [line.split()[0] for line in lines] == names and len(names) >= 5
+    mlp = next(line for line in lines if line.startswith("mlp "))
+    first_comment = (SHIPPED / "mlp.yaml").read_text().splitlines()[1].lstrip("# ")
+    assert mlp.split(None, 1)[1] == first_comment
+    assert all(len(line.split(None, 1)[1]) <= 100 for line in lines)  # one line each
+
+
+def test_specs_copy_writes_an_editable_copy_and_never_overwrites(tmp_path, capsys):
+    folder = tmp_path / "mine"
+    assert cli.main(["specs", "--copy", "mlp", str(folder)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"wrote {folder / 'mlp.yaml'}",
+        f"wrote {folder / 'schema.json'}",  # the file its first line names for editors
+    ]
+    assert (folder / "mlp.yaml").read_text() == (SHIPPED / "mlp.yaml").read_text()
+    assert load_spec(folder / "mlp.yaml").name == "mnist-mlp"
+    (folder / "mlp.yaml").write_text("# my edits\n")
+    assert cli.main(["specs", "--copy", "mlp", str(folder)]) == 2
+    assert "exists already and is not overwritten" in capsys.readouterr().err
+    assert (folder / "mlp.yaml").read_text() == "# my edits\n"
+    assert cli.main(["specs", "--copy", "deep_mlp", str(folder)]) == 0  # schema.json is kept
+    assert capsys.readouterr().out == f"wrote {folder / 'deep_mlp.yaml'}\n"
+    assert cli.main(["specs", "--copy", "mpl", str(folder)]) == 2
+    assert "no example spec is named 'mpl'; did you mean 'mlp'?" in capsys.readouterr().err
+
+
+def test_the_repositorys_specs_folder_is_a_link_to_the_shipped_one():
+    assert (ROOT / "specs").is_symlink()
+    assert (ROOT / "specs").resolve() == SHIPPED.resolve()
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: cannot check what git tracks")
+    tracked = subprocess.run(
+        ["git", "ls-files", "-s", "specs", "tinygrad_edu/specs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    modes = {line.split("\t")[1]: line.split()[0] for line in tracked}
+    assert modes["specs"] == "120000"  # a link: one copy of each spec in git
+    assert "tinygrad_edu/specs/mlp.yaml" in modes
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="builds a wheel (slow): runs when CI is set")
+def test_the_wheel_ships_the_example_specs(tmp_path):
+    pytest.importorskip("setuptools", reason="setuptools not installed: cannot build a wheel")
+    source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
+    shutil.copytree(
+        ROOT / "tinygrad_edu", source / "tinygrad_edu", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    result = subprocess.run(
+        [*command, "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = (tmp_path / "dist").glob("tinygrad_edu-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in SHIPPED.iterdir():
+        assert f"tinygrad_edu/specs/{path.name}" in names

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from .errors import UserError
 
-DEFAULT_SPEC = "specs/mlp.yaml"
+DEFAULT_SPEC = "mlp"  # the lecture's MLP, shipped with the package (specs/mlp.yaml)
 
 EXAMPLES = {
     "validate": "python cli.py validate specs/*.yaml",
@@ -32,6 +32,7 @@ EXAMPLES = {
     "--path 'model.layers[0].linear.out_features' --values 1 3 6 12 48",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
     "graph": "python cli.py graph specs/mlp.yaml --out graph.svg",
+    "specs": "python cli.py specs --copy mlp my_specs",
 }
 
 
@@ -75,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("summary", "Show a spec's model as torchinfo's table.", EXAMPLES["summary"])
     p.add_argument(
-        "spec", nargs="?", default=DEFAULT_SPEC, help=f"spec file (default: {DEFAULT_SPEC})"
+        "spec",
+        nargs="?",
+        default=DEFAULT_SPEC,
+        help=f"spec file or example name (default: {DEFAULT_SPEC}, the lecture's MLP)",
     )
     p.add_argument(
         "--batch-size", type=_positive_int, default=32, help="batch size of the input (default: 32)"
@@ -181,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
     add_import_option(p)
     p.set_defaults(handler=cmd_predict)
+
+    p = command(
+        "specs", "List the example specs shipped with the package, or copy one.", EXAMPLES["specs"]
+    )
+    p.add_argument(
+        "--copy",
+        nargs=2,
+        metavar=("NAME", "DIR"),
+        help="copy the example NAME into the folder DIR to edit it (never overwrites)",
+    )
+    p.set_defaults(handler=cmd_specs)
     return parser
 
 
@@ -433,6 +448,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     count = runs.predict(args.run_dir, args.input, args.output)
     print(f"wrote {count} predictions to {args.output}")
+    return 0
+
+
+def cmd_specs(args: argparse.Namespace) -> int:
+    from .spec.shipped import copy_spec, describe, shipped_spec, spec_names
+
+    if args.copy:
+        for path in copy_spec(*args.copy):
+            print(f"wrote {path}")
+        return 0
+    names = spec_names()
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name:<{width}}  {describe(shipped_spec(name))}")
     return 0
 
 

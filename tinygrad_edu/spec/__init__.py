@@ -6,13 +6,15 @@ section into an `nn.Module`, `apply_overrides` changes a spec by dotted paths, a
 `gradient_check` verifies a spec's model's gradients against finite differences. The
 format itself is defined in `schema`; the layer types a spec may name in `registry`, and
 those from outside the package (``--import``, installed packages) in `plugins`: every
-function here that reads a spec loads the installed packages' layer types first.
+function here that reads a spec loads the installed packages' layer types first. The
+example specs shipped with the package are found by name (`load_spec("mlp")`) in `shipped`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -23,14 +25,11 @@ from .. import nn, rng
 from ..gradcheck import ParameterCheck, check_parameters
 from ..tensor import Tensor, get_default_dtype, set_default_dtype
 from . import loader
-from .loader import (
-    Problem,
-    SpecError,
-    spec_to_dict,
-)
+from .loader import Problem, SpecError, spec_to_dict
 from .plugins import ENTRY_POINT_GROUP, import_modules, load_entry_points
 from .registry import LayerOptions, register_layer
 from .schema import LayerSpec, Spec, json_schema
+from .shipped import copy_spec, find_spec, spec_names
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -41,13 +40,16 @@ __all__ = [
     "SpecError",
     "apply_overrides",
     "build_model",
+    "copy_spec",
     "example_batch",
+    "find_spec",
     "gradient_check",
     "import_modules",
     "json_schema",
     "load_spec",
     "parse_spec",
     "register_layer",
+    "spec_names",
     "spec_to_dict",
     "validate_spec",
 ]
@@ -69,7 +71,13 @@ def _with_installed_layers(read: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-load_spec = _with_installed_layers(loader.load_spec)
+@_with_installed_layers
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    """Read and validate a spec file, or a shipped example by name (``"mlp"``, see
+    `shipped.find_spec`); relative paths in the spec are relative to its folder."""
+    return loader.load_spec(find_spec(path))
+
+
 parse_spec = _with_installed_layers(loader.parse_spec)
 validate_spec = _with_installed_layers(loader.validate_spec)
 apply_overrides = _with_installed_layers(loader.apply_overrides)
