@@ -27,7 +27,6 @@ import re
 import sys
 import traceback
 from collections.abc import Iterable
-from importlib import metadata
 
 from ..errors import UserError
 
@@ -62,6 +61,8 @@ def load_entry_points() -> None:
     global _entry_points_loaded
     if _entry_points_loaded:
         return
+    from importlib import metadata  # a few ms, paid by the first spec read only
+
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
             entry_point.load()
