@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     p = command("validate", "Check spec files and report every problem.", EXAMPLES["validate"])
-    p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML spec file(s)")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files or example names")
     add_import_option(p)
     p.set_defaults(handler=cmd_validate)
 
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Check a spec's model's gradients against finite differences (float64).",
         EXAMPLES["gradcheck"],
     )
-    p.add_argument("spec", help="spec file")
+    p.add_argument("spec", help="spec file or example name")
     p.add_argument(
         "--batch-size", type=_positive_int, default=4, help="random batch size (default: 4)"
     )
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_gradcheck)
 
     p = command("train", "Train a spec's model and write a run folder.", EXAMPLES["train"])
-    p.add_argument("spec", nargs="?", help="spec file (optional with --resume)")
+    p.add_argument("spec", nargs="?", help="spec file or example name (optional with --resume)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     p.add_argument("--epochs", type=_positive_int, help="override train.epochs")
     p.add_argument("--batch-size", type=_positive_int, help="override train.batch_size")
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_train)
 
     p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
-    p.add_argument("spec", help="spec file")
+    p.add_argument("spec", help="spec file or example name")
     p.add_argument("--path", help="dotted key path of the field (default: the spec's sweep:)")
     p.add_argument("--values", nargs="+", metavar="VALUE", help="its values (YAML scalars)")
     p.add_argument("--out", metavar="DIR", help="sweep folder (default: runs/<name>-sweep/...)")
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_plot)
 
     p = command("graph", "Draw one forward and backward pass of a spec's model.", EXAMPLES["graph"])
-    p.add_argument("spec", help="spec file")
+    p.add_argument("spec", help="spec file or example name")
     p.add_argument("--batch-size", type=_positive_int, default=2, help="batch size (default: 2)")
     p.add_argument(
         "--out",
