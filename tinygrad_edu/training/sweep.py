@@ -206,10 +206,8 @@ def evaluate_sweep(folder: str | Path) -> SweepResult:
             for name, value in metrics.items()
             if name not in ("run_dir", "test_samples")
         }
-        train_loss = row.get("train_loss")
-        rows.append(
-            {"value": row["value"], "train_loss": train_loss, **measured, "run_dir": row["run_dir"]}
-        )
+        recorded_loss = {"train_loss": row.get("train_loss")}
+        rows.append({"value": row["value"], **recorded_loss, **measured, "run_dir": row["run_dir"]})
     return SweepResult(folder, path, rows)
 
 
