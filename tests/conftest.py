@@ -2,11 +2,15 @@
 
 Profiles: ``ci`` (derandomized, bounded, no deadline; chosen when CI is set) and
 ``dev`` (more examples). Select one explicitly with HYPOTHESIS_PROFILE.
+
+Skips are summed up by reason at the end of the run (one line per distinct reason with
+its count), instead of pytest's ``-rs`` line per skipped test.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -63,3 +67,26 @@ def _restore_defaults():
     yield
     tg.set_backend("numpy")
     tg.set_default_dtype("float32")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line per distinct skip reason with its count, in place of pytest's own list.
+
+    Without a GPU every CuPy case is skipped for the same reason: 82 lines of "no CUDA
+    device" under ``-rs`` hide the one line that matters. pytest prints its short summary
+    after this hook, so its own skip lines are switched off here (``-ra`` included).
+    """
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = Counter(_skip_reason(report) for report in skipped)
+    if reasons:
+        terminalreporter.section("skip reasons", sep="-")
+        for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
+            terminalreporter.line(f"{count:4d} skipped: {reason}")
+    terminalreporter.reportchars = terminalreporter.reportchars.replace("s", "")
+
+
+def _skip_reason(report) -> str:
+    """The reason of a skip report ("no CUDA device"), without pytest's "Skipped: "."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")

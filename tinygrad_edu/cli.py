@@ -21,7 +21,7 @@ from .errors import UserError
 if TYPE_CHECKING:
     from .training.loop import TrainingInterrupted
 
-DEFAULT_SPEC = "specs/mlp.yaml"
+DEFAULT_SPEC = "mlp"  # the lecture's MLP, shipped with the package (specs/mlp.yaml)
 
 EXAMPLES = {
     "validate": "python cli.py validate specs/*.yaml",
@@ -40,6 +40,7 @@ EXAMPLES = {
     "compare": "python cli.py compare runs/activation-none runs/activation-relu",
     "runs": "python cli.py runs runs/",
     "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
+    "specs": "python cli.py specs --copy mlp my_specs",
 }
 
 
@@ -73,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     p = command("validate", "Check spec files and report every problem.", EXAMPLES["validate"])
-    p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML spec file(s)")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files or example names")
+    add_import_option(p)
     p.set_defaults(handler=cmd_validate)
 
     p = command("schema", "Print the JSON Schema of spec files.", EXAMPLES["schema"])
@@ -82,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("summary", "Show a spec's model as torchinfo's table.", EXAMPLES["summary"])
     p.add_argument(
-        "spec", nargs="?", default=DEFAULT_SPEC, help=f"spec file (default: {DEFAULT_SPEC})"
+        "spec",
+        nargs="?",
+        default=DEFAULT_SPEC,
+        help=f"spec file or example name (default: {DEFAULT_SPEC}, the lecture's MLP)",
     )
     p.add_argument(
         "--batch-size", type=_positive_int, default=32, help="batch size of the input (default: 32)"
@@ -97,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: table)",
     )
     _add_torchinfo_options(p)
+    add_import_option(p)
     p.set_defaults(handler=cmd_summary)
 
     p = command(
@@ -104,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Check a spec's model's gradients against finite differences (float64).",
         EXAMPLES["gradcheck"],
     )
-    p.add_argument("spec", help="spec file")
+    p.add_argument("spec", help="spec file or example name")
     p.add_argument(
         "--batch-size", type=_positive_int, default=4, help="random batch size (default: 4)"
     )
@@ -119,10 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="check N random elements of each parameter, 0 for all (default: 256)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random batch (default: 0)")
+    add_import_option(p)
     p.set_defaults(handler=cmd_gradcheck)
 
     p = command("train", "Train a spec's model and write a run folder.", EXAMPLES["train"])
-    p.add_argument("spec", nargs="?", help="spec file (optional with --resume)")
+    p.add_argument("spec", nargs="?", help="spec file or example name (optional with --resume)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     p.add_argument("--epochs", type=_positive_int, help="override train.epochs")
     p.add_argument("--batch-size", type=_positive_int, help="override train.batch_size")
@@ -141,15 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
     p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files")
+    add_import_option(p)
     p.set_defaults(handler=cmd_train)
 
     p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
-    p.add_argument("spec", help="spec file")
+    p.add_argument("spec", help="spec file or example name")
     p.add_argument("--path", help="dotted key path of the field (default: the spec's sweep:)")
     p.add_argument("--values", nargs="+", metavar="VALUE", help="its values (YAML scalars)")
     p.add_argument("--out", metavar="DIR", help="sweep folder (default: runs/<name>-sweep/...)")
-    p.add_argument("--quiet", action="store_true", help="print only the final table")
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("--quiet", action="store_true", help="print only the final table")
+    talk.add_argument(
+        "--verbose", action="store_true", help="print every run's full log, not one line per run"
+    )
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
+    add_import_option(p)
     p.set_defaults(handler=cmd_sweep)
 
     p = command("plot", "Write the PNG plots of a run or sweep folder.", EXAMPLES["plot"])
@@ -160,12 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="first-layer weight tiles: draw the first N units (default: all)",
     )
+    add_import_option(p)
     p.set_defaults(handler=cmd_plot)
 
     p = command("graph", "Draw one forward and backward pass of a spec's model.", EXAMPLES["graph"])
-    p.add_argument("spec", help="spec file")
+    p.add_argument("spec", help="spec file or example name")
     p.add_argument("--batch-size", type=_positive_int, default=2, help="batch size (default: 2)")
-    p.add_argument("--out", metavar="FILE", help="graph.dot (DOT text) or graph.svg (needs dot)")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="graph.dot (DOT text), or graph.svg, .png, .pdf (rendered by Graphviz's dot)",
+    )
+    add_import_option(p)
     p.set_defaults(handler=cmd_graph)
 
     p = command(
@@ -198,16 +217,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_backprop)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a run folder written by train, or a sweep folder"
+    )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_import_option(p)
     p.set_defaults(handler=cmd_evaluate)
 
     p = command("predict", "Predict with a trained run.", EXAMPLES["predict"])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
     p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
+    add_import_option(p)
     p.set_defaults(handler=cmd_predict)
+
+    p = command(
+        "specs", "List the example specs shipped with the package, or copy one.", EXAMPLES["specs"]
+    )
+    p.add_argument(
+        "--copy",
+        nargs=2,
+        metavar=("NAME", "DIR"),
+        help="copy the example NAME into the folder DIR to edit it (never overwrites)",
+    )
+    p.set_defaults(handler=cmd_specs)
     return parser
+
+
+def add_import_option(parser: argparse.ArgumentParser) -> None:
+    """Give a command ``--import MODULE`` (repeatable), for specs that name layer types
+    registered by the user's own code; `main` imports the modules before the command runs."""
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first, so the layer types it registers can be named in specs "
+        "(repeatable; the current folder is searched first)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -396,6 +444,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     except TrainingInterrupted as stop:
         return _interrupted(stop)
+    if args.quiet and not args.json:  # quiet, but a script still learns where the run is
+        print(f"run folder: {final['run_dir']}")
     if not args.no_plots:
         _plots(final["run_dir"], quiet=args.quiet)
     if args.json:
@@ -430,7 +480,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .training.sweep import SWEEP_CSV, run_sweep
 
     try:
-        result = run_sweep(args.spec, args.path, args.values, args.out, quiet=args.quiet)
+        result = run_sweep(
+            args.spec, args.path, args.values, args.out, quiet=args.quiet, verbose=args.verbose
+        )
     except TrainingInterrupted as stop:
         rows = stop.run_dir.parent / SWEEP_CSV
         return _interrupted(stop, f" The finished runs are in {rows}." if rows.is_file() else "")
@@ -460,17 +512,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from .spec import load_spec
-    from .training.checkpoint import write_text_atomic
-    from .viz.graphs import graph_dot, render_svg
+    from .viz.graphs import graph_dot, graph_format, write_graph
 
+    if args.out is not None:
+        graph_format(args.out)  # an unknown extension is refused before any work
     dot = graph_dot(load_spec(args.spec), batch_size=args.batch_size)
     if args.out is None:
         sys.stdout.write(dot)
-    elif args.out.endswith(".svg"):
-        print(f"wrote {render_svg(dot, args.out)}")
     else:
-        write_text_atomic(args.out, dot)
-        print(f"wrote {args.out}")
+        print(f"wrote {write_graph(dot, args.out)}")
     return 0
 
 
@@ -564,7 +614,10 @@ def cmd_backprop(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .training import runs
     from .training.record import describe, read_record
+    from .training.sweep import is_sweep_folder
 
+    if is_sweep_folder(args.run_dir):
+        return _evaluate_sweep(args)
     metrics = runs.evaluate(args.run_dir)
     record = read_record(args.run_dir)
     if args.json:
@@ -579,11 +632,40 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_sweep(args: argparse.Namespace) -> int:
+    """evaluate on a sweep folder: every run of the sweep, in the table sweep prints."""
+    from rich.console import Console
+
+    from .training import runs
+    from .training.sweep import evaluate_sweep
+
+    result = evaluate_sweep(args.run_dir)
+    if args.json:
+        runs.print_json({"sweep": str(result.folder), "path": result.path, "runs": result.rows})
+    else:
+        Console().print(result.table())
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from .training import runs
 
     count = runs.predict(args.run_dir, args.input, args.output)
     print(f"wrote {count} predictions to {args.output}")
+    return 0
+
+
+def cmd_specs(args: argparse.Namespace) -> int:
+    from .spec.shipped import copy_spec, describe, shipped_spec, spec_names
+
+    if args.copy:
+        for path in copy_spec(*args.copy):
+            print(f"wrote {path}")
+        return 0
+    names = spec_names()
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name:<{width}}  {describe(shipped_spec(name))}")
     return 0
 
 
@@ -604,6 +686,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        if getattr(args, "imports", None):
+            from .spec.plugins import import_modules
+
+            import_modules(args.imports)
         return int(args.handler(args) or 0)
     except UserError as error:
         _print_error(error)

@@ -4,34 +4,35 @@ This module is the one to import: `load_spec` reads and validates a file (errors
 ``file:line:column``, see `loader`), `build_model` turns the spec's ``model``
 section into an `nn.Module`, `apply_overrides` changes a spec by dotted paths, and
 `gradient_check` verifies a spec's model's gradients against finite differences. The
-format itself is defined in `schema`; the layer types a spec may name in `registry`.
+format itself is defined in `schema`; the layer types a spec may name in `registry`, and
+those from outside the package (``--import``, installed packages) in `plugins`: every
+function here that reads a spec loads the installed packages' layer types first. The
+example specs shipped with the package are found by name (`load_spec("mlp")`) in `shipped`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .. import nn, rng
 from ..gradcheck import ParameterCheck, check_parameters
 from ..tensor import Tensor, get_default_dtype, set_default_dtype
-from .loader import (
-    Problem,
-    SpecError,
-    apply_overrides,
-    load_spec,
-    parse_spec,
-    spec_to_dict,
-    validate_spec,
-)
+from . import loader
+from .loader import Problem, SpecError, spec_to_dict
+from .plugins import ENTRY_POINT_GROUP, import_modules, load_entry_points
 from .registry import LayerOptions, register_layer
 from .schema import LayerSpec, Spec, json_schema
+from .shipped import copy_spec, find_spec, spec_names
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "LayerOptions",
     "LayerSpec",
     "Problem",
@@ -39,15 +40,47 @@ __all__ = [
     "SpecError",
     "apply_overrides",
     "build_model",
+    "copy_spec",
     "example_batch",
+    "find_spec",
     "gradient_check",
+    "import_modules",
     "json_schema",
     "load_spec",
     "parse_spec",
     "register_layer",
+    "spec_names",
     "spec_to_dict",
     "validate_spec",
 ]
+
+
+# --- reading specs: the layer types of installed packages are registered first -------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _with_installed_layers(read: F) -> F:
+    """`read` (a loader function), after the layer types of installed packages are loaded."""
+
+    @functools.wraps(read)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        load_entry_points()
+        return read(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_with_installed_layers
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    """Read and validate a spec file, or a shipped example by name (``"mlp"``, see
+    `shipped.find_spec`); relative paths in the spec are relative to its folder."""
+    return loader.load_spec(find_spec(path))
+
+
+parse_spec = _with_installed_layers(loader.parse_spec)
+validate_spec = _with_installed_layers(loader.validate_spec)
+apply_overrides = _with_installed_layers(loader.apply_overrides)
 
 
 @contextmanager

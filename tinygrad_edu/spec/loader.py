@@ -17,7 +17,8 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -176,6 +177,7 @@ def apply_overrides(
     spec: Spec | Mapping[str, Any],
     overrides: Mapping[str, Any],
     base_dir: str | Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Spec:
     """The spec with values replaced by dotted path, validated like a spec file.
 
@@ -183,6 +185,11 @@ def apply_overrides(
     or ``"model.layers[1].linear.out_features"``. String values are read as YAML
     scalars, as on a command line: ``"3"`` is 3, ``"1e-3"`` is 0.001, ``"[64, 32]"`` a
     list. A misspelled key is reported with a did-you-mean suggestion.
+
+    Changing the kind of a section (``optimizer.name=adam``, also ``loss.name`` and
+    ``scheduler.name``) starts from the new kind's defaults and keeps the options given
+    so far that it also has (``lr``, ``weight_decay``), see `switch_kind`; the options it
+    drops are named in one line passed to `notify` (default: printed on stderr).
     """
     file: Path | None = None
     if isinstance(spec, Spec):
@@ -193,11 +200,84 @@ def apply_overrides(
     else:
         data = copy.deepcopy(dict(spec))
     label = f"{file or '<spec>'} with overrides"
+    given = _given_options(spec)
     for key, value in overrides.items():
-        _set_path(data, key, parse_value(value) if isinstance(value, str) else value, label)
+        value = parse_value(value) if isinstance(value, str) else value
+        note = switch_kind(data, key, value, given)
+        if note:
+            (notify or _print_note)(note)
+        _set_path(data, key, value, label)
     result = _validate(data, label, base_dir, None, [])
     result._file = file
     return result
+
+
+KIND_SECTIONS = ("loss", "optimizer", "scheduler")
+"""The sections whose ``name`` picks a kind with its own options."""
+
+
+def switch_kind(
+    data: dict[str, Any], key: str, value: Any, given: dict[str, set[str]]
+) -> str | None:
+    """Prepare `data` for the override ``key=value`` when it changes a section's kind.
+
+    A spec's copy has every default of its kind written out (SGD's ``momentum``,
+    ``dampening``, ``nesterov``): renaming the kind alone would leave them behind as
+    unknown keys of the new one. So the section becomes the new kind with only the options
+    that were given (in the spec, or by an earlier override: `given`, by section) and that
+    the new kind also has; every other option takes the new kind's default. Returns the
+    line that names the given options it dropped (None: none dropped, or no change of
+    kind). An unknown kind is left to validation, which suggests the closest name.
+    """
+    section, _, rest = key.partition(".")
+    if section not in KIND_SECTIONS or not rest:
+        return None
+    if isinstance(data.get(section), str):  # a bare name is short for {name: ...}
+        data[section] = {"name": data[section]}
+    if rest != "name":
+        given.setdefault(section, set()).add(rest.split(".")[0].split("[")[0])
+        return None
+    current = data.get(section)
+    if not isinstance(current, dict) or current.get("name") == value:
+        return None
+    kind = _kind_model(section, value)
+    if kind is None:
+        return None
+    options = set(kind.model_fields) - {"name"}
+    explicit = given.get(section, set())
+    kept = [k for k in current if k in options and k in explicit]
+    dropped = [k for k in current if k != "name" and k not in options and k in explicit]
+    data[section] = {"name": value, **{k: current[k] for k in kept}}
+    if not dropped:
+        return None
+    old = current.get("name")
+    kept_text = f"; kept {', '.join(kept)}" if kept else ""
+    return (
+        f"{section} {old} -> {value}: dropped {', '.join(dropped)} (not options of "
+        f"{value}){kept_text}"
+    )
+
+
+def _given_options(spec: Spec | Mapping[str, Any]) -> dict[str, set[str]]:
+    """The options each kind section of `spec` sets itself, not left to their defaults."""
+    given: dict[str, set[str]] = {}
+    for section in KIND_SECTIONS:
+        value = getattr(spec, section) if isinstance(spec, Spec) else spec.get(section)
+        if isinstance(value, BaseModel):
+            given[section] = set(value.model_fields_set)
+        elif isinstance(value, Mapping):
+            given[section] = set(value)
+    return given
+
+
+def _kind_model(section: str, name: Any) -> type[BaseModel] | None:
+    """The model of kind `name` of a section (``Adam`` for optimizer adam), if it exists."""
+    union = _unwrap(_type_at((section,)))
+    return next((m for m in get_args(union) if _tag_of(m) == name), None)
+
+
+def _print_note(note: str) -> None:
+    print(note, file=sys.stderr)
 
 
 def parse_value(text: str) -> Any:

@@ -4,7 +4,8 @@ In a terminal, `LiveReporter` draws rich progress bars for epochs and steps with
 running loss, throughput (samples/s), elapsed time and ETA, and prints every epoch's
 training and held-out metrics above them. When output is not a terminal (CI, pipes, files),
 `PlainReporter` prints one line per epoch instead. Both end with a table of the metrics per
-epoch and a sparkline of the loss; `QuietReporter` (``--quiet``) prints only the run folder.
+epoch and a sparkline of the loss; ``--quiet`` shows nothing (the
+``train`` command then prints only the run folder).
 """
 
 from __future__ import annotations
@@ -71,16 +72,6 @@ def _caption(history: list[dict]) -> str:
     if len(positive) == len(losses) and max(positive) > 10 * min(positive):
         return f"train loss (log scale) {sparkline([math.log10(v) for v in losses])}"
     return f"train loss {sparkline(losses)}"
-
-
-class QuietReporter(Reporter):
-    """``--quiet``: only the run folder, so a script still learns where the results are."""
-
-    def __init__(self, stream: IO[str] | None = None):
-        self.stream = stream or sys.stdout
-
-    def start(self, trainer: Trainer) -> None:
-        print(f"run folder: {trainer.run_dir}", file=self.stream, flush=True)
 
 
 class PlainReporter(Reporter):
@@ -197,9 +188,9 @@ class LiveReporter(PlainReporter):
 
 
 def choose_reporter(quiet: bool, stream: IO[str]) -> Reporter:
-    """Bars in a terminal, plain lines elsewhere, only the run folder with --quiet."""
+    """Bars in a terminal, plain lines elsewhere, nothing with --quiet."""
     if quiet:
-        return QuietReporter(stream)
+        return Reporter()
     if stream.isatty():
         return LiveReporter(stream)
     return PlainReporter(stream)

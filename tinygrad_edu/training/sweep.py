@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,7 @@ def run_sweep(
     values: Sequence[Any] | None = None,
     out: str | Path | None = None,
     quiet: bool = True,
+    verbose: bool = False,
 ) -> SweepResult:
     """Train `spec_path` once per value of the field at `path`; see the module docstring.
 
@@ -95,6 +97,9 @@ def run_sweep(
     alone to replace the section's. String values are read as YAML, as on a command line
     ("12" is 12, "[64, 32]" a list). `out` is the sweep folder (default
     ``runs/<name>-sweep/<timestamp>``). Returns the final metrics of every run.
+
+    `quiet` prints nothing; otherwise each finished run prints one line (`finished_line`),
+    and `verbose` prints every run's full training log instead.
     """
     from ..spec import apply_overrides
     from ..spec.loader import parse_value
@@ -125,13 +130,25 @@ def run_sweep(
     # a new or empty folder only, locked for the sweep's life: never replace a sweep.csv
     with claim_new_folder(target, fresh) as folder:
         for number, (value, variant, name) in enumerate(zip(values, variants, folders), start=1):
-            if not quiet:
+            if verbose:
                 print(f"[{number}/{len(values)}] {path}={format_value(value)}", flush=True)
-            final = runs.train(variant, {}, out=folder / name, quiet=quiet)
+            started = time.perf_counter()
+            final = runs.train(variant, {}, out=folder / name, quiet=not verbose)
             final["run_dir"] = name
             rows.append({"value": value, **final})
             write_sweep_csv(folder / SWEEP_CSV, path, rows)
+            if not quiet and not verbose:
+                seconds = time.perf_counter() - started
+                print(finished_line(number, len(values), path, rows[-1], seconds), flush=True)
     return SweepResult(folder, path, rows)
+
+
+def finished_line(number: int, total: int, path: str, row: dict[str, Any], seconds: float) -> str:
+    """One line for a finished run of a sweep: its value and held-out metrics, as the
+    table's columns show them (``[2/5] ...out_features=3  test_loss 0.1203 ...  (1.4s)``)."""
+    names = [n for n in metric_columns([row]) if not n.startswith("train_")]
+    metrics = "  ".join(f"{n} {_format_metric(row[n])}" for n in names)
+    return f"[{number}/{total}] {path}={format_value(row['value'])}  {metrics}  ({seconds:.1f}s)"
 
 
 def load_sweep_spec(spec_path: str | Path) -> tuple[Any, Any]:
@@ -171,6 +188,32 @@ def write_sweep_csv(path: Path, swept: str, rows: Sequence[dict[str, Any]]) -> N
         cells = [repr(v) if isinstance(v := row.get(c), float) else v for c in columns]
         writer.writerow([format_value(row["value"]), *("" if c is None else c for c in cells)])
     write_text_atomic(path, buffer.getvalue())
+
+
+def is_sweep_folder(folder: str | Path) -> bool:
+    """Whether `folder` is a sweep's folder (it holds sweep.csv), not one run's."""
+    return (Path(folder) / SWEEP_CSV).is_file()
+
+
+def evaluate_sweep(folder: str | Path) -> SweepResult:
+    """Every finished run of a sweep folder evaluated on its test split, as `runs.evaluate`
+    evaluates one run: one row per value, with the run's final training loss (from
+    sweep.csv) and the test metrics measured now from its saved model."""
+    from . import runs
+
+    folder = Path(folder)
+    path, recorded = read_sweep_csv(folder)
+    rows = []
+    for row in recorded:
+        metrics = runs.evaluate(folder / row["run_dir"])
+        measured = {
+            f"test_{name}": value
+            for name, value in metrics.items()
+            if name not in ("run_dir", "test_samples")
+        }
+        recorded_loss = {"train_loss": row.get("train_loss")}
+        rows.append({"value": row["value"], **recorded_loss, **measured, "run_dir": row["run_dir"]})
+    return SweepResult(folder, path, rows)
 
 
 def read_sweep_csv(folder: str | Path) -> tuple[str, list[dict[str, Any]]]:

@@ -7,8 +7,10 @@ parameters under their names ('1.weight') with the shape of the gradient the bac
 pass gave them. The backward pass keeps the graph (PyTorch's ``retain_graph``), so the
 picture shows exactly the graph that backpropagation walked, in reverse.
 
-`render_svg` turns the text into a picture with the Graphviz ``dot`` program, which is
-not a Python package: without it, save the DOT text and render it elsewhere.
+`write_graph` saves the text under a name whose extension says the format: ``.dot`` is the
+text itself; ``.svg``, ``.png`` and ``.pdf`` are rendered with the Graphviz ``dot`` program
+(`render`), which is not a Python package: without it, save the DOT text and render it
+elsewhere. Any other extension is refused, so ``graph.png`` never holds DOT text.
 """
 
 from __future__ import annotations
@@ -28,8 +30,44 @@ DOT_MISSING = (
 )
 
 
+RENDERED_FORMATS = ("svg", "png", "pdf")
+"""The picture formats ``dot -T<format>`` writes; ``.dot`` files get the text itself."""
+
+
 class GraphvizMissing(UserError):
     """The ``dot`` program is not on the PATH."""
+
+
+def graph_format(path: str | Path) -> str:
+    """The output format a file name asks for (``dot``, ``svg``, ``png``, ``pdf``).
+
+    Checked before any work starts: an unknown extension is a `UserError` naming the
+    choices, instead of DOT text in a file that claims to be a picture.
+    """
+    if Path(path).is_dir():
+        raise UserError(
+            f"{path} is a folder; give the graph a file name in it, e.g. {Path(path) / 'graph.svg'}"
+        )
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix == "dot" or suffix in RENDERED_FORMATS:
+        return suffix
+    found = f"'.{suffix}'" if suffix else "no extension"
+    choices = ", ".join(f".{name}" for name in ("dot", *RENDERED_FORMATS))
+    raise UserError(
+        f"{path}: cannot tell the graph's format from {found}; end the file name with one "
+        f"of {choices} (.dot is DOT text, the others are rendered by Graphviz's dot)"
+    )
+
+
+def write_graph(dot_text: str, path: str | Path) -> Path:
+    """Write DOT text to `path` in the format its extension names (see `graph_format`)."""
+    from ..training.checkpoint import write_text_atomic
+
+    fmt = graph_format(path)
+    if fmt == "dot":
+        write_text_atomic(path, dot_text)
+        return Path(path)
+    return render(dot_text, path, fmt)
 
 
 def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
@@ -75,12 +113,20 @@ def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
 
 def render_svg(dot_text: str, path: str | Path) -> Path:
     """Render DOT text to an SVG file with Graphviz's ``dot`` (written atomically)."""
+    return render(dot_text, path, "svg")
+
+
+def render(dot_text: str, path: str | Path, fmt: str) -> Path:
+    """Render DOT text to a `fmt` file (one of `RENDERED_FORMATS`) with Graphviz's ``dot``,
+    written atomically: a failed rendering leaves no file behind."""
     from ..training.checkpoint import atomic_write
 
+    if fmt not in RENDERED_FORMATS:
+        raise ValueError(f"dot renders {', '.join(RENDERED_FORMATS)} here, not {fmt!r}")
     dot = shutil.which("dot")
     if dot is None:
         raise GraphvizMissing(DOT_MISSING)
-    result = subprocess.run([dot, "-Tsvg"], input=dot_text.encode(), capture_output=True)
+    result = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode(), capture_output=True)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip()
         raise UserError(f"dot could not render the graph: {message}")
