@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import backend, functional, rng
+from . import nn_utils as utils  # nn.utils.clip_grad_norm_, clip_grad_value_
 from .errors import UserError
 from .tensor import Tensor, get_default_dtype
 
@@ -156,10 +157,11 @@ class Module:
         """Set evaluation mode (Dropout off), as before validation or inference."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (sets ``.grad`` to None, as PyTorch)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: ``.grad`` becomes None (PyTorch's default),
+        or zeros with ``set_to_none=False``."""
         for param in self.parameters():
-            param._grad = None
+            utils.clear_grad(param, set_to_none)
 
     def to(self, dtype: Any) -> Module:
         """Convert every parameter to `dtype` in place ("float32" or "float64")."""
