@@ -727,9 +727,10 @@ def test_new_optimizers_and_schedules_train_from_a_spec(tmp_path, optimizer, sch
 
 def test_reduce_on_plateau_in_a_spec_watches_the_held_out_loss(tmp_path):
     rows = train_spec(
-        tmp_path, "{name: sgd, lr: 0.5}", "{name: reduce_on_plateau, patience: 0, factor: 0.5}"
+        tmp_path, "{name: sgd, lr: 2.0}", "{name: reduce_on_plateau, patience: 0, factor: 0.5}"
     )
-    best, lr = math.inf, 0.5
+    assert float(rows[-1]["lr"]) < 2.0  # this run's held-out loss rose once: a reduction
+    best, lr = math.inf, 2.0
     for row in rows:  # the rule, replayed on the recorded held-out losses
         assert float(row["lr"]) == pytest.approx(lr, rel=1e-12)
         loss = float(row["test_loss"])
