@@ -52,7 +52,7 @@ def test_repr_of_every_layer_and_nesting():
         == """\
 Sequential(
   (0): Dropout(p=0.25, inplace=False)
-  (1): GELU(approximate='tanh')
+  (1): GELU(approximate='none')
   (2): LeakyReLU(negative_slope=0.2)
   (3): Softmax(dim=1)
   (4): Tanh()
@@ -266,7 +266,10 @@ def test_layer_forwards_compute_the_right_values():
     np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh(v), rtol=1e-6)
     np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp(-v)), rtol=1e-6)
     gelu = 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)))
-    np.testing.assert_allclose(nn.GELU()(x).numpy(), gelu, rtol=1e-6)
+    np.testing.assert_allclose(nn.GELU("tanh")(x).numpy(), gelu, rtol=1e-6)
+    exact = [[v_ * 0.5 * (1 + math.erf(v_ / math.sqrt(2))) for v_ in v[0]]]
+    # float32: 1 + erf(x) cancels for x < 0, as in PyTorch's float32 GELU
+    np.testing.assert_allclose(nn.GELU()(x).numpy(), exact, rtol=1e-6, atol=2e-7)
     assert nn.Identity()(x) is x
     np.testing.assert_allclose(nn.Softmax(dim=1)(x).numpy(), np.exp(v) / np.exp(v).sum(), rtol=1e-6)
     layer = nn.Linear(3, 2)
@@ -282,9 +285,10 @@ def test_flatten_dims():
     assert nn.Flatten(2)(x).shape == (2, 3, 20)
 
 
-def test_gelu_offers_only_the_tanh_approximation():
-    with pytest.raises(ValueError, match="approximate='tanh'"):
-        nn.GELU(approximate="none")
+def test_gelu_is_exact_by_default_and_offers_the_tanh_approximation():
+    assert nn.GELU().approximate == "none" and nn.GELU("tanh").approximate == "tanh"
+    with pytest.raises(ValueError, match="'none' or 'tanh'"):
+        nn.GELU(approximate="erf")
 
 
 def test_mlp_flattens_images():
