@@ -453,3 +453,163 @@ def test_loss_errors_say_what_is_wrong():
         F.huber_loss(t([1.0]), t([0.0]), delta=0)
     with pytest.raises(ValueError, match="reduction"):
         nn.L1Loss(reduction="avg")(t([1.0]), t([0.0]))
+
+
+# --- layers against PyTorch (torch 2.13, float64, recorded) ----------------------------------
+
+X2 = np.random.default_rng(2).standard_normal((4, 3)).round(3)
+X3 = np.random.default_rng(3).standard_normal((2, 3, 4)).round(3)
+UPSTREAM = np.arange(12.0).reshape(4, 3)  # the gradient fed to backward: sum(y * UPSTREAM)
+
+# fmt: off
+LN_OUT = [[2.199259394073856, 0.6377451095709563, -1.3480320871479827], [-1.9993070657695826,
+    -0.2378697802655102, 0.7475969666307365], [-1.7966957977904199, -0.39033034410212103,
+    -0.13239364602125692], [-1.2201279096790598, -0.49935790294922583, -1.3372610655581572]]
+LN_GRAD_X = [[-1.2559046540705698, -6.871684516689655, 8.127589170760224], [-0.5248147719435852,
+    -2.8680930631765182, 3.392907835120104], [-9.210578832201152, -11.32314862182291,
+    20.53372745402406], [-8.256951190742312, -1.557105666965013, 9.81405685770733]]
+LN_GRAD_W = [-19.706164780775204, 24.879250899396382, -3.463550115226032]
+LN_GRAD_B = [18.0, 22.0, 26.0]
+LN2_OUT = [[[1.419152659759755, -1.6214399266769999, 0.3456521664408834, -0.3065175725686098],
+    [-0.23045315067602185, -0.07369429860173189, -1.266913577681981, -0.08427717469113545],
+    [-0.502962209978163, 2.267105606423214, 0.21865765336804097, -0.1643101751172497]],
+    [[-0.42323255987379477, -0.9710285487405457, -1.5188245376072966, -0.5789368461149901],
+    [0.6567889892355877, -0.3637818323998837, 1.3305639006065786, -0.30857758545982356],
+    [0.008492961067701582, 2.162874085241332, 0.7459650804464542, -0.7403031064013198]]]
+BN_OUT = [[1.5657100324832276, 0.9684763835944191, -2.2009359903696177], [-2.4011717636895415,
+    -0.4259158359641324, 2.8305256959975647], [0.7904335141437586, 0.1899457297987061,
+    0.041732224363089224], [0.4450282170625554, 0.06749372257100725, -1.8713219299910357]]
+BN_GRAD_X = [[-6.724639955017632, 1.2570449260772196, -15.578382162274718], [-2.369646287542878,
+    2.076588354277058, -3.1401817217846766], [2.292062694069909, -0.8814886639309506,
+    5.033613071961034], [6.802223548490601, -2.4521446164233276, 13.68495081209836]]
+BN_GRAD_W = [-0.17044016842871618, 6.261259251922192, -1.3499634678740449]
+BN_RUNNING = [[-0.3340274999999999, 0.9133724999999999, 0.44195249999999997],
+    [2.3492977924999994, 1.7944280124999998, 1.2101042724999997], 2]
+BN_EVAL = [[0.6118536722786916, 0.7361333902644882, -1.8543856944852166], [-1.9619596704097122,
+    -0.13093825416229257, 0.976389730247131], [0.10883463876468416, 0.2520214992522047,
+    -0.5926270915537784], [-0.11527306293708185, 0.17587745471364968, -1.6689399055817489]]
+BN3_RUNNING = [[-0.7650000000000001, -0.4800000000000001, 0.98525], [8.440575714285714,
+    3.6946414285714284, 9.262532767857142]]
+BN3_TRAIN = [[[1.9940520697180384, -1.788352454521212, 0.6586501678602392,
+    -0.15262911447604544], [-0.26489336040048606, 0.02984713920005477, -2.213662824004062,
+    0.009949046400018239], [-1.0663372585996145, 2.2230986600194336, -0.20941878027741265,
+    -0.6641903650148598]], [[0.08351404376991163, -0.2349089605547762, -0.5533319648794639,
+    -0.0069937869166921355], [0.8979014376016475, 0.001243630800002292, 1.4898696984027338,
+    0.04974523200009126], [-0.3680782968870229, 0.8273661797457831, 0.04113758506152635,
+    -0.7835777240478339]]]
+EMB_OUT = [[[0.1, 0.2], [0.0, 0.0], [1.0, 2.0]], [[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]]]
+EMB_GRAD = [[0.0, 1.0], [0.0, 0.0], [0.0, 0.0], [18.0, 21.0]]
+# fmt: on
+
+
+def f64(module):
+    return module.to("float64")
+
+
+def backward_with(out, upstream):
+    (out * Tensor(upstream, dtype="float64")).sum().backward()
+
+
+def test_layer_norm_matches_pytorch():
+    ln = f64(nn.LayerNorm(3))
+    ln.weight.data[:] = np.array([1.5, -0.5, 2.0])
+    ln.bias.data[:] = np.array([0.1, 0.2, -0.3])
+    x = Tensor(X2, dtype="float64", requires_grad=True)
+    out = ln(x)
+    backward_with(out, UPSTREAM)
+    for found, expected in [
+        (out, LN_OUT), (x.grad, LN_GRAD_X), (ln.weight.grad, LN_GRAD_W), (ln.bias.grad, LN_GRAD_B)
+    ]:  # fmt: skip
+        assert_close(found.numpy(), expected, 1e-12)
+    plain = nn.LayerNorm((3, 4), eps=1e-3, elementwise_affine=False)
+    assert_close(plain(Tensor(X3, dtype="float64")).numpy(), LN2_OUT, 1e-12)
+    assert list(plain.parameters()) == []
+    assert repr(nn.LayerNorm(3)) == "LayerNorm((3,), eps=1e-05, elementwise_affine=True, bias=True)"
+
+
+def test_batch_norm_matches_pytorch_in_training_and_eval():
+    bn = f64(nn.BatchNorm1d(3, momentum=0.3))
+    bn.weight.data[:] = np.array([1.5, -0.5, 2.0])
+    bn.bias.data[:] = np.array([0.1, 0.2, -0.3])
+    x = Tensor(X2, dtype="float64", requires_grad=True)
+    out = bn(x)
+    backward_with(out, UPSTREAM)
+    assert_close(out.numpy(), BN_OUT, 1e-12)
+    assert_close(x.grad.numpy(), BN_GRAD_X, 1e-12)
+    assert_close(bn.weight.grad.numpy(), BN_GRAD_W, 1e-12)
+    bn(Tensor(X2 * 2 + 1, dtype="float64"))
+    mean, var, batches = BN_RUNNING
+    assert_close(bn.running_mean.numpy(), mean, 1e-13)
+    assert_close(bn.running_var.numpy(), var, 1e-13)  # the unbiased batch variance
+    assert bn.num_batches_tracked.item() == batches and bn.num_batches_tracked.dtype == np.int64
+    bn.eval()
+    assert_close(bn(Tensor(X2, dtype="float64")).numpy(), BN_EVAL, 1e-12)
+    assert bn.num_batches_tracked.item() == batches  # evaluation leaves the statistics alone
+
+
+def test_batch_norm_with_cumulative_average_and_3d_input():
+    bn = f64(nn.BatchNorm1d(3, momentum=None, affine=False))
+    bn(Tensor(X3, dtype="float64"))
+    bn(Tensor(X3 * 3, dtype="float64"))
+    assert_close(bn.running_mean.numpy(), BN3_RUNNING[0], 1e-13)
+    assert_close(bn.running_var.numpy(), BN3_RUNNING[1], 1e-13)
+    assert_close(bn(Tensor(X3, dtype="float64")).numpy(), BN3_TRAIN, 1e-12)
+    assert repr(nn.BatchNorm1d(3)) == (
+        "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    )
+    with pytest.raises(ShapeError, match=r"takes \(N, 3\) or \(N, 3, L\) input, got \(2, 4\)"):
+        bn(Tensor.zeros(2, 4))
+    with pytest.raises(ValueError, match="more than 1 value per channel.*model.eval"):
+        bn(Tensor.zeros(1, 3))
+    no_stats = nn.BatchNorm1d(3, track_running_stats=False).eval()
+    assert no_stats.running_mean is None and list(no_stats.buffers()) == []
+    np.testing.assert_allclose(no_stats(Tensor(X2)).numpy().mean(axis=0), 0, atol=1e-6)
+
+
+def test_embedding_matches_pytorch_with_padding_idx():
+    emb = f64(nn.Embedding(4, 2, padding_idx=1))
+    emb.weight.data[:] = np.array([[0.1, 0.2], [0.0, 0.0], [0.5, -0.5], [1.0, 2.0]])
+    out = emb(Tensor([[0, 1, 3], [3, 3, 1]]))
+    backward_with(out, np.arange(12.0).reshape(2, 3, 2))
+    assert_close(out.numpy(), EMB_OUT, 1e-15)
+    assert_close(emb.weight.grad.numpy(), EMB_GRAD, 1e-15)
+    assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
+    assert repr(nn.Embedding(5, 2)) == "Embedding(5, 2)"
+    tg.manual_seed(0)
+    table = nn.Embedding(1000, 4, padding_idx=-1).weight.numpy()
+    assert np.all(table[-1] == 0) and abs(table[:-1].std() - 1) < 0.05  # N(0, 1) as PyTorch
+    with pytest.raises(ValueError, match=r"\[0, 3\] for 4 embeddings, got values from 0 to 7"):
+        emb(Tensor([0, 7]))
+    with pytest.raises(TypeError, match="indices must be integers"):
+        emb(Tensor([0.0, 1.0]))
+
+
+@with_fixtures
+@given(a=arrays(st.sampled_from([(2, 3), (3, 2, 2), (4, 1)]), floats(-3, 3)))
+def test_normalization_gradients(xp_backend, a):
+    weight = Tensor(np.linspace(0.5, 1.5, a.shape[-1]), dtype="float64", requires_grad=True)
+    bias = Tensor(np.linspace(-1, 1, a.shape[-1]), dtype="float64", requires_grad=True)
+    x = Tensor(a, dtype="float64", requires_grad=True)
+    assert tg.gradcheck(lambda v, w, b: F.layer_norm(v, a.shape[-1], w, b), [x, weight, bias])
+    channel = Tensor(np.linspace(0.5, 1.5, a.shape[1]), dtype="float64", requires_grad=True)
+    shift = Tensor(np.linspace(-1, 1, a.shape[1]), dtype="float64", requires_grad=True)
+    stats = [Tensor(np.zeros(a.shape[1]), dtype="float64"), Tensor(np.ones(a.shape[1]))]
+    if a.size // a.shape[1] > 1:  # batch statistics need two values per channel
+
+        def train_bn(v, w, b):
+            return F.batch_norm(v, *stats, w, b, training=True, momentum=0.1)
+
+        assert tg.gradcheck(train_bn, [x, channel, shift])
+    evaluate = lambda v, w, b: F.batch_norm(v, *stats, w, b, training=False)  # noqa: E731
+    assert tg.gradcheck(evaluate, [x, channel, shift])
+
+
+@with_fixtures
+@given(indices=arrays(st.sampled_from([(3,), (2, 2)]), st.integers(0, 3)))
+def test_embedding_gradient(xp_backend, indices):
+    idx = Tensor(indices.astype(np.int64))
+    table = Tensor(np.linspace(-1, 1, 8).reshape(4, 2), dtype="float64", requires_grad=True)
+    assert tg.gradcheck(lambda w: F.embedding(idx, w), [table])
+    # the padding row is read but, as in PyTorch, never learns: its gradient stays 0
+    F.embedding(idx, table, padding_idx=2).sum().backward()
+    assert np.all(table.grad.numpy()[2] == 0)

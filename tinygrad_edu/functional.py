@@ -634,8 +634,9 @@ def batch_norm(
             xp = backend.active.xp
             flat_mean = xp.reshape(mean.data, (channels,))
             unbiased = xp.reshape(variance.data, (channels,)) * (count / (count - 1))
-            running_mean.data = (1 - momentum) * running_mean.data + momentum * flat_mean
-            running_var.data = (1 - momentum) * running_var.data + momentum * unbiased
+            for stat, batch in ((running_mean, flat_mean), (running_var, unbiased)):
+                moved = (1 - momentum) * stat.data + momentum * batch
+                stat.data = xp.astype(moved, stat.dtype)  # the buffer keeps its dtype
     else:
         centered = input - running_mean.reshape(stats_shape)
         variance = running_var.reshape(stats_shape)

@@ -468,7 +468,8 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
 
 
@@ -489,6 +490,8 @@ class BatchNorm1d(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ):
         self.num_features = num_features
         self.eps = eps
@@ -497,7 +500,8 @@ class BatchNorm1d(Module):
         self.track_running_stats = track_running_stats
         dtype = dtype or get_default_dtype()
         self.weight = Parameter(np.ones(num_features), dtype=dtype) if affine else None
-        self.bias = Parameter(np.zeros(num_features), dtype=dtype) if affine else None
+        has_bias = affine and bias
+        self.bias = Parameter(np.zeros(num_features), dtype=dtype) if has_bias else None
         tracked = track_running_stats
         self.register_buffer(
             "running_mean", Tensor(np.zeros(num_features), dtype=dtype) if tracked else None
@@ -534,7 +538,8 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 

@@ -117,8 +117,9 @@ def prepare(spec: Any) -> Setup:
 def _num_outputs(model: Any, input_shape: tuple) -> int:
     from ..autograd import no_grad
 
-    with no_grad():
-        out = model(Tensor.zeros((1, *input_shape)))
+    with no_grad():  # in eval mode: a one-sample batch must not move BatchNorm's statistics
+        out = model.eval()(Tensor.zeros((1, *input_shape)))
+    model.train()
     return int(out.shape[-1]) if out.ndim > 1 else 1
 
 
