@@ -752,3 +752,23 @@ def test_one_cycle_spec_problems_are_reported(tmp_path):
     message = str(info.value)
     assert "total_steps must be at least train.epochs (4); found 2" in message
     assert "adagrad has no momentum to cycle; set cycle_momentum: false" in message
+
+
+@pytest.mark.parametrize("loss", ["l1", "{name: huber, delta: 0.5}"])
+def test_regression_losses_l1_and_huber_train_from_a_spec(tmp_path, loss):
+    import csv
+
+    from tinygrad_edu.training import runs
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "name: reg\nmodel: {input: [1], layers: [linear: 16, tanh, linear: 1]}\n"
+        "data: {source: function, n_samples: 100}\n"
+        f"loss: {loss}\noptimizer: {{name: adam, lr: 0.02}}\n"
+        "train: {epochs: 5, batch_size: 20}\n"
+    )
+    final = runs.train(path, {}, out=tmp_path / "run", quiet=True)
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    assert {"test_mae", "test_r2"} <= set(final)  # a regression task

@@ -444,6 +444,19 @@ class MSE(Named):
     name: Literal["mse"]
 
 
+class L1(Named):
+    """Mean absolute error, for regression (``l1_loss``)."""
+
+    name: Literal["l1"]
+
+
+class Huber(Named):
+    """Huber loss, for regression: squared below ``delta``, linear above (``huber_loss``)."""
+
+    name: Literal["huber"]
+    delta: PositiveFloat = 1.0
+
+
 class BCEWithLogits(Named):
     """Binary cross-entropy of one logit per sample against 0/1 targets (1 output)."""
 
@@ -457,7 +470,8 @@ class Hinge(Named):
     margin: PositiveFloat = 1.0
 
 
-LossSpec = _by_name(CrossEntropy, MSE, BCEWithLogits, Hinge)
+LossSpec = _by_name(CrossEntropy, MSE, L1, Huber, BCEWithLogits, Hinge)
+REGRESSION_LOSSES = ("mse", "l1", "huber")
 
 
 class SGD(Named):
@@ -679,8 +693,10 @@ def _output_problems(spec: Spec) -> Problems:
     """The number of outputs must fit the loss and the data's classes."""
     loss, shape, source = spec.loss.name, spec.model.output_shape, spec.data.source
     classes = type(spec.data).num_classes
-    if classes == 0 and loss != "mse":
-        return [(("loss",), f"data source '{source}' is a regression task; use loss mse")]
+    if classes == 0 and loss not in REGRESSION_LOSSES:
+        return [
+            (("loss",), f"data source '{source}' is a regression task; use loss mse, l1 or huber")
+        ]
     if spec.model.mlp is not None:
         where: tuple[Union[str, int], ...] = ("model", "mlp", "outputs")
     else:
@@ -704,8 +720,8 @@ def _output_problems(spec: Spec) -> Problems:
         message = f"hinge with 1 output separates two classes; '{source}' has {classes}"
     elif loss == "hinge" and outputs > 1 and classes and outputs != classes:
         message = f"'{source}' has {classes} classes, so multi-class hinge needs {classes} outputs"
-    elif loss == "mse" and classes is not None and outputs != 1:
-        message = f"data source '{source}' has one target per sample, so mse needs 1 output"
+    elif loss in REGRESSION_LOSSES and classes is not None and outputs != 1:
+        message = f"data source '{source}' has one target per sample, so {loss} needs 1 output"
     else:
         return []
     found = "a shape of " + str(list(shape)) if outputs is None else f"{outputs}"
