@@ -600,3 +600,51 @@ def test_batch_norm_needs_flat_or_channel_samples():
     bad = NORM_SPEC.replace("input: [2]", "input: [2, 3, 4]")
     with pytest.raises(SpecError, match=r"batch_norm \(BatchNorm1d\) takes samples of shape"):
         parse_spec(bad)
+
+
+# --- loading a CLI run's model from Python --------------------------------------------------------
+
+RUN_SPEC = """
+name: load-test
+seed: 2
+model: {input: [2], mlp: {hidden: [6], outputs: 2}}
+data: {source: moons, n_samples: 80, noise: 0.1}
+loss: cross_entropy
+optimizer: {name: sgd, lr: 0.1}
+train: {epochs: 1, batch_size: 16}
+"""
+
+
+def test_runs_load_model_and_load_weights_give_the_trained_network(tmp_path):
+    from tinygrad_edu.training import checkpoint, runs
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(RUN_SPEC)
+    runs.train(path, {}, out=tmp_path / "run", quiet=True)
+    saved = checkpoint.load_npz(tmp_path / "run" / "model.npz")
+    model = tg.runs.load_model(tmp_path / "run")
+    assert isinstance(model, nn.MLP) and not model.training
+    np.testing.assert_array_equal(model[1].weight.numpy(), saved["model/1.weight"])
+    weights = tg.runs.load_weights(tmp_path / "run")
+    assert list(weights) == ["1.weight", "1.bias", "3.weight", "3.bias"]  # no model/ prefix
+    mine = nn.MLP(2, [6], 2)
+    mine.load_state_dict(weights)
+    x = Tensor([[0.5, -0.2], [1.0, 0.3]])
+    np.testing.assert_array_equal(mine(x).numpy(), model(x).numpy())
+    with pytest.raises(tg.errors.UserError, match="run folder not found"):
+        tg.runs.load_model(tmp_path / "nothing")
+
+
+def test_import_stays_lazy_about_the_training_stack():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tinygrad_edu as tg; "
+        "assert 'tinygrad_edu.training.runs' not in sys.modules; "
+        "assert tg.runs.load_model; print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tg.nope  # noqa: B018
