@@ -228,28 +228,43 @@ def _class_loss(
             )
         w = xp.astype(w, logp.dtype)
     labels = _labels(target)
-    probabilities = xp.isdtype(labels.dtype, "real floating")
-    if probabilities and from_logits and tuple(labels.shape) == input.shape:
+    probabilities = (
+        from_logits
+        and tuple(labels.shape) == input.shape
+        and xp.isdtype(labels.dtype, "real floating")
+    )
+    dense = None  # target distribution rows, when the gradient is (softmax - them) * scale
+    if probabilities:
         t = _classes_last(labels, name)[0]
         if label_smoothing:
             t = t * (1.0 - label_smoothing) + label_smoothing / classes
         wt = t if w is None else t * w
-        per_row = -xp.sum(wt * logp, axis=1)
-        dlogp = -wt
+        terms, dlogp = wt * logp, -wt
         denominator = None  # the mean is over elements
     else:
-        dlogp, per_row, denominator = _index_terms(
-            name, input.shape, logp, labels, loss_shape, w, ignore_index, label_smoothing
-        )
+        _check_index_targets(name, input.shape, labels, loss_shape)
+        labels = xp.reshape(labels, (count,))
+        hit = _plain_onehot(labels, classes, ignore_index) if w is None else None
+        if hit is not None:  # the common case, kept cheap: every target a class, no weights
+            dense = xp.astype(hit, logp.dtype)
+            if label_smoothing:
+                dense = dense * (1.0 - label_smoothing) + label_smoothing / classes
+                terms = dense * logp
+            else:  # where, not a product: a masked -inf logit must not give 0 * -inf
+                terms = xp.where(hit, logp, 0.0)
+            denominator = None
+        else:
+            dlogp, terms, denominator = _index_terms(
+                name, logp, labels, w, ignore_index, label_smoothing
+            )
     if reduction == "none":
-        data = xp.reshape(per_row, loss_shape)
+        data = xp.reshape(-xp.sum(terms, axis=1) if terms.ndim == 2 else -terms, loss_shape)
     elif reduction == "sum":
-        data = xp.sum(per_row)
+        data = -xp.sum(terms)  # one sum over all elements: cheaper than per-row sums
     elif count == 0:
         data = xp.asarray(math.nan, dtype=logp.dtype)  # the mean of nothing, as PyTorch
     else:
-        total = xp.sum(per_row)
-        data = total / (count if denominator is None else denominator)
+        data = -xp.sum(terms) / (count if denominator is None else denominator)
     parents = (input, target) if isinstance(target, Tensor) and probabilities else (input,)
     out = _result(data, parents, name)
     if out._prev:
@@ -262,12 +277,19 @@ def _class_loss(
                 scale = g / (count if denominator is None else denominator)
             else:
                 scale = g
-            grad = dlogp * scale
             if input.requires_grad:
-                if from_logits:  # through log-softmax: G - softmax * sum(G)
+                if dense is not None and from_logits:
+                    # rows summing to 1: (softmax - target) * scale, in place on a fresh array
+                    grad_in = xp.exp(logp)
+                    grad_in -= dense
+                    grad_in *= scale
+                elif dense is not None:
+                    grad_in = -dense * scale
+                elif from_logits:  # through log-softmax: G - softmax * sum(G)
+                    grad = dlogp * scale
                     grad_in = grad - xp.exp(logp) * xp.sum(grad, axis=1, keepdims=True)
                 else:
-                    grad_in = grad
+                    grad_in = dlogp * scale
                 input._accumulate(_classes_back(grad_in, input.shape))
             if len(parents) == 2 and target.requires_grad:
                 # d loss/d t_c = -(1 - s) w_c logp_c
@@ -279,19 +301,10 @@ def _class_loss(
     return out
 
 
-def _index_terms(
-    name: str,
-    input_shape: tuple[int, ...],
-    logp: Any,
-    labels: Any,
-    loss_shape: tuple[int, ...],
-    w: Any,
-    ignore_index: int,
-    smoothing: float,
-) -> tuple[Any, Any, Any]:
-    """(d loss/d logp, loss per row, the mean's denominator) for class-index targets."""
+def _check_index_targets(
+    name: str, input_shape: tuple[int, ...], labels: Any, loss_shape: tuple[int, ...]
+) -> None:
     xp = backend.active.xp
-    count, classes = logp.shape
     if not xp.isdtype(labels.dtype, "integral"):
         raise TypeError(
             f"{name}: targets must be integer class indices (or, for cross_entropy, class "
@@ -303,7 +316,25 @@ def _index_terms(
             f"{name}: for input of shape {input_shape} ((C,), (N, C) or (N, C, d1, ...)) "
             f"the targets must have shape {loss_shape}, got {tuple(labels.shape)}"
         )
-    labels = xp.reshape(labels, (count,))
+
+
+def _plain_onehot(labels: Any, classes: int, ignore_index: int) -> Any:
+    """The (M, C) one-hot rows of `labels` if every label is a class and none can be
+    ignored, else None. One count checks them all (one device sync on a GPU)."""
+    xp = backend.active.xp
+    hit = labels[:, None] == xp.arange(classes)[None, :]
+    if 0 <= ignore_index < classes or int(xp.count_nonzero(hit)) != labels.shape[0]:
+        return None
+    return hit
+
+
+def _index_terms(
+    name: str, logp: Any, labels: Any, w: Any, ignore_index: int, smoothing: float
+) -> tuple[Any, Any, Any]:
+    """(d loss/d logp, -loss per row, the mean's denominator) for class indices with
+    weights or ignored targets."""
+    xp = backend.active.xp
+    count, classes = logp.shape
     ignored = labels == ignore_index
     valid = (labels >= 0) & (labels < classes)
     if int(xp.count_nonzero(valid | ignored)) != count:  # one device sync
@@ -318,14 +349,14 @@ def _index_terms(
     w_row = kept if w is None else xp.take(w, safe) * kept
     # where, not a 0/1 product: a masked -inf logit of another class must not give 0 * -inf
     picked = xp.sum(xp.where(hit, logp, 0.0), axis=1)
-    per_row = xp.where(ignored, 0.0, -w_row * picked)
+    terms = xp.where(ignored, 0.0, w_row * picked)
     dlogp = xp.where(hit, -w_row[:, None], 0.0)
     if smoothing:
         w_all = xp.ones((classes,), dtype=logp.dtype) if w is None else w
-        smooth = xp.where(ignored, 0.0, -xp.sum(logp * w_all, axis=1))
-        per_row = (1.0 - smoothing) * per_row + (smoothing / classes) * smooth
+        smooth = xp.where(ignored, 0.0, xp.sum(logp * w_all, axis=1))
+        terms = (1.0 - smoothing) * terms + (smoothing / classes) * smooth
         dlogp = (1.0 - smoothing) * dlogp - (smoothing / classes) * (w_all * kept[:, None])
-    return dlogp, per_row, xp.sum(w_row)
+    return dlogp, terms, xp.sum(w_row)
 
 
 def cross_entropy(
