@@ -1,4 +1,4 @@
-"""Optimizers and schedules against hand-computed updates and PyTorch's formulas."""
+"""Optimizers and schedules against hand-computed updates, PyTorch's formulas and its numbers."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[ParamGroup] = []
         self.state: dict[int, dict[str, Any]] = {}
-        groups = list(params.values() if isinstance(params, dict) else params)
+        groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
