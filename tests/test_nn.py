@@ -52,7 +52,7 @@ def test_repr_of_every_layer_and_nesting():
         == """\
 Sequential(
   (0): Dropout(p=0.25, inplace=False)
-  (1): GELU(approximate='tanh')
+  (1): GELU(approximate='none')
   (2): LeakyReLU(negative_slope=0.2)
   (3): Softmax(dim=1)
   (4): Tanh()
@@ -266,7 +266,10 @@ def test_layer_forwards_compute_the_right_values():
     np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh(v), rtol=1e-6)
     np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp(-v)), rtol=1e-6)
     gelu = 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)))
-    np.testing.assert_allclose(nn.GELU()(x).numpy(), gelu, rtol=1e-6)
+    np.testing.assert_allclose(nn.GELU("tanh")(x).numpy(), gelu, rtol=1e-6)
+    exact = [[v_ * 0.5 * (1 + math.erf(v_ / math.sqrt(2))) for v_ in v[0]]]
+    # float32: 1 + erf(x) cancels for x < 0, as in PyTorch's float32 GELU
+    np.testing.assert_allclose(nn.GELU()(x).numpy(), exact, rtol=1e-6, atol=2e-7)
     assert nn.Identity()(x) is x
     np.testing.assert_allclose(nn.Softmax(dim=1)(x).numpy(), np.exp(v) / np.exp(v).sum(), rtol=1e-6)
     layer = nn.Linear(3, 2)
@@ -282,9 +285,10 @@ def test_flatten_dims():
     assert nn.Flatten(2)(x).shape == (2, 3, 20)
 
 
-def test_gelu_offers_only_the_tanh_approximation():
-    with pytest.raises(ValueError, match="approximate='tanh'"):
-        nn.GELU(approximate="none")
+def test_gelu_is_exact_by_default_and_offers_the_tanh_approximation():
+    assert nn.GELU().approximate == "none" and nn.GELU("tanh").approximate == "tanh"
+    with pytest.raises(ValueError, match="'none' or 'tanh'"):
+        nn.GELU(approximate="erf")
 
 
 def test_mlp_flattens_images():
@@ -468,3 +472,179 @@ def test_trace_calls_sees_containers_before_children_and_restores():
     assert seen == ["Sequential", "Linear", "Sequential", "ReLU"]
     model(Tensor.ones(1, 2))
     assert len(seen) == 4  # uninstalled after the block
+
+
+# --- buffers, apply, requires_grad_, to -----------------------------------------------------
+
+
+def bn_model():
+    tg.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
+
+
+def test_state_dict_holds_buffers_under_pytorchs_names_and_order():
+    model = bn_model()
+    # PyTorch 2.13's keys for the same Sequential, in its order
+    assert list(model.state_dict()) == [
+        "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+        "1.num_batches_tracked", "2.weight", "2.bias",
+    ]  # fmt: skip
+    assert [name for name, _ in model.named_buffers()] == [
+        "1.running_mean", "1.running_var", "1.num_batches_tracked",
+    ]  # fmt: skip
+    assert len(list(model.buffers())) == 3 and len(list(model.parameters())) == 6
+    model(Tensor(np.random.default_rng(0).standard_normal((8, 3))))
+    state = model.state_dict()
+    assert state["1.num_batches_tracked"] == 1 and state["1.num_batches_tracked"].dtype == np.int64
+    twin = bn_model()
+    twin.load_state_dict(state)
+    np.testing.assert_array_equal(twin[1].running_var.numpy(), model[1].running_var.numpy())
+    assert twin[1].num_batches_tracked.item() == 1
+    del state["1.running_mean"]
+    with pytest.raises(nn.StateDictError, match=r"missing key\(s\): 1.running_mean"):
+        twin.load_state_dict(state)
+
+
+def test_non_persistent_buffers_are_not_saved():
+    module = nn.Identity()
+    module.register_buffer("scale", Tensor([2.0]), persistent=False)
+    module.register_buffer("offset", Tensor([1.0]))
+    assert [n for n, _ in module.named_buffers()] == ["scale", "offset"]
+    assert list(module.state_dict()) == ["offset"]
+    module.offset = Tensor([5.0])  # reassigning keeps it a buffer
+    assert module.state_dict()["offset"].tolist() == [5.0]
+    with pytest.raises(TypeError, match="Parameter"):
+        module.register_buffer("w", nn.Parameter([1.0]))
+
+
+def test_apply_visits_children_first_and_returns_the_module():
+    model = bn_model()
+    seen = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "BatchNorm1d", "Linear", "Sequential"]  # PyTorch's order
+
+    def init(m):
+        if isinstance(m, nn.Linear):
+            m.weight.data[...] = 0.5
+
+    model.apply(init)
+    assert np.all(model[0].weight.numpy() == 0.5) and np.all(model[2].weight.numpy() == 0.5)
+
+
+def test_requires_grad_freezes_and_unfreezes_every_parameter():
+    model = bn_model()
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    assert model.num_parameters(trainable_only=True) == 0 and model.num_parameters() == 22
+    model[2].requires_grad_()
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["2.weight", "2.bias"]
+
+
+def test_to_converts_floating_buffers_and_keeps_integer_ones():
+    model = bn_model().to("float64")
+    assert model[1].running_mean.dtype == np.float64 and model[1].weight.dtype == np.float64
+    assert model[1].num_batches_tracked.dtype == np.int64
+    out = model(Tensor(np.ones((4, 3)), dtype="float64"))
+    assert out.dtype == np.float64
+
+
+def test_batch_norm_and_layer_norm_rows_in_the_summary():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 4), nn.BatchNorm1d(4), nn.LayerNorm(4), nn.Linear(4, 2))
+    text = str(tg.summary(model, input_size=(16, 8)))
+    assert "├─BatchNorm1d: 1-2                       [16, 4]                   8" in text
+    assert "├─LayerNorm: 1-3                         [16, 4]                   8" in text
+    assert "Total params: 62" in text  # buffers are not parameters (torchinfo counts 62 too)
+
+
+# --- the new layers in specs ------------------------------------------------------------------
+
+NORM_SPEC = """
+name: norm-test
+seed: 1
+model:
+  input: [2]
+  layers: [linear: 8, batch_norm, relu, {layer_norm: {eps: 0.001}}, {gelu: tanh}, linear: 2]
+data: {source: moons, n_samples: 100, noise: 0.1}
+loss: cross_entropy
+optimizer: {name: adam, lr: 0.05}
+train: {epochs: 2, batch_size: 16}
+"""
+
+
+def test_layer_norm_batch_norm_and_gelu_options_in_a_spec(tmp_path):
+    from tinygrad_edu.spec import build_model, parse_spec
+    from tinygrad_edu.training import checkpoint, runs
+
+    spec = parse_spec(NORM_SPEC)
+    model = build_model(spec)
+    assert [type(m).__name__ for m in model] == [
+        "Linear", "BatchNorm1d", "ReLU", "LayerNorm", "GELU", "Linear",
+    ]  # fmt: skip
+    assert (model[1].num_features, model[3].normalized_shape, model[3].eps) == (8, (8,), 0.001)
+    assert model[4].approximate == "tanh" and build_model(parse_spec(
+        NORM_SPEC.replace("{gelu: tanh}", "gelu"))
+    )[4].approximate == "none"  # fmt: skip
+    path = tmp_path / "spec.yaml"
+    path.write_text(NORM_SPEC)
+    runs.train(path, {}, out=tmp_path / "run", quiet=True)
+    saved = checkpoint.load_npz(tmp_path / "run" / "model.npz")
+    # 70 training samples in batches of 16: 5 batches per epoch, 2 epochs
+    assert saved["model/1.num_batches_tracked"] == 10
+    assert "model/1.running_var" in saved and "model/3.weight" in saved
+
+
+def test_batch_norm_needs_flat_or_channel_samples():
+    from tinygrad_edu.spec import SpecError, parse_spec
+
+    bad = NORM_SPEC.replace("input: [2]", "input: [2, 3, 4]")
+    with pytest.raises(SpecError, match=r"batch_norm \(BatchNorm1d\) takes samples of shape"):
+        parse_spec(bad)
+
+
+# --- loading a CLI run's model from Python --------------------------------------------------------
+
+RUN_SPEC = """
+name: load-test
+seed: 2
+model: {input: [2], mlp: {hidden: [6], outputs: 2}}
+data: {source: moons, n_samples: 80, noise: 0.1}
+loss: cross_entropy
+optimizer: {name: sgd, lr: 0.1}
+train: {epochs: 1, batch_size: 16}
+"""
+
+
+def test_runs_load_model_and_load_weights_give_the_trained_network(tmp_path):
+    from tinygrad_edu.training import checkpoint, runs
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(RUN_SPEC)
+    runs.train(path, {}, out=tmp_path / "run", quiet=True)
+    saved = checkpoint.load_npz(tmp_path / "run" / "model.npz")
+    model = tg.runs.load_model(tmp_path / "run")
+    assert isinstance(model, nn.MLP) and not model.training
+    np.testing.assert_array_equal(model[1].weight.numpy(), saved["model/1.weight"])
+    weights = tg.runs.load_weights(tmp_path / "run")
+    assert list(weights) == ["1.weight", "1.bias", "3.weight", "3.bias"]  # no model/ prefix
+    mine = nn.MLP(2, [6], 2)
+    mine.load_state_dict(weights)
+    x = Tensor([[0.5, -0.2], [1.0, 0.3]])
+    np.testing.assert_array_equal(mine(x).numpy(), model(x).numpy())
+    with pytest.raises(tg.errors.UserError, match="run folder not found"):
+        tg.runs.load_model(tmp_path / "nothing")
+
+
+def test_import_stays_lazy_about_the_training_stack():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tinygrad_edu as tg; "
+        "assert 'tinygrad_edu.training.runs' not in sys.modules; "
+        "assert tg.runs.load_model; print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tg.nope  # noqa: B018

@@ -1,4 +1,4 @@
-"""Optimizers and schedules against hand-computed updates and PyTorch's formulas."""
+"""Optimizers and schedules against hand-computed updates, PyTorch's formulas and its numbers."""
 
 from __future__ import annotations
 
@@ -275,7 +275,7 @@ def test_state_dict_through_npz_gives_an_identical_continuation(opt_cls, kwargs,
         opt.step()
     state = opt.state_dict()
     assert all(isinstance(v, (np.ndarray, float, int)) for v in state.values())
-    assert state["lr"] == kwargs["lr"]
+    assert state["param_groups.0.lr"] == kwargs["lr"]
     restored = nn.Parameter(original.numpy().copy())
     opt2 = opt_cls([restored], lr=123.0)
     opt2.load_state_dict(npz_round_trip(state, tmp_path / "opt.npz"))
@@ -294,11 +294,13 @@ def test_adam_state_dict_keys():
     opt.step()
     state = opt.state_dict()
     assert sorted(state) == [
-        "betas", "eps", "lr", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step",
-        "weight_decay",
+        "param_groups.0.amsgrad", "param_groups.0.betas", "param_groups.0.eps",
+        "param_groups.0.lr", "param_groups.0.maximize", "param_groups.0.params",
+        "param_groups.0.weight_decay", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step",
     ]  # fmt: skip
     assert state["state.0.step"] == 1 and state["state.0.exp_avg"].shape == (2, 3)
-    np.testing.assert_array_equal(state["betas"], [0.9, 0.999])
+    np.testing.assert_array_equal(state["param_groups.0.betas"], [0.9, 0.999])
+    np.testing.assert_array_equal(state["param_groups.0.params"], [0])
     state["state.0.exp_avg"][:] = 5  # a copy
     assert float(opt.state[0]["exp_avg"][0, 0]) != 5
 
@@ -374,3 +376,399 @@ def test_scheduler_state_dict_restores_the_schedule(tmp_path):
     assert lr_sequence(sched2, 6) == lr_sequence(sched, 6)
     with pytest.raises(optim.OptimizerStateError, match="missing key.*gamma"):
         optim.StepLR(opt, 2).load_state_dict(sched.state_dict())
+
+
+# --- PyTorch's numbers (torch 2.13, float64, recorded; the tests do not import torch) ---------
+
+TORCH_P0 = np.array([0.5, -1.2, 2.0, 0.1])
+TORCH_GRADS = np.random.default_rng(7).standard_normal((5, 4))
+
+# (optimizer, options, the parameter after the five gradients of TORCH_GRADS, from PyTorch)
+TORCH_CASES = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01, "maximize": True},
+     [0.09038984916250561, -1.7929403262882928, 1.819494926246546, 0.29486608965649697]),
+    ("SGD", {"lr": 0.1, "maximize": True},
+     [0.2815552551347247, -1.4701459723056354, 1.83453732351563, 0.12122758696306317]),
+    ("Adam", {"lr": 0.1, "amsgrad": True},
+     [0.6922362999807214, -1.021907068470688, 2.1321055399966617, 0.09475594422749495]),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.1, "amsgrad": True,
+              "maximize": True},
+     [0.2941789139587794, -1.2773897561179117, 1.8512437025220838, 0.1060193436034044]),
+    ("AdamW", {"lr": 0.1, "amsgrad": True},
+     [0.6896861432182673, -1.0158889182653232, 2.121677418487033, 0.09404470563080959]),
+    ("RMSprop", {},
+     [0.6474772083150042, -1.0621858115394929, 2.0926524850248227, 0.1145923792802506]),
+    ("RMSprop", {"lr": 0.05, "alpha": 0.9, "eps": 1e-06, "weight_decay": 0.1, "momentum": 0.8,
+                 "centered": True},
+     [0.819936611117513, -0.768449233276679, 1.7837009428920991, 0.13406980362380577]),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "maximize": True},
+     [0.3113724202207854, -1.397273615195963, 1.8950642532549011, 0.10060793490565509]),
+    ("RMSprop", {"lr": 0.01, "centered": True},
+     [0.649038039920186, -1.0610670079182822, 2.09332776224187, 0.11489674376455598]),
+    ("Adagrad", {},
+     [0.514719219068378, -1.1863059466037857, 2.0092830414154537, 0.10146682274537094]),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.1,
+                 "initial_accumulator_value": 0.2, "eps": 1e-06},
+     [0.6583036071665322, -1.0258308897591208, 1.9547054406096194, 0.10705152802521697]),
+    ("Adagrad", {"lr": 0.1, "maximize": True},
+     [0.3528078093162196, -1.3369405339621414, 1.9071695858454651, 0.08533177254629071]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, kwargs, expected", TORCH_CASES, ids=lambda v: str(v)[:40])
+def test_updates_match_pytorch(name, kwargs, expected):
+    result = run(getattr(optim, name), TORCH_P0, TORCH_GRADS, **kwargs)
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name, kwargs, expected", TORCH_CASES[2::3], ids=lambda v: str(v)[:40])
+def test_new_optimizers_on_every_backend(xp_backend, name, kwargs, expected):
+    result = run(getattr(optim, name), TORCH_P0, TORCH_GRADS, **kwargs)
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name, kwargs, expected", TORCH_CASES, ids=lambda v: str(v)[:40])
+def test_every_state_round_trips_through_npz(name, kwargs, expected, tmp_path):
+    cls = getattr(optim, name)
+    original = nn.Parameter(TORCH_P0.copy(), dtype="float64")
+    opt = cls([original], **kwargs)
+    for g in TORCH_GRADS[:2]:
+        original.grad = Tensor(g)
+        opt.step()
+    restored = nn.Parameter(original.numpy().copy(), dtype="float64")
+    opt2 = cls([restored], lr=0.123)
+    opt2.load_state_dict(npz_round_trip(opt.state_dict(), tmp_path / "opt.npz"))
+    assert repr(opt2) == repr(opt)
+    for g in TORCH_GRADS[2:]:
+        restored.grad = Tensor(g)
+        opt2.step()
+    np.testing.assert_allclose(restored.numpy(), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_param_groups_have_their_own_options_and_pytorchs_repr():
+    a, b = nn.Parameter([1.0], dtype="float64"), nn.Parameter([1.0], dtype="float64")
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.01, "momentum": 0.5}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+    assert opt.param_groups[1]["params"] == [b] and opt.param_groups[0]["momentum"] == 0.0
+    for p in (a, b):
+        p.grad = Tensor([2.0], dtype="float64")
+    opt.step()
+    assert (a.item(), b.item()) == pytest.approx((1 - 0.2, 1 - 0.02))
+    assert repr(opt).splitlines()[:3] == ["SGD (", "Parameter Group 0", "    dampening: 0.0"]
+    assert "Parameter Group 1\n    dampening: 0.0\n    lr: 0.01\n    maximize: False" in repr(opt)
+    opt.lr = 0.5  # sets every group, as a schedule does
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.5]
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [a]}, {"params": [a]}], lr=0.1)
+    opt.add_param_group({"params": [nn.Parameter([0.0])], "lr": 3.0})
+    assert len(opt.params) == 3 and opt.param_groups[2]["lr"] == 3.0
+
+
+def test_param_groups_state_dict_checks_the_group_sizes(tmp_path):
+    a, b, c = (nn.Parameter(np.zeros(2)) for _ in range(3))
+    opt = optim.Adam([{"params": [a, b]}, {"params": [c], "lr": 0.5, "amsgrad": True}])
+    for p in (a, b, c):
+        p.grad = Tensor(np.ones(2))
+    opt.step()
+    state = npz_round_trip(opt.state_dict(), tmp_path / "o.npz")
+    np.testing.assert_array_equal(state["param_groups.1.params"], [2])
+    assert "state.2.max_exp_avg_sq" in state and "state.0.max_exp_avg_sq" not in state
+    twin = optim.Adam([{"params": [a, b]}, {"params": [c]}])
+    twin.load_state_dict(state)
+    assert twin.param_groups[1]["lr"] == 0.5 and twin.param_groups[1]["amsgrad"] is True
+    with pytest.raises(optim.OptimizerStateError, match="group 0 held 2 parameters.*holds 1"):
+        optim.Adam([{"params": [a]}, {"params": [b, c]}]).load_state_dict(state)
+
+
+def test_zero_grad_sets_none_by_default_or_zeros():
+    p = nn.Parameter([1.0, 2.0])
+    opt = optim.SGD([p], lr=0.1)
+    (p * p).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.numpy(), [0.0, 0.0])
+    opt.zero_grad()
+    assert p.grad is None
+    model = nn.Linear(2, 1)
+    model(Tensor([[1.0, 2.0]])).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert all(float(np.abs(q.grad.numpy()).sum()) == 0 for q in model.parameters())
+    model.zero_grad()
+    assert all(q.grad is None for q in model.parameters())
+
+
+def test_new_optimizers_refuse_invalid_options():
+    p = nn.Parameter([1.0])
+    with pytest.raises(ValueError, match="alpha=-0.5"):
+        optim.RMSprop([p], alpha=-0.5)
+    with pytest.raises(ValueError, match="lr_decay=-1"):
+        optim.Adagrad([p], lr_decay=-1)
+    with pytest.raises(ValueError, match="learning rate"):
+        optim.RMSprop([p], lr=-0.1)
+
+
+# --- gradient clipping (PyTorch's numbers) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "norm_type, max_norm, total, ga, gb",
+    [
+        (2.0, 1.0, 5.5, [0.5454544462810098, -0.7272725950413463, 0.18181814876033658],
+         [0.36363629752067317, -0.09090907438016829]),
+        (1.0, 2.0, 10.5, [0.571428517006808, -0.7619046893424106, 0.19047617233560266],
+         [0.3809523446712053, -0.09523808616780133]),
+        (math.inf, 0.5, 4.0, [0.37499990625002344, -0.49999987500003124, 0.12499996875000781],
+         [0.24999993750001562, -0.062499984375003904]),
+        (2.0, 100.0, 5.5, [3.0, -4.0, 1.0], [2.0, -0.5]),
+        (3.0, 1.0, 4.643522023687861, [0.646061187743916, -0.861414916991888, 0.215353729247972],
+         [0.430707458495944, -0.107676864623986]),
+    ],
+)  # fmt: skip
+def test_clip_grad_norm_matches_pytorch(norm_type, max_norm, total, ga, gb):
+    a, b, c = (nn.Parameter(np.zeros(n)) for n in (3, 2, 1))
+    a.grad, b.grad = Tensor([3.0, -4.0, 1.0], dtype="float64"), Tensor([2.0, -0.5], dtype="float64")
+    norm = tg.nn.utils.clip_grad_norm_([a, b, c], max_norm, norm_type=norm_type)
+    assert norm.item() == pytest.approx(total, rel=1e-14) and c.grad is None
+    np.testing.assert_allclose(a.grad.numpy(), ga, rtol=1e-13)
+    np.testing.assert_allclose(b.grad.numpy(), gb, rtol=1e-13)
+
+
+def test_clip_grad_value_and_nonfinite_norm():
+    a = nn.Parameter(np.zeros(3))
+    a.grad = Tensor([3.0, -4.0, 1.0], dtype="float64")
+    tg.nn.utils.clip_grad_value_(a, 1.5)
+    np.testing.assert_array_equal(a.grad.numpy(), [1.5, -1.5, 1.0])  # PyTorch's result
+    a.grad = Tensor([np.inf, 1.0, 0.0], dtype="float64")
+    with pytest.raises(RuntimeError, match="error_if_nonfinite=False"):
+        tg.nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+    assert tg.nn.utils.clip_grad_norm_([nn.Parameter([1.0])], 1.0).item() == 0.0
+
+
+# --- schedules: PyTorch's learning-rate sequences -------------------------------------------
+
+
+def sequences(make_opt, make_schedule, steps, metrics=None):
+    """(lr, momentum or beta1) at construction and after each of `steps - 1` steps."""
+    opt = make_opt([nn.Parameter([0.0])])
+    schedule = make_schedule(opt)
+
+    def momentum():
+        group = opt.param_groups[0]
+        return group["betas"][0] if "betas" in group else group.get("momentum")
+
+    lrs, moms = [opt.param_groups[0]["lr"]], [momentum()]
+    for i in range(steps - 1):
+        opt.step()
+        schedule.step(metrics[i]) if metrics else schedule.step()
+        lrs.append(opt.param_groups[0]["lr"])
+        moms.append(momentum())
+        assert schedule.get_last_lr() == [lrs[-1]]
+    return lrs, moms
+
+
+def sgd(params):
+    return optim.SGD(params, lr=0.1, momentum=0.9)
+
+
+def adam(params):
+    return optim.Adam(params, lr=0.1)
+
+
+S = optim.lr_scheduler
+SCHEDULE_CASES = [  # (optimizer, schedule, PyTorch's lrs, PyTorch's momenta or None: constant)
+    (sgd, lambda o: S.LinearLR(o),
+     [0.03333333333333333, 0.04666666666666667, 0.060000000000000005, 0.07333333333333335,
+      0.08666666666666668, 0.1, 0.1, 0.1], None),
+    (sgd, lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=4),
+     [0.1, 0.07750000000000001, 0.055000000000000014, 0.03250000000000001, 0.01, 0.01, 0.01],
+     None),
+    (sgd, lambda o: S.ExponentialLR(o, gamma=0.9),
+     [0.1, 0.09000000000000001, 0.08100000000000002, 0.07290000000000002, 0.06561000000000002,
+      0.05904900000000002], None),
+    (sgd, lambda o: optim.StepLR(o, step_size=2, gamma=0.5),
+     [0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125], None),
+    (sgd, lambda o: optim.CosineAnnealingLR(o, T_max=5, eta_min=0.01),
+     [0.1, 0.09140576474687263, 0.06890576474687263, 0.04109423525312736, 0.018594235253127367,
+      0.01, 0.018594235253127367, 0.04109423525312739], None),
+    (sgd, lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10),
+     [0.040000000000000036, 0.52, 1.0, 0.9504846320134737, 0.8117456539497631,
+      0.6112620219362893, 0.38874197806371075, 0.18825834605023697, 0.049519367986526286,
+      4e-06, 0.04951936798652623],
+     [0.95, 0.8999999999999999, 0.85, 0.854951556604879, 0.8688255099070633,
+      0.8888739533021842, 0.9111260466978157, 0.9311744900929366, 0.945048443395121, 0.95,
+      0.945048443395121]),
+    (adam, lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=8, anneal_strategy="linear",
+                                   pct_start=0.25),
+     [0.02, 0.5, 0.416667, 0.333334, 0.25000100000000003, 0.16666800000000004,
+      0.08333499999999999, 2.000000000002e-06, -0.08333100000000004],
+     [0.95, 0.85, 0.8666666666666667, 0.8833333333333333, 0.8999999999999999,
+      0.9166666666666666, 0.9333333333333333, 0.95, 0.9666666666666667]),
+    (sgd, lambda o: S.OneCycleLR(o, max_lr=1.0, epochs=3, steps_per_epoch=4, three_phase=True,
+                                  cycle_momentum=False, div_factor=10, final_div_factor=100),
+     [0.09999999999999998, 0.39042780083085904, 0.8868298366769957, 0.9484552115439444,
+      0.4957584938851044, 0.11307618215827656, 0.09542498327371238, 0.07827875973543792,
+      0.05317987597497816, 0.027313782185360378, 0.008085569779704344, 0.001,
+      0.008085569779704326], None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make_opt, make_schedule, lrs, moms", SCHEDULE_CASES)
+def test_schedules_follow_pytorchs_sequences(make_opt, make_schedule, lrs, moms):
+    found_lrs, found_moms = sequences(make_opt, make_schedule, len(lrs))
+    assert found_lrs == pytest.approx(lrs, rel=1e-12, abs=1e-15)
+    assert found_moms == pytest.approx(moms or [found_moms[0]] * len(lrs), rel=1e-12)
+
+
+METRICS = [1.0, 0.9, 0.95, 0.91, 0.92, 0.93, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89]
+
+
+def test_reduce_lr_on_plateau_follows_pytorch():
+    lrs, _ = sequences(sgd, lambda o: S.ReduceLROnPlateau(o, patience=2), 12, METRICS)
+    assert lrs == pytest.approx([0.1] * 5 + [0.01] * 5 + [0.001] * 2, rel=1e-12)
+    maximize = lambda o: S.ReduceLROnPlateau(  # noqa: E731
+        o, mode="max", factor=0.5, patience=1, threshold=0.05, threshold_mode="abs", cooldown=2,
+        min_lr=0.02,
+    )  # fmt: skip
+    lrs, _ = sequences(sgd, maximize, 12, METRICS)
+    assert lrs == pytest.approx([0.1] * 3 + [0.05] * 4 + [0.025] * 4 + [0.02], rel=1e-12)
+
+
+def test_one_cycle_refuses_steps_past_the_end_and_optimizers_without_momentum():
+    opt = optim.SGD([nn.Parameter([0.0])], lr=0.1)
+    schedule = S.OneCycleLR(opt, max_lr=1.0, total_steps=2)
+    schedule.step()
+    schedule.step()  # step total_steps is still allowed, as in PyTorch
+    with pytest.raises(ValueError, match="stepped 3 times, but total_steps is 2"):
+        schedule.step()
+    with pytest.raises(ValueError, match="cycle_momentum=False"):
+        S.OneCycleLR(optim.Adagrad([nn.Parameter([0.0])]), max_lr=1.0, total_steps=5)
+
+
+@pytest.mark.parametrize(
+    "make_schedule",
+    [
+        lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10),
+        lambda o: S.LinearLR(o, total_iters=3),
+        lambda o: S.ReduceLROnPlateau(o, patience=0, cooldown=1),
+    ],
+)
+def test_schedule_state_round_trips_through_npz(make_schedule, tmp_path):
+    def fresh():
+        opt = sgd([nn.Parameter([0.0])])
+        return opt, make_schedule(opt)
+
+    def advance(opt, schedule, count, start):
+        for i in range(start, start + count):
+            opt.step()
+            schedule.step(METRICS[i]) if isinstance(
+                schedule, S.ReduceLROnPlateau
+            ) else schedule.step()
+        return opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]
+
+    opt, schedule = fresh()
+    advance(opt, schedule, 4, 0)
+    opt2, schedule2 = fresh()
+    opt2.load_state_dict(npz_round_trip(opt.state_dict(), tmp_path / "o.npz"))
+    schedule2.load_state_dict(npz_round_trip(schedule.state_dict(), tmp_path / "s.npz"))
+    assert schedule2.get_last_lr() == schedule.get_last_lr()
+    assert advance(opt2, schedule2, 5, 4) == advance(opt, schedule, 5, 4)
+
+
+def test_schedules_act_on_every_param_group():
+    a, b = nn.Parameter([0.0]), nn.Parameter([0.0])
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    schedule = S.ExponentialLR(opt, gamma=0.5)
+    schedule.step()
+    assert schedule.get_last_lr() == [0.05, 0.5] and schedule.base_lrs == [0.1, 1.0]
+
+
+# --- from specs -----------------------------------------------------------------------------
+
+SPEC = """
+name: optim-test
+seed: 3
+model: {{input: [2], layers: [linear: 8, relu, linear: 2]}}
+data: {{source: moons, n_samples: 120, noise: 0.1}}
+loss: cross_entropy
+optimizer: {optimizer}
+scheduler: {scheduler}
+train: {{epochs: 4, batch_size: 32}}
+"""
+
+
+def train_spec(tmp_path, optimizer, scheduler):
+    import csv
+
+    from tinygrad_edu.training import runs
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.format(optimizer=optimizer, scheduler=scheduler))
+    runs.train(path, {}, out=tmp_path / "run", quiet=True)
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize(
+    "optimizer, scheduler, lrs",
+    [
+        # PyTorch's OneCycleLR(RMSprop, max_lr=0.1, total_steps=4) and LinearLR(Adagrad, ...)
+        ("{name: rmsprop, momentum: 0.9}", "{name: one_cycle, max_lr: 0.1}",
+         [0.0040000000000000036, 0.0811745653949763, 0.028306099820869922, 4e-07]),
+        ("{name: adagrad, lr: 0.1}", "{name: linear, start_factor: 0.5, total_iters: 2}",
+         [0.05, 0.07500000000000001, 0.1, 0.1]),
+        ("{name: sgd, lr: 0.1, maximize: false}", "{name: exponential, gamma: 0.5}",
+         [0.1, 0.05, 0.025, 0.0125]),
+        ("{name: adam, amsgrad: true}", "{name: step, step_size: 2}", [1e-3, 1e-3, 1e-4, 1e-4]),
+    ],
+)  # fmt: skip
+def test_new_optimizers_and_schedules_train_from_a_spec(tmp_path, optimizer, scheduler, lrs):
+    rows = train_spec(tmp_path, optimizer, scheduler)
+    assert [float(row["lr"]) for row in rows] == pytest.approx(lrs, rel=1e-12)
+
+
+def test_reduce_on_plateau_in_a_spec_watches_the_held_out_loss(tmp_path):
+    rows = train_spec(
+        tmp_path, "{name: sgd, lr: 2.0}", "{name: reduce_on_plateau, patience: 0, factor: 0.5}"
+    )
+    assert float(rows[-1]["lr"]) < 2.0  # this run's held-out loss rose once: a reduction
+    best, lr = math.inf, 2.0
+    for row in rows:  # the rule, replayed on the recorded held-out losses
+        assert float(row["lr"]) == pytest.approx(lr, rel=1e-12)
+        loss = float(row["test_loss"])
+        lr = lr if loss < best * (1 - 1e-4) else lr * 0.5
+        best = min(best, loss)
+
+
+def test_one_cycle_spec_problems_are_reported(tmp_path):
+    from tinygrad_edu.spec import SpecError, load_spec
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        SPEC.format(
+            optimizer="{name: adagrad}", scheduler="{name: one_cycle, max_lr: 1, total_steps: 2}"
+        )
+    )
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    message = str(info.value)
+    assert "total_steps must be at least train.epochs (4); found 2" in message
+    assert "adagrad has no momentum to cycle; set cycle_momentum: false" in message
+
+
+@pytest.mark.parametrize("loss", ["l1", "{name: huber, delta: 0.5}"])
+def test_regression_losses_l1_and_huber_train_from_a_spec(tmp_path, loss):
+    import csv
+
+    from tinygrad_edu.training import runs
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "name: reg\nmodel: {input: [1], layers: [linear: 16, tanh, linear: 1]}\n"
+        "data: {source: function, n_samples: 100}\n"
+        f"loss: {loss}\noptimizer: {{name: adam, lr: 0.02}}\n"
+        "train: {epochs: 5, batch_size: 20}\n"
+    )
+    final = runs.train(path, {}, out=tmp_path / "run", quiet=True)
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    assert {"test_mae", "test_r2"} <= set(final)  # a regression task

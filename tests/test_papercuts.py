@@ -173,6 +173,8 @@ def test_set_optimizer_name_switches_to_adams_defaults_and_keeps_lr(tmp_path, ca
         "betas": (0.9, 0.999),
         "eps": 1e-8,
         "weight_decay": 0.0,
+        "amsgrad": False,
+        "maximize": False,
     }
     assert capsys.readouterr().err.splitlines() == [
         "optimizer sgd -> adam: dropped momentum (not options of adam); kept lr"

@@ -65,6 +65,8 @@ def test_the_built_in_layer_types():
         "identity",
         "softmax",
         "dropout",
+        "layer_norm",
+        "batch_norm",
     ]
 
 

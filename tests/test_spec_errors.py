@@ -137,7 +137,7 @@ CASES = [
      "data.interval: expected [low, high] with low < high, found [3.0, -3.0]"),
     ("regression data with a classification loss",
      function_data("{source: function}", loss="cross_entropy"), 6, 7,
-     "loss: data source 'function' is a regression task; use loss mse"),
+     "loss: data source 'function' is a regression task; use loss mse, l1 or huber"),
     ("unknown scheduler", GOOD + "scheduler: {name: steplr, step_size: 2}\n", 13, 19,
      "scheduler.name: unknown scheduler 'steplr'; did you mean 'step'?"),
     ("yaml syntax error",

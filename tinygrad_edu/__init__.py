@@ -86,3 +86,13 @@ __all__ += [  # PyTorch's package-level names: torch.tensor, torch.zeros, torch.
     "zeros",
     "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``tg.runs`` (`training.runs`: ``load_model``, ``load_weights``, ...) is imported on
+    first use, so ``import tinygrad_edu`` does not load the training stack."""
+    if name == "runs":
+        from .training import runs
+
+        return runs
+    raise AttributeError(f"module 'tinygrad_edu' has no attribute {name!r}")

@@ -24,8 +24,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import backend, functional, rng
+from . import nn_utils as utils  # nn.utils.clip_grad_norm_, clip_grad_value_
 from .errors import UserError
-from .tensor import Tensor, get_default_dtype
+from .tensor import ShapeError, Tensor, get_default_dtype
 
 
 class Parameter(Tensor):
@@ -102,6 +103,38 @@ class Module:
             if isinstance(value, Parameter):
                 yield name, value
 
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep a tensor that is state but not a parameter (BatchNorm's running statistics):
+        saved in ``state_dict`` (unless ``persistent=False``), converted by ``to``, never
+        updated by an optimizer. Assigning ``self.<name> = t`` later keeps it a buffer."""
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"buffer {name!r} is a Parameter; assign it as an attribute instead")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            found = type(tensor).__name__
+            raise TypeError(f"buffer {name!r} must be a Tensor or None, got {found}")
+        self.__dict__.setdefault("_buffer_names", {})[name] = persistent
+        setattr(self, name, tensor)
+
+    def _own_buffers(self, persistent_only: bool = False) -> Iterator[tuple[str, Tensor]]:
+        """The buffers held directly by this module, in registration order."""
+        for name, persistent in vars(self).get("_buffer_names", {}).items():
+            value = getattr(self, name, None)
+            if isinstance(value, Tensor) and (persistent or not persistent_only):
+                yield name, value
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """All buffers with dotted names ('1.running_mean'), each once."""
+        seen: set[int] = set()
+        for path, module in self.named_modules(prefix):
+            for name, buffer in module._own_buffers():
+                if id(buffer) not in seen:
+                    seen.add(id(buffer))
+                    yield (f"{path}.{name}" if path else name), buffer
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers():
+            yield buffer
+
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct submodules with their attribute names, in assignment order."""
         for name, value in vars(self).items():
@@ -159,24 +192,56 @@ class Module:
         """Set evaluation mode (Dropout off), as before validation or inference."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (sets ``.grad`` to None, as PyTorch)."""
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(module)`` on every submodule, children before parents, then on this
+        one (as PyTorch, e.g. to re-initialise weights); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter; frozen ones stay parameters."""
         for param in self.parameters():
-            param._grad = None
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: ``.grad`` becomes None (PyTorch's default),
+        or zeros with ``set_to_none=False``."""
+        for param in self.parameters():
+            utils.clear_grad(param, set_to_none)
 
     def to(self, dtype: Any) -> Module:
-        """Convert every parameter to `dtype` in place ("float32" or "float64")."""
+        """Convert every parameter and floating-point buffer to `dtype` in place ("float32"
+        or "float64"); integer buffers (``num_batches_tracked``) stay integer, as PyTorch."""
         b = backend.active
         target = b.dtype(dtype)
         for param in self.parameters():
             param.data = b.xp.astype(param.data, target)
             param._grad = None
+        for buffer in self.buffers():
+            if b.xp.isdtype(buffer.dtype, "real floating"):
+                buffer.data = b.xp.astype(buffer.data, target)
         return self
 
     # --- saving and loading ----------------------------------------------------------------
+    def _named_state(self) -> dict[str, Tensor]:
+        """Parameters and persistent buffers, module by module, as PyTorch orders them."""
+        state: dict[str, Tensor] = {}
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            own = [*module._own_parameters(), *module._own_buffers(persistent_only=True)]
+            for name, tensor in own:
+                if id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    state[f"{prefix}.{name}" if prefix else name] = tensor
+        return state
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter name -> a NumPy copy of its values (safe to save or modify)."""
-        return {name: param.numpy().copy() for name, param in self.named_parameters()}
+        """Name -> a NumPy copy of each parameter and persistent buffer (safe to save or
+        modify): ``'1.weight'``, ``'1.running_mean'``, ``'1.num_batches_tracked'``."""
+        return {name: tensor.numpy().copy() for name, tensor in self._named_state().items()}
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays into the parameters, converted to each parameter's dtype.
@@ -184,7 +249,7 @@ class Module:
         Shapes must match exactly. With ``strict`` (the default) missing and unexpected
         keys are errors too; all problems are reported together, each naming its key.
         """
-        own = dict(self.named_parameters())
+        own = self._named_state()
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         problems = []
@@ -327,18 +392,16 @@ class Sigmoid(Module):
 
 
 class GELU(Module):
-    """GELU with the tanh approximation, the only form the engine implements."""
+    """GELU, x * Phi(x): the exact erf form by default, as PyTorch, or ``"tanh"``."""
 
-    def __init__(self, approximate: str = "tanh"):
-        if approximate != "tanh":
-            raise ValueError(
-                f"GELU(approximate={approximate!r}) is not implemented; use approximate='tanh'"
-            )
+    def __init__(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        # d gelu/dx: see Tensor.gelu (tanh approximation)
-        return x.gelu()
+        # d gelu/dx = Phi(x) + x phi(x) (see functional.gelu)
+        return functional.gelu(x, self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -378,6 +441,272 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace=False"  # PyTorch's repr; in-place is not offered
+
+
+class LayerNorm(Module):
+    """Normalize over the last dimensions (``normalized_shape``), then scale and shift:
+    ``torch.nn.LayerNorm``, with weight 1 and bias 0 at initialisation."""
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: Any = None,
+    ):
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = dtype or get_default_dtype()
+        affine = elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape), dtype=dtype) if affine else None
+        has_bias = affine and bias
+        self.bias = Parameter(np.zeros(self.normalized_shape), dtype=dtype) if has_bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        # gradient through the Tensor ops of functional.layer_norm
+        return functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class BatchNorm1d(Module):
+    """Normalize each feature of (N, C) or (N, C, L) input by batch statistics while
+    training and by running statistics in evaluation mode: ``torch.nn.BatchNorm1d``.
+
+    Buffers, under PyTorch's names: ``running_mean`` (0), ``running_var`` (1), each moved
+    by ``momentum`` per training batch (the variance's unbiased estimate; ``momentum=None``
+    takes the plain average of all batches), and ``num_batches_tracked``.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ):
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(np.ones(num_features), dtype=dtype) if affine else None
+        has_bias = affine and bias
+        self.bias = Parameter(np.zeros(num_features), dtype=dtype) if has_bias else None
+        tracked = track_running_stats
+        self.register_buffer(
+            "running_mean", Tensor(np.zeros(num_features), dtype=dtype) if tracked else None
+        )
+        self.register_buffer(
+            "running_var", Tensor(np.ones(num_features), dtype=dtype) if tracked else None
+        )
+        self.register_buffer(
+            "num_batches_tracked", Tensor(np.array(0, dtype=np.int64)) if tracked else None
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"BatchNorm1d({self.num_features}) takes (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L) input, got {x.shape}"
+            )
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            if self.momentum is None:  # the cumulative average of all batches so far
+                factor = 1.0 / int(self.num_batches_tracked.item())
+        return functional.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            factor,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, indexed by
+    integer tensors: ``torch.nn.Embedding``, initialised from N(0, 1); the
+    ``padding_idx`` row starts at 0 and gets no gradient."""
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        dtype: Any = None,
+    ):
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"padding_idx must be within [{-num_embeddings}, {num_embeddings - 1}], "
+                    f"got {padding_idx}"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        table = rng.generator.standard_normal((num_embeddings, embedding_dim))
+        if padding_idx is not None:
+            table[padding_idx] = 0.0
+        self.weight = Parameter(table, dtype=dtype or get_default_dtype())
+
+    def forward(self, x: Tensor) -> Tensor:
+        # d out/d weight: each row's gradient summed into the row it was read from
+        return functional.embedding(x, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        extra = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{extra}"
+
+
+# --- losses ---------------------------------------------------------------------------------
+
+
+class _Loss(Module):
+    """A loss as a module: ``criterion(input, target)`` calls its functional form."""
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = reduction
+
+
+class _WeightedLoss(_Loss):
+    """A loss with per-class (or per-element) weights, kept as the buffer ``weight``."""
+
+    def __init__(self, weight: Tensor | Any | None = None, reduction: str = "mean"):
+        super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            weight = Tensor(weight)
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """``functional.cross_entropy`` as a module, with PyTorch's arguments."""
+
+    def __init__(
+        self,
+        weight: Tensor | Any | None = None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor | Any) -> Tensor:
+        return functional.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+
+class NLLLoss(_WeightedLoss):
+    """``functional.nll_loss`` as a module: takes log-probabilities."""
+
+    def __init__(
+        self,
+        weight: Tensor | Any | None = None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+    ):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Tensor | Any) -> Tensor:
+        return functional.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
+
+
+class MSELoss(_Loss):
+    """``functional.mse_loss`` as a module."""
+
+    def __init__(self, *, reduction: str = "mean"):
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Tensor | Any) -> Tensor:
+        return functional.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """``functional.l1_loss`` as a module."""
+
+    def __init__(self, *, reduction: str = "mean"):
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Tensor | Any) -> Tensor:
+        return functional.l1_loss(input, target, self.reduction)
+
+
+class HuberLoss(_Loss):
+    """``functional.huber_loss`` as a module."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor | Any) -> Tensor:
+        return functional.huber_loss(input, target, self.reduction, self.delta)
+
+
+class BCELoss(_WeightedLoss):
+    """``functional.binary_cross_entropy`` as a module: takes probabilities."""
+
+    def __init__(self, weight: Tensor | Any | None = None, *, reduction: str = "mean"):
+        super().__init__(weight, reduction)
+
+    def forward(self, input: Tensor, target: Tensor | Any) -> Tensor:
+        return functional.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """``functional.binary_cross_entropy_with_logits`` as a module, with ``pos_weight``."""
+
+    def __init__(
+        self,
+        weight: Tensor | Any | None = None,
+        *,
+        reduction: str = "mean",
+        pos_weight: Tensor | Any | None = None,
+    ):
+        super().__init__(weight, reduction)
+        if pos_weight is not None and not isinstance(pos_weight, Tensor):
+            pos_weight = Tensor(pos_weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor | Any) -> Tensor:
+        return functional.binary_cross_entropy_with_logits(
+            input, target, self.weight, self.reduction, self.pos_weight
+        )
 
 
 # --- containers ---------------------------------------------------------------------------

@@ -1,18 +1,27 @@
-"""Optimizers (`SGD`, `Adam`, `AdamW`) and learning-rate schedules, with PyTorch's update rules.
+"""Optimizers (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adagrad`) with PyTorch's update rules.
 
-An optimizer holds a list of parameters and one learning rate ``lr`` (a plain attribute a
-schedule may change). ``step()`` reads each parameter's gradient array and updates its
-values in place, under `no_grad`; parameters without a gradient are skipped. All
-arithmetic mixes the parameter's arrays with Python floats, so float32 stays float32.
+An optimizer holds ``param_groups``, as PyTorch: a list of dicts, each with its
+``params`` and its own hyperparameters (``lr``, ``momentum``, ...), filled from the
+optimizer's defaults. Pass a list of parameters (one group) or a list of dicts::
 
-``state_dict()`` is flat, name -> NumPy array, float or int, so a checkpoint can store
-it in an ``.npz`` file without pickling:
+    optim.SGD([{"params": body.parameters()}, {"params": head.parameters(), "lr": 0.01}],
+              lr=0.1, momentum=0.9)
 
-- the hyperparameters under their own names: ``lr``, ``momentum``, ``betas`` (an array
-  of two floats), ...;
-- per-parameter state as ``state.<i>.<name>``, with ``i`` the parameter's position in
-  the list given to the optimizer: ``state.0.momentum_buffer`` (SGD), ``state.0.step``,
-  ``state.0.exp_avg``, ``state.0.exp_avg_sq`` (Adam, AdamW).
+Schedules (`lr_scheduler`) change ``group["lr"]``; ``optimizer.lr`` reads the first
+group's rate and sets every group's. ``step()`` reads each parameter's gradient array and
+updates its values in place, under `no_grad`; parameters without a gradient are skipped.
+With ``maximize=True`` the gradient is negated first (gradient ascent). All arithmetic
+mixes the parameter's arrays with Python floats, so float32 stays float32.
+
+``state_dict()`` is flat, name -> NumPy array, float, int or bool, so a checkpoint can
+store it in an ``.npz`` file without pickling:
+
+- each group's hyperparameters as ``param_groups.<g>.<name>`` (``betas`` an array of two
+  floats) and its parameters' positions as ``param_groups.<g>.params``;
+- per-parameter state as ``state.<i>.<name>``, with ``i`` the parameter's position over
+  all groups: ``state.0.momentum_buffer`` (SGD, RMSprop), ``state.0.step``,
+  ``state.0.exp_avg``, ``state.0.exp_avg_sq``, ``state.0.max_exp_avg_sq`` (Adam, AdamW),
+  ``state.0.square_avg``, ``state.0.grad_avg`` (RMSprop), ``state.0.sum`` (Adagrad).
 """
 
 from __future__ import annotations
@@ -25,9 +34,11 @@ import numpy as np
 
 from . import autograd, backend
 from .errors import UserError
+from .nn_utils import clear_grad
 from .tensor import Tensor
 
-StateValue = Any  # np.ndarray | float | int
+StateValue = Any  # np.ndarray | float | int | bool
+ParamGroup = dict[str, Any]
 
 
 class OptimizerStateError(UserError, ValueError):
@@ -35,51 +46,113 @@ class OptimizerStateError(UserError, ValueError):
 
 
 class Optimizer:
-    """Base class: the parameter list, ``lr``, ``zero_grad``, ``step`` and the state dict.
+    """Base class: the parameter groups, ``zero_grad``, ``step`` and the state dict.
 
-    Subclasses list their hyperparameter attributes in ``hyperparameters`` and implement
-    ``_update(index, param, grad)`` for one parameter.
+    Subclasses pass their hyperparameters' defaults to ``__init__``, check a group in
+    ``_check_group``, name the state a group's parameters keep in ``_state_names`` and
+    implement ``_update(index, param, grad, group)`` for one parameter.
     """
 
-    hyperparameters: tuple[str, ...] = ("lr",)
-    state_names: tuple[str, ...] = ()
+    def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: ParamGroup):
+        self.defaults = dict(defaults)
+        self.param_groups: list[ParamGroup] = []
+        self.state: dict[int, dict[str, Any]] = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
 
-    def __init__(self, params: Iterable[Tensor], lr: float):
-        self.params: list[Tensor] = []
+    def add_param_group(self, group: ParamGroup) -> None:
+        """Add a group of parameters; options it does not give come from the defaults."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError("a parameter group is a dict with a 'params' entry")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        unique: list[Tensor] = []
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizers take Tensors (parameters), got {type(p).__name__}")
-            if all(p is not q for q in self.params):
-                self.params.append(p)
-        if not self.params:
+            if all(p is not q for q in unique):
+                unique.append(p)
+        if not unique:
             raise ValueError("optimizer got an empty parameter list")
-        if lr < 0:
-            raise ValueError(f"invalid learning rate {lr}: it must be >= 0")
-        self.lr = float(lr)
-        self.state: dict[int, dict[str, Any]] = {}
+        if any(p is q for p in unique for q in self.params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        new: ParamGroup = {"params": unique}
+        for name, default in self.defaults.items():
+            value = group.get(name, default)
+            if isinstance(default, tuple):
+                value = tuple(float(v) for v in value)
+            elif isinstance(default, (bool, str)):
+                value = type(default)(value)
+            elif isinstance(default, (int, float)):
+                value = float(value)
+            new[name] = value
+        new.update({k: v for k, v in group.items() if k not in new})
+        if new["lr"] < 0:
+            raise ValueError(f"invalid learning rate {new['lr']}: it must be >= 0")
+        self._check_group(new)
+        self.param_groups.append(new)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (sets ``.grad`` to None, as PyTorch)."""
+    @property
+    def params(self) -> list[Tensor]:
+        """Every parameter, over all groups, in order (a parameter's index in ``state``)."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def lr(self) -> float:
+        """The first group's learning rate; setting it sets every group's."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.param_groups:
+            group["lr"] = float(value)
+
+    def _check_group(self, group: ParamGroup) -> None:
+        """Raise ValueError for invalid hyperparameters of `group`."""
+
+    def _state_names(self, group: ParamGroup) -> tuple[str, ...]:
+        """The per-parameter state entries `_update` keeps for parameters of `group`."""
+        return ()
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: ``.grad`` becomes None (PyTorch's default),
+        or zeros with ``set_to_none=False``."""
         for p in self.params:
-            p._grad = None
+            clear_grad(p, set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient, once."""
         with autograd.no_grad():
-            for index, p in enumerate(self.params):
-                if p._grad is not None:
-                    self._update(index, p, p._grad)
+            index = 0
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p._grad is not None:
+                        grad = -p._grad if group.get("maximize") else p._grad
+                        self._update(index, p, grad, group)
+                    index += 1
 
-    def _update(self, index: int, param: Tensor, grad: Any) -> None:
+    def _update(self, index: int, param: Tensor, grad: Any, group: ParamGroup) -> None:
         raise NotImplementedError
 
     # --- saving and loading --------------------------------------------------------------
     def state_dict(self) -> dict[str, StateValue]:
-        """Hyperparameters and per-parameter state as a flat dict (see the module doc)."""
+        """Groups' hyperparameters and per-parameter state, flat (see the module doc)."""
         out: dict[str, StateValue] = {}
-        for name in self.hyperparameters:
-            value = getattr(self, name)
-            out[name] = np.array(value, dtype=np.float64) if isinstance(value, tuple) else value
+        start = 0
+        for g, group in enumerate(self.param_groups):
+            for name in self.defaults:
+                value = group[name]
+                out[f"param_groups.{g}.{name}"] = (
+                    np.array(value, dtype=np.float64) if isinstance(value, tuple) else value
+                )
+            count = len(group["params"])
+            out[f"param_groups.{g}.params"] = np.arange(start, start + count, dtype=np.int64)
+            start += count
         for index, state in sorted(self.state.items()):
             for key, value in state.items():
                 if isinstance(value, int):
@@ -91,73 +164,100 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, StateValue]) -> None:
         """Restore hyperparameters and state from `state_dict` (for example read from .npz).
 
-        Every hyperparameter must be present, and every state entry must belong to a
-        parameter of the same shape; the error names the offending key.
+        Every group's hyperparameters must be present, the groups must hold as many
+        parameters as this optimizer's, and every state entry must belong to a parameter
+        of the same shape; the error names the offending key.
         """
-        missing = [name for name in self.hyperparameters if name not in state_dict]
+        name = type(self).__name__
+        expected = {
+            f"param_groups.{g}.{key}": (g, key)
+            for g in range(len(self.param_groups))
+            for key in (*self.defaults, "params")
+        }
+        missing = [key for key in expected if key not in state_dict]
         if missing:
             raise OptimizerStateError(
-                f"cannot load the {type(self).__name__} state: missing key(s) "
-                f"{', '.join(missing)} (was it saved by another optimizer?)"
+                f"cannot load the {name} state: missing key(s) {', '.join(missing)} (was it "
+                "saved by another optimizer, or with other parameter groups?)"
             )
+        loaded: list[ParamGroup] = []  # the saved hyperparameters, applied only when all fit
+        owner: dict[int, ParamGroup] = {}  # parameter index -> its loaded group
+        for g, group in enumerate(self.param_groups):
+            found = len(np.asarray(state_dict[f"param_groups.{g}.params"]).reshape(-1))
+            if found != len(group["params"]):
+                raise OptimizerStateError(
+                    f"cannot load the {name} state: parameter group {g} held {found} "
+                    f"parameters, this one holds {len(group['params'])}"
+                )
+            values = {}
+            for key, default in self.defaults.items():
+                value = state_dict[f"param_groups.{g}.{key}"]
+                if isinstance(default, tuple):
+                    values[key] = tuple(float(v) for v in np.asarray(value))
+                else:
+                    values[key] = type(default)(value)
+            loaded.append(values)
+            for _ in range(found):
+                owner[len(owner)] = values
         state: dict[int, dict[str, Any]] = {}
+        params = self.params
         for key, value in state_dict.items():
-            if key in self.hyperparameters:
+            if key in expected:
                 continue
-            index, name = self._parse_state_key(key)
-            param = self.params[index]
-            if name == "step":
-                state.setdefault(index, {})[name] = int(value)
+            index, entry = self._parse_state_key(key, owner)
+            if entry == "step":
+                state.setdefault(index, {})[entry] = int(value)
                 continue
+            param = params[index]
             found = tuple(np.shape(value))
             if found != param.shape:
                 raise OptimizerStateError(
-                    f"cannot load the {type(self).__name__} state: {key} has shape {found} "
+                    f"cannot load the {name} state: {key} has shape {found} "
                     f"but parameter {index} has shape {param.shape}"
                 )
             array = np.array(value, dtype=backend._dtype_name(param.dtype), copy=True)
-            state.setdefault(index, {})[name] = backend.active.asarray(array)
+            state.setdefault(index, {})[entry] = backend.active.asarray(array)
         for index, entries in state.items():
-            absent = [name for name in self.state_names if name not in entries]
+            absent = [n for n in self._state_names(owner[index]) if n not in entries]
             if absent:
                 raise OptimizerStateError(
-                    f"cannot load the {type(self).__name__} state: parameter {index} lacks "
-                    f"{', '.join(f'state.{index}.{name}' for name in absent)}"
+                    f"cannot load the {name} state: parameter {index} lacks "
+                    f"{', '.join(f'state.{index}.{n}' for n in absent)}"
                 )
-        for name in self.hyperparameters:
-            current = getattr(self, name)
-            value = state_dict[name]
-            if isinstance(current, tuple):
-                setattr(self, name, tuple(float(v) for v in np.asarray(value)))
-            else:
-                setattr(self, name, type(current)(value))
+        for group, values in zip(self.param_groups, loaded):
+            group.update(values)
         self.state = state
 
-    def _parse_state_key(self, key: str) -> tuple[int, str]:
+    def _parse_state_key(self, key: str, owner: dict[int, ParamGroup]) -> tuple[int, str]:
+        name = type(self).__name__
         parts = key.split(".")
-        valid = (
-            len(parts) == 3
-            and parts[0] == "state"
-            and parts[1].isdigit()
-            and parts[2] in self.state_names
+        if len(parts) == 3 and parts[0] == "state" and parts[1].isdigit():
+            index = int(parts[1])
+            if index >= len(owner):
+                raise OptimizerStateError(
+                    f"cannot load the {name} state: {key} refers to parameter {index}, but "
+                    f"this optimizer has {len(owner)} parameters"
+                )
+            if parts[2] in self._state_names(owner[index]):
+                return index, parts[2]
+        raise OptimizerStateError(
+            f"cannot load the {name} state: unexpected key {key!r} (expected "
+            f"param_groups.<g>.<{'|'.join(self.defaults)}|params> or state.<index>.<name>)"
         )
-        if not valid:
-            raise OptimizerStateError(
-                f"cannot load the {type(self).__name__} state: unexpected key {key!r} "
-                f"(expected {', '.join(self.hyperparameters)} or "
-                f"state.<index>.<{'|'.join(self.state_names)}>)"
-            )
-        index = int(parts[1])
-        if index >= len(self.params):
-            raise OptimizerStateError(
-                f"cannot load the {type(self).__name__} state: {key} refers to parameter "
-                f"{index}, but this optimizer has {len(self.params)} parameters"
-            )
-        return index, parts[2]
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparameters)
-        return f"{type(self).__name__}({args})"
+        """PyTorch's form: each group's options, sorted by name."""
+        lines = [f"{type(self).__name__} ("]
+        for g, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {g}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _check_nonnegative(**values: float) -> None:
+    bad = [f"{name}={value}" for name, value in values.items() if value < 0]
+    if bad:
+        raise ValueError(f"{', '.join(bad)}: must be >= 0")
 
 
 class SGD(Optimizer):
@@ -169,76 +269,95 @@ class SGD(Optimizer):
     finally p -= lr * g.
     """
 
-    hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
-    state_names = ("momentum_buffer",)
-
     def __init__(
         self,
-        params: Iterable[Tensor],
-        lr: float,
+        params: Iterable[Tensor] | Iterable[ParamGroup],
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ):
-        super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(
-                f"momentum and weight_decay must be >= 0, got {momentum} and {weight_decay}"
-            )
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
-        self.momentum = float(momentum)
-        self.dampening = float(dampening)
-        self.nesterov = bool(nesterov)
-        self.weight_decay = float(weight_decay)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
 
-    def _update(self, index: int, param: Tensor, grad: Any) -> None:
-        if self.weight_decay:
-            grad = grad + self.weight_decay * param.data
-        if self.momentum:
+    def _check_group(self, group: ParamGroup) -> None:
+        _check_nonnegative(momentum=group["momentum"], weight_decay=group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
+
+    def _state_names(self, group: ParamGroup) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] else ()
+
+    def _update(self, index: int, param: Tensor, grad: Any, group: ParamGroup) -> None:
+        momentum = group["momentum"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if momentum:
             state = self.state.setdefault(index, {})
             buf = state.get("momentum_buffer")
             if buf is None:
                 # a copy: the buffer is updated in place and the gradient array may be shared
                 buf = state["momentum_buffer"] = backend.active.xp.asarray(grad, copy=True)
             else:
-                buf *= self.momentum
-                buf += (1 - self.dampening) * grad
-            grad = grad + self.momentum * buf if self.nesterov else buf
-        param.data -= self.lr * grad
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        param.data -= group["lr"] * grad
 
 
 class Adam(Optimizer):
     """Adam: steps scaled by running estimates of the gradient's mean and square.
 
     PyTorch's rule, with step count t: g += weight_decay * p (L2, coupled);
-    m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; with ``amsgrad`` v_max = max(v_max, v)
+    takes v's place in the denominator;
     p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
     """
 
-    hyperparameters = ("lr", "betas", "eps", "weight_decay")
-    state_names = ("step", "exp_avg", "exp_avg_sq")
     decoupled_weight_decay = False
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | Iterable[ParamGroup],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ):
-        super().__init__(params, lr)
-        if not all(0.0 <= b < 1.0 for b in betas) or len(betas) != 2:
-            raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
-        if eps < 0 or weight_decay < 0:
-            raise ValueError(f"eps and weight_decay must be >= 0, got {eps} and {weight_decay}")
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = float(eps)
-        self.weight_decay = float(weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
 
-    def _update(self, index: int, param: Tensor, grad: Any) -> None:
+    def _check_group(self, group: ParamGroup) -> None:
+        betas = group["betas"]
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
+        _check_nonnegative(eps=group["eps"], weight_decay=group["weight_decay"])
+
+    def _state_names(self, group: ParamGroup) -> tuple[str, ...]:
+        names = ("step", "exp_avg", "exp_avg_sq")
+        return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
+
+    def _update(self, index: int, param: Tensor, grad: Any, group: ParamGroup) -> None:
         xp = backend.active.xp
         state = self.state.get(index)
         if state is None:
@@ -247,12 +366,15 @@ class Adam(Optimizer):
                 "exp_avg": xp.zeros_like(param.data),
                 "exp_avg_sq": xp.zeros_like(param.data),
             }
-        if self.weight_decay:
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        if weight_decay:
             if self.decoupled_weight_decay:
-                param.data *= 1 - self.lr * self.weight_decay
+                param.data *= 1 - lr * weight_decay
             else:
-                grad = grad + self.weight_decay * param.data
-        beta1, beta2 = self.betas
+                grad = grad + weight_decay * param.data
+        beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -260,9 +382,11 @@ class Adam(Optimizer):
         m += (1 - beta1) * grad
         v *= beta2
         v += (1 - beta2) * (grad * grad)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = v = xp.maximum(state["max_exp_avg_sq"], v)
         # m / (1 - b1^t) and sqrt(v / (1 - b2^t)): the bias-corrected moment estimates
-        denom = xp.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps
-        param.data -= (self.lr / (1 - beta1**t)) * m / denom
+        denom = xp.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
+        param.data -= (lr / (1 - beta1**t)) * m / denom
 
 
 class AdamW(Adam):
@@ -272,100 +396,164 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | Iterable[ParamGroup],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ):
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
 
-# --- learning-rate schedules -----------------------------------------------------------------
+class RMSprop(Optimizer):
+    """RMSprop: steps divided by a running root mean square of the gradient.
 
-
-class LRScheduler:
-    """Base class: sets ``optimizer.lr`` from the epoch count at each ``step()``.
-
-    Each schedule is a closed form of the epoch (PyTorch's ``_get_closed_form_lr``), so
-    restoring ``last_epoch`` and ``base_lr`` restores the schedule exactly.
+    PyTorch's rule: g += weight_decay * p; s = alpha s + (1 - alpha) g^2; centered:
+    a = alpha a + (1 - alpha) g and the denominator d = sqrt(s - a^2) + eps, else
+    d = sqrt(s) + eps; with momentum mu: b = mu b + g / d, p -= lr * b; else p -= lr g / d.
     """
 
-    hyperparameters: tuple[str, ...] = ()
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[ParamGroup],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
 
-    def __init__(self, optimizer: Optimizer):
-        self.optimizer = optimizer
-        self.base_lr = float(optimizer.lr)
-        self.last_epoch = 0
-        self._last_lr = self.lr_at(0)
-        optimizer.lr = self._last_lr
+    def _check_group(self, group: ParamGroup) -> None:
+        _check_nonnegative(
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+        )
 
-    def lr_at(self, epoch: int) -> float:
-        raise NotImplementedError
+    def _state_names(self, group: ParamGroup) -> tuple[str, ...]:
+        names = ["step", "square_avg"]
+        if group["momentum"] > 0:
+            names.append("momentum_buffer")
+        if group["centered"]:
+            names.append("grad_avg")
+        return tuple(names)
 
-    def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate for it."""
-        self.last_epoch += 1
-        self._last_lr = self.lr_at(self.last_epoch)
-        self.optimizer.lr = self._last_lr
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rate set by the last step, as a list (PyTorch: one per group)."""
-        return [self._last_lr]
-
-    def state_dict(self) -> dict[str, float | int]:
-        names = ("last_epoch", "base_lr", *self.hyperparameters)
-        return {name: getattr(self, name) for name in names}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        names = ("last_epoch", "base_lr", *self.hyperparameters)
-        missing = [name for name in names if name not in state_dict]
-        unexpected = [key for key in state_dict if key not in names]
-        if missing or unexpected:
-            raise OptimizerStateError(
-                f"cannot load the {type(self).__name__} state: missing key(s) "
-                f"{missing or 'none'}, unexpected key(s) {unexpected or 'none'}"
-            )
-        for name in names:
-            setattr(self, name, type(getattr(self, name))(state_dict[name]))
-        self._last_lr = self.lr_at(self.last_epoch)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparameters)
-        return f"{type(self).__name__}({args})"
-
-
-class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size): decay by gamma every step_size epochs."""
-
-    hyperparameters = ("step_size", "gamma")
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        if step_size < 1:
-            raise ValueError(f"step_size must be a positive integer, got {step_size}")
-        self.step_size = int(step_size)
-        self.gamma = float(gamma)
-        super().__init__(optimizer)
-
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+    def _update(self, index: int, param: Tensor, grad: Any, group: ParamGroup) -> None:
+        xp = backend.active.xp
+        state = self.state.get(index)
+        if state is None:
+            state = self.state[index] = {"step": 0}
+            for name in self._state_names(group)[1:]:
+                state[name] = xp.zeros_like(param.data)
+        state["step"] += 1
+        alpha = group["alpha"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1 - alpha) * (grad * grad)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg *= alpha
+            grad_avg += (1 - alpha) * grad
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = xp.sqrt(square_avg)
+        avg += group["eps"]
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += grad / avg
+            param.data -= group["lr"] * buf
+        else:
+            param.data -= group["lr"] * (grad / avg)
 
 
-class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2.
+class Adagrad(Optimizer):
+    """Adagrad: steps divided by the root of the sum of all squared gradients so far.
 
-    Half a cosine from base_lr down to eta_min over T_max epochs (SGDR without restarts).
+    PyTorch's rule, with step count t: g += weight_decay * p; clr = lr / (1 + (t - 1)
+    lr_decay); s += g^2 (s starts at initial_accumulator_value); p -= clr g / (sqrt(s) + eps).
     """
 
-    hyperparameters = ("T_max", "eta_min")
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[ParamGroup],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
-        if T_max < 1:
-            raise ValueError(f"T_max must be a positive integer, got {T_max}")
-        self.T_max = int(T_max)
-        self.eta_min = float(eta_min)
-        super().__init__(optimizer)
+    def _check_group(self, group: ParamGroup) -> None:
+        _check_nonnegative(
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            initial_accumulator_value=group["initial_accumulator_value"],
+            eps=group["eps"],
+        )
 
-    def lr_at(self, epoch: int) -> float:
-        cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
-        return self.eta_min + (self.base_lr - self.eta_min) * cosine
+    def _state_names(self, group: ParamGroup) -> tuple[str, ...]:
+        return ("step", "sum")
+
+    def _update(self, index: int, param: Tensor, grad: Any, group: ParamGroup) -> None:
+        xp = backend.active.xp
+        state = self.state.get(index)
+        if state is None:
+            initial = group["initial_accumulator_value"]
+            state = self.state[index] = {"step": 0, "sum": xp.zeros_like(param.data) + initial}
+        state["step"] += 1
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        state["sum"] += grad * grad
+        param.data -= clr * (grad / (xp.sqrt(state["sum"]) + group["eps"]))
+
+
+# The schedules live in `lr_scheduler` (as ``torch.optim.lr_scheduler``); the old names
+# ``optim.StepLR`` and ``optim.CosineAnnealingLR`` stay. Imported last: it uses Optimizer.
+from . import lr_scheduler  # noqa: E402
+from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR  # noqa: E402
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "LRScheduler",
+    "Optimizer",
+    "OptimizerStateError",
+    "RMSprop",
+    "StepLR",
+    "lr_scheduler",
+]

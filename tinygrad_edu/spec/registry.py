@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, Literal, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -285,6 +285,38 @@ class DropoutOptions(LayerOptions):
     p: float = Field(0.5, ge=0.0, lt=1.0, description="probability of zeroing an element")
 
 
+class GELUOptions(LayerOptions):
+    approximate: Literal["none", "tanh"] = Field(
+        "none", description="'none': the exact erf form (PyTorch's default); 'tanh'"
+    )
+
+
+class LayerNormOptions(LayerOptions):
+    eps: float = Field(1e-5, gt=0.0, description="added to the variance")
+    elementwise_affine: bool = Field(True, description="learn a scale and a shift")
+    bias: bool = Field(True, description="learn the shift (with elementwise_affine)")
+
+
+class BatchNormOptions(LayerOptions):
+    momentum: float = Field(0.1, ge=0.0, le=1.0, description="update rate of the running stats")
+    eps: float = Field(1e-5, gt=0.0, description="added to the variance")
+    affine: bool = Field(True, description="learn a scale and a shift per feature")
+    track_running_stats: bool = Field(True, description="keep running statistics for eval")
+
+
+def layer_norm(in_features: int, eps: float, elementwise_affine: bool, bias: bool) -> nn.LayerNorm:
+    """``- layer_norm``: LayerNorm over the last dimension of the running shape."""
+    return nn.LayerNorm(in_features, eps, elementwise_affine, bias)
+
+
+def batch_norm(
+    input_shape: Shape, momentum: float, eps: float, affine: bool, track_running_stats: bool
+) -> nn.BatchNorm1d:
+    """``- batch_norm``: BatchNorm1d over the features of flat samples, or the channels
+    (first dimension) of (C, L) samples."""
+    return nn.BatchNorm1d(input_shape[0], eps, momentum, affine, track_running_stats)
+
+
 def _same_shape(options: Any, shape: Shape) -> Shape:
     return shape
 
@@ -295,6 +327,15 @@ def _linear_shape(options: LinearOptions, shape: Shape) -> Shape:
 
 def _flatten_shape(options: Any, shape: Shape) -> Shape:
     return (math.prod(shape),)
+
+
+def _batch_norm_shape(options: Any, shape: Shape) -> Shape:
+    if len(shape) not in (1, 2):
+        raise ValueError(
+            f"batch_norm (BatchNorm1d) takes samples of shape [C] or [C, L], got "
+            f"{list(shape)}; add a flatten layer first"
+        )
+    return shape
 
 
 def _softmax_shape(options: SoftmaxOptions, shape: Shape) -> Shape:
@@ -313,7 +354,9 @@ register_layer("relu", options=NoOptions, output_shape=_same_shape)(nn.ReLU)
 register_layer("leaky_relu", options=LeakyReLUOptions, output_shape=_same_shape)(nn.LeakyReLU)
 register_layer("tanh", options=NoOptions, output_shape=_same_shape)(nn.Tanh)
 register_layer("sigmoid", options=NoOptions, output_shape=_same_shape)(nn.Sigmoid)
-register_layer("gelu", options=NoOptions, output_shape=_same_shape)(nn.GELU)
+register_layer("gelu", options=GELUOptions, output_shape=_same_shape)(nn.GELU)
 register_layer("identity", options=NoOptions, output_shape=_same_shape)(nn.Identity)
 register_layer("softmax", options=SoftmaxOptions, output_shape=_softmax_shape)(nn.Softmax)
 register_layer("dropout", options=DropoutOptions, output_shape=_same_shape)(nn.Dropout)
+register_layer("layer_norm", options=LayerNormOptions, output_shape=_same_shape)(layer_norm)
+register_layer("batch_norm", options=BatchNormOptions, output_shape=_batch_norm_shape)(batch_norm)

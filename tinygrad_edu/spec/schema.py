@@ -444,6 +444,19 @@ class MSE(Named):
     name: Literal["mse"]
 
 
+class L1(Named):
+    """Mean absolute error, for regression (``l1_loss``)."""
+
+    name: Literal["l1"]
+
+
+class Huber(Named):
+    """Huber loss, for regression: squared below ``delta``, linear above (``huber_loss``)."""
+
+    name: Literal["huber"]
+    delta: PositiveFloat = 1.0
+
+
 class BCEWithLogits(Named):
     """Binary cross-entropy of one logit per sample against 0/1 targets (1 output)."""
 
@@ -457,7 +470,8 @@ class Hinge(Named):
     margin: PositiveFloat = 1.0
 
 
-LossSpec = _by_name(CrossEntropy, MSE, BCEWithLogits, Hinge)
+LossSpec = _by_name(CrossEntropy, MSE, L1, Huber, BCEWithLogits, Hinge)
+REGRESSION_LOSSES = ("mse", "l1", "huber")
 
 
 class SGD(Named):
@@ -469,6 +483,7 @@ class SGD(Named):
     dampening: NonNegativeFloat = 0.0
     nesterov: bool = False
     weight_decay: NonNegativeFloat = 0.0
+    maximize: bool = Field(False, description="ascend the loss instead (negate the gradient)")
 
     @model_validator(mode="after")
     def _nesterov(self) -> SGD:
@@ -490,6 +505,8 @@ class Adam(Named):
     betas: tuple[Beta, Beta] = (0.9, 0.999)
     eps: NonNegativeFloat = 1e-8
     weight_decay: NonNegativeFloat = 0.0
+    amsgrad: bool = Field(False, description="use the maximum of the squared-gradient averages")
+    maximize: bool = False
 
 
 class AdamW(Adam):
@@ -499,7 +516,32 @@ class AdamW(Adam):
     weight_decay: NonNegativeFloat = 1e-2
 
 
-OptimizerSpec = _by_name(SGD, Adam, AdamW)
+class RMSprop(Named):
+    """PyTorch's RMSprop: steps divided by a running root mean square of the gradient."""
+
+    name: Literal["rmsprop"]
+    lr: PositiveFloat = 1e-2
+    alpha: NonNegativeFloat = Field(0.99, description="smoothing of the squared gradients")
+    eps: NonNegativeFloat = 1e-8
+    weight_decay: NonNegativeFloat = 0.0
+    momentum: NonNegativeFloat = 0.0
+    centered: bool = Field(False, description="divide by the gradient's estimated variance")
+    maximize: bool = False
+
+
+class Adagrad(Named):
+    """PyTorch's Adagrad: steps divided by the root of the summed squared gradients."""
+
+    name: Literal["adagrad"]
+    lr: PositiveFloat = 1e-2
+    lr_decay: NonNegativeFloat = 0.0
+    weight_decay: NonNegativeFloat = 0.0
+    initial_accumulator_value: NonNegativeFloat = 0.0
+    eps: NonNegativeFloat = 1e-10
+    maximize: bool = False
+
+
+OptimizerSpec = _by_name(SGD, Adam, AdamW, RMSprop, Adagrad)
 
 
 class StepLR(Named):
@@ -520,7 +562,54 @@ class Cosine(Named):
     eta_min: NonNegativeFloat = 0.0
 
 
-SchedulerSpec = _by_name(StepLR, Cosine)
+class LinearLR(Named):
+    """Scale the rate by a factor going linearly from start_factor to end_factor."""
+
+    name: Literal["linear"]
+    start_factor: float = Field(1.0 / 3, gt=0.0, le=1.0)
+    end_factor: float = Field(1.0, ge=0.0, le=1.0)
+    total_iters: PositiveInt = Field(5, description="epochs until end_factor is reached")
+
+
+class ExponentialLR(Named):
+    """Multiply the learning rate by ``gamma`` every epoch."""
+
+    name: Literal["exponential"]
+    gamma: PositiveFloat
+
+
+class OneCycleLR(Named):
+    """The 1cycle policy, stepped once per epoch: up to max_lr, then down (and momentum
+    the other way)."""
+
+    name: Literal["one_cycle"]
+    max_lr: PositiveFloat
+    total_steps: PositiveInt | None = Field(None, description="default: train.epochs")
+    pct_start: float = Field(0.3, ge=0.0, le=1.0, description="share of the rising phase")
+    anneal_strategy: Literal["cos", "linear"] = "cos"
+    cycle_momentum: bool = True
+    base_momentum: NonNegativeFloat = 0.85
+    max_momentum: NonNegativeFloat = 0.95
+    div_factor: PositiveFloat = Field(25.0, description="initial lr = max_lr / div_factor")
+    final_div_factor: PositiveFloat = Field(1e4, description="final lr = initial / this")
+    three_phase: bool = False
+
+
+class ReduceLROnPlateau(Named):
+    """Multiply the rate by ``factor`` when the held-out loss stops improving."""
+
+    name: Literal["reduce_on_plateau"]
+    mode: Literal["min", "max"] = "min"
+    factor: Fraction = 0.1
+    patience: int = Field(10, ge=0, description="epochs without improvement to wait")
+    threshold: NonNegativeFloat = 1e-4
+    threshold_mode: Literal["rel", "abs"] = "rel"
+    cooldown: int = Field(0, ge=0, description="epochs to wait after a reduction")
+    min_lr: NonNegativeFloat = 0.0
+    eps: NonNegativeFloat = 1e-8
+
+
+SchedulerSpec = _by_name(StepLR, Cosine, LinearLR, ExponentialLR, OneCycleLR, ReduceLROnPlateau)
 
 
 _FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -583,7 +672,7 @@ class Spec(Section):
 
     @model_validator(mode="after")
     def _check_across_sections(self) -> Spec:
-        problems = _input_problems(self) + _output_problems(self)
+        problems = _input_problems(self) + _output_problems(self) + _schedule_problems(self)
         if problems:
             raise spec_check(problems)
         return self
@@ -608,8 +697,10 @@ def _output_problems(spec: Spec) -> Problems:
     """The number of outputs must fit the loss and the data's classes."""
     loss, shape, source = spec.loss.name, spec.model.output_shape, spec.data.source
     classes = type(spec.data).num_classes
-    if classes == 0 and loss != "mse":
-        return [(("loss",), f"data source '{source}' is a regression task; use loss mse")]
+    if classes == 0 and loss not in REGRESSION_LOSSES:
+        return [
+            (("loss",), f"data source '{source}' is a regression task; use loss mse, l1 or huber")
+        ]
     if spec.model.mlp is not None:
         where: tuple[Union[str, int], ...] = ("model", "mlp", "outputs")
     else:
@@ -633,12 +724,37 @@ def _output_problems(spec: Spec) -> Problems:
         message = f"hinge with 1 output separates two classes; '{source}' has {classes}"
     elif loss == "hinge" and outputs > 1 and classes and outputs != classes:
         message = f"'{source}' has {classes} classes, so multi-class hinge needs {classes} outputs"
-    elif loss == "mse" and classes is not None and outputs != 1:
-        message = f"data source '{source}' has one target per sample, so mse needs 1 output"
+    elif loss in REGRESSION_LOSSES and classes is not None and outputs != 1:
+        message = f"data source '{source}' has one target per sample, so {loss} needs 1 output"
     else:
         return []
     found = "a shape of " + str(list(shape)) if outputs is None else f"{outputs}"
     return [(where, f"{message}; the model gives {found}")]
+
+
+def _schedule_problems(spec: Spec) -> Problems:
+    """A one-cycle schedule must last the epochs and find a momentum to cycle."""
+    schedule = spec.scheduler
+    if not isinstance(schedule, OneCycleLR):
+        return []
+    problems: Problems = []
+    steps = schedule.total_steps
+    if steps is not None and steps < spec.train.epochs:
+        problems.append(
+            (
+                ("scheduler", "total_steps"),
+                f"one_cycle is stepped once per epoch, so total_steps must be at least "
+                f"train.epochs ({spec.train.epochs}); found {steps}",
+            )
+        )
+    if schedule.cycle_momentum and spec.optimizer.name == "adagrad":
+        problems.append(
+            (
+                ("scheduler", "cycle_momentum"),
+                "adagrad has no momentum to cycle; set cycle_momentum: false",
+            )
+        )
+    return problems
 
 
 def _rebuild() -> None:

@@ -136,8 +136,9 @@ def _check_held_out(spec: Any, dataset: Any) -> None:
 def _num_outputs(model: Any, input_shape: tuple) -> int:
     from ..autograd import no_grad
 
-    with no_grad():
-        out = model(Tensor.zeros((1, *input_shape)))
+    with no_grad():  # in eval mode: a one-sample batch must not move BatchNorm's statistics
+        out = model.eval()(Tensor.zeros((1, *input_shape)))
+    model.train()
     return int(out.shape[-1]) if out.ndim > 1 else 1
 
 
@@ -148,6 +149,7 @@ def make_optimizer(config: Any, params: Any) -> Any:
     options = config.model_dump(exclude_none=True)
     name = options.pop("name")
     classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
+    classes.update({"rmsprop": optim.RMSprop, "adagrad": optim.Adagrad})
     if "betas" in options:
         options["betas"] = tuple(options["betas"])
     return classes[name](params, **options)
@@ -163,6 +165,17 @@ def make_scheduler(config: Any, optimizer: Any, epochs: int) -> Any:
     name = options.pop("name")
     if name == "step":
         return optim.StepLR(optimizer, **options)
+    schedules = optim.lr_scheduler
+    if name == "one_cycle":
+        options.setdefault("total_steps", epochs)
+    others = {
+        "linear": schedules.LinearLR,
+        "exponential": schedules.ExponentialLR,
+        "one_cycle": schedules.OneCycleLR,
+        "reduce_on_plateau": schedules.ReduceLROnPlateau,
+    }
+    if name in others:
+        return others[name](optimizer, **options)
     options.setdefault("t_max", epochs)
     return optim.CosineAnnealingLR(
         optimizer, T_max=options.pop("t_max"), eta_min=options.pop("eta_min", 0.0)
@@ -380,7 +393,12 @@ class Trainer:
         row["lr"] = s.optimizer.lr
         row["seconds"] = round(seconds, 3)
         if s.scheduler is not None:
-            s.scheduler.step()
+            from ..lr_scheduler import ReduceLROnPlateau
+
+            if isinstance(s.scheduler, ReduceLROnPlateau):  # it watches the held-out loss
+                s.scheduler.step(held["loss"])
+            else:
+                s.scheduler.step()
         p.history.append(row)
         p.epoch += 1
         p.step = 0

@@ -2,9 +2,9 @@
 
 The spec names a loss; everything else follows from it. ``cross_entropy``,
 ``binary_cross_entropy_with_logits`` and ``hinge`` make a classification task (metrics:
-loss and accuracy), ``mse`` a regression task (loss, MAE, R^2). Each `Objective` turns
-the dataset's labels into the target tensor its loss expects (class indices, 0/1
-columns, +-1 signs or real values) and model outputs into predictions.
+loss and accuracy), ``mse``, ``l1`` and ``huber`` a regression task (loss, MAE, R^2).
+Each `Objective` turns the dataset's labels into the target tensor its loss expects
+(class indices, 0/1 columns, +-1 signs or real values) and model outputs into predictions.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .. import functional as F
 from ..errors import UserError
 from ..tensor import Tensor, get_default_dtype
 
-REGRESSION_LOSSES = ("mse",)
+REGRESSION_LOSSES = ("mse", "l1", "huber")
 
 
 def task_of(loss: str) -> str:
@@ -107,6 +107,8 @@ _LOSS_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
     "hinge": F.hinge_loss,
     "mse": F.mse_loss,
+    "l1": F.l1_loss,
+    "huber": F.huber_loss,
 }
 
 

@@ -299,6 +299,25 @@ def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
     return load_spec(run_dir / SPEC), load_npz(weights, advice=advice)
 
 
+def load_weights(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """The run's model state dict (``'1.weight'``, ...: no ``model/`` prefix), from
+    model.npz, or from checkpoint.npz for an unfinished run, so that
+    ``nn.MLP(784, [128], 10).load_state_dict(load_weights(run_dir))`` loads it directly."""
+    return unflatten("model", load_run(run_dir)[1])
+
+
+def load_model(run_dir: str | Path) -> Any:
+    """The run's model, built from its ``spec.yaml`` (in the spec's dtype, on the active
+    backend) with its trained weights, in evaluation mode. Inputs must be normalized as
+    in training (``norm/`` in model.npz; ``predict`` does it for files)."""
+    from ..spec import build_model
+
+    spec, flat = load_run(run_dir)
+    model = build_model(spec)
+    model.load_state_dict(unflatten("model", flat))
+    return model.eval()
+
+
 def restore(run_dir: str | Path) -> Setup:
     """A finished (or interrupted) run rebuilt: its spec's data, with the same seed and
     split, and its model with the saved weights, in evaluation mode."""
