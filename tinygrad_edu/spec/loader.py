@@ -18,6 +18,7 @@ import copy
 import difflib
 import math
 import re
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -694,7 +695,7 @@ def _type_at(loc: Loc) -> Any:
         elif get_origin(current) in (list, tuple) and isinstance(element, int):
             args = get_args(current)
             current = args[0] if get_origin(current) is list else args[min(element, len(args) - 1)]
-        elif get_origin(current) is Union:
+        elif _is_union(current):
             current = next((m for m in get_args(current) if _tag_of(m) == element), None)
         else:
             return None
@@ -706,11 +707,16 @@ def _unwrap(annotation: Any) -> Any:
     while True:
         if get_origin(annotation) is Annotated:
             annotation = get_args(annotation)[0]
-        elif get_origin(annotation) is Union and type(None) in get_args(annotation):
+        elif _is_union(annotation) and type(None) in get_args(annotation):
             rest = [a for a in get_args(annotation) if a is not type(None)]
             annotation = rest[0] if len(rest) == 1 else Union[tuple(rest)]
         else:
             return annotation
+
+
+def _is_union(annotation: Any) -> bool:
+    """``Union[A, B]`` or ``A | B`` (types.UnionType, what ``from __future__`` annotations give)."""
+    return get_origin(annotation) in (Union, types.UnionType)
 
 
 def _tag_of(member: Any) -> str | None:

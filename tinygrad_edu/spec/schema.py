@@ -58,9 +58,11 @@ Normalize = Literal["none", "scale", "standardize"]
 
 
 class Section(BaseModel):
-    """Base of every part of a spec: unknown keys are errors, not silently ignored."""
+    """Base of every part of a spec: unknown keys are errors, not silently ignored, and
+    every float must be finite: inf and nan (.inf, .nan) mean no learning rate, noise or
+    interval, so they are refused here rather than turning the loss into NaN later."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def spec_check(problems: list[tuple[tuple[Union[str, int], ...], str]]) -> PydanticCustomError:

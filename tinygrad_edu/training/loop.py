@@ -331,8 +331,7 @@ class Trainer:
             raise TrainingDiverged(
                 f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
                 f"stopped before that update. The checkpoint of the last finished epoch is "
-                f"kept in {self.run_dir}. Try a smaller learning rate (e.g. --lr "
-                f"{s.optimizer.lr / 10:g})."
+                f"kept in {self.run_dir}. {divergence_advice(s)}"
             )
         s.optimizer.zero_grad()
         loss.backward()
@@ -372,6 +371,19 @@ class Trainer:
         arrays["meta/class_names"] = s.dataset.class_names
         arrays["meta/input_shape"] = list(s.dataset.input_shape)
         save_npz(self.run_dir / MODEL, arrays)
+
+
+def divergence_advice(setup: Setup) -> str:
+    """What most likely made the loss non-finite: the data, the learning rate, or the step
+    size in general (checked in that order, so a NaN in the data is never blamed on lr)."""
+    ds, lr = setup.dataset, setup.optimizer.lr
+    for split, array in (("features", ds.X_train), ("targets", ds.y_train)):
+        array = np.asarray(array)
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            return f"The training {split} hold nan or inf: fix the data (not the learning rate)."
+    if not math.isfinite(lr):
+        return f"The learning rate is {lr}: give a finite one, e.g. --lr 0.01."
+    return f"Try a smaller learning rate (e.g. --lr {lr / 10:g})."
 
 
 def write_metrics_csv(path: Path, history: list[dict]) -> None:
