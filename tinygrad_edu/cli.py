@@ -182,12 +182,12 @@ def _version() -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .spec import load_spec
+    from .spec.loader import check_spec_file
 
     failed = 0
     for path in args.specs:
         try:
-            load_spec(path)
+            check_spec_file(path)
         except UserError as error:
             failed += 1
             _print_error(error)
@@ -216,9 +216,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     import json
 
     from .spec import build_model, load_spec
+    from .spec.limits import check_memory
     from .summary import summary
 
     spec = load_spec(args.spec)
+    check_memory(spec, args.batch_size, training=False)
     result = summary(build_model(spec), input_size=(args.batch_size, *spec.model.input))
     if args.format == "json":
         data = result.to_dict()
@@ -348,10 +350,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from .spec import load_spec
+    from .spec.limits import check_memory
     from .training.checkpoint import write_text_atomic
     from .viz.graphs import graph_dot, render_svg
 
-    dot = graph_dot(load_spec(args.spec), batch_size=args.batch_size)
+    spec = load_spec(args.spec)
+    check_memory(spec, args.batch_size, training=False)
+    dot = graph_dot(spec, batch_size=args.batch_size)
     if args.out is None:
         sys.stdout.write(dot)
     elif args.out.endswith(".svg"):

@@ -9,7 +9,9 @@ downloaded once into a cache folder with every file's SHA-256 verified.
 from __future__ import annotations
 
 import gzip
+import math
 import re
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import numpy as np
 from ..errors import UserError
 from .dataset import Examples
 from .download import cache_dir, download
+from .files import check_fits
+from .reading import open_regular
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -110,40 +114,51 @@ def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
     """An IDX file (gzipped when its name ends in .gz) as an array of its stored shape.
 
     With ``magic`` the header must match it exactly (type and number of dimensions), so
-    a labels file given where images belong is caught with a clear message.
+    a labels file given where images belong is caught with a clear message. The header
+    is read first and bounds everything after it: the data must fit in memory and no
+    more than the header promises is ever decompressed (a gzip bomb stops there).
     """
     path = Path(path)
+    fix = "delete it and download it again (data.download: true) or replace it with a good copy"
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as error:
+        with open_regular(path, None, "MNIST file", fix) as handle:
+            stream = gzip.GzipFile(fileobj=handle) if path.suffix == ".gz" else handle
+            shape, dtype, header = _idx_header(path, stream.read(4 + 4 * 255), magic)
+            expected = math.prod(shape) * dtype.itemsize
+            check_fits(path, expected * 5, "the images as uint8 and float32")
+            raw = header[1] + stream.read(expected + 1 - len(header[1]))
+    except (OSError, EOFError, zlib.error) as error:
+        raise UserError(f"{path}: cannot read it ({error}); {fix}") from None
+    if len(raw) != expected:
         raise UserError(
-            f"{path}: cannot read it ({error}); delete it and download it again "
-            "(data.download: true) or replace it with a good copy"
-        ) from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
+            f"{path}: the header promises shape {shape} ({expected} bytes of data), but the "
+            f"file holds {'more' if len(raw) > expected else len(raw)}; it is truncated or "
+            "corrupt: download it again"
+        )
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
+def _idx_header(
+    path: Path, start: bytes, magic: int | None
+) -> tuple[tuple[int, ...], np.dtype, tuple[bytes, bytes]]:
+    """(shape, dtype, (header bytes, data bytes read with them)) of an IDX file's start."""
+    if len(start) < 4 or start[0] != 0 or start[1] != 0 or start[2] not in IDX_TYPES:
         raise UserError(
-            f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'missing'}); "
+            f"{path}: not an IDX file (bad magic number {start[:4].hex() or 'missing'}); "
             "expected one of the MNIST files train-images-idx3-ubyte and friends"
         )
-    found = int.from_bytes(raw[:4], "big")
+    found = int.from_bytes(start[:4], "big")
     if magic is not None and found != magic:
         raise UserError(
             f"{path}: IDX magic number {found} (0x{found:08x}), expected {magic} "
             f"(0x{magic:08x}); the file is of the wrong kind: check its name and content"
         )
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim = start[3]
+    size = 4 + 4 * ndim
+    if len(start) < size:
         raise UserError(f"{path}: the IDX header is cut short; download the file again")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = IDX_TYPES[raw[2]]
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise UserError(
-            f"{path}: the header promises shape {shape} ({expected} bytes of data), but the "
-            f"file holds {len(raw) - header}; it is truncated or corrupt: download it again"
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    shape = tuple(int.from_bytes(start[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return shape, IDX_TYPES[start[2]], (start[:size], start[size:])
 
 
 def _find(folder: Path, name: str) -> Path | None:

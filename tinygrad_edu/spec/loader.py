@@ -286,18 +286,40 @@ def load_spec(path: str | Path) -> Spec:
     Only a regular file of at most `MAX_SPEC_BYTES` is read (a FIFO, a device or a huge
     file is refused before reading)."""
     path = Path(path)
+    spec = parse_spec(_read_text(path), file=str(path), base_dir=path.parent)
+    spec._file = path
+    return spec
+
+
+def check_spec_file(path: str | Path) -> Spec:
+    """`load_spec`, then every check that needs the data file and the machine's memory
+    (`checks.problems`), all reported at once with their lines: what ``validate`` runs."""
+    from . import checks
+
+    path = Path(path)
+    file = str(path)
+    document = _read_yaml(_read_text(path), file)
+    spec = _validate(document.data, file, path.parent, document.root, document.duplicates)
+    spec._file = path
+    found = [
+        _problem(file, document.root, loc, "spec_check", m) for loc, m in checks.problems(spec)
+    ]
+    if found:
+        raise SpecError(_unique(found))
+    return spec
+
+
+def _read_text(path: Path) -> str:
+    """The text of a spec file, read only if it is a regular file of at most MAX_SPEC_BYTES."""
     where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
     fix = "give the path of a spec file (.yaml)"
     raw = read_regular(
         path, MAX_SPEC_BYTES, "spec file", fix, f"spec file not found: {path}{where}"
     )
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UserError(f"{path}: not a UTF-8 text file ({error.reason})") from None
-    spec = parse_spec(text, file=str(path), base_dir=path.parent)
-    spec._file = path
-    return spec
 
 
 def parse_spec(text: str, file: str = "<spec>", base_dir: str | Path | None = None) -> Spec:

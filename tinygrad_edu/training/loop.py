@@ -83,7 +83,9 @@ def prepare(spec: Any) -> Setup:
     """
     from .. import data as data_module
     from ..spec import build_model
+    from ..spec.limits import check_memory
 
+    check_memory(spec)  # before anything is allocated
     backend.set_backend(spec.backend)
     set_default_dtype(spec.dtype)
     rng.manual_seed(spec.seed)
