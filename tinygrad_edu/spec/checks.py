@@ -1,8 +1,10 @@
 """The checks `validate` runs beyond the schema, so that a spec it accepts trains.
 
-The schema checks a spec on its own. What it cannot see is the user's data file (a csv
-``target`` column out of range, a model with 3 outputs on a table of 2 classes, samples
-of another shape than ``model.input``) and the machine (a model larger than its memory).
+The schema checks a spec on its own. What it cannot see is the data (a csv ``target``
+column out of range, a model with 3 outputs on a table of 2 classes, samples of another
+shape than ``model.input``, generated points that overflow float32) and the machine (a
+model larger than its memory). The data is loaded as training loads it (once its size
+is known to fit), except full MNIST, which may need a download: train checks its files.
 `problems` finds those with the very functions `train` uses (the data loader, the loss's
 `Objective.check`, `limits.memory_problem`), so validate and train agree by construction,
 and returns all of them at once, each with the spec key it is about.
@@ -18,8 +20,8 @@ from .schema import Spec
 
 Loc = tuple[Union[str, int], ...]
 
-# Sources whose samples and classes the schema cannot know: they come from the user's file.
-FILE_SOURCES = ("csv", "npz")
+# Sources validate does not load: full MNIST is 70,000 images and may need a download.
+NOT_LOADED = ("mnist",)
 
 
 def problems(spec: Spec) -> list[tuple[Loc, str]]:
@@ -28,13 +30,13 @@ def problems(spec: Spec) -> list[tuple[Loc, str]]:
     memory = limits.memory_problem(spec)
     if memory is not None:
         found.append(memory)
-    if spec.data.source in FILE_SOURCES and memory is None:
+    if spec.data.source not in NOT_LOADED and memory is None:
         found += _data_problems(spec)
     return found
 
 
 def _data_problems(spec: Spec) -> list[tuple[Loc, str]]:
-    """The data file read as training reads it, then checked against the model and loss."""
+    """The data loaded as training loads it, then checked against the model and loss."""
     from ..data import load_dataset
     from ..training.objectives import Objective, loss_options, task_of
 
@@ -43,8 +45,8 @@ def _data_problems(spec: Spec) -> list[tuple[Loc, str]]:
     try:
         dataset = load_dataset(config, seed=spec.seed, task=task_of(name))
     except UserError as error:
-        key = "target" if "data.target" in str(error) else "path"
-        return [(("data", key), str(error))]
+        key = "target" if "data.target" in str(error) else "path" if "path" in config else ""
+        return [(("data", key) if key else ("data",), str(error))]
     found: list[tuple[Loc, str]] = []
     expected = tuple(spec.model.input)
     if tuple(dataset.input_shape) != expected:

@@ -47,6 +47,7 @@ class Estimate:
     parameter_bytes: int
     activation_bytes: int
     training: bool
+    batch_bound: bool  # the training batch (not the evaluation batch) sets the activations
     data_bytes: int
     batch_size: int
 
@@ -55,13 +56,15 @@ class Estimate:
         return self.parameter_bytes + self.activation_bytes + self.data_bytes
 
     def largest(self) -> Loc:
-        """The spec key to change first: the biggest of the three parts."""
+        """The spec key to change first: the biggest of the three parts (activations are
+        the batch's fault when the training batch, not the evaluation one, sets their size)."""
         parts = {
             ("model",): self.parameter_bytes,
             ("train", "batch_size"): self.activation_bytes,
             ("data",): self.data_bytes,
         }
-        return max(parts, key=lambda loc: parts[loc])
+        key = max(parts, key=lambda loc: parts[loc])
+        return ("model",) if key == ("train", "batch_size") and not self.batch_bound else key
 
     def describe(self) -> str:
         kept = "with gradients and optimizer state" if self.training else "weights"
@@ -85,6 +88,7 @@ def estimate(spec: Spec, batch_size: int | None = None, training: bool = True) -
             parameter_bytes=parameters * itemsize,
             activation_bytes=batch * per_sample * itemsize,
             training=False,
+            batch_bound=True,
             data_bytes=batch * _input_size(spec) * itemsize,
             batch_size=batch,
         )
@@ -98,6 +102,7 @@ def estimate(spec: Spec, batch_size: int | None = None, training: bool = True) -
         parameter_bytes=parameters * itemsize * (2 + _optimizer_slots(spec)),
         activation_bytes=max(2 * batch, evaluation) * per_sample * itemsize,
         training=True,
+        batch_bound=2 * batch >= evaluation,
         data_bytes=_data_bytes(spec, samples),
         batch_size=batch,
     )

@@ -245,7 +245,10 @@ def _read_yaml(text: str, file: str) -> _Document:
         document = _compose(text, file)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        message = ", ".join(str(p) for p in (error.context, error.problem) if p)
+        context = error.context
+        if context and error.context_mark and error.problem_mark:
+            context += f" (line {error.context_mark.line + 1})"  # where it began
+        message = ", ".join(str(p) for p in (context, error.problem) if p)
         raise SpecError([_at(file, mark, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as error:  # no position (e.g. from the reader): say what it is
         raise SpecError([Problem(file, 0, 0, "", f"invalid YAML: {error}")]) from None
