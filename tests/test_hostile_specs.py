@@ -293,3 +293,17 @@ def test_mutated_specs_exit_0_or_2_with_file_and_line(bases):
                 assert trained == 0 or "the loss became" in err, err
 
     check()
+
+
+def test_a_recursive_alias_in_sweep_values_is_a_clear_error(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(MOONS + "sweep: {path: seed, values: &v [1, *v]}\n")
+    code, err = run_cli("sweep", str(path), "--out", str(tmp_path / "s"), "--quiet")
+    assert code == 2 and err.startswith(f"{path}:7:36: alias *v refers to its own anchor &v")
+    path.write_text(MOONS)
+    out = str(tmp_path / "s")
+    code, err = run_cli(
+        "sweep", str(path), "--path", "seed", "--values", "&v [1, *v]", "--out", out
+    )
+    assert code == 2 and "a command-line value:1:8: alias *v refers to its own anchor" in err
+    assert not (tmp_path / "s").exists()

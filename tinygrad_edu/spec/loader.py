@@ -374,7 +374,7 @@ def apply_overrides(
     return result
 
 
-def parse_value(text: str, file: str = "<value>") -> Any:
+def parse_value(text: str, file: str = "a command-line value") -> Any:
     """A command-line value read as YAML (numbers, booleans, lists); plain text where it is
     not valid YAML. The bounds and refused tags of a spec file hold here too (SpecError)."""
     try:
