@@ -484,12 +484,15 @@ def test_a_csv_over_the_size_bound_is_refused_before_reading(tmp_path, monkeypat
 
 def test_a_one_column_csv_or_a_wrong_delimiter_says_so(tmp_path):
     path = write(tmp_path, "label\n0\n1\n0\n1\n")
-    with pytest.raises(UserError, match="one column only \\('label'\\), the target") as caught:
+    with pytest.raises(
+        UserError, match="one column only \\('label'\\); a table needs feature columns"
+    ) as caught:
         load_dataset({"source": "csv", "path": path, "target": 0}, seed=0)
     assert "model.input" not in str(caught.value)
     path = write(tmp_path, "a;b;label\n1;2;0\n3;4;1\n")
-    with pytest.raises(UserError, match="separated by ';': set data.delimiter: ';'"):
-        load_dataset({"source": "csv", "path": path, "target": -1}, seed=0)
+    for target in (-1, "label"):
+        with pytest.raises(UserError, match="separated by ';': set data.delimiter: ';'"):
+            load_dataset({"source": "csv", "path": path, "target": target}, seed=0)
 
 
 def test_a_header_only_csv_says_it_has_no_rows(tmp_path):

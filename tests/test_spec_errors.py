@@ -359,3 +359,11 @@ def test_an_unreadable_spec_is_a_user_error(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "open", refuse)  # tests run as root, who may read anything
     with pytest.raises(UserError, match="cannot be read: permission denied; make it readable"):
         load_spec(path)
+
+
+def test_an_input_of_more_dimensions_than_arrays_have_is_a_spec_error():
+    from tinygrad_edu.spec import parse_spec
+
+    text = edit("input: [784]", "input: [" + ", ".join(["1"] * 70) + "]")
+    with pytest.raises(SpecError, match="3:10: model.input: expected at most 32 items"):
+        parse_spec(text, file="deep.yaml")

@@ -242,8 +242,10 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from .spec import gradient_check, load_spec
+    from .spec.limits import check_memory
 
     spec = load_spec(args.spec)
+    check_memory(spec, args.batch_size, training=False)
     checks = gradient_check(
         spec, batch_size=args.batch_size, max_elements=args.max_elements or None, seed=args.seed
     )

@@ -41,13 +41,13 @@ def load_csv(path: str | Path, target: str | int, header: bool | str, delimiter:
     """
     path = Path(path).expanduser()
     header, columns, first_line, data = _table(path, delimiter, header, target, SPEC_DATA)
+    if len(columns) == 1:
+        raise UserError(
+            f"{path}: the file has one column only ({columns[0]!r}); a table needs feature "
+            f"columns and a target column.{_delimiter_hint(data[0][1], delimiter)}"
+        )
     target_index = _target_index(path, target, columns, bool(header))
     features = [i for i in range(len(columns)) if i != target_index]
-    if not features:
-        raise UserError(
-            f"{path}: the file has one column only ({columns[0]!r}), the target; a table needs "
-            f"feature columns too.{_delimiter_hint(data[0][1], delimiter)}"
-        )
     shape_of = "header" if header else f"first row (line {first_line})"
     rule = f"every column except the target ({columns[target_index]!r}) must be numeric"
     X = _feature_matrix(path, data, columns, features, shape_of, rule)

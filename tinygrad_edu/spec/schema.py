@@ -200,7 +200,9 @@ class ModelSection(Section):
     """The network: the shape of one sample and either a list of layers or the mlp shorthand."""
 
     input: list[PositiveInt] = Field(
-        min_length=1, description="shape of one sample, without the batch dimension: [784]"
+        min_length=1,
+        max_length=32,  # arrays have at most 64 dimensions (NumPy), batch and layers add some
+        description="shape of one sample, without the batch dimension: [784]",
     )
     layers: Annotated[list[LayerSpec], Field(min_length=1)] | None = Field(
         None, description="the layers in order: [flatten, {linear: 128}, relu, {linear: 10}]"
