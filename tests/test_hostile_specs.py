@@ -203,6 +203,7 @@ def bases(tmp_path_factory) -> dict[str, str]:
 
 VALUES = [None, "", "x", -1, 0, 1, 2.5, True, [], {}, [1, 2], 10**30, float("inf"), float("nan")]
 VALUES += [1e300, 1e-300, -1e300, 0.999999, 2**63, 2**64, -(2**63), "none", "auto", "relu", [0]]
+VALUES += ["~nobody_at_all/x.csv", "a\0b", "/dev/zero", "."]
 KEYS = ["seed", "n_samples", "noise", "validation_fraction", "test_fraction", "momentum", "bias"]
 KEYS += ["normalize", "scheduler", "dtype", "batch_size", "label_smoothing", "header", "target"]
 

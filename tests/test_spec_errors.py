@@ -160,6 +160,11 @@ CASES = [
     ("custom tag", edit("lr: 0.1", "lr: !include lr.yaml"), 11, 28,
      "tag '!include' is not allowed"),
     # issue 9: hostile or damaged specs
+    ("a path of an unknown user",
+     edit("{source: mnist-5k}", "{source: npz, path: ~nobody_x/d.npz}"), 9, 27,
+     "data.path: cannot expand '~nobody_x': there is no such user; write the path out"),
+    ("a path with a NUL", edit("{source: mnist-5k}", '{source: npz, path: "d\\0.npz"}'), 9, 27,
+     "data.path: the path holds a NUL character"),
     ("set tag", GOOD + "sweep: {path: seed, values: !!set {1, 2}}\n", 13, 29,
      "tag '!!set' is not allowed"),
     ("binary tag", edit("name: test", "name: !!binary dGVzdA=="), 1, 7,

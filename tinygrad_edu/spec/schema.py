@@ -243,8 +243,18 @@ class ModelSection(Section):
 
 def _resolve_path(value: str | None, info: ValidationInfo) -> str | None:
     """Make a relative path relative to the spec file's folder (``context["base_dir"]``)."""
+    if value is None:
+        return value
+    if "\0" in value:
+        raise ValueError("the path holds a NUL character (\\0); remove it")
+    try:
+        absolute = Path(value).expanduser().is_absolute()
+    except RuntimeError:  # ~name of a user who does not exist
+        raise ValueError(
+            f"cannot expand {value.split('/')[0]!r}: there is no such user; write the path out"
+        ) from None
     base_dir = (info.context or {}).get("base_dir")
-    if value is None or base_dir is None or Path(value).expanduser().is_absolute():
+    if base_dir is None or absolute:
         return value
     return str((Path(base_dir) / value).resolve())
 
