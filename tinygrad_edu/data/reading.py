@@ -35,9 +35,11 @@ def open_regular(
     """`path` opened for binary reading, if it is a readable regular file of at most
     `max_bytes` bytes (None: any size); otherwise a UserError "`what` PATH is ...; `fix`"
     (`missing`, if given, is the whole message for a path that does not exist)."""
-    path = Path(path).expanduser()
     try:
+        path = Path(path).expanduser()
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (RuntimeError, ValueError) as error:  # ~user unknown; a NUL in the path
+        raise UserError(f"{what} {str(path)!r} is not a usable path ({error}); {fix}") from None
     except FileNotFoundError:
         raise UserError(missing or f"{what} {path} does not exist; {fix}") from None
     except IsADirectoryError:
