@@ -158,6 +158,20 @@ def test_validate_reports_generated_data_that_would_overflow(tmp_path):
     assert code == 2 and err.startswith(f"{path}:3:7: data: data 'moons': the train features")
 
 
+def test_validate_reports_missing_mnist_files_unless_they_may_be_downloaded(tmp_path):
+    text = (
+        MOONS.replace("moons, n_samples: 100", f"mnist, path: {tmp_path}")
+        .replace("[2]", "[784]")
+        .replace("{linear: 2}", "{linear: 10}")
+    )
+    path = tmp_path / "mnist.yaml"
+    path.write_text(text)
+    code, err = run_cli("validate", str(path))
+    assert code == 2 and err.startswith(f"{path}:3:29: data.path: MNIST files missing in")
+    path.write_text(text.replace(f"path: {tmp_path}", f"path: {tmp_path}, download: true"))
+    assert run_cli("validate", str(path)) == (0, "")
+
+
 def test_validate_accepts_a_csv_spec_that_trains(tmp_path):
     path = csv_spec(tmp_path)
     assert run_cli("validate", str(path)) == (0, "")

@@ -86,14 +86,7 @@ def load_mnist(
     """
     folder = Path(path).expanduser() if path else cache_dir() / "mnist"
     sums = _checked_sums(sha256)
-    names = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
-    missing = [name for name in names if _find(folder, name) is None]
-    if missing and not download_missing:
-        raise UserError(
-            f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or unpacked). "
-            f"Set data.download: true to fetch them from {url} (about 12 MB), or put them there "
-            "yourself, or set data.path to the folder that holds them"
-        )
+    missing = missing_files(path, download_missing, url)
     for name in missing:
         download(url.rstrip("/") + "/" + name + ".gz", folder / f"{name}.gz", sums[f"{name}.gz"])
     X_train, y_train = _read_pair(folder, TRAIN_IMAGES, TRAIN_LABELS)
@@ -108,6 +101,20 @@ def load_mnist(
         X_test=X_test,
         y_test=y_test,
     )
+
+
+def missing_files(path: str | Path | None, download_missing: bool, url: str) -> list[str]:
+    """The MNIST files not in the folder (to download); a UserError if they may not be."""
+    folder = Path(path).expanduser() if path else cache_dir() / "mnist"
+    names = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+    missing = [name for name in names if _find(folder, name) is None]
+    if missing and not download_missing:
+        raise UserError(
+            f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or unpacked). "
+            f"Set data.download: true to fetch them from {url} (about 12 MB), or put them there "
+            "yourself, or set data.path to the folder that holds them"
+        )
+    return missing
 
 
 def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:

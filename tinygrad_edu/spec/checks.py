@@ -4,7 +4,8 @@ The schema checks a spec on its own. What it cannot see is the data (a csv ``tar
 column out of range, a model with 3 outputs on a table of 2 classes, samples of another
 shape than ``model.input``, generated points that overflow float32) and the machine (a
 model larger than its memory). The data is loaded as training loads it (once its size
-is known to fit), except full MNIST, which may need a download: train checks its files.
+is known to fit), except full MNIST, which may need a download: only its files' presence
+is checked.
 `problems` finds those with the very functions `train` uses (the data loader, the loss's
 `Objective.check`, `limits.memory_problem`), so validate and train agree by construction,
 and returns all of them at once, each with the spec key it is about.
@@ -32,6 +33,13 @@ def problems(spec: Spec) -> list[tuple[Loc, str]]:
         found.append(memory)
     if spec.data.source not in NOT_LOADED and memory is None:
         found += _data_problems(spec)
+    if spec.data.source == "mnist":
+        from ..data.mnist import missing_files
+
+        try:
+            missing_files(spec.data.path, spec.data.download, spec.data.url)
+        except UserError as error:
+            found.append((("data", "path" if spec.data.path else "source"), str(error)))
     return found
 
 
