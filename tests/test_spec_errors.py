@@ -173,6 +173,8 @@ CASES = [
      "key true is read as true/false, not as a name; keys are names: quote it ('true')"),
     ("an exponent too small for a float", edit("lr: 0.1", "lr: 1e-400"), 11, 28,
      "the number 1e-400 is too small for a float (it would read as 0)"),
+    ("an integer of 5,000 digits", edit("- linear: 128", "- linear: 1" + "0" * 5000), 6, 15,
+     "the number 10000000000000000000... has too many digits"),
     ("an exponent too large for a float", edit("lr: 0.1", "lr: 1e400"), 11, 28,
      "the number 1e400 is too large for a float (it would read as inf)"),
     ("infinite lr", edit("lr: 0.1", "lr: .inf"), 11, 28,

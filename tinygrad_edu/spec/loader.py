@@ -7,6 +7,9 @@ and non-data tags recorded as problems instead of being silently accepted. The d
 validated by the pydantic models of `schema`, and each validation error's ``loc``
 (``("model", "layers", 2, "linear", "out_features")``) is walked down the node tree to
 the position it is about. All problems of a file are raised together in one `SpecError`.
+A hostile file costs neither memory nor time: only a regular file of at most
+`MAX_SPEC_BYTES` is read, and composing stops at `MAX_DEPTH` levels of nesting and at
+`MAX_NODES` values once aliases are expanded (`SpecLoader`).
 
 `apply_overrides` changes a spec by dotted paths (``train.epochs=3``) and validates the
 result in the same way, so a training run or a sweep never runs an invalid spec.
@@ -165,7 +168,8 @@ class SpecLoader(yaml.SafeLoader):
         try:
             return super().construct_yaml_int(node)
         except ValueError:  # more digits than Python converts (int_max_str_digits)
-            self.refused.append((node, f"the number {node.value[:20]}... is too long"))
+            message = f"the number {node.value[:20]}... has too many digits; write a shorter one"
+            self.refused.append((node, message))
             return None
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float | None:
