@@ -436,3 +436,144 @@ def test_importing_the_package_stays_light():
         "assert not {m.split('.')[0] for m in set(sys.modules) - before} & {'rich'}"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- hostile and damaged data files (issue 9) -------------------------------------------
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize("source", ["csv", "npz"])
+def test_a_special_file_as_data_is_refused_before_reading(tmp_path, source, special):
+    import os
+
+    if special == "fifo":
+        special = str(tmp_path / "fifo")
+        os.mkfifo(special)  # reading it would wait for a writer forever
+    config = {"source": source, "path": special, **({"target": 0} if source == "csv" else {})}
+    with pytest.raises(UserError, match="not a regular file") as caught:
+        load_dataset(config, seed=0)
+    assert "does not exist" not in str(caught.value)
+
+
+def test_a_missing_data_file_names_the_setting_and_no_wrong_folder(tmp_path):
+    with pytest.raises(UserError) as caught:
+        load_dataset({"source": "csv", "path": str(tmp_path / "nope.csv"), "target": 0}, seed=0)
+    message = str(caught.value)
+    assert "nope.csv does not exist; set data.path to your CSV file" in message
+    assert "current directory" not in message  # the path was resolved from the spec's folder
+
+
+def test_predict_input_errors_name_the_input_not_data_path(tmp_path):
+    from tinygrad_edu.data.files import load_features
+
+    with pytest.raises(UserError, match="does not exist; give predict --input a CSV") as caught:
+        load_features(tmp_path / "missing.csv")
+    assert "data.path" not in str(caught.value)
+    with pytest.raises(UserError, match="is a character device, not a regular file"):
+        load_features("/dev/zero")
+
+
+def test_a_csv_over_the_size_bound_is_refused_before_reading(tmp_path, monkeypatch):
+    from tinygrad_edu.data import files
+
+    path = write(tmp_path, "a,b\n" + "1,0\n" * 100)
+    monkeypatch.setattr(files, "MAX_CSV_BYTES", 100)
+    with pytest.raises(UserError, match="more than the 100 bytes such a file may have"):
+        load_dataset({"source": "csv", "path": path, "target": 1}, seed=0)
+
+
+def test_a_one_column_csv_or_a_wrong_delimiter_says_so(tmp_path):
+    path = write(tmp_path, "label\n0\n1\n0\n1\n")
+    with pytest.raises(
+        UserError, match="one column only \\('label'\\); a table needs feature columns"
+    ) as caught:
+        load_dataset({"source": "csv", "path": path, "target": 0}, seed=0)
+    assert "model.input" not in str(caught.value)
+    path = write(tmp_path, "a;b;label\n1;2;0\n3;4;1\n")
+    for target in (-1, "label"):
+        with pytest.raises(UserError, match="separated by ';': set data.delimiter: ';'"):
+            load_dataset({"source": "csv", "path": path, "target": target}, seed=0)
+
+
+def test_a_header_only_csv_says_it_has_no_rows(tmp_path):
+    path = write(tmp_path, "a,b,label\n")
+    with pytest.raises(UserError, match="has a header but no data rows"):
+        load_dataset({"source": "csv", "path": path, "target": "label"}, seed=0)
+    with pytest.raises(UserError, match="has a header but no data rows"):
+        load_dataset({"source": "csv", "path": path, "target": -1}, seed=0)
+
+
+def _npz_with_lying_header(path, shape: tuple[int, ...]) -> None:
+    """An npz whose X.npy header declares `shape` (float64) over a few real bytes."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    y = io.BytesIO()
+    np.save(y, np.zeros(2))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", header.getvalue() + b"\0" * 64)
+        archive.writestr("y.npy", y.getvalue())
+
+
+def test_an_npz_whose_header_claims_800_gb_is_refused_before_allocating(tmp_path, monkeypatch):
+    path = tmp_path / "liar.npz"
+    _npz_with_lying_header(path, (100_000_000_000,))  # 800 GB of float64
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("np.load was called"))
+    with pytest.raises(UserError, match=r"claims shape \(100000000000,\) of float64 \(800.0 GB\)"):
+        load_dataset({"source": "npz", "path": str(path)}, seed=0)
+
+
+def test_an_npz_larger_than_memory_is_refused_before_loading(tmp_path, monkeypatch):
+    from tinygrad_edu.data import reading
+
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros((1000, 10)), y=np.zeros(1000))
+    monkeypatch.setattr(reading, "available_memory", lambda: 100_000)
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("np.load was called"))
+    with pytest.raises(UserError, match="need about 264.0 kB of memory, but this machine has"):
+        load_dataset({"source": "npz", "path": str(path)}, seed=0)
+
+
+def test_a_gzip_bomb_as_mnist_is_read_no_further_than_its_header_says(tmp_path):
+    import gzip
+
+    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (10, 28, 28))
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(header + b"\0" * 50_000_000, mtime=0))  # 49 kB of gzip
+    assert path.stat().st_size < 100_000
+    with pytest.raises(
+        UserError,
+        match=r"promises shape \(10, 28, 28\) \(7840 bytes of data\), "
+        "but the file holds more",
+    ):
+        read_idx(path, 0x00000803)
+
+
+def test_an_idx_header_larger_than_memory_is_refused(tmp_path, monkeypatch):
+    from tinygrad_edu.data import reading
+
+    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (60000, 999, 999))
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(header)
+    monkeypatch.setattr(reading, "available_memory", lambda: 10**9)
+    with pytest.raises(UserError, match="need about 299.4 GB of memory"):
+        read_idx(path, 0x00000803)
+
+
+def test_generated_data_that_overflows_float32_is_refused_before_training():
+    config = {"source": "function", "function": "cubic", "interval": [-1e200, 1e200]}
+    with pytest.raises(UserError, match="the train features hold non-finite values"):
+        load_dataset(config, seed=0)
+    with pytest.raises(UserError, match="the train targets hold non-finite values"):
+        load_dataset({"source": "function", "noise": 1e300}, seed=0)
+
+
+def test_non_finite_npz_targets_are_refused(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros((10, 2)), y=np.array([0.5, np.nan] * 5))
+    with pytest.raises(UserError, match="targets hold non-finite values"):
+        load_dataset({"source": "npz", "path": str(path)}, seed=0, task="regression")

@@ -159,6 +159,45 @@ CASES = [
      "tag '!!python/object/apply:os.system' is not allowed: a spec holds plain data"),
     ("custom tag", edit("lr: 0.1", "lr: !include lr.yaml"), 11, 28,
      "tag '!include' is not allowed"),
+    # issue 9: hostile or damaged specs
+    ("a path of an unknown user",
+     edit("{source: mnist-5k}", "{source: npz, path: ~nobody_x/d.npz}"), 9, 27,
+     "data.path: cannot expand '~nobody_x': there is no such user; write the path out"),
+    ("a path with a NUL", edit("{source: mnist-5k}", '{source: npz, path: "d\\0.npz"}'), 9, 27,
+     "data.path: the path holds a NUL character"),
+    ("set tag", GOOD + "sweep: {path: seed, values: !!set {1, 2}}\n", 13, 29,
+     "tag '!!set' is not allowed"),
+    ("binary tag", edit("name: test", "name: !!binary dGVzdA=="), 1, 7,
+     "tag '!!binary' is not allowed"),
+    ("a key read as a boolean", GOOD + "true: 3\n", 13, 1,
+     "key true is read as true/false, not as a name; keys are names: quote it ('true')"),
+    ("an exponent too small for a float", edit("lr: 0.1", "lr: 1e-400"), 11, 28,
+     "the number 1e-400 is too small for a float (it would read as 0)"),
+    ("an integer of 5,000 digits", edit("- linear: 128", "- linear: 1" + "0" * 5000), 6, 15,
+     "the number 10000000000000000000... has too many digits"),
+    ("an exponent too large for a float", edit("lr: 0.1", "lr: 1e400"), 11, 28,
+     "the number 1e400 is too large for a float (it would read as inf)"),
+    ("infinite lr", edit("lr: 0.1", "lr: .inf"), 11, 28,
+     "optimizer.lr: expected a finite number, found inf"),
+    ("nan momentum", edit("momentum: 0.9", "momentum: .nan"), 11, 43,
+     "optimizer.momentum: expected a finite number, found nan"),
+    ("nan negative_slope", edit("- relu", "- leaky_relu: .nan"), 7, 19,
+     "model.layers[2].leaky_relu.negative_slope: expected a finite number, found nan"),
+    ("infinite noise",
+     with_model("  mlp: {hidden: [8], outputs: 2}\n", "{source: moons, noise: .inf}")
+     .replace("[784]", "[2]"), 5, 30, "data.noise: expected a finite number, found inf"),
+    ("infinite interval", function_data("{source: function, interval: [0, .inf]}"), 5, 40,
+     "data.interval[1]: expected a finite number, found inf"),
+    ("unknown key of an optional section", GOOD + "sweep: {path: seed, values: [1], x: 2}\n",
+     13, 34, "sweep.x: unknown key 'x'; choose one of: path, values"),
+    ("a NUL byte", edit("name: test", "name: te\0st"), 1, 9,
+     "NUL (U+0000) is not allowed in YAML"),
+    ("another control byte", edit("lr: 0.1", "lr: 0.\x071"), 11, 30,
+     "a control character (U+0007) is not allowed in YAML"),
+    ("deep nesting", GOOD + "sweep: {path: seed, values: " + "[" * 20000 + "]" * 20000 + "}\n",
+     13, 127, "nested more than 100 levels deep"),
+    ("recursive alias", GOOD + "sweep: {path: seed, values: &v [1, *v]}\n", 13, 36,
+     "alias *v refers to its own anchor &v (line 13): a recursive value has no end"),
 ]
 # fmt: on
 
@@ -216,3 +255,122 @@ def test_a_spec_error_is_a_user_error_with_exit_code_2(tmp_path):
 def test_a_missing_file_or_a_folder_is_a_clear_user_error(tmp_path, make):
     with pytest.raises(UserError, match="spec file not found|is a folder"):
         load_spec(make(tmp_path))
+
+
+def billion_laughs(levels: int = 9) -> list[str]:
+    """The classic alias bomb as anchored values: each lists the one before nine times."""
+    values = ["&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, levels + 1):
+        values.append(f"&a{level} [{', '.join([f'*a{level - 1}'] * 9)}]")
+    return values
+
+
+def test_an_alias_bomb_is_refused_while_composing_before_anything_is_built(tmp_path, monkeypatch):
+    from tinygrad_edu.spec import loader
+
+    bomb = "".join(f"    - {value}\n" for value in billion_laughs())
+    assert len(bomb.encode()) < 600  # the issue's bomb had 582 bytes
+    path = tmp_path / "bomb.yaml"
+    path.write_text(GOOD + "sweep:\n  path: seed\n  values:\n" + bomb)
+    counted = []
+    original = loader.SpecLoader._count
+    monkeypatch.setattr(
+        loader.SpecLoader, "_count", lambda self, *a: (counted.append(1), original(self, *a))
+    )
+    monkeypatch.setattr(
+        loader.SpecLoader, "construct_document", lambda self, node: pytest.fail("constructed")
+    )
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert str(caught.value).startswith(f"{path}:21:")  # the alias that crossed the bound
+    assert "more than 100,000 values once its aliases (*name) are expanded" in str(caught.value)
+    # the work is bounded by the text, not by the expansion: one count per node written
+    assert len(counted) < 200
+
+
+def test_an_alias_that_expands_within_the_bound_is_fine(tmp_path):
+    text = GOOD + "sweep: {path: seed, values: &v [1, 2, 3]}\nx: *v\n"
+    path = tmp_path / "ok.yaml"
+    path.write_text(text.replace("x: *v\n", ""))
+    assert load_spec(path).sweep.values == [1, 2, 3]
+
+
+@pytest.mark.parametrize("value", ["!!python/object/apply:os.system [ls]", "!!set {1}"])
+def test_a_refused_tag_in_a_set_value_is_named_not_read_as_null(value):
+    from tinygrad_edu.spec import apply_overrides, parse_spec
+
+    with pytest.raises(SpecError, match="is not allowed: a spec holds plain data"):
+        apply_overrides(parse_spec(GOOD), {"name": value})
+
+
+def test_the_bounds_hold_for_set_values_too():
+    from tinygrad_edu.spec import apply_overrides, parse_spec
+
+    spec = parse_spec(GOOD)
+    deep = "[" * 20000 + "]" * 20000
+    with pytest.raises(SpecError, match=r"--set sweep:1:\d+: nested more than 100"):
+        apply_overrides(spec, {"sweep": "{path: seed, values: " + deep + "}"})
+    bomb = "[" + ", ".join(billion_laughs()) + "]"
+    with pytest.raises(SpecError, match="--set sweep.values:1:.*YAML bomb"):
+        apply_overrides(spec, {"sweep.values": bomb, "sweep.path": "seed"})
+    with pytest.raises(SpecError, match="recursive value"):
+        apply_overrides(spec, {"sweep.values": "&v [1, *v]", "sweep.path": "seed"})
+    with pytest.raises(SpecError, match="too small for a float"):
+        apply_overrides(spec, {"optimizer.lr": "1e-400"})
+
+
+def test_a_control_byte_in_one_file_does_not_stop_validate_of_the_others(tmp_path, capsys):
+    from tinygrad_edu.cli import main
+
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_bytes(GOOD.replace("name: test", "name: te\x00st").encode())
+    good.write_text(GOOD)
+    assert main(["validate", str(bad), str(good)]) == 2
+    out, err = capsys.readouterr()
+    assert f"{bad}:1:9: NUL (U+0000) is not allowed in YAML" in err
+    assert out == f"OK  {good}\n"
+
+
+def test_special_files_are_refused_before_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # reading it would wait forever for a writer
+    for path, kind in ((fifo, r"a FIFO \(named pipe\)"), ("/dev/zero", "a character device")):
+        with pytest.raises(UserError, match=f"is {kind}, not a regular file"):
+            load_spec(path)
+
+
+def test_a_spec_larger_than_the_bound_is_refused_before_reading(tmp_path, monkeypatch):
+    import builtins
+
+    path = tmp_path / "big.yaml"
+    path.write_text(GOOD + "#" * 1_000_001 + "\n")
+    monkeypatch.setattr(builtins, "open", lambda *a, **k: pytest.fail("read"))
+    with pytest.raises(UserError, match="more than the 1.0 MB such a file may have"):
+        load_spec(path)
+
+
+def test_an_unreadable_spec_is_a_user_error(tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "secret.yaml"
+    path.write_text(GOOD)
+    real_open = os.open
+
+    def refuse(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)  # tests run as root, who may read anything
+    with pytest.raises(UserError, match="cannot be read: permission denied; make it readable"):
+        load_spec(path)
+
+
+def test_an_input_of_more_dimensions_than_arrays_have_is_a_spec_error():
+    from tinygrad_edu.spec import parse_spec
+
+    text = edit("input: [784]", "input: [" + ", ".join(["1"] * 70) + "]")
+    with pytest.raises(SpecError, match="3:10: model.input: expected at most 32 items"):
+        parse_spec(text, file="deep.yaml")

@@ -282,12 +282,12 @@ def _version() -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .spec import load_spec
+    from .spec import check_spec_file
 
     failed = 0
     for path in args.specs:
         try:
-            load_spec(path)
+            check_spec_file(path)
         except UserError as error:
             failed += 1
             _print_error(error)
@@ -354,9 +354,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     import json
 
     from .spec import build_model, load_spec
+    from .spec.limits import check_memory
     from .summary import summary
 
     spec = load_spec(args.spec)
+    check_memory(spec, args.batch_size, training=False)
     result = summary(
         build_model(spec),
         input_size=(args.batch_size, *spec.model.input),
@@ -386,8 +388,10 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from .spec import gradient_check, load_spec
+    from .spec.limits import check_memory
 
     spec = load_spec(args.spec)
+    check_memory(spec, args.batch_size, training=False)
     checks = gradient_check(
         spec, batch_size=args.batch_size, max_elements=args.max_elements or None, seed=args.seed
     )
@@ -512,11 +516,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from .spec import load_spec
+    from .spec.limits import check_memory
     from .viz.graphs import graph_dot, graph_format, write_graph
 
     if args.out is not None:
         graph_format(args.out)  # an unknown extension is refused before any work
-    dot = graph_dot(load_spec(args.spec), batch_size=args.batch_size)
+    spec = load_spec(args.spec)
+    check_memory(spec, args.batch_size, training=False)
+    dot = graph_dot(spec, batch_size=args.batch_size)
     if args.out is None:
         sys.stdout.write(dot)
     else:

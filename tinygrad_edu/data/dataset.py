@@ -222,12 +222,18 @@ def build_dataset(
             "or data.validation_fraction, or use more samples"
         )
     stats = fit_normalization(X_train, normalize, examples.images)
+    splits = {"train": (X_train, y_train), "validation": (X_val, y_val), "test": (X_test, y_test)}
+    arrays: dict[str, Any] = {}
+    for split, (X, y) in splits.items():
+        arrays[f"X_{split}"] = None if X is None else apply_normalization(stats, X)
+        for kind, array in (("features", arrays[f"X_{split}"]), ("targets", y)):
+            _check_finite(name, split, kind, array)
     return Dataset(
-        X_train=apply_normalization(stats, X_train),
+        X_train=arrays["X_train"],
         y_train=y_train,
-        X_val=None if X_val is None else apply_normalization(stats, X_val),
+        X_val=arrays["X_validation"],
         y_val=y_val,
-        X_test=apply_normalization(stats, X_test),
+        X_test=arrays["X_test"],
         y_test=y_test,
         input_shape=tuple(examples.X.shape[1:]),
         num_classes=num_classes,
@@ -236,6 +242,19 @@ def build_dataset(
         name=name,
         normalization=stats,
         shuffle=shuffle,
+    )
+
+
+def _check_finite(name: str, split: str, kind: str, array: np.ndarray | None) -> None:
+    """Non-finite features or targets make the first loss NaN: say so before training."""
+    if array is None or array.dtype.kind != "f" or np.all(np.isfinite(array)):
+        return
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+    raise UserError(
+        f"data '{name}': the {split} {kind} hold non-finite values (at {list(index)}: "
+        f"{array[index]}), so every loss would be NaN. Values beyond +-3.4e38 overflow float32: "
+        "for generated data lower the noise or the interval, for a file scale its values "
+        "or remove the rows with nan/inf"
     )
 
 

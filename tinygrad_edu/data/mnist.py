@@ -9,7 +9,9 @@ downloaded once into a cache folder with every file's SHA-256 verified.
 from __future__ import annotations
 
 import gzip
+import math
 import re
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import numpy as np
 from ..errors import UserError
 from .dataset import Examples
 from .download import cache_dir, download
+from .files import check_fits
+from .reading import open_regular
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -82,14 +86,7 @@ def load_mnist(
     """
     folder = Path(path).expanduser() if path else cache_dir() / "mnist"
     sums = _checked_sums(sha256)
-    names = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
-    missing = [name for name in names if _find(folder, name) is None]
-    if missing and not download_missing:
-        raise UserError(
-            f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or unpacked). "
-            f"Set data.download: true to fetch them from {url} (about 12 MB), or put them there "
-            "yourself, or set data.path to the folder that holds them"
-        )
+    missing = missing_files(path, download_missing, url)
     for name in missing:
         download(url.rstrip("/") + "/" + name + ".gz", folder / f"{name}.gz", sums[f"{name}.gz"])
     X_train, y_train = _read_pair(folder, TRAIN_IMAGES, TRAIN_LABELS)
@@ -106,44 +103,69 @@ def load_mnist(
     )
 
 
+def missing_files(path: str | Path | None, download_missing: bool, url: str) -> list[str]:
+    """The MNIST files not in the folder (to download); a UserError if they may not be."""
+    folder = Path(path).expanduser() if path else cache_dir() / "mnist"
+    names = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+    missing = [name for name in names if _find(folder, name) is None]
+    if missing and not download_missing:
+        raise UserError(
+            f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or unpacked). "
+            f"Set data.download: true to fetch them from {url} (about 12 MB), or put them there "
+            "yourself, or set data.path to the folder that holds them"
+        )
+    return missing
+
+
 def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
     """An IDX file (gzipped when its name ends in .gz) as an array of its stored shape.
 
     With ``magic`` the header must match it exactly (type and number of dimensions), so
-    a labels file given where images belong is caught with a clear message.
+    a labels file given where images belong is caught with a clear message. The header
+    is read first and bounds everything after it: the data must fit in memory and no
+    more than the header promises is ever decompressed (a gzip bomb stops there).
     """
     path = Path(path)
+    fix = "delete it and download it again (data.download: true) or replace it with a good copy"
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as error:
+        with open_regular(path, None, "MNIST file", fix) as handle:
+            stream = gzip.GzipFile(fileobj=handle) if path.suffix == ".gz" else handle
+            shape, dtype, header = _idx_header(path, stream.read(4 + 4 * 255), magic)
+            expected = math.prod(shape) * dtype.itemsize
+            check_fits(path, expected * 5, "the images as uint8 and float32")
+            raw = header[1] + stream.read(expected + 1 - len(header[1]))
+    except (OSError, EOFError, zlib.error) as error:
+        raise UserError(f"{path}: cannot read it ({error}); {fix}") from None
+    if len(raw) != expected:
         raise UserError(
-            f"{path}: cannot read it ({error}); delete it and download it again "
-            "(data.download: true) or replace it with a good copy"
-        ) from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
+            f"{path}: the header promises shape {shape} ({expected} bytes of data), but the "
+            f"file holds {'more' if len(raw) > expected else len(raw)}; it is truncated or "
+            "corrupt: download it again"
+        )
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
+def _idx_header(
+    path: Path, start: bytes, magic: int | None
+) -> tuple[tuple[int, ...], np.dtype, tuple[bytes, bytes]]:
+    """(shape, dtype, (header bytes, data bytes read with them)) of an IDX file's start."""
+    if len(start) < 4 or start[0] != 0 or start[1] != 0 or start[2] not in IDX_TYPES:
         raise UserError(
-            f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'missing'}); "
+            f"{path}: not an IDX file (bad magic number {start[:4].hex() or 'missing'}); "
             "expected one of the MNIST files train-images-idx3-ubyte and friends"
         )
-    found = int.from_bytes(raw[:4], "big")
+    found = int.from_bytes(start[:4], "big")
     if magic is not None and found != magic:
         raise UserError(
             f"{path}: IDX magic number {found} (0x{found:08x}), expected {magic} "
             f"(0x{magic:08x}); the file is of the wrong kind: check its name and content"
         )
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim = start[3]
+    size = 4 + 4 * ndim
+    if len(start) < size:
         raise UserError(f"{path}: the IDX header is cut short; download the file again")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = IDX_TYPES[raw[2]]
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise UserError(
-            f"{path}: the header promises shape {shape} ({expected} bytes of data), but the "
-            f"file holds {len(raw) - header}; it is truncated or corrupt: download it again"
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    shape = tuple(int.from_bytes(start[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return shape, IDX_TYPES[start[2]], (start[:size], start[size:])
 
 
 def _find(folder: Path, name: str) -> Path | None:

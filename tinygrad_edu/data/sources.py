@@ -94,17 +94,18 @@ def load_dataset(config: Mapping[str, Any], seed: int, task: str | None = None) 
     options = _options(config)
     source = options.pop("source")
     rng = np.random.default_rng([int(seed), 0])
-    examples, name = _LOADERS[source](options, rng)
-    return build_dataset(
-        examples,
-        name=name,
-        seed=int(seed),
-        task=task,
-        test_fraction=options.get("test_fraction", 0.0),
-        validation_fraction=options["validation_fraction"],
-        normalize=options["normalize"],
-        shuffle=options["shuffle"],
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as an error
+        examples, name = _LOADERS[source](options, rng)
+        return build_dataset(
+            examples,
+            name=name,
+            seed=int(seed),
+            task=task,
+            test_fraction=options.get("test_fraction", 0.0),
+            validation_fraction=options["validation_fraction"],
+            normalize=options["normalize"],
+            shuffle=options["shuffle"],
+        )
 
 
 def _options(config: Mapping[str, Any]) -> dict[str, Any]:

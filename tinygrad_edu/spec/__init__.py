@@ -39,6 +39,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "apply_overrides",
+    "check_spec_file",
     "build_model",
     "copy_spec",
     "example_batch",
@@ -76,6 +77,13 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     """Read and validate a spec file, or a shipped example by name (``"mlp"``, see
     `shipped.find_spec`); relative paths in the spec are relative to its folder."""
     return loader.load_spec(find_spec(path))
+
+
+@_with_installed_layers
+def check_spec_file(path: str | os.PathLike[str]) -> Spec:
+    """What ``validate`` runs: `load_spec` plus every check that needs the data files and
+    the machine's memory (`loader.check_spec_file`), for a file or a shipped example."""
+    return loader.check_spec_file(find_spec(path))
 
 
 parse_spec = _with_installed_layers(loader.parse_spec)

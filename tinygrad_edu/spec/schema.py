@@ -58,9 +58,11 @@ Normalize = Literal["none", "scale", "standardize"]
 
 
 class Section(BaseModel):
-    """Base of every part of a spec: unknown keys are errors, not silently ignored."""
+    """Base of every part of a spec: unknown keys are errors, not silently ignored, and
+    every float must be finite: inf and nan (.inf, .nan) mean no learning rate, noise or
+    interval, so they are refused here rather than turning the loss into NaN later."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def spec_check(problems: list[tuple[tuple[Union[str, int], ...], str]]) -> PydanticCustomError:
@@ -198,7 +200,9 @@ class ModelSection(Section):
     """The network: the shape of one sample and either a list of layers or the mlp shorthand."""
 
     input: list[PositiveInt] = Field(
-        min_length=1, description="shape of one sample, without the batch dimension: [784]"
+        min_length=1,
+        max_length=32,  # arrays have at most 64 dimensions (NumPy), batch and layers add some
+        description="shape of one sample, without the batch dimension: [784]",
     )
     layers: Annotated[list[LayerSpec], Field(min_length=1)] | None = Field(
         None, description="the layers in order: [flatten, {linear: 128}, relu, {linear: 10}]"
@@ -239,8 +243,18 @@ class ModelSection(Section):
 
 def _resolve_path(value: str | None, info: ValidationInfo) -> str | None:
     """Make a relative path relative to the spec file's folder (``context["base_dir"]``)."""
+    if value is None:
+        return value
+    if "\0" in value:
+        raise ValueError("the path holds a NUL character (\\0); remove it")
+    try:
+        absolute = Path(value).expanduser().is_absolute()
+    except RuntimeError:  # ~name of a user who does not exist
+        raise ValueError(
+            f"cannot expand {value.split('/')[0]!r}: there is no such user; write the path out"
+        ) from None
     base_dir = (info.context or {}).get("base_dir")
-    if value is None or base_dir is None or Path(value).expanduser().is_absolute():
+    if base_dir is None or absolute:
         return value
     return str((Path(base_dir) / value).resolve())
 

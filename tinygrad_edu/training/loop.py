@@ -86,7 +86,9 @@ def prepare(spec: Any) -> Setup:
     """
     from .. import data as data_module
     from ..spec import build_model
+    from ..spec.limits import check_memory
 
+    check_memory(spec)  # before anything is allocated
     backend.set_backend(spec.backend)
     set_default_dtype(spec.dtype)
     rng.manual_seed(spec.seed)
@@ -416,10 +418,7 @@ class Trainer:
             epoch, step = self._saved
             at = f"epoch {epoch}" if step == 0 else f"epoch {epoch + 1}, step {step}"
             kept = f"The checkpoint of {at} is kept in {self.run_dir / CHECKPOINT}."
-        return TrainingDiverged(
-            f"{what}. {kept} Try a smaller learning rate (e.g. --lr "
-            f"{self.setup.optimizer.lr / 10:g})."
-        )
+        return TrainingDiverged(f"{what}. {kept} {divergence_advice(self.setup)}")
 
     def _on_stop_signal(self, signum: int, frame: Any) -> None:
         if self._interrupted:  # a second signal acts at once, as it would without us
@@ -442,6 +441,19 @@ DAMAGED_CHECKPOINT = (
     "finished), metrics.csv and spec.yaml are separate files and may still be intact: "
     "evaluate and predict use model.npz."
 )
+
+
+def divergence_advice(setup: Setup) -> str:
+    """What most likely made the loss non-finite: the data, the learning rate, or the step
+    size in general (checked in that order, so a NaN in the data is never blamed on lr)."""
+    ds, lr = setup.dataset, setup.optimizer.lr
+    for split, array in (("features", ds.X_train), ("targets", ds.y_train)):
+        array = np.asarray(array)
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            return f"The training {split} hold nan or inf: fix the data (not the learning rate)."
+    if not math.isfinite(lr):
+        return f"The learning rate is {lr}: give a finite one, e.g. --lr 0.01."
+    return f"Try a smaller learning rate (e.g. --lr {lr / 10:g})."
 
 
 def write_metrics_csv(path: Path, history: list[dict]) -> None:
