@@ -32,6 +32,7 @@ EXAMPLES = {
     "--path 'model.layers[0].linear.out_features' --values 1 3 6 12 48",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
     "graph": "python cli.py graph specs/mlp.yaml --out graph.svg",
+    "export": "python cli.py export runs/mnist-mlp/20261125-120000 --format onnx",
 }
 
 
@@ -131,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
+    p.add_argument(
+        "--init-from",
+        metavar="PATH",
+        help="start from these weights (.safetensors, e.g. a PyTorch state dict): init.from",
+    )
     p.set_defaults(handler=cmd_train)
 
     p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
@@ -158,10 +164,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_evaluate)
 
     p = command("predict", "Predict with a trained run.", EXAMPLES["predict"])
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a run folder written by train, or a .safetensors file written by export",
+    )
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
     p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
     p.set_defaults(handler=cmd_predict)
+
+    p = command("export", "Export a trained run's model for other tools.", EXAMPLES["export"])
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument(
+        "--format", required=True, choices=("safetensors", "onnx", "torch"), help="what to write"
+    )
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        help="file or folder (default: RUN_DIR/model.<format>, RUN_DIR/torch)",
+    )
+    p.add_argument(
+        "--include-preprocessing",
+        action="store_true",
+        help="onnx: normalize raw inputs inside the graph (raw pixels in, logits out)",
+    )
+    p.add_argument(
+        "--probabilities", action="store_true", help="onnx: end with Softmax (probabilities out)"
+    )
+    p.set_defaults(handler=cmd_export)
     return parser
 
 
@@ -282,6 +312,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         if not sep or not path:
             raise UserError(f"--set takes PATH=VALUE, e.g. --set train.epochs=3; got {item!r}")
         overrides[path.strip()] = value
+    if getattr(args, "init_from", None):
+        from pathlib import Path
+
+        overrides["init.from"] = str(Path(args.init_from).resolve())
     return overrides
 
 
@@ -382,6 +416,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     count = runs.predict(args.run_dir, args.input, args.output)
     print(f"wrote {count} predictions to {args.output}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_run
+
+    written = export_run(
+        args.run_dir, args.format, args.out, args.include_preprocessing, args.probabilities
+    )
+    print(f"wrote {written}")
     return 0
 
 

@@ -78,6 +78,8 @@ def train(
         spec = _load(spec_path, overrides)
         run_dir = make_run_dir(Path(out) if out else new_run_dir(spec.name))
     setup = prepare(spec)
+    if resume is None:
+        load_initial_weights(setup.model, spec)
     write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
     trainer = Trainer(setup, run_dir, choose_reporter(quiet, stream), on_step=on_step)
     if resume is not None:
@@ -94,6 +96,16 @@ def train(
     if not quiet and not as_json:
         print(_final_line(final), file=stream)
     return final
+
+
+def load_initial_weights(model: Any, spec: Any) -> None:
+    """Replace the seed's initial weights by those of the spec's ``init.from`` (a
+    safetensors state dict, PyTorch's or ours), when it names one; every key and shape
+    is checked."""
+    if getattr(spec, "init", None) is not None:
+        from ..export.safetensors import load_safetensors
+
+        load_safetensors(model, getattr(spec.init, "from"))
 
 
 def _final_line(final: Mapping[str, Any]) -> str:
@@ -117,10 +129,15 @@ def print_json(data: Mapping[str, Any]) -> None:
 
 
 def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
-    """(spec, contents of model.npz, or of checkpoint.npz for an unfinished run)."""
+    """(spec, contents of model.npz, or of checkpoint.npz for an unfinished run); an
+    exported ``.safetensors`` file gives the same from its metadata."""
     from ..spec import load_spec
 
     run_dir = Path(run_dir)
+    if run_dir.suffix == ".safetensors":
+        from ..export.safetensors import read_run_file
+
+        return read_run_file(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"run folder not found: {run_dir}")
     weights = run_dir / MODEL
