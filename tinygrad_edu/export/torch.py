@@ -119,30 +119,32 @@ def save_data(bundle: Bundle, path: Path) -> None:
 # --- the training script ----------------------------------------------------------------
 
 
-def _call(function: str, options: dict[str, Any]) -> str:
-    arguments = ", ".join(f"{k}={v!r}" for k, v in options.items())
-    return f"{function}({arguments})"
+def _call(function: str, first: str, options: dict[str, Any]) -> str:
+    """``function(first, key=value, ...)``, one argument a line (black's layout)."""
+    lines = [first] + [f"{key}={value!r}" for key, value in options.items()]
+    return f"{function}(\n" + "".join(f"        {line},\n" for line in lines) + "    )"
 
 
 def _loss_code(spec: Any) -> tuple[str, str]:
-    """(the PyTorch expression of the spec's loss, its description)."""
+    """(the body of ``loss_fn(outputs, targets)`` for the spec's loss, its description)."""
     from ..training.objectives import loss_options
 
     name, options = loss_options(spec.loss)
-    float_targets = "targets.to(outputs.dtype).reshape(outputs.shape)"
-    outputs = spec.model.output_shape[-1]
+    as_outputs = "targets = targets.to(outputs.dtype).reshape(outputs.shape)\n    "
     if name == "cross_entropy":
         smoothing = options.get("label_smoothing", 0.0)
-        return f"F.cross_entropy(outputs, targets, label_smoothing={smoothing!r})", name
+        return f"return F.cross_entropy(outputs, targets, label_smoothing={smoothing!r})", name
     if name == "mse":
-        return f"F.mse_loss(outputs, {float_targets})", name
+        return f"{as_outputs}return F.mse_loss(outputs, targets)", name
     if name == "binary_cross_entropy_with_logits":
-        return f"F.binary_cross_entropy_with_logits(outputs, {float_targets})", name
+        return f"{as_outputs}return F.binary_cross_entropy_with_logits(outputs, targets)", name
     margin = options.get("margin", 1.0)
-    if outputs > 1:
-        return f"F.multi_margin_loss(outputs, targets, margin={margin!r})", "multi-class hinge"
-    signs = f"(2 * {float_targets} - 1)"  # classes 0/1 -> signs -1/+1
-    return f"torch.relu({margin!r} - {signs} * outputs).mean()", "hinge on one score"
+    if spec.model.output_shape[-1] > 1:
+        code = f"return F.multi_margin_loss(outputs, targets, margin={margin!r})"
+        return code, "multi-class hinge"
+    signs = "signs = 2 * targets - 1  # classes 0/1 -> signs -1/+1\n    "
+    code = f"{as_outputs}{signs}return torch.relu({margin!r} - signs * outputs).mean()"
+    return code, "hinge on one score"
 
 
 def _optimizer_code(spec: Any) -> str:
@@ -151,9 +153,7 @@ def _optimizer_code(spec: Any) -> str:
     if "betas" in options:
         options["betas"] = tuple(options["betas"])
     classes = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
-    return _call(f"torch.optim.{classes[name]}", {"params": "PARAMS", **options}).replace(
-        "params='PARAMS'", "params"
-    )
+    return _call(f"torch.optim.{classes[name]}", "params", options)
 
 
 def _scheduler_code(spec: Any) -> str:
@@ -163,15 +163,20 @@ def _scheduler_code(spec: Any) -> str:
     options = config.model_dump(exclude_none=True)
     name = options.pop("name")
     if name == "step":
-        return _call("torch.optim.lr_scheduler.StepLR", {"optimizer": "OPT", **options}).replace(
-            "optimizer='OPT'", "optimizer"
-        )
-    t_max = options.get("t_max")
-    return (
-        "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, "
-        f"T_max={'epochs' if t_max is None else repr(t_max)}, "
-        f"eta_min={options.get('eta_min', 0.0)!r})"
+        return _call("torch.optim.lr_scheduler.StepLR", "optimizer", options)
+    t_max = options.get("t_max")  # default: the number of epochs actually trained
+    return _call(
+        "torch.optim.lr_scheduler.CosineAnnealingLR",
+        "optimizer",
+        {"T_max": _Code("epochs") if t_max is None else t_max, "eta_min": options["eta_min"]},
     )
+
+
+class _Code(str):
+    """A name to write as it is (its repr is itself), e.g. ``T_max=epochs``."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def training_code(spec: Any) -> str:
