@@ -15,7 +15,13 @@ import pytest
 import tinygrad_edu as tg
 from tinygrad_edu import nn
 from tinygrad_edu.errors import UserError
-from tinygrad_edu.export import EXPORT_HINT, load_safetensors, save_safetensors, to_onnx
+from tinygrad_edu.export import (
+    EXPORT_HINT,
+    load_safetensors,
+    save_safetensors,
+    to_onnx,
+    to_torch,
+)
 from tinygrad_edu.export.bundle import (
     CLASS_NAMES_KEY,
     NORMALIZATION_KEY,
@@ -178,6 +184,40 @@ def test_onnx_preprocessing_and_probabilities_take_raw_inputs(tmp_path, trained_
     assert '"method": "scale"' in props[NORMALIZATION_KEY]
     assert [n.op_type for n in model.graph.node][:2] == ["Sub", "Div"]
     assert model.opset_import[0].version >= 17
+
+
+def test_onnx_preprocessing_per_feature(tmp_path):
+    bundle = from_spec(
+        parse_spec(MOONS.replace("noise: 0.1", "noise: 0.1, normalize: standardize"))
+    )
+    shift, scale = bundle.normalization["shift"], bundle.normalization["scale"]
+    assert shift.shape == (2,)
+    raw = (bundle.dataset.X_test * scale + shift).astype(np.float32)
+    path = tmp_path / "m.onnx"
+    to_onnx(
+        bundle.model, (2,), path, normalization=bundle.normalization, include_preprocessing=True
+    )
+    expected = predict_arrays(bundle.model, bundle.dataset.X_test)
+    np.testing.assert_allclose(onnx_outputs(path, raw), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_torch_export_refuses_a_layer_it_cannot_write(tmp_path):
+    class Twice(nn.Module):
+        def forward(self, x):
+            return x * 2.0
+
+    registry.register_layer("twice")(Twice)
+    spec = parse_spec(
+        MOONS.replace("[linear: 8, relu, linear: 2]", "[linear: 8, twice, linear: 2]")
+    )
+    with pytest.raises(UserError, match=r"cannot write PyTorch code for layer 1 \(Twice\)"):
+        to_torch(spec, tmp_path / "torch")
+
+
+def test_evaluate_and_predict_need_trained_weights_from_a_spec(tmp_path):
+    (tmp_path / "moons.yaml").write_text(MOONS)
+    with pytest.raises(UserError, match="spec without init.from"):
+        runs.evaluate(tmp_path / "moons.yaml")
 
 
 def test_onnx_unsupported_layer_names_it_and_the_fix(tmp_path):

@@ -224,3 +224,6 @@ def test_a_pytorch_trained_mlp_loads_through_init_from(tmp_path):
     with torch.no_grad():
         expected = theirs(torch.from_numpy(X)).numpy()
     assert relative_error(predict_arrays(bundle.model, X), expected) <= 1e-6
+    # evaluate takes the spec itself: PyTorch's weights on the spec's test split
+    metrics = runs.evaluate(tmp_path / "spec.yaml")
+    assert metrics["accuracy"] == np.mean(expected.argmax(axis=1) == bundle.dataset.y_test)

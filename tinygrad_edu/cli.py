@@ -159,7 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_graph)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a run folder written by train, an exported .safetensors, or a spec with init.from",
+    )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(handler=cmd_evaluate)
 
@@ -167,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "run_dir",
         metavar="RUN_DIR",
-        help="a run folder written by train, or a .safetensors file written by export",
+        help="a run folder written by train, an exported .safetensors, or a spec with init.from",
     )
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
     p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")

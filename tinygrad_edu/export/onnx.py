@@ -103,7 +103,7 @@ def _flatten(module: nn.Flatten, graph: OnnxGraph, x: str) -> str:
 def _gelu(module: nn.GELU, graph: OnnxGraph, x: str) -> str:
     half = graph.constant(0.5, f"{graph.prefix}half")
     one = graph.constant(1.0, f"{graph.prefix}one")
-    if getattr(module, "approximate", "none") == "tanh":
+    if getattr(module, "approximate", "tanh") == "tanh":  # GELUs without the option: tanh
         # gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
         cube = graph.add("Mul", [x, graph.add("Mul", [x, x])])
         inner = graph.add("Add", [x, graph.add("Mul", [cube, graph.constant(0.044715, "k")])])

@@ -138,6 +138,8 @@ def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
         from ..export.safetensors import read_run_file
 
         return read_run_file(run_dir)
+    if run_dir.suffix in (".yaml", ".yml"):
+        return load_initialized_spec(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"run folder not found: {run_dir}")
     weights = run_dir / MODEL
@@ -149,6 +151,26 @@ def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
             "(python cli.py train SPEC), then use its run folder"
         )
     return load_spec(run_dir / SPEC), load_npz(weights)
+
+
+def load_initialized_spec(path: Path) -> tuple[Any, dict[str, Any]]:
+    """(spec, model.npz-like contents) of a spec whose ``init.from`` names trained weights
+    (a PyTorch run's, say), so evaluate and predict need no run folder."""
+    from ..spec import load_spec
+    from .checkpoint import flatten
+
+    spec = load_spec(path)
+    if getattr(spec, "init", None) is None:
+        raise UserError(
+            f"{path} is a spec without init.from, so it has no trained weights; give a run "
+            "folder, an exported .safetensors file, or a spec with init: {from: FILE.safetensors}"
+        )
+    setup = prepare(spec)
+    load_initial_weights(setup.model, spec)
+    flat = flatten("model", setup.model.state_dict())
+    flat.update(flatten("norm", setup.dataset.normalization))
+    flat["meta/class_names"] = setup.dataset.class_names
+    return spec, flat
 
 
 def restore(run_dir: str | Path) -> Setup:
