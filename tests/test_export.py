@@ -419,6 +419,22 @@ def test_export_without_the_libraries_prints_the_install_hint(tmp_path, trained_
         assert result.stderr.strip() == f"error: {EXPORT_HINT}"
 
 
+def test_export_needs_the_run_data_only_for_the_torch_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", X=rng.normal(size=(60, 3)), y=rng.integers(0, 2, 60))
+    spec = MOONS.replace("input: [2]", "input: [3]").replace(
+        "{source: moons, n_samples: 200, noise: 0.1}", "{source: npz, path: d.npz}"
+    )
+    (tmp_path / "s.yaml").write_text(spec)
+    runs.train(tmp_path / "s.yaml", {}, out=tmp_path / "run", quiet=True)
+    (tmp_path / "d.npz").unlink()  # the run moved to a machine without its data
+    for fmt in ("safetensors", "onnx"):
+        result = cli("export", str(tmp_path / "run"), "--format", fmt)
+        assert result.returncode == 0, result.stderr
+    result = cli("export", str(tmp_path / "run"), "--format", "torch")
+    assert result.returncode == 2 and "d.npz" in result.stderr, result.stderr
+
+
 def test_export_options_belong_to_onnx(trained_run):
     result = cli("export", str(trained_run), "--format", "safetensors", "--probabilities")
     assert result.returncode == 2 and "options of --format onnx" in result.stderr

@@ -52,7 +52,7 @@ def export_run(
         raise UserError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if format != "onnx" and (include_preprocessing or probabilities):
         raise UserError("--include-preprocessing and --probabilities are options of --format onnx")
-    bundle = load_bundle(run_dir)
+    bundle = load_bundle(run_dir, with_data=format == "torch")  # only torch writes the data
     target = Path(out) if out else Path(run_dir) / DEFAULT_OUTPUT[format]
     if format == "safetensors":
         return save_safetensors(bundle.model, target, bundle.metadata())

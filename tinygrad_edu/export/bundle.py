@@ -89,13 +89,24 @@ def normalization_from_metadata(metadata: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def from_run(run_dir: str | Path) -> Bundle:
-    """The trained model of a run folder, with the run's data rebuilt (same seed, split)."""
-    from ..training.runs import restore
+def from_run(run_dir: str | Path, with_data: bool = False) -> Bundle:
+    """The trained model of a run folder, from its ``model.npz``; `with_data` also rebuilds
+    the run's data (same seed, same split), which only the torch format needs."""
+    from .. import backend
+    from ..spec import build_model
+    from ..training.checkpoint import unflatten
+    from ..training.loop import MODEL, prepare
+    from ..training.runs import load_run
 
-    setup = restore(run_dir)
-    ds = setup.dataset
-    return Bundle(setup.spec, setup.model, ds.normalization, ds.class_names, ds)
+    spec, flat = load_run(run_dir)
+    if "norm/shift" not in flat:
+        raise UserError(f"{run_dir} has no finished model ({MODEL}); let the training finish")
+    dataset = prepare(spec).dataset if with_data else None
+    backend.set_backend(spec.backend)
+    model = build_model(spec)
+    model.load_state_dict(unflatten("model", flat))
+    model.eval()
+    return Bundle(spec, model, unflatten("norm", flat), flat.get("meta/class_names"), dataset)
 
 
 def from_spec(spec: Any) -> Bundle:
@@ -110,15 +121,16 @@ def from_spec(spec: Any) -> Bundle:
     return Bundle(spec, setup.model, ds.normalization, ds.class_names, ds)
 
 
-def load_bundle(source: Any) -> Bundle:
-    """A `Bundle` from a run folder, a spec file or a validated `Spec`."""
+def load_bundle(source: Any, with_data: bool = False) -> Bundle:
+    """A `Bundle` from a run folder, a spec file or a validated `Spec` (a spec's always has
+    its data: the normalization comes from it)."""
     from ..spec import Spec, load_spec
 
     if isinstance(source, Spec):
         return from_spec(source)
     path = Path(source)
     if path.is_dir():
-        return from_run(path)
+        return from_run(path, with_data)
     if path.suffix in (".yaml", ".yml"):
         return from_spec(load_spec(path))
     raise UserError(

@@ -106,13 +106,18 @@ def _gelu(module: nn.GELU, graph: OnnxGraph, x: str) -> str:
     if getattr(module, "approximate", "tanh") == "tanh":  # GELUs without the option: tanh
         # gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
         cube = graph.add("Mul", [x, graph.add("Mul", [x, x])])
-        inner = graph.add("Add", [x, graph.add("Mul", [cube, graph.constant(0.044715, "k")])])
+        inner = graph.add(
+            "Add", [x, graph.add("Mul", [cube, graph.constant(0.044715, f"{graph.prefix}k")])]
+        )
         t = graph.add(
-            "Tanh", [graph.add("Mul", [inner, graph.constant(math.sqrt(2 / math.pi), "c")])]
+            "Tanh",
+            [graph.add("Mul", [inner, graph.constant(math.sqrt(2 / math.pi), f"{graph.prefix}c")])],
         )
     else:
         # gelu(x) = 0.5 x (1 + erf(x / sqrt(2))), the exact form
-        t = graph.add("Erf", [graph.add("Div", [x, graph.constant(math.sqrt(2.0), "sqrt2")])])
+        t = graph.add(
+            "Erf", [graph.add("Div", [x, graph.constant(math.sqrt(2.0), f"{graph.prefix}sqrt2")])]
+        )
     return graph.add("Mul", [graph.add("Mul", [x, half]), graph.add("Add", [t, one])])
 
 

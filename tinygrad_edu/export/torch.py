@@ -51,7 +51,10 @@ def to_torch(spec_or_run: Any, folder: str | Path) -> Path:
 
     `spec_or_run` is a run folder, a spec file or a `Spec`.
     """
-    bundle = spec_or_run if isinstance(spec_or_run, Bundle) else load_bundle(spec_or_run)
+    if isinstance(spec_or_run, Bundle) and spec_or_run.dataset is not None:
+        bundle = spec_or_run
+    else:
+        bundle = load_bundle(spec_or_run, with_data=True)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     from ..training.checkpoint import write_text_atomic
