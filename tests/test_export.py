@@ -438,3 +438,14 @@ def test_export_needs_the_run_data_only_for_the_torch_folder(tmp_path):
 def test_export_options_belong_to_onnx(trained_run):
     result = cli("export", str(trained_run), "--format", "safetensors", "--probabilities")
     assert result.returncode == 2 and "options of --format onnx" in result.stderr
+
+
+def test_export_into_a_new_folder_or_an_unwritable_place(tmp_path, trained_run):
+    target = tmp_path / "new" / "folder" / "m.onnx"
+    assert cli("export", str(trained_run), "--format", "onnx", "--out", str(target)).returncode == 0
+    assert target.is_file()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = cli("export", str(trained_run), "--format", "onnx", "--out", str(blocker / "m.onnx"))
+    assert result.returncode == 2 and "cannot write" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

@@ -53,22 +53,28 @@ def export_run(
     if format != "onnx" and (include_preprocessing or probabilities):
         raise UserError("--include-preprocessing and --probabilities are options of --format onnx")
     bundle = load_bundle(run_dir, with_data=format == "torch")  # only torch writes the data
-    target = Path(out) if out else Path(run_dir) / DEFAULT_OUTPUT[format]
-    if format == "safetensors":
-        return save_safetensors(bundle.model, target, bundle.metadata())
-    if format == "torch":
-        return to_torch(bundle, target)
     if probabilities and _task(bundle) != "classification":
         raise UserError("--probabilities needs a classifier; this run's loss is a regression loss")
-    to_onnx(
-        bundle.model,
-        bundle.input_shape,
-        target,
-        metadata=bundle.metadata(),
-        normalization=bundle.normalization,
-        include_preprocessing=include_preprocessing,
-        probabilities=probabilities,
-    )
+    target = Path(out) if out else Path(run_dir) / DEFAULT_OUTPUT[format]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if format == "safetensors":
+            return save_safetensors(bundle.model, target, bundle.metadata())
+        if format == "torch":
+            return to_torch(bundle, target)
+        to_onnx(
+            bundle.model,
+            bundle.input_shape,
+            target,
+            metadata=bundle.metadata(),
+            normalization=bundle.normalization,
+            include_preprocessing=include_preprocessing,
+            probabilities=probabilities,
+        )
+    except OSError as error:
+        raise UserError(
+            f"cannot write {target}: {error.strerror or error}; choose another path with --out"
+        ) from None
     return target
 
 
