@@ -150,7 +150,7 @@ CASES = [
     ("empty file", "# nothing here yet\n", 1, 1, "the file is empty"),
     ("top level is a list", "- flatten\n- relu\n", 1, 1,
      "expected a mapping of name, seed, backend, dtype, model, data, loss, optimizer, "
-     "scheduler, train, sweep at the top level, found [flatten, relu]"),
+     "scheduler, train, sweep, init at the top level, found [flatten, relu]"),
     ("duplicate key", GOOD + "seed: 1\nseed: 2\n", 14, 1,
      "duplicate key 'seed' (also on line 13); keep only one"),
     ("duplicate nested key", edit("lr: 0.1", "lr: 0.1, lr: 0.2"), 11, 33,

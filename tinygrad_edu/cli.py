@@ -41,6 +41,7 @@ EXAMPLES = {
     "runs": "python cli.py runs runs/",
     "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
     "specs": "python cli.py specs --copy mlp my_specs",
+    "export": "python cli.py export runs/mnist-mlp/20261125-120000 --format onnx",
 }
 
 
@@ -149,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
     p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files")
     add_import_option(p)
+    p.add_argument(
+        "--init-from",
+        metavar="PATH",
+        help="start from these weights (.safetensors, e.g. a PyTorch state dict): init.from",
+    )
     p.set_defaults(handler=cmd_train)
 
     p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
@@ -218,14 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
     p.add_argument(
-        "run_dir", metavar="RUN_DIR", help="a run folder written by train, or a sweep folder"
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a run folder written by train, a sweep folder, an exported .safetensors, or a spec "
+        "with init.from",
     )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_import_option(p)
     p.set_defaults(handler=cmd_evaluate)
 
     p = command("predict", "Predict with a trained run.", EXAMPLES["predict"])
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a run folder written by train, an exported .safetensors, or a spec with init.from",
+    )
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
     p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
     add_import_option(p)
@@ -241,6 +254,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy the example NAME into the folder DIR to edit it (never overwrites)",
     )
     p.set_defaults(handler=cmd_specs)
+
+    p = command("export", "Export a trained run's model for other tools.", EXAMPLES["export"])
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
+    p.add_argument(
+        "--format", required=True, choices=("safetensors", "onnx", "torch"), help="what to write"
+    )
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        help="file or folder (default: RUN_DIR/model.<format>, RUN_DIR/torch)",
+    )
+    p.add_argument(
+        "--include-preprocessing",
+        action="store_true",
+        help="onnx: normalize raw inputs inside the graph (raw pixels in, logits out)",
+    )
+    p.add_argument(
+        "--probabilities", action="store_true", help="onnx: end with Softmax (probabilities out)"
+    )
+    add_import_option(p)
+    p.set_defaults(handler=cmd_export)
     return parser
 
 
@@ -433,6 +467,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         if not sep or not path:
             raise UserError(f"--set takes PATH=VALUE, e.g. --set train.epochs=3; got {item!r}")
         overrides[path.strip()] = value
+    if getattr(args, "init_from", None):
+        from pathlib import Path
+
+        overrides["init.from"] = str(Path(args.init_from).resolve())
     return overrides
 
 
@@ -673,6 +711,16 @@ def cmd_specs(args: argparse.Namespace) -> int:
     width = max(map(len, names))
     for name in names:
         print(f"{name:<{width}}  {describe(shipped_spec(name))}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_run
+
+    written = export_run(
+        args.run_dir, args.format, args.out, args.include_preprocessing, args.probabilities
+    )
+    print(f"wrote {written}")
     return 0
 
 

@@ -56,6 +56,7 @@ class LayerType:
     factory: Callable[..., nn.Module]
     shape_rule: ShapeRule | None = None
     input_arguments: tuple[str, ...] = ()
+    onnx: Callable[..., str] | None = None  # ONNX export rule, see tinygrad_edu.export.onnx
 
     @property
     def short_option(self) -> str | None:
@@ -125,6 +126,7 @@ def register_layer(
     options: type[BaseModel] | None = None,
     output_shape: ShapeRule | None = None,
     replace: bool = False,
+    onnx: Callable[..., str] | None = None,
 ) -> Callable[[F], F]:
     """Let specs name a layer type: decorate an `nn.Module` subclass or a factory of one.
 
@@ -146,6 +148,8 @@ def register_layer(
 
     A spec then writes ``- scale: 3.0`` (the short form sets the first option) or
     ``- scale: {factor: 3.0}``. ``replace=True`` redefines an existing name.
+    ``onnx=rule`` lets `tinygrad_edu.export.to_onnx` export the layer: ``rule(module, graph,
+    x)`` adds its nodes to the graph and returns the output's name (see `export.onnx`).
     """
     if not _NAME.fullmatch(name):
         raise ValueError(
@@ -162,7 +166,7 @@ def register_layer(
         model = options if options is not None else _options_from_signature(name, factory)
         _check_options(name, model, factory, parameters)
         inputs = tuple(arg for arg in INPUT_ARGUMENTS if arg in parameters)
-        _LAYERS[name] = LayerType(name, model, factory, output_shape, inputs)
+        _LAYERS[name] = LayerType(name, model, factory, output_shape, inputs, onnx)
         _changed()
         return factory
 

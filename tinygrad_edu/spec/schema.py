@@ -38,6 +38,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     WrapValidator,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -657,6 +658,24 @@ class Sweep(Section):
     values: list[Any] = Field(min_length=1, description="its values, one training each")
 
 
+# ``from`` is a Python keyword, so this one-field section is made by create_model.
+Init = create_model(
+    "Init",
+    __base__=Section,
+    __doc__="Start from saved weights instead of the seed's random ones.",
+    **{
+        "from": (
+            ResolvedPath,
+            Field(
+                description="a .safetensors state dict of this network (PyTorch's names: "
+                "1.weight, 1.bias, ...), e.g. safetensors.torch.save_file(model.state_dict(), "
+                "path); relative to the spec's folder"
+            ),
+        )
+    },
+)
+
+
 # --- the whole spec ---------------------------------------------------------------------------
 
 
@@ -678,6 +697,7 @@ class Spec(Section):
     scheduler: SchedulerSpec | None = None
     train: Train
     sweep: Sweep | None = None
+    init: Union[Init, None] = None  # typing.Union: the loader's key suggestions unwrap it
     _file: Path | None = PrivateAttr(None)
 
     @property

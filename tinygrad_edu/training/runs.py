@@ -97,6 +97,7 @@ def train(
     target = Path(out) if out else new_run_dir(spec.name)
     check_new_folder(target)  # before the data is loaded: refusals come first
     setup = prepare(spec)
+    load_initial_weights(setup.model, spec)  # init.from: checked before the folder exists
     fresh = None if out else (lambda: new_run_dir(spec.name))
     with claim_new_folder(target, fresh) as run_dir:
         trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
@@ -252,6 +253,16 @@ def _fit_recorded(trainer: Trainer, spec: Any, resumed: bool) -> list[dict]:
     return history
 
 
+def load_initial_weights(model: Any, spec: Any) -> None:
+    """Replace the seed's initial weights by those of the spec's ``init.from`` (a
+    safetensors state dict, PyTorch's or ours), when it names one; every key and shape
+    is checked."""
+    if getattr(spec, "init", None) is not None:
+        from ..export.safetensors import load_safetensors
+
+        load_safetensors(model, getattr(spec.init, "from"))
+
+
 def _final_line(final: Mapping[str, Any]) -> str:
     from .progress import format_metric as f
 
@@ -275,10 +286,17 @@ def print_json(data: Mapping[str, Any]) -> None:
 
 
 def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
-    """(spec, contents of model.npz, or of checkpoint.npz for an unfinished run)."""
+    """(spec, contents of model.npz, or of checkpoint.npz for an unfinished run); an
+    exported ``.safetensors`` file gives the same from its metadata."""
     from ..spec import load_spec
 
     run_dir = Path(run_dir)
+    if run_dir.suffix == ".safetensors":
+        from ..export.safetensors import read_run_file
+
+        return read_run_file(run_dir)
+    if run_dir.suffix in (".yaml", ".yml"):
+        return load_initialized_spec(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"run folder not found: {run_dir}")
     weights = run_dir / MODEL
@@ -316,6 +334,26 @@ def load_model(run_dir: str | Path) -> Any:
     model = build_model(spec)
     model.load_state_dict(unflatten("model", flat))
     return model.eval()
+
+
+def load_initialized_spec(path: Path) -> tuple[Any, dict[str, Any]]:
+    """(spec, model.npz-like contents) of a spec whose ``init.from`` names trained weights
+    (a PyTorch run's, say), so evaluate and predict need no run folder."""
+    from ..spec import load_spec
+    from .checkpoint import flatten
+
+    spec = load_spec(path)
+    if getattr(spec, "init", None) is None:
+        raise UserError(
+            f"{path} is a spec without init.from, so it has no trained weights; give a run "
+            "folder, an exported .safetensors file, or a spec with init: {from: FILE.safetensors}"
+        )
+    setup = prepare(spec)
+    load_initial_weights(setup.model, spec)
+    flat = flatten("model", setup.model.state_dict())
+    flat.update(flatten("norm", setup.dataset.normalization))
+    flat["meta/class_names"] = setup.dataset.class_names
+    return spec, flat
 
 
 def restore(run_dir: str | Path) -> Setup:

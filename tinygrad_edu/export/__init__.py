@@ -1,0 +1,84 @@
+"""Take a model elsewhere: safetensors weights, ONNX graphs and PyTorch code.
+
+One module per format: `safetensors` (PyTorch's state-dict names, plus metadata that
+makes a file enough to predict), `onnx` (a checked ONNX graph for any ONNX runtime) and
+`torch` (model.py, the weights, the run's data and a training script for PyTorch and
+``torchrun``). `bundle` gathers what they all need from a run folder or a spec.
+`export_run` is the CLI's ``export`` command. The libraries are the ``export`` extra;
+each function fails with an install hint without them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .bundle import EXPORT_HINT, Bundle, load_bundle
+from .onnx import to_onnx
+from .safetensors import load_safetensors, save_safetensors
+from .torch import to_torch
+
+FORMATS = ("safetensors", "onnx", "torch")
+DEFAULT_OUTPUT = {"safetensors": "model.safetensors", "onnx": "model.onnx", "torch": "torch"}
+
+__all__ = [
+    "EXPORT_HINT",
+    "FORMATS",
+    "Bundle",
+    "export_run",
+    "load_bundle",
+    "load_safetensors",
+    "save_safetensors",
+    "to_onnx",
+    "to_torch",
+]
+
+
+def export_run(
+    run_dir: str | Path,
+    format: str,
+    out: str | Path | None = None,
+    include_preprocessing: bool = False,
+    probabilities: bool = False,
+) -> Path:
+    """Export a run folder's model; returns the file (or folder) written.
+
+    The default output lies in the run folder: ``model.safetensors``, ``model.onnx`` or
+    ``torch/``.
+    """
+    from ..errors import UserError
+
+    if format not in FORMATS:
+        raise UserError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+    if format != "onnx" and (include_preprocessing or probabilities):
+        raise UserError("--include-preprocessing and --probabilities are options of --format onnx")
+    bundle = load_bundle(run_dir, with_data=format == "torch")  # only torch writes the data
+    if probabilities and _task(bundle) != "classification":
+        raise UserError("--probabilities needs a classifier; this run's loss is a regression loss")
+    target = Path(out) if out else Path(run_dir) / DEFAULT_OUTPUT[format]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if format == "safetensors":
+            return save_safetensors(bundle.model, target, bundle.metadata())
+        if format == "torch":
+            return to_torch(bundle, target)
+        to_onnx(
+            bundle.model,
+            bundle.input_shape,
+            target,
+            metadata=bundle.metadata(),
+            normalization=bundle.normalization,
+            include_preprocessing=include_preprocessing,
+            probabilities=probabilities,
+        )
+    except OSError as error:
+        raise UserError(
+            f"cannot write {target}: {error.strerror or error}; choose another path with --out"
+        ) from None
+    return target
+
+
+def _task(bundle: Any) -> str:
+    from ..training.objectives import loss_options, task_of
+
+    return task_of(loss_options(bundle.spec.loss)[0])

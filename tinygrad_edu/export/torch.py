@@ -1,0 +1,204 @@
+"""A spec's network and recipe as a PyTorch project folder: code, weights and data.
+
+`to_torch` writes four files, from the templates in ``export/templates/``:
+
+- ``model.py``: the network as ``torch.nn`` layers (the spec as a comment above it);
+  our layers print as PyTorch's do (``Linear(in_features=784, out_features=128,
+  bias=True)``), so each line of the generated ``nn.Sequential`` is ``nn.`` + the
+  layer's repr, and the parameter names are ours;
+- ``weights.safetensors``: the weights (trained, for a run folder; the seed's initial
+  ones, for a spec);
+- ``data.npz``: the run's exact train / validation / test split, normalized, and the
+  normalization (``allow_pickle=False`` reads it);
+- ``train_torch.py``: the spec's recipe in plain PyTorch, for one process or
+  ``torchrun --nproc_per_node N`` (DistributedDataParallel).
+
+PyTorch itself is not needed to write them, only to run them.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+from ..errors import UserError
+from .bundle import Bundle, load_bundle, spec_yaml
+from .safetensors import save_safetensors
+
+# our layers whose repr is the torch.nn constructor call that builds the same layer
+TORCH_LAYERS = (
+    nn.Linear,
+    nn.Flatten,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.GELU,
+    nn.Identity,
+    nn.Softmax,
+    nn.Dropout,
+)
+
+
+def to_torch(spec_or_run: Any, folder: str | Path) -> Path:
+    """Write model.py, weights.safetensors, data.npz and train_torch.py into `folder`.
+
+    `spec_or_run` is a run folder, a spec file or a `Spec`.
+    """
+    if isinstance(spec_or_run, Bundle) and spec_or_run.dataset is not None:
+        bundle = spec_or_run
+    else:
+        bundle = load_bundle(spec_or_run, with_data=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    from ..training.checkpoint import write_text_atomic
+
+    write_text_atomic(folder / "model.py", model_code(bundle))
+    save_safetensors(bundle.model, folder / "weights.safetensors", bundle.metadata())
+    save_data(bundle, folder / "data.npz")
+    write_text_atomic(folder / "train_torch.py", training_code(bundle.spec))
+    return folder
+
+
+def _template(name: str) -> Template:
+    return Template(resources.files(__package__).joinpath("templates", name).read_text("utf-8"))
+
+
+def layer_code(module: Any, where: str = "") -> str:
+    """The torch.nn expression that builds `module` (nested Sequentials included)."""
+    if isinstance(module, nn.Sequential):
+        items = [layer_code(child, f"{where}{name}.") for name, child in module.named_children()]
+        body = textwrap.indent(",\n".join(items), "    ")
+        return f"nn.Sequential(\n{body},\n)"
+    if type(module) in TORCH_LAYERS:
+        return f"nn.{module!r}"
+    raise UserError(
+        f"cannot write PyTorch code for layer {where.rstrip('.')} ({type(module).__name__}): "
+        f"torch export knows the built-in layers ({', '.join(c.__name__ for c in TORCH_LAYERS)}); "
+        "write this layer in PyTorch by hand in the generated model.py"
+    )
+
+
+def model_code(bundle: Bundle) -> str:
+    from .. import __version__
+
+    layers = layer_code(bundle.model)
+    return _template("model.py.tmpl").substitute(
+        name=bundle.spec.name,
+        version=__version__,
+        spec_comment=textwrap.indent(spec_yaml(bundle.spec).rstrip(), "# ", lambda line: True),
+        input_shape=repr(bundle.input_shape),
+        layers=textwrap.indent(layers, "    ").lstrip(),
+    )
+
+
+def save_data(bundle: Bundle, path: Path) -> None:
+    """The run's split (features already normalized) and its normalization, pickle-free."""
+    from ..training.checkpoint import save_npz
+
+    ds = bundle.dataset
+    arrays: dict[str, Any] = {
+        "X_train": ds.X_train,
+        "y_train": ds.y_train,
+        "X_test": ds.X_test,
+        "y_test": ds.y_test,
+        "norm_method": np.array(bundle.normalization["method"]),
+        "norm_shift": np.asarray(bundle.normalization["shift"]),
+        "norm_scale": np.asarray(bundle.normalization["scale"]),
+    }
+    if ds.X_val is not None:
+        arrays.update(X_val=ds.X_val, y_val=ds.y_val)
+    if bundle.class_names is not None:
+        arrays["class_names"] = np.array([str(name) for name in bundle.class_names])
+    save_npz(path, arrays)
+
+
+# --- the training script ----------------------------------------------------------------
+
+
+def _call(function: str, first: str, options: dict[str, Any]) -> str:
+    """``function(first, key=value, ...)``, one argument a line (black's layout)."""
+    lines = [first] + [f"{key}={value!r}" for key, value in options.items()]
+    return f"{function}(\n" + "".join(f"        {line},\n" for line in lines) + "    )"
+
+
+def _loss_code(spec: Any) -> tuple[str, str]:
+    """(the body of ``loss_fn(outputs, targets)`` for the spec's loss, its description)."""
+    from ..training.objectives import loss_options
+
+    name, options = loss_options(spec.loss)
+    as_outputs = "targets = targets.to(outputs.dtype).reshape(outputs.shape)\n    "
+    if name == "cross_entropy":
+        smoothing = options.get("label_smoothing", 0.0)
+        return f"return F.cross_entropy(outputs, targets, label_smoothing={smoothing!r})", name
+    if name == "mse":
+        return f"{as_outputs}return F.mse_loss(outputs, targets)", name
+    if name == "binary_cross_entropy_with_logits":
+        return f"{as_outputs}return F.binary_cross_entropy_with_logits(outputs, targets)", name
+    margin = options.get("margin", 1.0)
+    if spec.model.output_shape[-1] > 1:
+        code = f"return F.multi_margin_loss(outputs, targets, margin={margin!r})"
+        return code, "multi-class hinge"
+    signs = "signs = 2 * targets - 1  # classes 0/1 -> signs -1/+1\n    "
+    code = f"{as_outputs}{signs}return torch.relu({margin!r} - signs * outputs).mean()"
+    return code, "hinge on one score"
+
+
+def _optimizer_code(spec: Any) -> str:
+    options = spec.optimizer.model_dump(exclude_none=True)
+    name = options.pop("name")
+    if "betas" in options:
+        options["betas"] = tuple(options["betas"])
+    classes = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
+    return _call(f"torch.optim.{classes[name]}", "params", options)
+
+
+def _scheduler_code(spec: Any) -> str:
+    config = getattr(spec, "scheduler", None)
+    if config is None:
+        return "None"
+    options = config.model_dump(exclude_none=True)
+    name = options.pop("name")
+    if name == "step":
+        return _call("torch.optim.lr_scheduler.StepLR", "optimizer", options)
+    t_max = options.get("t_max")  # default: the number of epochs actually trained
+    return _call(
+        "torch.optim.lr_scheduler.CosineAnnealingLR",
+        "optimizer",
+        {"T_max": _Code("epochs") if t_max is None else t_max, "eta_min": options["eta_min"]},
+    )
+
+
+class _Code(str):
+    """A name to write as it is (its repr is itself), e.g. ``T_max=epochs``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def training_code(spec: Any) -> str:
+    from .. import __version__
+    from ..training.objectives import loss_options, task_of
+
+    loss_code, loss_text = _loss_code(spec)
+    return _template("train_torch.py.tmpl").substitute(
+        name=spec.name,
+        version=__version__,
+        seed=spec.seed,
+        dtype=spec.dtype,
+        epochs=spec.train.epochs,
+        batch_size=spec.train.batch_size,
+        shuffle=bool(spec.data.shuffle),
+        task=task_of(loss_options(spec.loss)[0]),
+        held_out="val" if spec.data.validation_fraction > 0 else "test",
+        loss_code=loss_code,
+        loss_text=loss_text,
+        optimizer_code=_optimizer_code(spec),
+        scheduler_code=_scheduler_code(spec),
+    )
