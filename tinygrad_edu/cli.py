@@ -32,6 +32,7 @@ EXAMPLES = {
     "--path 'model.layers[0].linear.out_features' --values 1 3 6 12 48",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
     "graph": "python cli.py graph specs/mlp.yaml --out graph.svg",
+    "playground": "python cli.py playground specs/activation_relu.yaml --no-browser",
 }
 
 
@@ -162,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
     p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
     p.set_defaults(handler=cmd_predict)
+
+    p = command("playground", "Train networks live in the browser.", EXAMPLES["playground"])
+    p.add_argument("spec", nargs="?", help="open with this spec's settings (default: circles)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: 8765, or the next free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(handler=cmd_playground)
     return parser
 
 
@@ -383,6 +391,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     count = runs.predict(args.run_dir, args.input, args.output)
     print(f"wrote {count} predictions to {args.output}")
     return 0
+
+
+def cmd_playground(args: argparse.Namespace) -> int:
+    from .playground import open_spec, serve
+
+    settings, notes = open_spec(args.spec) if args.spec else (None, [])
+    return serve(settings, notes, host=args.host, port=args.port, open_browser=not args.no_browser)
 
 
 # --- entry point ------------------------------------------------------------------------------

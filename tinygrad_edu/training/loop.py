@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -212,17 +213,21 @@ class Reporter:
 
 
 class Trainer:
-    """Runs the epochs of a `Setup` in a run folder, with checkpoints and resume."""
+    """Runs the epochs of a `Setup` in a run folder, with checkpoints and resume.
+
+    ``run_dir=None`` keeps nothing on disk (the playground trains in memory, in a thread,
+    pausing in ``on_step``); Ctrl-C is only caught when `fit` runs in the main thread.
+    """
 
     def __init__(
         self,
         setup: Setup,
-        run_dir: Path,
+        run_dir: Path | None,
         reporter: Reporter | None = None,
         on_step: Callable[[int], None] | None = None,
     ):
         self.setup = setup
-        self.run_dir = Path(run_dir)
+        self.run_dir = None if run_dir is None else Path(run_dir)
         self.reporter = reporter or Reporter()
         self.on_step = on_step  # test hook: called with the global step after each update
         self.progress = Progress()
@@ -255,6 +260,8 @@ class Trainer:
         return arrays
 
     def save_checkpoint(self) -> None:
+        if self.run_dir is None:
+            return
         save_npz(self.run_dir / CHECKPOINT, self.checkpoint_arrays())
 
     def load_checkpoint(self, path: Path) -> None:
@@ -284,7 +291,9 @@ class Trainer:
 
         s, p = self.setup, self.progress
         ds = s.dataset
-        previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        if in_main_thread:
+            previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             self.reporter.start(self)
             while p.epoch < s.epochs:
@@ -319,7 +328,8 @@ class Trainer:
             self.reporter.finish(p.history)
             return p.history
         finally:
-            signal.signal(signal.SIGINT, previous_handler)
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous_handler)
             self.reporter.close()
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
@@ -355,7 +365,8 @@ class Trainer:
         p.step = 0
         p.partial = None
         p.epoch_rng = None
-        write_metrics_csv(self.run_dir / METRICS, p.history)
+        if self.run_dir is not None:
+            write_metrics_csv(self.run_dir / METRICS, p.history)
         self.save_checkpoint()
         self.reporter.epoch_end(row)
 
@@ -366,6 +377,8 @@ class Trainer:
 
     def save_model(self) -> None:
         """The final weights with what predict needs (normalization, classes)."""
+        if self.run_dir is None:
+            return
         s = self.setup
         arrays = flatten("model", s.model.state_dict())
         arrays.update(flatten("norm", s.dataset.normalization))

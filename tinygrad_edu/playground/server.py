@@ -1,0 +1,268 @@
+"""The playground's web server: the page, its files, and one WebSocket per browser tab.
+
+A tab opens ``/ws`` and says which session it had (kept in the tab's ``sessionStorage``,
+so a reload reconnects to the running session) and which settings its address holds.
+Every message from the page is checked: settings by the spec schema (`state.validate`),
+actions by name; a bad one gets its message back and the server keeps running. The page
+never names a file. Sessions whose page has been gone for ``linger`` seconds are stopped.
+
+`serve` binds the socket itself (127.0.0.1 by default), so a busy port is reported before
+anything starts, and stops cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import socket
+import sys
+import threading
+import time
+import webbrowser
+from importlib import resources
+from typing import Any
+
+from ..errors import UserError
+
+HINT = 'the playground needs starlette and uvicorn: pip install "tinygrad-edu[playground]"'
+MAX_MESSAGE = 64 * 1024  # bytes of one message from the page
+MAX_SESSIONS = 32
+DEFAULT_PORT = 8765
+
+
+def _web() -> Any:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UserError(HINT) from None
+
+
+class Sessions:
+    """The running sessions by id, and which are attached to a page."""
+
+    def __init__(self, initial: dict[str, Any], notes: list[str], linger: float):
+        self.initial, self.notes, self.linger = initial, notes, linger
+        self.by_id: dict[str, Any] = {}
+
+    def reap(self) -> None:
+        """Stop sessions whose page has been gone longer than `linger` seconds."""
+        now = time.monotonic()
+        for key, session in list(self.by_id.items()):
+            if session.detached_since is not None and now - session.detached_since > self.linger:
+                del self.by_id[key]
+                session.stop()
+
+    def stop_all(self) -> None:
+        for session in self.by_id.values():
+            session.stop()
+        self.by_id.clear()
+
+
+def create_app(
+    initial: dict[str, Any] | None = None, notes: list[str] | None = None, linger: float = 30.0
+) -> Any:
+    """The starlette application; ``initial`` are the settings a page without any opens with."""
+    _web()
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Mount, Route, WebSocketRoute
+    from starlette.staticfiles import StaticFiles
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    from . import state
+    from .session import Session
+
+    sessions = Sessions(initial or {}, notes or [], linger)
+    static = resources.files(__package__) / "static"
+
+    async def index(request: Any) -> HTMLResponse:
+        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    async def connect(websocket: WebSocket) -> None:
+        await websocket.accept()
+        loop = asyncio.get_running_loop()
+        outbox: asyncio.Queue[str] = asyncio.Queue()
+
+        def send(text: str) -> None:  # called from training threads
+            loop.call_soon_threadsafe(outbox.put_nowait, text)
+
+        async def pump() -> None:
+            while True:
+                await websocket.send_text(await outbox.get())
+
+        def reply(message: dict[str, Any]) -> None:
+            outbox.put_nowait(json.dumps(message))
+
+        async def start(key: str, settings: dict[str, Any], notes: list[str]) -> Any:
+            """A new session under `key` (replacing the old one), or None with the problems sent."""
+            try:
+                if not isinstance(settings, dict):
+                    raise UserError("settings: expected a mapping of playground settings")
+                session = await run_in_threadpool(Session, settings, send)
+            except UserError as error:
+                reply({"type": "problems", "problems": state.problems_for_page(error)})
+                return None
+            old = sessions.by_id.get(key)
+            sessions.by_id[key] = session
+            if old is not None:
+                await run_in_threadpool(old.stop)
+            reply({**session.describe(), "id": key, "notes": notes})
+            return session
+
+        pumping = asyncio.create_task(pump())
+        key, session = "", None
+        try:
+            while True:
+                text = await websocket.receive_text()
+                try:
+                    message = _parse(text)
+                    kind = message["type"]
+                    if kind == "open":
+                        key, session = await _open(message, sessions, start, send, reply)
+                    elif session is None:
+                        raise UserError("open a session first")
+                    elif kind == "settings":
+                        session = await start(key, message.get("settings"), []) or session
+                    elif kind == "reset":
+                        session = await start(key, session.settings, []) or session
+                    elif kind == "spec":
+                        text, epochs = await run_in_threadpool(session.spec_text)
+                        reply({"type": "spec", "yaml": text, "epochs": epochs})
+                    else:
+                        session.control(kind, message.get("value"))
+                except UserError as error:
+                    reply({"type": "problems", "problems": state.problems_for_page(error)})
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pumping.cancel()
+            if session is not None and sessions.by_id.get(key) is session:
+                session.detached_since = time.monotonic()
+                session.control("pause")
+
+    async def _open(message, sessions, start, send, reply):  # type: ignore[no-untyped-def]
+        key = message.get("session")
+        settings = message.get("settings")
+        existing = sessions.by_id.get(key) if isinstance(key, str) else None
+        if existing is not None and (settings is None or _same(settings, existing.settings)):
+            existing.send = send
+            existing.detached_since = None
+            reply({**existing.describe(), "id": key, "notes": []})
+            existing.control("pause")
+            return key, existing
+        if len(sessions.by_id) >= MAX_SESSIONS:
+            sessions.reap()
+            if len(sessions.by_id) >= MAX_SESSIONS:
+                raise UserError(f"at most {MAX_SESSIONS} playground tabs at once; close one")
+        key = secrets.token_hex(8)
+        if settings is None:
+            return key, await start(key, sessions.initial, sessions.notes)
+        return key, await start(key, settings, [])
+
+    def _same(settings: Any, current: dict[str, Any]) -> bool:
+        try:
+            return state.complete(settings) == current
+        except Exception:
+            return False
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        async def reaper() -> None:
+            while True:
+                await asyncio.sleep(min(5.0, max(linger / 2, 0.05)))
+                sessions.reap()
+
+        task = asyncio.create_task(reaper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await run_in_threadpool(sessions.stop_all)
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            WebSocketRoute("/ws", connect),
+            Mount("/static", StaticFiles(directory=str(static)), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.sessions = sessions
+    return app
+
+
+def _parse(text: str) -> dict[str, Any]:
+    if len(text) > MAX_MESSAGE:
+        raise UserError(f"message too large: {len(text):,} bytes, at most {MAX_MESSAGE:,}")
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UserError(f"the page sent something that is not JSON ({error.msg})") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise UserError('each message is a JSON object with a "type"')
+    return message
+
+
+def bind(host: str, port: int | None) -> socket.socket:
+    """A listening socket on host:port; the default port moves on to the next free one."""
+    candidates = [port] if port is not None else range(DEFAULT_PORT, DEFAULT_PORT + 20)
+    for candidate in candidates:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        try:
+            sock.bind((host, candidate))
+        except OSError as error:
+            sock.close()
+            if port is None and candidate != candidates[-1]:
+                print(f"port {candidate} is in use; trying {candidate + 1}", file=sys.stderr)
+                continue
+            raise UserError(
+                f"cannot listen on {host}:{candidate}: {error.strerror or error} (is another "
+                f"playground or program using it?); choose another port with --port, or "
+                f"--port 0 for any free one"
+            ) from None
+        sock.listen(128)
+        return sock
+    raise AssertionError("unreachable")
+
+
+def serve(
+    initial: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    open_browser: bool = True,
+) -> int:
+    """Run the playground until Ctrl-C; returns the exit code (0)."""
+    _web()
+    import uvicorn
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: listening on {host}: anyone who can reach this machine on the network "
+            "can open the playground and use its CPU; use the default --host 127.0.0.1 to "
+            "keep it to this machine",
+            file=sys.stderr,
+        )
+    sock = bind(host, port)
+    bound_port = sock.getsockname()[1]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound_port}/"
+    config = uvicorn.Config(
+        create_app(initial, notes), log_level="warning", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    print(f"playground: {url}  (Ctrl-C stops it)", flush=True)
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled
+        pass
+    finally:
+        sock.close()
+    print("playground stopped", file=sys.stderr)
+    return 0

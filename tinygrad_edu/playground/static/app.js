@@ -1,0 +1,451 @@
+// The playground page: controls <-> settings <-> address, and the views of each frame.
+// The server trains; this page only sends settings and actions and draws what it gets.
+"use strict";
+
+const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const DATASETS = ["circles", "xor", "gaussian", "spiral", "moons",
+  "function:sin", "function:cos", "function:abs", "function:step", "function:relu",
+  "function:square", "function:cubic"];
+const ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"];
+const LIST_KEYS = ["layers", "act", "dropout"];
+// each setting and the control that edits it (for the address, errors and *_hide)
+const FIELDS = { dataset: "dataset", n: "samples", noise: "noise", test: "test-ratio", seed: "seed",
+  opt: "optimizer", lr: "learning-rate", momentum: "momentum", batch: "batch-size", l2: "l2" };
+const C0 = [245, 147, 34], C1 = [8, 119, 189], WHITE = [255, 255, 255];
+
+const pg = window.playground = { settings: null, session: null, frame: null, frames: 0,
+  history: [], playing: false, specYaml: null, hidden: new Set(), speed: 0 };
+let socket = null, drawPending = false;
+
+// --- address <-> settings ----------------------------------------------------------------
+function parseValue(text) {
+  if (text === "") return text;
+  const number = Number(text);
+  return Number.isFinite(number) && /^[-+0-9.eE]+$/.test(text) ? number : text;
+}
+
+function readAddress() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const settings = {};
+  for (const [key, value] of params) {
+    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(key.slice(0, -5)); continue; }
+    if (key === "speed") { pg.speed = Number(value) || 0; continue; }
+    settings[key] = LIST_KEYS.includes(key)
+      ? (value === "" ? [] : value.split(",").map(key === "act" ? String : parseValue))
+      : parseValue(value);
+  }
+  return Object.keys(settings).length ? settings : null;
+}
+
+function writeAddress(settings) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(settings)) {
+    params.set(key, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  if (pg.speed) params.set("speed", String(pg.speed));
+  for (const key of pg.hidden) params.set(`${key}_hide`, "true");
+  history.replaceState(null, "", `#${params.toString()}`);
+}
+
+function readControls() {
+  const s = structuredClone(pg.settings);
+  for (const [key, id] of Object.entries(FIELDS)) {
+    s[key] = key === "dataset" || key === "opt" ? $(id).value : parseValue($(id).value.trim());
+  }
+  document.querySelectorAll(".layer").forEach((el, i) => {
+    s.layers[i] = parseValue(el.querySelector("input.units").value.trim());
+    s.act[i] = el.querySelector("select").value;
+    s.dropout[i] = parseValue(el.querySelector("input.dropout").value.trim());
+  });
+  return s;
+}
+
+function showSettings(s) {
+  for (const [key, id] of Object.entries(FIELDS)) $(id).value = String(s[key]);
+  $("speed").value = String(pg.speed);
+  $("momentum").disabled = s.opt !== "sgd";
+  $("layer-count").textContent = String(s.layers.length);
+  const box = $("layer-controls");
+  box.replaceChildren();
+  s.layers.forEach((units, i) => {
+    const el = document.createElement("div");
+    el.className = "layer";
+    el.innerHTML = `<span><button data-testid="units-minus-${i}">&minus;</button>
+      <input class="units" data-testid="layer-units-${i}" value="${units}">
+      <button data-testid="units-plus-${i}">+</button></span>
+      <select data-testid="layer-activation-${i}">${ACTIVATIONS.map((a) =>
+        `<option ${a === s.act[i] ? "selected" : ""}>${a}</option>`).join("")}</select>
+      <label>dropout <input class="dropout" data-testid="layer-dropout-${i}" value="${s.dropout[i]}"></label>`;
+    box.append(el);
+    el.querySelector(`[data-testid="units-minus-${i}"]`).onclick = () => changeUnits(i, -1);
+    el.querySelector(`[data-testid="units-plus-${i}"]`).onclick = () => changeUnits(i, +1);
+    el.querySelectorAll("input, select").forEach((c) => c.addEventListener("change", applyControls));
+    el.querySelector(".units").parentElement.classList.add("control");
+    el.querySelector(".units").parentElement.dataset.setting = "layers";
+    el.querySelector("select").classList.add("control");
+    el.querySelector("select").dataset.setting = "act";
+    el.querySelector("label").classList.add("control");
+    el.querySelector("label").dataset.setting = "dropout";
+  });
+  document.querySelectorAll("[data-setting]").forEach((el) => {
+    el.style.display = pg.hidden.has(el.dataset.setting) ? "none" : "";
+  });
+}
+
+function changeUnits(i, delta) {
+  const s = readControls();
+  s.layers[i] = Math.max(1, Math.min(64, Number(s.layers[i]) + delta));
+  send({ type: "settings", settings: s });
+}
+
+function applyControls() { send({ type: "settings", settings: readControls() }); }
+
+// --- the connection -----------------------------------------------------------------------
+function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${proto}://${location.host}/ws`);
+  socket.onopen = () => send({ type: "open", session: sessionStorage.getItem("playground-session"),
+    settings: readAddress() });
+  socket.onmessage = (event) => receive(JSON.parse(event.data));
+  socket.onclose = () => { $("error").textContent = "disconnected from the playground server; reload the page once it runs again"; };
+}
+
+function receive(m) {
+  if (m.type === "session") openSession(m);
+  else if (m.type === "frame") { pg.frame = m; pg.frames += 1; scheduleDraw(); }
+  else if (m.type === "problems") showProblems(m.problems);
+  else if (m.type === "spec") saveSpec(m.yaml);
+  else if (m.type === "stopped") { setPlaying(false); $("error").textContent = m.error; }
+}
+
+function openSession(m) {
+  pg.session = m;
+  pg.settings = m.settings;
+  pg.history = [];
+  pg.frame = null;
+  sessionStorage.setItem("playground-session", m.id);
+  clearProblems();
+  if (m.notes && m.notes.length) $("notes").textContent = m.notes.join("; ");
+  showSettings(m.settings);
+  writeAddress(m.settings);
+  setPlaying(false);
+  if (pg.speed) send({ type: "speed", value: pg.speed });
+  $("param-count").textContent = `parameters: ${m.total_params.toLocaleString("en-US")}`;
+  $("param-explain").textContent = m.explain;
+  const collapse = $("collapse-notice");
+  collapse.hidden = m.warnings.length === 0;
+  collapse.textContent = m.warnings.length
+    ? `These layers collapse to one linear map: ${m.warnings.join(" ")}` : "";
+  buildNetwork(m);
+  send({ type: "ready" });
+}
+
+function showProblems(problems) {
+  clearProblems();
+  $("error").textContent = problems.map((p) => p.text).join("\n");
+  for (const p of problems) {
+    const control = p.control && $(p.control);
+    if (!control) continue;
+    control.classList.add("bad");
+    const note = document.createElement("div");
+    note.className = "control-error";
+    note.textContent = p.text;
+    control.insertAdjacentElement("afterend", note);
+  }
+}
+
+function clearProblems() {
+  $("error").textContent = "";
+  document.querySelectorAll(".control-error").forEach((el) => el.remove());
+  document.querySelectorAll(".bad").forEach((el) => el.classList.remove("bad"));
+}
+
+function saveSpec(text) {
+  pg.specYaml = text;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type: "application/yaml" }));
+  link.download = "playground.yaml";
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+function setPlaying(on) {
+  pg.playing = on;
+  const button = $("play");
+  button.dataset.playing = String(on);
+  button.innerHTML = on ? "&#x23F8; pause" : "&#x25B6; play";
+}
+
+// --- drawing ------------------------------------------------------------------------------
+function scheduleDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    draw(pg.frame);
+    send({ type: "ready" });  // only now the server makes the next frame: a slow page drops frames
+  });
+}
+
+function fmt(v) { return v === null || v === undefined ? "-" : v.toFixed(4); }
+
+function draw(f) {
+  if (!f || !pg.session) return;
+  $("epoch").textContent = String(f.epoch);
+  $("step-count").textContent = String(f.step);
+  $("train-loss").textContent = fmt(f.train.loss);
+  $("test-loss").textContent = fmt(f.test.loss);
+  const acc = (split) => (split.accuracy ?? split.r2);
+  $("train-accuracy").textContent = fmt(acc(f.train));
+  $("test-accuracy").textContent = fmt(acc(f.test));
+  document.querySelector(".acc").firstChild.textContent = pg.session.task === "regression" ? "R² " : "accuracy ";
+  const last = pg.history[pg.history.length - 1];
+  if (!last || last.step !== f.step) pg.history.push({ step: f.step, train: f.train.loss, test: f.test.loss });
+  if (pg.history.length > 2000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
+  if (pg.session.task === "regression") drawRegression(f); else drawPlane(f);
+  updateNetwork(f);
+  drawLosses();
+}
+
+function mix(t) {  // 0 -> orange (class 0), 0.5 -> white, 1 -> blue (class 1)
+  const [a, b, u] = t < 0.5 ? [C0, WHITE, t * 2] : [WHITE, C1, t * 2 - 1];
+  return a.map((v, i) => Math.round(v + (b[i] - v) * u));
+}
+
+function decode(b64) {
+  const raw = atob(b64), out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+function paintImage(canvas, bytes, size, discrete) {
+  canvas.width = size; canvas.height = size;
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(size, size);
+  for (let i = 0; i < size * size; i++) {
+    let t = bytes[i] / 255;
+    if (discrete) t = t > 0.5 ? 1 : 0;
+    const [r, g, b] = mix(t);
+    img.data.set([r, g, b, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+const offscreen = document.createElement("canvas");
+function drawPlane(f) {
+  const canvas = $("output"), ctx = canvas.getContext("2d"), s = pg.session;
+  paintImage(offscreen, decode(f.output), s.grid, $("discretize").checked);
+  ctx.imageSmoothingEnabled = true;
+  ctx.globalAlpha = 0.85;
+  ctx.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+  ctx.globalAlpha = 1;
+  const [x0, y0, x1, y1] = s.domain;
+  const px = (x) => ((x - x0) / (x1 - x0)) * canvas.width;
+  const py = (y) => ((y1 - y) / (y1 - y0)) * canvas.height;
+  const dot = (p, test) => {
+    ctx.beginPath();
+    ctx.arc(px(p[0]), py(p[1]), 3, 0, 2 * Math.PI);
+    ctx.fillStyle = `rgb(${(p[2] ? C1 : C0).join(",")})`;
+    ctx.fill();
+    ctx.strokeStyle = test ? "#000" : "#fff";
+    ctx.lineWidth = test ? 1.2 : 1;
+    ctx.stroke();
+  };
+  s.train.forEach((p) => dot(p, false));
+  if ($("show-test").checked) s.test.forEach((p) => dot(p, true));
+}
+
+function drawRegression(f) {
+  const canvas = $("output"), ctx = canvas.getContext("2d"), s = pg.session;
+  const W = canvas.width, H = canvas.height;
+  ctx.clearRect(0, 0, W, H);
+  const ys = s.target.concat(s.train.map((p) => p[1]));
+  let lo = Math.min(...ys), hi = Math.max(...ys);
+  const pad = 0.15 * (hi - lo || 1); lo -= pad; hi += pad;
+  const x0 = s.xs[0], x1 = s.xs[s.xs.length - 1];
+  const px = (x) => ((x - x0) / (x1 - x0)) * W, py = (y) => ((hi - y) / (hi - lo)) * (H - 20);
+  const line = (values, style, dash) => {
+    ctx.beginPath(); ctx.setLineDash(dash); ctx.strokeStyle = style; ctx.lineWidth = 2;
+    values.forEach((y, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, px(s.xs[i]), py(y ?? 0)));
+    ctx.stroke(); ctx.setLineDash([]);
+  };
+  s.train.forEach((p) => { ctx.fillStyle = "rgba(8,119,189,0.5)"; ctx.fillRect(px(p[0]) - 1.5, py(p[1]) - 1.5, 3, 3); });
+  if ($("show-test").checked) s.test.forEach((p) => { ctx.strokeStyle = "rgba(0,0,0,0.35)"; ctx.strokeRect(px(p[0]) - 1.5, py(p[1]) - 1.5, 3, 3); });
+  line(s.target, "#999", [5, 4]);
+  line(f.curve, "#d33", []);
+  ctx.fillStyle = "#333"; ctx.font = "10px sans-serif";
+  ctx.fillText("target (dashed), fit (red)", 6, 12);
+  const kinks = $("kinks");
+  if (f.kink_units) {
+    ctx.fillStyle = "#b00020";
+    for (const k of f.kinks) {
+      const x = px(k.x);
+      ctx.beginPath(); ctx.moveTo(x, H - 2); ctx.lineTo(x - 5, H - 12); ctx.lineTo(x + 5, H - 12); ctx.fill();
+      ctx.strokeStyle = "rgba(176,0,32,0.25)"; ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, H - 12); ctx.stroke();
+    }
+    const u = f.kink_units;
+    kinks.hidden = false;
+    kinks.dataset.count = String(f.kinks.length);
+    kinks.textContent = `${f.kinks.length} kinks (▲) = ${f.kinks.length} live ReLU units of the first layer that switch inside the data ` +
+      `(${u.total} units: ${u.dead} dead, ${u.always_on} never off)`;
+  } else { kinks.hidden = true; kinks.textContent = ""; }
+}
+
+function drawLosses() {
+  const canvas = $("loss-chart"), ctx = canvas.getContext("2d"), h = pg.history;
+  const W = canvas.width, H = canvas.height;
+  ctx.clearRect(0, 0, W, H);
+  if (h.length < 2) return;
+  const top = Math.max(...h.map((r) => Math.max(r.train ?? 0, r.test ?? 0))) || 1;
+  const s0 = h[0].step, s1 = h[h.length - 1].step || 1;
+  const curve = (key, style) => {
+    ctx.beginPath(); ctx.strokeStyle = style; ctx.lineWidth = 1.5;
+    h.forEach((r, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx,
+      ((r.step - s0) / (s1 - s0 || 1)) * W, H - ((r[key] ?? 0) / top) * (H - 14) - 2));
+    ctx.stroke();
+  };
+  curve("test", "#999"); curve("train", "#222");
+  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
+  ctx.fillText(`loss: train (black), test (grey); max ${top.toPrecision(3)}`, 4, 10);
+}
+
+// --- the network drawing ------------------------------------------------------------------
+function unitName(layer, j, s) {
+  if (layer === 0) return s.inputs[j];
+  if (layer === s.layers.length + 1) return `out${j}`;
+  return `h${layer}_${j + 1}`;
+}
+
+function buildNetwork(s) {
+  const net = $("network"), svg = net.querySelector("svg");
+  net.querySelectorAll(".unit").forEach((el) => el.remove());
+  svg.replaceChildren();
+  const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
+  const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
+  const rowGap = Math.min(46, 400 / Math.max(...sizes));
+  pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
+    const x = 30 + layer * colGap, y = 10 + j * rowGap;
+    const el = document.createElement("div");
+    el.className = "unit";
+    el.style.left = `${x - 17}px`; el.style.top = `${y}px`;
+    el.dataset.testid = `unit-${layer}-${j}`;
+    el.setAttribute("data-testid", `unit-${layer}-${j}`);
+    el.innerHTML = `<canvas></canvas><span class="name">${unitName(layer, j, s)}</span>`;
+    el.onmouseenter = () => { $("hover-info").textContent = formula(layer, j); };
+    net.append(el);
+    if (layer === 0 && s.task === "classification") paintInput(el.querySelector("canvas"), j, s);
+    return { x, y: y + 17, el };
+  }));
+  pg.edges = [];
+  for (let layer = 1; layer < sizes.length; layer++) {
+    const rows = [];
+    for (let j = 0; j < sizes[layer]; j++) {
+      const row = [];
+      for (let i = 0; i < sizes[layer - 1]; i++) {
+        const a = pg.nodes[layer - 1][i], b = pg.nodes[layer][j];
+        const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+        const mid = (a.x + b.x) / 2;
+        path.setAttribute("d", `M${a.x + 17},${a.y} C${mid},${a.y} ${mid},${b.y} ${b.x - 17},${b.y}`);
+        path.setAttribute("class", "edge");
+        path.setAttribute("stroke-opacity", "0.7");
+        path.onmouseenter = () => {
+          const w = pg.frame ? pg.frame.weights[layer - 1].W[j][i] : NaN;
+          $("hover-info").textContent = `weight ${unitName(layer - 1, i, s)} → ${unitName(layer, j, s)} = ${w.toPrecision(4)}`;
+        };
+        svg.append(path);
+        row.push(path);
+      }
+      rows.push(row);
+    }
+    pg.edges.push(rows);
+  }
+}
+
+function paintInput(canvas, j, s) {  // x1 or x2 over the plane: what an input unit "computes"
+  const n = 25, bytes = new Uint8Array(n * n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) bytes[r * n + c] = j === 0 ? (c / (n - 1)) * 255 : (1 - r / (n - 1)) * 255;
+  paintImage(canvas, bytes, n, false);
+}
+
+function formula(layer, j) {
+  const s = pg.session, f = pg.frame;
+  if (layer === 0 || !f) return `${unitName(layer, j, s)}: an input`;
+  const { W, b } = f.weights[layer - 1];
+  const terms = W[j].map((w, i) => `${w < 0 ? "- " : "+ "}${Math.abs(w).toFixed(2)} ${unitName(layer - 1, i, s)}`);
+  const bias = b ? ` ${b[j] < 0 ? "-" : "+"} ${Math.abs(b[j]).toFixed(2)}` : "";
+  const inner = `${terms.join(" ").replace(/^\+ /, "")}${bias}`;
+  const act = layer <= s.layers.length ? s.layers[layer - 1].activation : null;
+  return `${unitName(layer, j, s)} = ${act ? `${act}(${inner})` : inner}   (bias ${b ? b[j].toFixed(3) : "none"})`;
+}
+
+function updateNetwork(f) {
+  const s = pg.session;
+  f.weights.forEach((layer, l) => layer.W.forEach((row, j) => row.forEach((w, i) => {
+    const path = pg.edges[l][j][i];
+    path.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
+    path.setAttribute("stroke-width", String(Math.min(6, 0.4 + Math.abs(w) * 1.5)));
+  })));
+  let dead = 0;
+  f.units.forEach((units, l) => units.forEach((u, j) => {
+    const node = pg.nodes[l + 1][j];
+    const isDead = f.dead[l][j];
+    dead += isDead ? 1 : 0;
+    node.el.classList.toggle("dead", isDead);
+    node.el.dataset.dead = String(isDead);
+    const canvas = node.el.querySelector("canvas");
+    if (s.task === "classification") paintImage(canvas, decode(u.image), s.unit_grid, false);
+    else drawUnitCurve(canvas, u);
+  }));
+  const out = pg.nodes[pg.nodes.length - 1];
+  if (s.task === "classification") {
+    const p1 = decode(f.output), p0 = p1.map((v) => 255 - v);  // out0 shows p(class 0)
+    out.forEach((node, j) => paintImage(node.el.querySelector("canvas"), j ? p1 : p0, s.grid, false));
+  }
+  else out.forEach((node) => drawUnitCurve(node.el.querySelector("canvas"), f.curve));
+  const notice = $("dead-count");
+  notice.hidden = dead === 0;
+  notice.dataset.count = String(dead);
+  notice.textContent = dead ? `${dead} dead ReLU unit${dead > 1 ? "s" : ""}: zero on every training point, so no gradient reaches ${dead > 1 ? "them" : "it"}` : "";
+}
+
+function drawUnitCurve(canvas, values) {
+  canvas.width = 34; canvas.height = 34;
+  const ctx = canvas.getContext("2d");
+  const v = values.map((y) => y ?? 0), lo = Math.min(...v), hi = Math.max(...v);
+  ctx.beginPath(); ctx.strokeStyle = "#0877bd"; ctx.lineWidth = 1.5;
+  v.forEach((y, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, (i / (v.length - 1)) * 34, 31 - ((y - lo) / (hi - lo || 1)) * 28));
+  ctx.stroke();
+}
+
+// --- controls -----------------------------------------------------------------------------
+function wire() {
+  $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("");
+  for (const id of Object.values(FIELDS)) $(id).addEventListener("change", applyControls);
+  $("play").onclick = () => { setPlaying(!pg.playing); send({ type: pg.playing ? "play" : "pause" }); };
+  $("step").onclick = () => { setPlaying(false); send({ type: "step" }); };
+  $("reset").onclick = () => send({ type: "reset" });
+  $("regenerate").onclick = () => { $("seed").value = String((Number($("seed").value) || 0) + 1); applyControls(); };
+  $("add-layer").onclick = () => {
+    const s = readControls();
+    s.layers.push(4); s.act.push(s.act[s.act.length - 1] || "tanh"); s.dropout.push(0);
+    send({ type: "settings", settings: s });
+  };
+  $("remove-layer").onclick = () => {
+    const s = readControls();
+    s.layers.pop(); s.act.pop(); s.dropout.pop();
+    send({ type: "settings", settings: s });
+  };
+  $("speed").onchange = () => { pg.speed = Number($("speed").value); send({ type: "speed", value: pg.speed }); writeAddress(pg.settings); };
+  $("download-spec").onclick = () => send({ type: "spec" });
+  $("discretize").onchange = () => draw(pg.frame);
+  $("show-test").onchange = () => draw(pg.frame);
+  window.addEventListener("hashchange", () => {
+    const settings = readAddress();
+    if (settings && pg.settings && JSON.stringify(settings) !== JSON.stringify(pg.settings)) send({ type: "settings", settings });
+  });
+}
+
+wire();
+connect();
