@@ -82,7 +82,7 @@ class View:
             out["unit_grid"] = len(range(0, GRID, UNIT_STRIDE))
         return out
 
-    def frame(self, progress: Progress) -> dict[str, Any]:
+    def frame(self, progress: Progress, steps_per_epoch: int) -> dict[str, Any]:
         """The model as it is now (called between steps, with the engine held)."""
         s, ds = self.setup, self.dataset
         model = s.model
@@ -93,7 +93,7 @@ class View:
         frame: dict[str, Any] = {
             "type": "frame",
             "step": progress.global_step,
-            "epoch": progress.epoch,
+            "epoch": progress.global_step // steps_per_epoch,  # whole epochs done
             "train": {k: _finite(v) for k, v in train.items()},
             "test": {k: _finite(v) for k, v in test.items()},
             "weights": [

@@ -106,12 +106,13 @@ class Session:
     def spec_text(self) -> tuple[str, int]:
         """The YAML spec of this run so far, and its number of whole epochs."""
         p, per_epoch = self.trainer.progress, self.trainer.steps_per_epoch
-        epochs = max(1, p.epoch)
+        whole, rest = divmod(p.global_step, per_epoch)  # the pause after an epoch's last step
+        epochs = max(1, whole)  # comes before the trainer books the epoch: count the steps
         data = state.settings_to_spec(self.settings, epochs=epochs)
         state.validate_spec(data, file=state.SPEC_FILE)
         note = (
             f"Made by the tinygrad_edu playground after {p.global_step} steps "
-            f"({p.epoch} epochs of {per_epoch} steps + {p.step} steps).\n"
+            f"({whole} epochs of {per_epoch} steps + {rest} steps).\n"
             f"python cli.py train on this file runs {epochs} whole epochs "
             f"({epochs * per_epoch} steps) and ends with the weights the page showed "
             f"at step {epochs * per_epoch}."
@@ -185,7 +186,7 @@ class Session:
     def _send_frame(self) -> None:
         self._take_engine()
         try:
-            frame = self.view.frame(self.trainer.progress)
+            frame = self.view.frame(self.trainer.progress, self.trainer.steps_per_epoch)
         finally:
             self._give_engine()
         self._send(frame)
