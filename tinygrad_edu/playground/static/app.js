@@ -14,7 +14,7 @@ const FIELDS = { dataset: "dataset", n: "samples", noise: "noise", test: "test-r
 const C0 = [245, 147, 34], C1 = [8, 119, 189], WHITE = [255, 255, 255];
 
 const pg = window.playground = { settings: null, session: null, frame: null, frames: 0,
-  history: [], playing: false, specYaml: null, hidden: new Set(), speed: 0 };
+  drawn: 0, opened: 0, history: [], playing: false, specYaml: null, hidden: new Set(), speed: 0 };
 let socket = null, drawPending = false;
 
 // --- address <-> settings ----------------------------------------------------------------
@@ -121,6 +121,7 @@ function receive(m) {
 }
 
 function openSession(m) {
+  pg.opened += 1;
   pg.session = m;
   pg.settings = m.settings;
   pg.history = [];
@@ -186,6 +187,7 @@ function scheduleDraw() {
   requestAnimationFrame(() => {
     drawPending = false;
     draw(pg.frame);
+    pg.drawn += 1;
     send({ type: "ready" });  // only now the server makes the next frame: a slow page drops frames
   });
 }
