@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +19,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("no chromium browser installed (apt-get install chromium)", allow_module_level=True)
 
-from tinygrad_edu.playground import create_app, server, state  # noqa: E402
+from tinygrad_edu.playground import server, state  # noqa: E402
 from tinygrad_edu.spec import build_model, parse_spec, validate_spec  # noqa: E402
 from tinygrad_edu.spec.loader import SpecError  # noqa: E402
 from tinygrad_edu.summary import summary  # noqa: E402
@@ -36,26 +35,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-def start_server(**options):
-    import uvicorn
-
-    sock = server.bind("127.0.0.1", 0)
-    app = create_app(**options)
-    instance = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=instance.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    return instance, thread, sock, app, f"http://127.0.0.1:{sock.getsockname()[1]}/"
-
-
 @pytest.fixture(scope="module")
 def served():
-    instance, thread, sock, app, url = start_server()
-    try:
-        yield url, app
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    running = server.ServerThread()
+    with running as url:
+        yield url, running.app
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +112,11 @@ def test_page_loads_with_every_control_and_no_console_errors(page, served):
 
 def test_circles_with_two_hidden_layers_learns_within_bounded_steps(page, served):
     open_page(page, served)
-    by(page, "dataset").select_option("circles")
-    page.wait_for_function("window.playground.settings.dataset === 'circles'")
+    for dataset in ("moons", "circles"):  # choose another set, then circles
+        opened = page.evaluate("window.playground.opened")
+        by(page, "dataset").select_option(dataset)
+        page.wait_for_function(f"window.playground.opened > {opened}")
+    assert page.evaluate("window.playground.settings.dataset") == "circles"
     assert by(page, "layer-count").text_content() == "2"
     reached = play_until(page, "f.test.loss < 0.1")
     assert reached["step"] <= 2500, reached["step"]  # 100 epochs of 25 batches

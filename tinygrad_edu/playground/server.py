@@ -266,3 +266,31 @@ def serve(
         sock.close()
     print("playground stopped", file=sys.stderr)
     return 0
+
+
+class ServerThread:
+    """The playground served from a background thread (tests, screenshots, benchmarks).
+
+    ``with ServerThread() as url:`` serves on a free port of 127.0.0.1 and stops on exit.
+    """
+
+    def __init__(self, **options: Any):
+        _web()
+        import uvicorn
+
+        self.sock = bind("127.0.0.1", 0)
+        self.app = create_app(**options)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return self.url
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()

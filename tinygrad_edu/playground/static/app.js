@@ -223,15 +223,19 @@ function decode(b64) {
   return out;
 }
 
+// 256 colours, one per byte value, as little-endian RGBA words: one store per pixel
+const LUT = new Uint32Array(256), LUT_DISCRETE = new Uint32Array(256);
+for (let v = 0; v < 256; v++) {
+  const word = ([r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  LUT[v] = word(mix(v / 255));
+  LUT_DISCRETE[v] = word(mix(v > 127 ? 1 : 0));
+}
+
 function paintImage(canvas, bytes, size, discrete) {
-  canvas.width = size; canvas.height = size;
+  if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
   const ctx = canvas.getContext("2d"), img = ctx.createImageData(size, size);
-  for (let i = 0; i < size * size; i++) {
-    let t = bytes[i] / 255;
-    if (discrete) t = t > 0.5 ? 1 : 0;
-    const [r, g, b] = mix(t);
-    img.data.set([r, g, b, 255], i * 4);
-  }
+  const pixels = new Uint32Array(img.data.buffer), lut = discrete ? LUT_DISCRETE : LUT;
+  for (let i = 0; i < size * size; i++) pixels[i] = lut[bytes[i]];
   ctx.putImageData(img, 0, 0);
 }
 
@@ -327,6 +331,8 @@ function buildNetwork(s) {
   const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
   const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
   const rowGap = Math.min(46, 400 / Math.max(...sizes));
+  net.classList.toggle("tight", rowGap < 36);  // no room for names: hover shows them
+  document.querySelectorAll(".layer").forEach((el, i) => { el.style.left = `${30 + (i + 1) * colGap - 42}px`; });
   pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
     const x = 30 + layer * colGap, y = 10 + j * rowGap;
     const el = document.createElement("div");
@@ -338,6 +344,7 @@ function buildNetwork(s) {
     el.onmouseenter = () => { $("hover-info").textContent = formula(layer, j); };
     net.append(el);
     if (layer === 0 && s.task === "classification") paintInput(el.querySelector("canvas"), j, s);
+    if (layer === 0 && s.task === "regression") drawUnitCurve(el.querySelector("canvas"), s.xs);
     return { x, y: y + 17, el };
   }));
   pg.edges = [];
