@@ -3,6 +3,7 @@ page's data-testid controls. Skipped (with the reason) only without Chromium or 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -287,3 +288,35 @@ def test_figure6_kinks_counted_equal_the_live_relu_units(page, served):
         inside = x.min() < xs[i] and xs[i + 2] < x.max()
         if inside and not near:
             assert abs(slopes[i + 1] - slopes[i]) < 2e-3, (xs[i], slopes[i], slopes[i + 1])
+
+
+def teacher_links() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Teacher links.**") : readme.index("docs/playground_")]
+    return re.findall(r"`http://127\.0\.0\.1:8765/#([^`]+)`", section)
+
+
+@pytest.mark.parametrize(
+    ("figure", "visible"),
+    [(4, ["layer-activation-0"]), (6, ["layer-units-0", "units-plus-0", "units-minus-0"])],
+)
+def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, visible):
+    address = teacher_links()[0 if figure == 4 else 1]
+    open_page(page, served, address)
+    controls = ["dataset", "samples", "noise", "test-ratio", "seed", "regenerate", "add-layer",
+                "remove-layer", "layer-units-0", "layer-activation-0", "layer-dropout-0",
+                "optimizer", "learning-rate", "momentum", "batch-size", "l2"]  # fmt: skip
+    shown = [c for c in controls if by(page, c).is_visible()]
+    assert shown == [c for c in visible if c in controls]
+    assert "_hide=true" in page.url  # the page's own address keeps the teacher's options
+    if figure == 4:
+        assert by(page, "collapse-notice").is_visible()
+        opened = page.evaluate("window.playground.opened")
+        by(page, "layer-activation-0").select_option("relu")
+        page.wait_for_function(f"window.playground.opened > {opened}")
+        assert not by(page, "collapse-notice").is_visible()
+    else:
+        by(page, "units-plus-0").click()
+        page.wait_for_function("window.playground.settings.layers[0] === 4")
+        f = train_steps(page, 1)
+        assert int(by(page, "kinks").get_attribute("data-count")) == len(f["kinks"])

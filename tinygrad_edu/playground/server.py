@@ -255,10 +255,10 @@ def serve(
         create_app(initial, notes), log_level="warning", timeout_graceful_shutdown=2
     )
     server = uvicorn.Server(config)
-    print(f"playground: {url}  (Ctrl-C stops it)", flush=True)
-    if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    try:
+    try:  # Ctrl-C at any moment from here on stops cleanly
+        print(f"playground: {url}  (Ctrl-C stops it)", flush=True)
+        if open_browser:
+            threading.Timer(0.5, webbrowser.open, args=(url,)).start()
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled
         pass

@@ -30,6 +30,7 @@ from . import frames, state
 
 ENGINE = threading.Lock()
 _engine_owner: list[Session | None] = [None]
+MAX_FPS = 60
 FOREVER = 10**9  # epochs: the page trains until it is paused or reset
 
 
@@ -68,6 +69,7 @@ class Session:
         self._speed = 0.0  # steps per second; 0 = as fast as possible
         self._next_step_at = 0.0
         self._holding = False  # this session's thread holds ENGINE
+        self._last_frame_at = 0.0
         self._thread = threading.Thread(target=self._run, daemon=True, name="playground")
         self._thread.start()
 
@@ -150,8 +152,9 @@ class Session:
             while True:
                 if self._stop:
                     raise _Stopped
-                if self._ready and self._dirty:
+                if self._ready and self._dirty and self._frame_due():
                     self._ready = self._dirty = False
+                    self._last_frame_at = time.perf_counter()
                     self._send_frame()
                     continue
                 if self._steps:
@@ -168,6 +171,10 @@ class Session:
                     continue
                 self._cond.wait()
         self._take_engine()
+
+    def _frame_due(self) -> bool:
+        """While playing, at most MAX_FPS frames a second: more is not seen, only paid for."""
+        return not self._playing or time.perf_counter() - self._last_frame_at >= 1 / MAX_FPS
 
     def _give_engine(self) -> None:
         if self._holding:
