@@ -79,6 +79,9 @@ def test_spec_the_page_cannot_show_is_refused_with_the_reason():
         ({"path": "/etc/passwd"}, "unknown playground setting(s) ['path']"),
         ({"lr": -1}, "optimizer.lr: expected a number > 0, found -1"),
         ({"act": ["relu", "tanhh"]}, "did you mean 'tanh'?"),
+        ({"points": [[0, 0, 2], [1, 1, 0]]}, "data.points[0]: expected [x1, x2, label] with label"),
+        ({"points": [[0, 0, 1]]}, "data.points: expected 2 to 2000 points"),
+        ({"points": [[0, float("nan"), 1], [1, 1, 0]]}, "data.points[0]: expected"),
     ],
 )
 def test_bad_settings_get_the_message_validate_gives(change, fragment):
@@ -262,3 +265,18 @@ def test_all_interfaces_warns_and_ctrl_c_exits_0():
 def test_validate_accepts_a_page_spec_of_every_data_set():
     for dataset in state.DATASETS:
         validate_spec(state.settings_to_spec({"dataset": dataset}))
+
+
+def test_the_pages_own_points_are_a_csv_spec_read_by_the_csv_source():
+    points = [[0.25 * i, (-1.0) ** i * 0.5, i % 2] for i in range(40)]
+    session = Session({**state.DEFAULTS, "points": points, "test": 0.25}, lambda t: None)
+    try:
+        ds = session.setup.dataset
+        assert len(ds.X_train) == 30 and len(ds.X_test) == 10
+        shown = np.concatenate([ds.X_train, ds.X_test])
+        assert sorted(map(tuple, shown.tolist())) == sorted((p[0], p[1]) for p in points)
+        assert session.points.splitlines()[:2] == ["x1,x2,label", "0.0,0.5,0"]
+        text, _ = session.spec_text()
+    finally:
+        session.stop()
+    assert "path: playground.csv" in text

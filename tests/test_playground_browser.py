@@ -78,21 +78,22 @@ def by(page, testid: str):
 
 
 def frame(page) -> dict:
-    return page.evaluate("window.playground.frame")
+    return page.evaluate("window.playground.shown")
 
 
 def train_steps(page, steps: int) -> dict:
     """Press step `steps` times and wait for the frame of the last one."""
     for _ in range(steps):
         by(page, "step").click()
-    page.wait_for_function(f"window.playground.frame && window.playground.frame.step === {steps}")
+    page.wait_for_function(f"window.playground.shown && window.playground.shown.step === {steps}")
     return frame(page)
 
 
 def play_until(page, condition: str, timeout: float = 20_000) -> dict:
     by(page, "play").click()
-    page.wait_for_function(f"(f => f && ({condition}))(window.playground.frame)", timeout=timeout)
+    page.wait_for_function(f"(f => f && ({condition}))(window.playground.shown)", timeout=timeout)
     by(page, "play").click()
+    page.wait_for_function("window.playground.shown.paused")  # the state it paused at
     return frame(page)
 
 
@@ -146,9 +147,13 @@ def test_download_spec_validates_and_trains_to_the_same_weights(page, served, tm
         by(page, "download-spec").click()
     path = tmp_path / "playground.yaml"
     download.value.save_as(path)
+    assert_trains_to_the_weights_shown(path, shown, tmp_path / "run")
+
+
+def assert_trains_to_the_weights_shown(path: Path, shown: dict, out: Path) -> None:
+    """`validate` accepts the spec and `train` ends with exactly the page's weights."""
     checked = subprocess.run([*CLI, "validate", str(path)], capture_output=True, text=True)
     assert checked.returncode == 0 and checked.stdout.startswith("OK"), checked.stderr
-    out = tmp_path / "run"
     trained = subprocess.run(
         [*CLI, "train", str(path), "--out", str(out), "--quiet", "--no-plots"],
         capture_output=True,
@@ -158,7 +163,7 @@ def test_download_spec_validates_and_trains_to_the_same_weights(page, served, tm
     assert trained.returncode == 0, trained.stderr
     weights = load_npz(out / "model.npz")
     linears = [k[len("model/") : -len(".weight")] for k in weights if k.endswith(".weight")]
-    assert len(linears) == len(shown["weights"]) == 3
+    assert len(linears) == len(shown["weights"])
     for name, layer in zip(linears, shown["weights"]):
         for key, values in (("weight", layer["W"]), ("bias", layer["b"])):
             trained_values = weights[f"model/{name}.{key}"]
@@ -320,3 +325,43 @@ def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, vi
         page.wait_for_function("window.playground.settings.layers[0] === 4")
         f = train_steps(page, 1)
         assert int(by(page, "kinks").get_attribute("data-count")) == len(f["kinks"])
+
+
+def test_click_adds_a_point_and_right_click_removes_it(page, served, tmp_path):
+    open_page(page, served, "dataset=circles&n=100&test=0.2")
+    canvas = by(page, "output")
+    box = canvas.bounding_box()
+    s = page.evaluate("window.playground.session")
+    x0, y0, x1, y1 = s["domain"]
+    for shift, label in ((False, 1), (True, 0)):
+        opened = page.evaluate("window.playground.opened")
+        u, v = (0.1, 0.1) if label else (0.9, 0.9)
+        canvas.click(position={"x": u * box["width"], "y": v * box["height"]},
+                     modifiers=["Shift"] if shift else [])  # fmt: skip
+        page.wait_for_function(f"window.playground.opened > {opened}")
+        points = page.evaluate("window.playground.settings.points")
+        added = points[-1]
+        assert added[2] == label
+        assert abs(added[0] - (x0 + u * (x1 - x0))) < 0.02 * (x1 - x0)
+        assert abs(added[1] - (y1 - v * (y1 - y0))) < 0.02 * (y1 - y0)
+    s = page.evaluate("window.playground.session")
+    assert len(s["train"]) + len(s["test"]) == 102
+    assert by(page, "point-count").text_content() == "102"
+    assert "points=" in page.url
+    shown = train_steps(page, 9)  # one epoch: 81 training points in batches of 10
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    by(page, "download-spec").click()
+    page.wait_for_function("window.playground.specYaml !== null")
+    page.wait_for_timeout(300)
+    assert sorted(d.suggested_filename for d in downloads) == ["playground.csv", "playground.yaml"]
+    for d in downloads:
+        d.save_as(tmp_path / d.suggested_filename)
+    assert len((tmp_path / "playground.csv").read_text().splitlines()) == 1 + 102
+    assert_trains_to_the_weights_shown(tmp_path / "playground.yaml", shown, tmp_path / "run")
+    opened = page.evaluate("window.playground.opened")
+    canvas.click(button="right", position={"x": 0.9 * box["width"], "y": 0.9 * box["height"]})
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert [p[2] for p in page.evaluate("window.playground.settings.points")][-1] == 1
+    assert by(page, "point-count").text_content() == "101"
+    assert page.problems == []

@@ -31,7 +31,7 @@ KINKED = ("relu", "leaky_relu")  # activations whose units bend the curve at one
 class View:
     """The fixed layout of one session and the frames of its model."""
 
-    def __init__(self, spec: Any, setup: Setup):
+    def __init__(self, spec: Any, setup: Setup, dataset: str):
         self.setup = setup
         self.dataset = setup.dataset
         self.regression = spec.loss == "mse" or getattr(spec.loss, "name", "") == "mse"
@@ -47,7 +47,7 @@ class View:
             pad = 0.05 * (hi - lo)
             self.xs = np.linspace(lo - pad, hi + pad, CURVE)
             self.grid = self.xs.reshape(-1, 1)
-            name = spec.data.function
+            name = dataset.split(":", 1)[1]  # the target, also when the points are the page's
             self.target = FUNCTIONS[FUNCTION_ALIASES.get(name, name)](self.xs)
         else:
             lo2, hi2 = points.min(axis=0), points.max(axis=0)

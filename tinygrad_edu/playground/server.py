@@ -131,7 +131,8 @@ def create_app(
                         session = await start(key, session.settings, []) or session
                     elif kind == "spec":
                         text, epochs = await run_in_threadpool(session.spec_text)
-                        reply({"type": "spec", "yaml": text, "epochs": epochs})
+                        csv = session.points  # the page's own points go beside the spec
+                        reply({"type": "spec", "yaml": text, "epochs": epochs, "csv": csv})
                     else:
                         session.control(kind, message.get("value"))
                 except UserError as error:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .. import backend, rng
@@ -47,14 +49,28 @@ class Session:
 
     def __init__(self, settings: dict[str, Any], send: Callable[[str], None]):
         self.settings = state.complete(settings)
-        self.spec = state.validate(self.settings)  # SpecError/UserError: the page shows it
+        self.points = None  # the page's own points: the CSV text the spec's csv source reads
+        if self.settings["points"] is None:
+            self.spec = state.validate(self.settings)  # SpecError/UserError: the page shows it
+            self._build(send)
+            return
+        state.settings_to_spec(self.settings)  # check the points before writing them
+        regression = state.is_regression(self.settings)
+        self.points = state.points_csv(self.settings["points"], regression)
+        # the csv source reads a file: a private folder that lives only while it loads
+        with tempfile.TemporaryDirectory(prefix="tinygrad-edu-playground-") as folder:
+            (Path(folder) / state.POINTS_FILE).write_text(self.points, encoding="utf-8")
+            self.spec = state.validate(self.settings, base_dir=folder)
+            self._build(send)
+
+    def _build(self, send: Callable[[str], None]) -> None:
         self.send = send
         with ENGINE:
             self.setup = prepare(self.spec)
             self.generator = rng.generator
             _engine_owner[0] = self
             self.summary = summary(self.setup.model, input_size=(1, *self.spec.model.input))
-            self.view = frames.View(self.spec, self.setup)
+            self.view = frames.View(self.spec, self.setup, self.settings["dataset"])
         self.setup.epochs = FOREVER
         self.trainer = Trainer(self.setup, None, on_step=self._between_steps)
         self.error: str | None = None
@@ -106,7 +122,8 @@ class Session:
             self._cond.notify_all()
 
     def spec_text(self) -> tuple[str, int]:
-        """The YAML spec of this run so far, and its number of whole epochs."""
+        """The YAML spec of this run so far, and its number of whole epochs (the page's own
+        points, if any, go beside it as `state.POINTS_FILE`: see `points`)."""
         p, per_epoch = self.trainer.progress, self.trainer.steps_per_epoch
         whole, rest = divmod(p.global_step, per_epoch)  # the pause after an epoch's last step
         epochs = max(1, whole)  # comes before the trainer books the epoch: count the steps
@@ -196,6 +213,7 @@ class Session:
             frame = self.view.frame(self.trainer.progress, self.trainer.steps_per_epoch)
         finally:
             self._give_engine()
+        frame["paused"] = not self._playing and not self._steps  # no step until the next action
         self._send(frame)
 
     def _send(self, message: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ a link reproduces a run); `settings_to_spec` turns it into an ordinary spec dict
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import yaml
@@ -45,7 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.9,
     "batch": 10,
     "l2": 0.0,
+    "points": None,  # the page's own points (clicked in): [[x1, x2, label], ...] or [[x, y], ...]
 }
+POINTS_FILE = "playground.csv"  # the points as the csv source reads them, beside the spec
 
 # which control shows the message of a spec path (the page's data-testid)
 CONTROLS = {
@@ -91,6 +94,10 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
     if regression:
         data["function"] = dataset.split(":", 1)[1]
     data.update({"n_samples": s["n"], "noise": s["noise"], "test_fraction": s["test"]})
+    if s["points"] is not None:  # the page's own points: a CSV file, read by the csv source
+        _check_points(s["points"], regression)
+        data = {"source": "csv", "path": POINTS_FILE, "target": -1, "header": True}
+        data.update({"normalize": "none", "test_fraction": s["test"]})
     layers: list[Any] = []
     for units, activation, p in zip(s["layers"], s["act"], s["dropout"]):
         layers += [{"linear": units}, activation]
@@ -123,9 +130,43 @@ def _check_network(layers: Any) -> None:
             )
 
 
-def validate(settings: dict[str, Any], epochs: int = 1) -> Spec:
-    """The validated spec of the settings; a `SpecError` names the same problems as validate."""
-    return validate_spec(settings_to_spec(settings, epochs), file=SPEC_FILE)
+def _check_points(points: Any, regression: bool) -> None:
+    width, what = (2, "[x, y]") if regression else (3, "[x1, x2, label] with label 0 or 1")
+    if not isinstance(points, list) or not 2 <= len(points) <= MAX_SAMPLES:
+        raise UserError(f"data.points: expected 2 to {MAX_SAMPLES} points, each {what}")
+    for index, point in enumerate(points):
+        ok = isinstance(point, list) and len(point) == width
+        ok = ok and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in point
+        )
+        if ok and not regression:
+            ok = point[2] in (0, 1)
+        if not ok:
+            raise UserError(f"data.points[{index}]: expected {what}, found {point!r}")
+
+
+def points_csv(points: list[list[float]], regression: bool) -> str:
+    """The points as a CSV table with a header; floats written exactly (repr)."""
+    lines = ["x,y" if regression else "x1,x2,label"]
+    for point in points:
+        cells = [repr(float(v)) for v in point]
+        if not regression:
+            cells[2] = str(int(point[2]))
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def is_regression(settings: dict[str, Any]) -> bool:
+    return str(settings["dataset"]).startswith("function:")
+
+
+def validate(settings: dict[str, Any], epochs: int = 1, base_dir: Any = None) -> Spec:
+    """The validated spec of the settings; a `SpecError` names the same problems as validate.
+
+    With the page's own points, ``base_dir`` is the folder holding `POINTS_FILE`.
+    """
+    return validate_spec(settings_to_spec(settings, epochs), file=SPEC_FILE, base_dir=base_dir)
 
 
 def problems_for_page(error: UserError) -> list[dict[str, str]]:

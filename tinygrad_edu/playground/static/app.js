@@ -14,7 +14,7 @@ const FIELDS = { dataset: "dataset", n: "samples", noise: "noise", test: "test-r
 const C0 = [245, 147, 34], C1 = [8, 119, 189], WHITE = [255, 255, 255];
 
 const pg = window.playground = { settings: null, session: null, frame: null, frames: 0,
-  drawn: 0, opened: 0, history: [], playing: false, specYaml: null, hidden: new Set(), speed: 0 };
+  shown: null, drawn: 0, opened: 0, history: [], playing: false, specYaml: null, hidden: new Set(), speed: 0 };
 let socket = null, drawPending = false;
 
 // --- address <-> settings ----------------------------------------------------------------
@@ -30,6 +30,7 @@ function readAddress() {
   for (const [key, value] of params) {
     if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(key.slice(0, -5)); continue; }
     if (key === "speed") { pg.speed = Number(value) || 0; continue; }
+    if (key === "points") { settings.points = value.split(";").map((row) => row.split(",").map(parseValue)); continue; }
     settings[key] = LIST_KEYS.includes(key)
       ? (value === "" ? [] : value.split(",").map(key === "act" ? String : parseValue))
       : parseValue(value);
@@ -40,6 +41,7 @@ function readAddress() {
 function writeAddress(settings) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(settings)) {
+    if (key === "points") { if (value) params.set(key, value.map((row) => row.join(",")).join(";")); continue; }
     params.set(key, Array.isArray(value) ? value.join(",") : String(value));
   }
   if (pg.speed) params.set("speed", String(pg.speed));
@@ -51,6 +53,9 @@ function readControls() {
   const s = structuredClone(pg.settings);
   for (const [key, id] of Object.entries(FIELDS)) {
     s[key] = key === "dataset" || key === "opt" ? $(id).value : parseValue($(id).value.trim());
+  }
+  if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
+    s.points = null;  // another generated set: the points clicked in go
   }
   document.querySelectorAll(".layer").forEach((el, i) => {
     s.layers[i] = parseValue(el.querySelector("input.units").value.trim());
@@ -116,7 +121,7 @@ function receive(m) {
   if (m.type === "session") openSession(m);
   else if (m.type === "frame") { pg.frame = m; pg.frames += 1; scheduleDraw(); }
   else if (m.type === "problems") showProblems(m.problems);
-  else if (m.type === "spec") saveSpec(m.yaml);
+  else if (m.type === "spec") saveSpec(m);
   else if (m.type === "stopped") { setPlaying(false); $("error").textContent = m.error; }
 }
 
@@ -139,6 +144,7 @@ function openSession(m) {
   collapse.hidden = m.warnings.length === 0;
   collapse.textContent = m.warnings.length
     ? `These layers collapse to one linear map: ${m.warnings.join(" ")}` : "";
+  $("point-count").textContent = String(m.train.length + m.test.length);
   buildNetwork(m);
   send({ type: "ready" });
 }
@@ -163,14 +169,65 @@ function clearProblems() {
   document.querySelectorAll(".bad").forEach((el) => el.classList.remove("bad"));
 }
 
-function saveSpec(text) {
-  pg.specYaml = text;
+function saveSpec(m) {
+  pg.specYaml = m.yaml;
+  download("playground.yaml", m.yaml, "application/yaml");
+  if (m.csv) download("playground.csv", m.csv, "text/csv");  // the spec's data: path
+}
+
+function download(name, text, type) {
   const link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([text], { type: "application/yaml" }));
-  link.download = "playground.yaml";
+  link.href = URL.createObjectURL(new Blob([text], { type }));
+  link.download = name;
   document.body.append(link);
   link.click();
   link.remove();
+}
+
+// --- points by hand: click adds (shift-click: the other class), right-click removes -------
+function toData(event) {
+  const canvas = $("output"), box = canvas.getBoundingClientRect();
+  const u = (event.clientX - box.left) / box.width, v = (event.clientY - box.top) / box.height;
+  const r = (x) => Math.round(x * 1e5) / 1e5;
+  if (pg.session.task === "regression") {
+    const { x0, x1, lo, hi, plotHeight } = pg.view;
+    return [r(x0 + u * (x1 - x0)), r(hi - ((v * canvas.height) / plotHeight) * (hi - lo))];
+  }
+  const [x0, y0, x1, y1] = pg.session.domain;
+  return [r(x0 + u * (x1 - x0)), r(y1 - v * (y1 - y0))];
+}
+
+function currentPoints() {
+  return pg.settings.points ? structuredClone(pg.settings.points)
+    : pg.session.train.concat(pg.session.test).map((p) => p.slice());
+}
+
+function addPoint(event) {
+  if (!pg.session) return;
+  const point = toData(event);
+  if (pg.session.task === "classification") point.push(event.shiftKey ? 0 : 1);
+  const s = readControls();
+  s.points = currentPoints().concat([point]);
+  send({ type: "settings", settings: s });
+}
+
+function removePoint(event) {
+  event.preventDefault();
+  if (!pg.session) return;
+  const [x, y] = toData(event), points = currentPoints();
+  const scale = pg.session.task === "regression"
+    ? [pg.view.x1 - pg.view.x0, pg.view.hi - pg.view.lo]
+    : [pg.session.domain[2] - pg.session.domain[0], pg.session.domain[3] - pg.session.domain[1]];
+  let best = -1, bestDistance = 0.03;  // within 3% of the plot
+  points.forEach((p, i) => {
+    const d = Math.hypot((p[0] - x) / scale[0], (p[1] - y) / scale[1]);
+    if (d < bestDistance) { best = i; bestDistance = d; }
+  });
+  if (best < 0) return;
+  points.splice(best, 1);
+  const s = readControls();
+  s.points = points;
+  send({ type: "settings", settings: s });
 }
 
 function setPlaying(on) {
@@ -187,6 +244,7 @@ function scheduleDraw() {
   requestAnimationFrame(() => {
     drawPending = false;
     draw(pg.frame);
+    pg.shown = pg.frame;  // the frame on screen now
     pg.drawn += 1;
     send({ type: "ready" });  // only now the server makes the next frame: a slow page drops frames
   });
@@ -271,6 +329,7 @@ function drawRegression(f) {
   let lo = Math.min(...ys), hi = Math.max(...ys);
   const pad = 0.15 * (hi - lo || 1); lo -= pad; hi += pad;
   const x0 = s.xs[0], x1 = s.xs[s.xs.length - 1];
+  pg.view = { x0, x1, lo, hi, plotHeight: H - 20 };
   const px = (x) => ((x - x0) / (x1 - x0)) * W, py = (y) => ((hi - y) / (hi - lo)) * (H - 20);
   const line = (values, style, dash) => {
     ctx.beginPath(); ctx.setLineDash(dash); ctx.strokeStyle = style; ctx.lineWidth = 2;
@@ -332,6 +391,9 @@ function buildNetwork(s) {
   const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
   const rowGap = Math.min(46, 400 / Math.max(...sizes));
   net.classList.toggle("tight", rowGap < 36);  // no room for names: hover shows them
+  if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
+    s.points = null;  // another generated set: the points clicked in go
+  }
   document.querySelectorAll(".layer").forEach((el, i) => { el.style.left = `${30 + (i + 1) * colGap - 42}px`; });
   pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
     const x = 30 + layer * colGap, y = 10 + j * rowGap;
@@ -448,6 +510,8 @@ function wire() {
   };
   $("speed").onchange = () => { pg.speed = Number($("speed").value); send({ type: "speed", value: pg.speed }); writeAddress(pg.settings); };
   $("download-spec").onclick = () => send({ type: "spec" });
+  $("output").addEventListener("click", addPoint);
+  $("output").addEventListener("contextmenu", removePoint);
   $("discretize").onchange = () => draw(pg.frame);
   $("show-test").onchange = () => draw(pg.frame);
   window.addEventListener("hashchange", () => {
