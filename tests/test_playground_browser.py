@@ -365,3 +365,25 @@ def test_click_adds_a_point_and_right_click_removes_it(page, served, tmp_path):
     assert [p[2] for p in page.evaluate("window.playground.settings.points")][-1] == 1
     assert by(page, "point-count").text_content() == "101"
     assert page.problems == []
+
+
+def test_uploaded_csv_becomes_the_points_and_bad_cells_get_the_csv_message(page, served, tmp_path):
+    open_page(page, served, "dataset=xor&test=0.5")
+    good = tmp_path / "mine.csv"
+    rows = [f"{i / 10},{(-1) ** i * 0.3},{'blue' if i % 2 else 'orange'}" for i in range(30)]
+    good.write_text("x1,x2,colour\n" + "\n".join(rows) + "\n")
+    opened = page.evaluate("window.playground.opened")
+    by(page, "upload-csv").set_input_files(str(good))
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    points = page.evaluate("window.playground.settings.points")
+    assert points[:2] == [[0, 0.3, 1], [0.1, -0.3, 0]]  # classes by sorted name: blue 0, orange 1
+    assert by(page, "point-count").text_content() == "30"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n0,1,0\n1,zz,1\n")
+    by(page, "upload-csv").set_input_files(str(bad))
+    expected = "bad.csv, line 3, column 'x2': 'zz' is not a number"
+    page.wait_for_function(
+        "t => document.querySelector(\"[data-testid='error']\").textContent.includes(t)",
+        arg=expected,
+    )
+    assert by(page, "point-count").text_content() == "30"  # the old session keeps running

@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import UserError
 
 HINT = 'the playground needs starlette and uvicorn: pip install "tinygrad-edu[playground]"'
-MAX_MESSAGE = 64 * 1024  # bytes of one message from the page
+MAX_MESSAGE = 64 * 1024  # characters of one message from the page (an upload's CSV included)
 MAX_SESSIONS = 32
 DEFAULT_PORT = 8765
 
@@ -129,6 +129,22 @@ def create_app(
                         session = await start(key, message.get("settings"), []) or session
                     elif kind == "reset":
                         session = await start(key, session.settings, []) or session
+                    elif kind == "upload":  # CSV text -> the page's own points
+                        regression = state.is_regression(session.settings)
+                        try:
+                            points = await run_in_threadpool(
+                                state.points_from_csv,
+                                message.get("text"),
+                                message.get("name", ""),
+                                regression,
+                            )
+                        except UserError as error:
+                            reply({"type": "problems", "problems": [
+                                {"text": str(error), "path": "", "control": "upload-csv"}
+                            ]})  # fmt: skip
+                            continue
+                        settings = {**session.settings, "points": points}
+                        session = await start(key, settings, []) or session
                     elif kind == "spec":
                         text, epochs = await run_in_threadpool(session.spec_text)
                         csv = session.points  # the page's own points go beside the spec

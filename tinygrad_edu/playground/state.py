@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import copy
 import math
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from ..data.synthetic import FUNCTIONS
@@ -269,3 +272,45 @@ def _hidden_layers(spec: Spec) -> tuple[list[int], list[str], list[float]]:
     if index != len(entries) - 1 or entries[-1][0] != "linear":
         raise UserError("the playground needs a last linear layer (the output) in model.layers")
     return layers, acts, dropout
+
+
+MAX_UPLOAD = 60_000  # characters of an uploaded CSV (the page's messages stay under 64 KB)
+
+
+def points_from_csv(text: str, name: str, regression: bool) -> list[list[float]]:
+    """The points of an uploaded CSV: two features and a label, or one feature and a target.
+
+    The text is read by the csv source's own reader (`data.files.load_csv`, target: the last
+    column), so a bad cell gets the same message as in a spec; the file is a private
+    temporary one, gone when this returns, and messages name the upload by its name only.
+    """
+    from ..data.files import load_csv
+
+    if not isinstance(text, str) or len(text) > MAX_UPLOAD:
+        raise UserError(f"upload: at most {MAX_UPLOAD:,} characters of CSV text")
+    shown = "".join(c for c in str(name) if c.isalnum() or c in "._-")[-64:] or "upload.csv"
+    with tempfile.TemporaryDirectory(prefix="tinygrad-edu-upload-") as folder:
+        path = Path(folder) / shown
+        path.write_text(text, encoding="utf-8")
+        try:
+            examples = load_csv(path, target=-1, header="auto", delimiter=",")
+        except UserError as error:
+            raise UserError(str(error).replace(str(path), shown)) from None
+    X, y = examples.X, examples.y
+    features = 1 if regression else 2
+    if X.shape[1] != features:
+        kind = "one feature and a target" if regression else "two features and a label"
+        raise UserError(
+            f"{shown}: this data set needs {kind} per row (the target last), found "
+            f"{X.shape[1] + 1} columns"
+        )
+    if regression:
+        if y.dtype.kind in "US":
+            raise UserError(f"{shown}: the targets must be numbers for regression")
+        return [[float(a), float(b)] for a, b in zip(X[:, 0], y)]
+    values, labels = np.unique(y, return_inverse=True)
+    if len(values) != 2:
+        raise UserError(f"{shown}: the label column must hold two classes, found {len(values)}")
+    if y.dtype.kind not in "US" and set(values.tolist()) == {0.0, 1.0}:
+        labels = y.astype(np.int64)  # 0/1 stay what they are
+    return [[float(a), float(b), int(c)] for (a, b), c in zip(X, labels)]

@@ -510,6 +510,13 @@ function wire() {
   };
   $("speed").onchange = () => { pg.speed = Number($("speed").value); send({ type: "speed", value: pg.speed }); writeAddress(pg.settings); };
   $("download-spec").onclick = () => send({ type: "spec" });
+  $("upload-csv").onchange = async () => {
+    const file = $("upload-csv").files[0];
+    $("upload-csv").value = "";
+    if (!file) return;
+    if (file.size > 60000) { showProblems([{ text: `${file.name}: at most 60,000 bytes of CSV`, control: "upload-csv" }]); return; }
+    send({ type: "upload", name: file.name, text: await file.text() });
+  };
   $("output").addEventListener("click", addPoint);
   $("output").addEventListener("contextmenu", removePoint);
   $("discretize").onchange = () => draw(pg.frame);
