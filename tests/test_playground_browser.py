@@ -314,6 +314,11 @@ def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, vi
     shown = [c for c in controls if by(page, c).is_visible()]
     assert shown == [c for c in visible if c in controls]
     assert "_hide=true" in page.url  # the page's own address keeps the teacher's options
+    assert not by(page, "upload-csv").is_visible()
+    opened = page.evaluate("window.playground.opened")
+    by(page, "output").click(position={"x": 20, "y": 20})  # points cannot be clicked in
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.playground.opened") == opened
     if figure == 4:
         assert by(page, "collapse-notice").is_visible()
         opened = page.evaluate("window.playground.opened")

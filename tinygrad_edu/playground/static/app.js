@@ -203,7 +203,7 @@ function currentPoints() {
 }
 
 function addPoint(event) {
-  if (!pg.session) return;
+  if (!pg.session || pg.hidden.has("points")) return;
   const point = toData(event);
   if (pg.session.task === "classification") point.push(event.shiftKey ? 0 : 1);
   const s = readControls();
@@ -213,7 +213,7 @@ function addPoint(event) {
 
 function removePoint(event) {
   event.preventDefault();
-  if (!pg.session) return;
+  if (!pg.session || pg.hidden.has("points")) return;
   const [x, y] = toData(event), points = currentPoints();
   const scale = pg.session.task === "regression"
     ? [pg.view.x1 - pg.view.x0, pg.view.hi - pg.view.lo]
