@@ -3,7 +3,9 @@ own Trainer (bit for bit), and the command's port, host and Ctrl-C behaviour."""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import re
 import signal
 import socket
@@ -280,3 +282,38 @@ def test_the_pages_own_points_are_a_csv_spec_read_by_the_csv_source():
     finally:
         session.stop()
     assert "path: playground.csv" in text
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="no /proc (not Linux)")
+def test_fifty_tabs_opened_and_closed_leave_no_sessions_threads_or_memory():
+    connect = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    running = server.ServerThread(linger=0.05)
+
+    def cycle(url: str) -> None:
+        with connect.connect(url.replace("http", "ws") + "ws") as tab:
+            tab.send(json.dumps({"type": "open", "session": None, "settings": None}))
+            assert json.loads(tab.recv(timeout=30))["type"] == "session"
+            tab.send(json.dumps({"type": "step"}))
+            tab.send(json.dumps({"type": "ready"}))
+            assert json.loads(tab.recv(timeout=30))["type"] == "frame"
+
+    def training_threads() -> int:
+        return sum(t.name == "playground" for t in threading.enumerate())
+
+    with running as url:
+        for _ in range(10):
+            cycle(url)
+        wait_until(lambda: not running.app.state.sessions.by_id)
+        before = _rss_mib()
+        for _ in range(50):
+            cycle(url)
+        wait_until(lambda: not running.app.state.sessions.by_id)
+        wait_until(lambda: training_threads() == 0)
+        gc.collect()
+        assert not [o for o in gc.get_objects() if isinstance(o, Session)]  # all freed
+        assert _rss_mib() - before < 20  # MiB

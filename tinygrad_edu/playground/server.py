@@ -172,7 +172,7 @@ def create_app(
             existing.control("pause")
             return key, existing
         if len(sessions.by_id) >= MAX_SESSIONS:
-            sessions.reap()
+            await run_in_threadpool(sessions.reap)
             if len(sessions.by_id) >= MAX_SESSIONS:
                 raise UserError(f"at most {MAX_SESSIONS} playground tabs at once; close one")
         key = secrets.token_hex(8)
@@ -191,7 +191,7 @@ def create_app(
         async def reaper() -> None:
             while True:
                 await asyncio.sleep(min(5.0, max(linger / 2, 0.05)))
-                sessions.reap()
+                await run_in_threadpool(sessions.reap)  # stop() joins a thread: not in the loop
 
         task = asyncio.create_task(reaper())
         try:

@@ -145,6 +145,9 @@ class Session:
             self._cond.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
+        with ENGINE:  # let go of this session's model and data
+            if _engine_owner[0] is self:
+                _engine_owner[0] = None
 
     # --- the training thread ---------------------------------------------------------------
     def _run(self) -> None:
