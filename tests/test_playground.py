@@ -72,6 +72,22 @@ def test_spec_the_page_cannot_show_is_refused_with_the_reason():
         state.spec_to_settings(load_spec(ROOT / "specs/mlp.yaml"))
 
 
+def test_mnist_spec_opens_the_images_view_and_downloads_itself():
+    from tinygrad_edu.playground import open_spec
+
+    settings, notes, spec = open_spec(str(ROOT / "specs/mlp.yaml"))
+    assert settings is None and spec.name == "mnist-mlp" and notes
+    session = Session(None, lambda t: None, spec=spec)
+    try:
+        trained(session, 3)
+        text, epochs = session.spec_text()
+        assert session.describe()["task"] == "images"
+    finally:
+        session.stop()
+    again = parse_spec(text)
+    assert epochs == 1 and again.train.epochs == 1 and again.model == spec.model
+
+
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [

@@ -392,3 +392,28 @@ def test_uploaded_csv_becomes_the_points_and_bad_cells_get_the_csv_message(page,
         arg=expected,
     )
     assert by(page, "point-count").text_content() == "30"  # the old session keeps running
+
+
+def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
+    from tinygrad_edu.spec import load_spec
+
+    spec = load_spec(ROOT / "specs/mlp.yaml")
+    with server.ServerThread(spec=spec) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda e: page.problems.append(str(e)))
+        try:
+            open_page(page, (url, None))
+            assert by(page, "mnist-view").is_visible() and not by(page, "network").is_visible()
+            expected = summary(build_model(spec), input_size=(1, 784)).total_params
+            assert f"{expected:,}" in by(page, "param-count").text_content()
+            f = play_until(page, "f.step >= 150", timeout=60_000)
+            assert len(f["tiles"]) == 128  # one 28 x 28 tile per first-layer unit
+            s = page.evaluate("window.playground.session")
+            wrong = sum(p != t for p, t in zip(f["predictions"], s["labels"]))
+            assert int(by(page, "misclassified-count").get_attribute("data-count")) == wrong
+            assert f["test"]["accuracy"] > 0.8
+            assert page.problems == []
+        finally:
+            context.close()

@@ -396,8 +396,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_playground(args: argparse.Namespace) -> int:
     from .playground import open_spec, serve
 
-    settings, notes = open_spec(args.spec) if args.spec else (None, [])
-    return serve(settings, notes, host=args.host, port=args.port, open_browser=not args.no_browser)
+    settings, notes, spec = open_spec(args.spec) if args.spec else (None, [], None)
+    browser = not args.no_browser
+    return serve(settings, notes, args.host, args.port, open_browser=browser, spec=spec)
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -15,9 +15,17 @@ from .server import create_app, serve
 __all__ = ["create_app", "open_spec", "serve"]
 
 
-def open_spec(path: str) -> tuple[dict[str, Any], list[str]]:
-    """The page's settings for a spec file, and notes on what the page leaves out."""
+def open_spec(path: str) -> tuple[dict[str, Any] | None, list[str], Any]:
+    """What ``python cli.py playground SPEC`` opens with: the page's settings for the spec
+    and notes on what the page leaves out, or, for a spec the plane cannot show (MNIST), no
+    settings and the spec itself (the images view)."""
+    from ..errors import UserError
     from ..spec import load_spec
     from .state import spec_to_settings
 
-    return spec_to_settings(load_spec(path))
+    spec = load_spec(path)
+    try:
+        settings, notes = spec_to_settings(spec)
+    except UserError as reason:
+        return None, [f"images view ({reason.args[0].split(';')[0]})"], spec
+    return settings, notes, None

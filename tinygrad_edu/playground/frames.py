@@ -31,6 +31,8 @@ KINKED = ("relu", "leaky_relu")  # activations whose units bend the curve at one
 class View:
     """The fixed layout of one session and the frames of its model."""
 
+    max_fps = 60  # frames a second while playing, at most
+
     def __init__(self, spec: Any, setup: Setup, dataset: str):
         self.setup = setup
         self.dataset = setup.dataset
@@ -194,3 +196,67 @@ def _rounded(values: np.ndarray) -> list[float | None]:
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+DIGITS_SHOWN = 48  # test images in the grid of predictions
+LIVE_SAMPLES = 1000  # images the live losses are measured on, from each split
+
+
+class ImageView:
+    """The view of a spec the plane cannot show, such as MNIST (the lecture's Figure 8):
+    live losses, the first layer's weights as one image per unit, and a grid of test
+    images with the model's predictions (misclassified ones marked)."""
+
+    max_fps = 10  # a frame measures 2,000 images: fewer frames, more steps
+
+    def __init__(self, spec: Any, setup: Setup):
+        self.setup = setup
+        self.dataset = setup.dataset
+        self.modules = list(setup.model.modules())
+        self.first = next((m for m in self.modules if isinstance(m, nn.Linear)), None)
+        features = int(np.prod(self.dataset.input_shape))
+        side = int(round(math.sqrt(features)))
+        self.side = side if side * side == features else None  # square images get tiles
+
+    def static(self) -> dict[str, Any]:
+        ds = self.dataset
+        shown = ds.X_test[:DIGITS_SHOWN].reshape(len(ds.X_test[:DIGITS_SHOWN]), -1)
+        lo, hi = float(shown.min()), float(shown.max())
+        return {
+            "task": "images",
+            "side": self.side,
+            "classes": ds.class_names or [str(i) for i in range(ds.num_classes or 0)],
+            "digits": [_bytes((x - lo) / ((hi - lo) or 1.0)) for x in shown] if self.side else [],
+            "labels": [int(v) for v in ds.y_test[:DIGITS_SHOWN]],
+            "live_samples": min(LIVE_SAMPLES, len(ds.X_train)),
+            "layers": [],
+            "inputs": [],
+            "outputs": 0,
+            "train": [],
+            "test": [],
+        }
+
+    def frame(self, progress: Progress, steps_per_epoch: int) -> dict[str, Any]:
+        s, ds = self.setup, self.dataset
+        n = LIVE_SAMPLES
+        train = evaluate_arrays(s.model, s.objective, ds.X_train[:n], ds.y_train[:n])
+        test = evaluate_arrays(s.model, s.objective, ds.X_test[:n], ds.y_test[:n])
+        was_training = s.model.training
+        s.model.eval()
+        with no_grad():
+            outputs = s.model(Tensor(ds.X_test[:DIGITS_SHOWN])).numpy()
+        s.model.train(was_training)
+        frame: dict[str, Any] = {
+            "type": "frame",
+            "step": progress.global_step,
+            "epoch": progress.global_step // steps_per_epoch,
+            "train": {k: _finite(v) for k, v in train.items()},
+            "test": {k: _finite(v) for k, v in test.items()},
+            "predictions": [int(v) for v in s.objective.predict(outputs)],
+        }
+        if self.first is not None and self.side and self.first.in_features == self.side**2:
+            W = self.first.weight.numpy().astype(np.float64)
+            scale = np.max(np.abs(W), axis=1, keepdims=True)
+            scale[scale == 0] = 1.0
+            frame["tiles"] = [_bytes(row) for row in (W / scale + 1.0) / 2.0]  # red +, blue -
+        return frame

@@ -62,9 +62,13 @@ class Sessions:
 
 
 def create_app(
-    initial: dict[str, Any] | None = None, notes: list[str] | None = None, linger: float = 30.0
+    initial: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+    linger: float = 30.0,
+    spec: Any = None,
 ) -> Any:
-    """The starlette application; ``initial`` are the settings a page without any opens with."""
+    """The starlette application; ``initial`` are the settings a page without any opens with,
+    or ``spec`` a spec the plane cannot show (MNIST), trained as it is in the images view."""
     _web()
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
@@ -77,6 +81,7 @@ def create_app(
     from .session import Session
 
     sessions = Sessions(initial or {}, notes or [], linger)
+    sessions.spec = spec
     static = resources.files(__package__) / "static"
 
     async def index(request: Any) -> HTMLResponse:
@@ -97,12 +102,17 @@ def create_app(
         def reply(message: dict[str, Any]) -> None:
             outbox.put_nowait(json.dumps(message))
 
-        async def start(key: str, settings: dict[str, Any], notes: list[str]) -> Any:
+        async def start(key: str, settings: Any, notes: list[str]) -> Any:
             """A new session under `key` (replacing the old one), or None with the problems sent."""
             try:
                 if not isinstance(settings, dict):
                     raise UserError("settings: expected a mapping of playground settings")
-                session = await run_in_threadpool(Session, settings, send)
+                if "spec" in settings:  # the images view of the spec given on the command line
+                    if sessions.spec is None or settings["spec"] != sessions.spec.name:
+                        raise UserError("this server was not started with that spec")
+                    session = await run_in_threadpool(Session, None, send, sessions.spec)
+                else:
+                    session = await run_in_threadpool(Session, settings, send)
             except UserError as error:
                 reply({"type": "problems", "problems": state.problems_for_page(error)})
                 return None
@@ -125,10 +135,12 @@ def create_app(
                         key, session = await _open(message, sessions, start, send, reply)
                     elif session is None:
                         raise UserError("open a session first")
-                    elif kind == "settings":
-                        session = await start(key, message.get("settings"), []) or session
                     elif kind == "reset":
                         session = await start(key, session.settings, []) or session
+                    elif kind in ("upload", "settings") and "spec" in session.settings:
+                        raise UserError("the images view trains its spec as it is: no settings")
+                    elif kind == "settings":
+                        session = await start(key, message.get("settings"), []) or session
                     elif kind == "upload":  # CSV text -> the page's own points
                         regression = state.is_regression(session.settings)
                         try:
@@ -176,12 +188,16 @@ def create_app(
             if len(sessions.by_id) >= MAX_SESSIONS:
                 raise UserError(f"at most {MAX_SESSIONS} playground tabs at once; close one")
         key = secrets.token_hex(8)
+        if settings is None and sessions.spec is not None:
+            return key, await start(key, {"spec": sessions.spec.name}, sessions.notes)
         if settings is None:
             return key, await start(key, sessions.initial, sessions.notes)
         return key, await start(key, settings, [])
 
     def _same(settings: Any, current: dict[str, Any]) -> bool:
         try:
+            if "spec" in settings or "spec" in current:
+                return settings == current
             return state.complete(settings) == current
         except Exception:
             return False
@@ -252,6 +268,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int | None = None,
     open_browser: bool = True,
+    spec: Any = None,
 ) -> int:
     """Run the playground until Ctrl-C; returns the exit code (0)."""
     _web()
@@ -269,7 +286,7 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound_port}/"
     config = uvicorn.Config(
-        create_app(initial, notes), log_level="warning", timeout_graceful_shutdown=2
+        create_app(initial, notes, spec=spec), log_level="warning", timeout_graceful_shutdown=2
     )
     server = uvicorn.Server(config)
     try:  # Ctrl-C at any moment from here on stops cleanly

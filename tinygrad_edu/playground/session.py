@@ -25,6 +25,7 @@ from typing import Any
 
 from .. import backend, rng
 from ..errors import UserError
+from ..spec import spec_to_dict
 from ..summary import summary
 from ..tensor import set_default_dtype
 from ..training.loop import Trainer, prepare
@@ -32,7 +33,6 @@ from . import frames, state
 
 ENGINE = threading.Lock()
 _engine_owner: list[Session | None] = [None]
-MAX_FPS = 60
 FOREVER = 10**9  # epochs: the page trains until it is paused or reset
 
 
@@ -47,9 +47,16 @@ class Session:
     training thread and must be thread-safe.
     """
 
-    def __init__(self, settings: dict[str, Any], send: Callable[[str], None]):
-        self.settings = state.complete(settings)
+    def __init__(
+        self, settings: dict[str, Any] | None, send: Callable[[str], None], spec: Any = None
+    ):
         self.points = None  # the page's own points: the CSV text the spec's csv source reads
+        if spec is not None:  # a spec the plane cannot show (MNIST): trained as it is
+            self.settings = {"spec": spec.name}
+            self.spec = spec
+            self._build(send)
+            return
+        self.settings = state.complete(settings or {})
         if self.settings["points"] is None:
             self.spec = state.validate(self.settings)  # SpecError/UserError: the page shows it
             self._build(send)
@@ -70,7 +77,11 @@ class Session:
             self.generator = rng.generator
             _engine_owner[0] = self
             self.summary = summary(self.setup.model, input_size=(1, *self.spec.model.input))
-            self.view = frames.View(self.spec, self.setup, self.settings["dataset"])
+            self.view = (
+                frames.ImageView(self.spec, self.setup)
+                if "spec" in self.settings
+                else frames.View(self.spec, self.setup, self.settings["dataset"])
+            )
         self.setup.epochs = FOREVER
         self.trainer = Trainer(self.setup, None, on_step=self._between_steps)
         self.error: str | None = None
@@ -127,7 +138,11 @@ class Session:
         p, per_epoch = self.trainer.progress, self.trainer.steps_per_epoch
         whole, rest = divmod(p.global_step, per_epoch)  # the pause after an epoch's last step
         epochs = max(1, whole)  # comes before the trainer books the epoch: count the steps
-        data = state.settings_to_spec(self.settings, epochs=epochs)
+        if "spec" in self.settings:
+            data = spec_to_dict(self.spec)
+            data["train"]["epochs"] = epochs
+        else:
+            data = state.settings_to_spec(self.settings, epochs=epochs)
         state.validate_spec(data, file=state.SPEC_FILE)
         note = (
             f"Made by the tinygrad_edu playground after {p.global_step} steps "
@@ -193,8 +208,9 @@ class Session:
         self._take_engine()
 
     def _frame_due(self) -> bool:
-        """While playing, at most MAX_FPS frames a second: more is not seen, only paid for."""
-        return not self._playing or time.perf_counter() - self._last_frame_at >= 1 / MAX_FPS
+        """While playing, at most the view's max_fps frames a second: more is only paid for."""
+        fps = self.view.max_fps
+        return not self._playing or time.perf_counter() - self._last_frame_at >= 1 / fps
 
     def _give_engine(self) -> None:
         if self._holding:
