@@ -9,6 +9,7 @@ The workload is the issue's: a 2-[8, 8]-2 network on 500 points (250 to train) a
 100 x 100 output heatmap with the points, every unit's 25 x 25 heatmap, the edges and the
 loss curve. The server and the browser share the machine's cores, as they do for a user.
 "Alone" is the same session trained with no page attached (no frames asked for).
+The server runs NumPy's BLAS on one thread, as `python cli.py playground` does.
 Not part of the test suite.
 """
 
@@ -24,7 +25,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tinygrad_edu.playground.server import ServerThread  # noqa: E402
+from tinygrad_edu.playground.server import ServerThread, one_blas_thread  # noqa: E402
 from tinygrad_edu.playground.session import Session  # noqa: E402
 
 ADDRESS = "dataset=circles&n=500&test=0.5&layers=8,8&act=tanh,tanh&batch=10&lr=0.03"
@@ -57,6 +58,11 @@ def in_browser(seconds: float, rounds: int, chromium: str) -> list[tuple[float, 
 
 
 def alone(seconds: float) -> float:
+    with one_blas_thread():
+        return _alone(seconds)
+
+
+def _alone(seconds: float) -> float:
     session = Session(SETTINGS, lambda text: None)
     try:
         session.control("play")
