@@ -107,6 +107,7 @@ class Session:
             "type": "session",
             "settings": self.settings,
             "steps_per_epoch": self.trainer.steps_per_epoch,
+            "loss": self.setup.objective.loss,
             "total_params": self.summary.total_params,
             "explain": self.summary.explain(),
             "warnings": list(self.summary.warnings),

@@ -139,6 +139,7 @@ function openSession(m) {
   writeAddress(m.settings);
   setPlaying(false);
   if (pg.speed) send({ type: "speed", value: pg.speed });
+  $("loss-name").textContent = m.loss;
   $("param-count").textContent = `parameters: ${m.total_params.toLocaleString("en-US")}`;
   $("param-explain").textContent = m.explain;
   const collapse = $("collapse-notice");
@@ -265,7 +266,7 @@ function draw(f) {
   const acc = (split) => (split.accuracy ?? split.r2);
   $("train-accuracy").textContent = fmt(acc(f.train));
   $("test-accuracy").textContent = fmt(acc(f.test));
-  document.querySelector(".acc").firstChild.textContent = pg.session.task === "regression" ? "R² " : "accuracy ";
+  document.querySelector("[data-testid='train-accuracy']").previousSibling.textContent = pg.session.task === "regression" ? "R² " : "accuracy ";
   const last = pg.history[pg.history.length - 1];
   if (!last || last.step !== f.step) pg.history.push({ step: f.step, train: f.train.loss, test: f.test.loss });
   if (pg.history.length > 2000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
