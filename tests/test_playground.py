@@ -333,3 +333,23 @@ def test_fifty_tabs_opened_and_closed_leave_no_sessions_threads_or_memory():
         gc.collect()
         assert not [o for o in gc.get_objects() if isinstance(o, Session)]  # all freed
         assert _rss_mib() - before < 20  # MiB
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--port", "99999"], "--port 99999: a port is 0 to 65535"),
+        (["--host", "no-such-host.invalid"], "cannot listen on no-such-host.invalid"),
+        (["specs/missing.yaml"], "spec file not found"),
+    ],
+)
+def test_bad_command_lines_are_one_paragraph_and_exit_2(args, fragment):
+    result = subprocess.run(
+        [*CLI, "playground", "--no-browser", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2 and fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "is in use" not in result.stderr

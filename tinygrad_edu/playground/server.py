@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import secrets
 import socket
@@ -256,6 +257,8 @@ def _parse(text: str) -> dict[str, Any]:
 
 def bind(host: str, port: int | None) -> socket.socket:
     """A listening socket on host:port; the default port moves on to the next free one."""
+    if port is not None and not 0 <= port <= 65535:
+        raise UserError(f"--port {port}: a port is 0 to 65535 (0: any free port)")
     candidates = [port] if port is not None else range(DEFAULT_PORT, DEFAULT_PORT + 20)
     for candidate in candidates:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -263,7 +266,8 @@ def bind(host: str, port: int | None) -> socket.socket:
             sock.bind((host, candidate))
         except OSError as error:
             sock.close()
-            if port is None and candidate != candidates[-1]:
+            busy = error.errno == errno.EADDRINUSE
+            if busy and port is None and candidate != candidates[-1]:
                 print(f"port {candidate} is in use; trying {candidate + 1}", file=sys.stderr)
                 continue
             raise UserError(
