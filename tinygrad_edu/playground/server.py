@@ -270,10 +270,15 @@ def bind(host: str, port: int | None) -> socket.socket:
             if busy and port is None and candidate != candidates[-1]:
                 print(f"port {candidate} is in use; trying {candidate + 1}", file=sys.stderr)
                 continue
+            fix = (
+                "it is in use (another playground or program?); choose another port with "
+                "--port, or --port 0 for any free one"
+                if busy
+                else "check --host: 127.0.0.1 keeps it to this machine, 0.0.0.0 opens it to "
+                "the network"
+            )
             raise UserError(
-                f"cannot listen on {host}:{candidate}: {error.strerror or error} (is another "
-                f"playground or program using it?); choose another port with --port, or "
-                f"--port 0 for any free one"
+                f"cannot listen on {host}:{candidate}: {error.strerror or error}; {fix}"
             ) from None
         sock.listen(128)
         return sock
