@@ -353,3 +353,22 @@ def test_bad_command_lines_are_one_paragraph_and_exit_2(args, fragment):
     )
     assert result.returncode == 2 and fragment in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and "is in use" not in result.stderr
+
+
+def test_other_sites_cannot_drive_a_session():
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    import urllib.error
+    import urllib.request
+
+    with server.ServerThread() as url:
+        ws = url.replace("http", "ws") + "ws"
+        with pytest.raises(Exception, match="403"):  # a page of another site: refused
+            with client.connect(ws, origin="http://evil.example") as tab:
+                tab.send(json.dumps({"type": "open", "session": None, "settings": None}))
+                tab.recv(timeout=10)
+        request = urllib.request.Request(url, headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError, match="400"):  # DNS rebinding: refused
+            urllib.request.urlopen(request, timeout=10)
+        with client.connect(ws, origin=url.rstrip("/")) as tab:  # the page itself: fine
+            tab.send(json.dumps({"type": "open", "session": None, "settings": None}))
+            assert json.loads(tab.recv(timeout=30))["type"] == "session"

@@ -24,6 +24,7 @@ import time
 import webbrowser
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import UserError
 
@@ -31,6 +32,7 @@ HINT = 'the playground needs starlette and uvicorn: pip install "tinygrad-edu[pl
 MAX_MESSAGE = 64 * 1024  # characters of one message from the page (an upload's CSV included)
 MAX_SESSIONS = 32
 DEFAULT_PORT = 8765
+LOOPBACK = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
 def _web() -> Any:
@@ -67,12 +69,17 @@ def create_app(
     notes: list[str] | None = None,
     linger: float = 30.0,
     spec: Any = None,
+    allowed_hosts: list[str] | None = LOOPBACK,
 ) -> Any:
     """The starlette application; ``initial`` are the settings a page without any opens with,
-    or ``spec`` a spec the plane cannot show (MNIST), trained as it is in the images view."""
+    or ``spec`` a spec the plane cannot show (MNIST), trained as it is in the images view.
+    Requests must name one of ``allowed_hosts`` (None: any), and a WebSocket must come from
+    a page of this server (its Origin), so other web sites cannot drive a session."""
     _web()
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.responses import HTMLResponse
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
@@ -89,6 +96,10 @@ def create_app(
         return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
 
     async def connect(websocket: WebSocket) -> None:
+        origin = websocket.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+            await websocket.close(code=1008)  # another site's page may not drive a session
+            return
         await websocket.accept()
         loop = asyncio.get_running_loop()
         outbox: asyncio.Queue[str] = asyncio.Queue()
@@ -217,7 +228,11 @@ def create_app(
             task.cancel()
             await run_in_threadpool(sessions.stop_all)
 
+    middleware = []
+    if allowed_hosts is not None:  # DNS rebinding: a page of another name reaching 127.0.0.1
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
     app = Starlette(
+        middleware=middleware,
         routes=[
             Route("/", index),
             WebSocketRoute("/ws", connect),
@@ -308,9 +323,9 @@ def serve(
     bound_port = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound_port}/"
-    config = uvicorn.Config(
-        create_app(initial, notes, spec=spec), log_level="warning", timeout_graceful_shutdown=2
-    )
+    hosts = LOOPBACK if host in LOOPBACK else None  # --host 0.0.0.0: any name reaches it
+    app = create_app(initial, notes, spec=spec, allowed_hosts=hosts)
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     try:  # Ctrl-C at any moment from here on stops cleanly
         print(f"playground: {url}  (Ctrl-C stops it)", flush=True)
