@@ -2,8 +2,8 @@
 
     python tools/playground_screenshots.py            # writes docs/playground_*.png
 
-Each picture is a link's settings trained for a fixed number of steps (same seed, same
-picture), then captured; the page is driven through its data-testid controls only.
+Each picture is a link's settings played until at least a given number of steps, then
+paused and captured; the page is driven through its data-testid controls only.
 """
 
 from __future__ import annotations

@@ -268,7 +268,10 @@ function draw(f) {
   $("test-accuracy").textContent = fmt(acc(f.test));
   document.querySelector("[data-testid='train-accuracy']").previousSibling.textContent = pg.session.task === "regression" ? "R² " : "accuracy ";
   const last = pg.history[pg.history.length - 1];
-  if (!last || last.step !== f.step) pg.history.push({ step: f.step, train: f.train.loss, test: f.test.loss });
+  if (!last || last.step !== f.step) {
+    pg.history.push({ step: f.step, train: f.train.loss, test: f.test.loss,
+      trainAcc: f.train.accuracy, testAcc: f.test.accuracy });
+  }
   if (pg.history.length > 2000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
   if (pg.session.task === "images") { drawImages(f); drawLosses(); return; }
   if (pg.session.task === "regression") drawRegression(f); else drawPlane(f);
@@ -371,15 +374,18 @@ function drawLosses() {
   if (h.length < 2) return;
   const top = Math.max(...h.map((r) => Math.max(r.train ?? 0, r.test ?? 0))) || 1;
   const s0 = h[0].step, s1 = h[h.length - 1].step || 1;
-  const curve = (key, style) => {
-    ctx.beginPath(); ctx.strokeStyle = style; ctx.lineWidth = 1.5;
+  const curve = (key, style, scale, dash) => {
+    ctx.beginPath(); ctx.strokeStyle = style; ctx.lineWidth = 1.5; ctx.setLineDash(dash);
     h.forEach((r, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx,
-      ((r.step - s0) / (s1 - s0 || 1)) * W, H - ((r[key] ?? 0) / top) * (H - 14) - 2));
-    ctx.stroke();
+      ((r.step - s0) / (s1 - s0 || 1)) * W, H - ((r[key] ?? 0) / scale) * (H - 14) - 2));
+    ctx.stroke(); ctx.setLineDash([]);
   };
-  curve("test", "#999"); curve("train", "#222");
+  curve("test", "#999", top, []); curve("train", "#222", top, []);
+  const accuracy = h[0].trainAcc !== undefined && h[0].trainAcc !== null;
+  if (accuracy) { curve("testAcc", "#8ab", 1, [3, 3]); curve("trainAcc", "#0877bd", 1, [3, 3]); }
   ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
-  ctx.fillText(`loss: train (black), test (grey); max ${top.toPrecision(3)}`, 4, 10);
+  ctx.fillText(`loss: train (black), test (grey), max ${top.toPrecision(3)}` +
+    (accuracy ? "; accuracy 0-1 (dashed blue)" : ""), 4, 10);
 }
 
 // --- the images view (MNIST, the lecture's Figure 8) ------------------------------------
