@@ -417,3 +417,9 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             assert page.problems == []
         finally:
             context.close()
+
+
+def test_a_link_with_a_bad_setting_opens_the_defaults_and_says_why(page, served):
+    open_page(page, served, "dataset=moons&lr=fast")
+    assert page.evaluate("window.playground.settings") == state.DEFAULTS
+    assert "optimizer.lr: expected a number, found 'fast'" in by(page, "notes").text_content()

@@ -114,8 +114,9 @@ def create_app(
         def reply(message: dict[str, Any]) -> None:
             outbox.put_nowait(json.dumps(message))
 
-        async def start(key: str, settings: Any, notes: list[str]) -> Any:
-            """A new session under `key` (replacing the old one), or None with the problems sent."""
+        async def start(key: str, settings: Any, notes: list[str], fallback: bool = False) -> Any:
+            """A new session under `key` (replacing the old one), or None with the problems
+            sent; with `fallback`, bad settings open the server's own instead (a link)."""
             try:
                 if not isinstance(settings, dict):
                     raise UserError("settings: expected a mapping of playground settings")
@@ -126,6 +127,11 @@ def create_app(
                 else:
                     session = await run_in_threadpool(Session, settings, send)
             except UserError as error:
+                if fallback:  # the page still opens, and says why it did not open the link
+                    texts = [p["text"] for p in state.problems_for_page(error)]
+                    own = {"spec": sessions.spec.name} if sessions.spec else sessions.initial
+                    note = "the address had settings that do not validate, so these opened"
+                    return await start(key, own, [f"{note}: {'; '.join(texts)}"])
                 reply({"type": "problems", "problems": state.problems_for_page(error)})
                 return None
             old = sessions.by_id.get(key)
@@ -204,7 +210,7 @@ def create_app(
             return key, await start(key, {"spec": sessions.spec.name}, sessions.notes)
         if settings is None:
             return key, await start(key, sessions.initial, sessions.notes)
-        return key, await start(key, settings, [])
+        return key, await start(key, settings, [], fallback=True)
 
     def _same(settings: Any, current: dict[str, Any]) -> bool:
         try:

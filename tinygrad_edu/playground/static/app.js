@@ -133,7 +133,7 @@ function openSession(m) {
   pg.frame = null;
   sessionStorage.setItem("playground-session", m.id);
   clearProblems();
-  if (m.notes && m.notes.length) $("notes").textContent = m.notes.join("; ");
+  $("notes").textContent = (m.notes || []).join("; ");
   const images = m.task === "images";
   if (!images) showSettings(m.settings);
   writeAddress(m.settings);
