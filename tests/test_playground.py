@@ -372,3 +372,18 @@ def test_other_sites_cannot_drive_a_session():
         with client.connect(ws, origin=url.rstrip("/")) as tab:  # the page itself: fine
             tab.send(json.dumps({"type": "open", "session": None, "settings": None}))
             assert json.loads(tab.recv(timeout=30))["type"] == "session"
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_a_diverging_run_stops_and_tells_the_page():
+    sent: list[str] = []
+    diverging = {"dataset": "function:cubic", "layers": [4], "act": ["identity"], "lr": 1e6}
+    session = Session({**state.DEFAULTS, **diverging, "opt": "sgd"}, sent.append)
+    try:
+        session.control("play")
+        wait_until(lambda: session.finished)
+    finally:
+        session.stop()
+    stopped = [json.loads(t) for t in sent if '"stopped"' in t]
+    assert stopped and "the loss became" in stopped[0]["error"]
+    assert "smaller learning rate" in stopped[0]["error"]

@@ -115,7 +115,8 @@ class View:
             frame.update(self._kinks(ds.X_train, train_units))
         else:
             logits = grid_out.astype(np.float64)
-            p1 = 1.0 / (1.0 + np.exp(logits[:, 0] - logits[:, 1]))  # softmax's class 1
+            margin = np.clip(logits[:, 0] - logits[:, 1], -500.0, 500.0)  # no overflow
+            p1 = 1.0 / (1.0 + np.exp(margin))  # softmax's class 1
             frame["output"] = _bytes(p1)
             frame["units"] = [self._unit_pictures(a) for a in grid_units]
         return frame

@@ -175,6 +175,10 @@ class Session:
         except UserError as error:  # e.g. the loss became NaN: the page says so
             self.error = str(error)
             self._send({"type": "stopped", "error": self.error})
+        except Exception as error:  # a bug: the page says so instead of freezing
+            self.error = f"training stopped: {type(error).__name__}: {error}"
+            self._send({"type": "stopped", "error": self.error})
+            raise
         finally:
             self.finished = True
             self._give_engine()
