@@ -42,6 +42,7 @@ EXAMPLES = {
     "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
     "specs": "python cli.py specs --copy mlp my_specs",
     "export": "python cli.py export runs/mnist-mlp/20261125-120000 --format onnx",
+    "playground": "python cli.py playground specs/activation_relu.yaml --no-browser",
 }
 
 
@@ -275,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_import_option(p)
     p.set_defaults(handler=cmd_export)
+
+    p = command("playground", "Train networks live in the browser.", EXAMPLES["playground"])
+    p.add_argument("spec", nargs="?", help="open with this spec's settings (default: circles)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: 8765, or the next free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    add_import_option(p)
+    p.set_defaults(handler=cmd_playground)
     return parser
 
 
@@ -722,6 +731,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     print(f"wrote {written}")
     return 0
+
+
+def cmd_playground(args: argparse.Namespace) -> int:
+    from .playground import open_spec, serve
+
+    settings, notes, spec = open_spec(args.spec) if args.spec else (None, [], None)
+    browser = not args.no_browser
+    return serve(settings, notes, args.host, args.port, open_browser=browser, spec=spec)
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,17 +227,21 @@ class Reporter:
 
 
 class Trainer:
-    """Runs the epochs of a `Setup` in a run folder, with checkpoints and resume."""
+    """Runs the epochs of a `Setup` in a run folder, with checkpoints and resume.
+
+    ``run_dir=None`` keeps nothing on disk (the playground trains in memory, in a thread,
+    pausing in ``on_step``); Ctrl-C is only caught when `fit` runs in the main thread.
+    """
 
     def __init__(
         self,
         setup: Setup,
-        run_dir: Path,
+        run_dir: Path | None,
         reporter: Reporter | None = None,
         on_step: Callable[[int], None] | None = None,
     ):
         self.setup = setup
-        self.run_dir = Path(run_dir)
+        self.run_dir = None if run_dir is None else Path(run_dir)
         self.reporter = reporter or Reporter()
         self.on_step = on_step  # test hook: called with the global step after each update
         self.progress = Progress()
@@ -275,6 +280,8 @@ class Trainer:
         always be one worth resuming from."""
         p = self.progress
         self._check_parameters(p.epoch + 1 if p.step else p.epoch, p.step or self.steps_per_epoch)
+        if self.run_dir is None:  # a session without a run folder (the playground)
+            return
         save_npz(self.run_dir / CHECKPOINT, self.checkpoint_arrays())
         self._saved = (p.epoch, p.step)
 
@@ -322,7 +329,10 @@ class Trainer:
 
         s, p = self.setup, self.progress
         ds = s.dataset
-        previous = {signum: signal.signal(signum, self._on_stop_signal) for signum in STOP_SIGNALS}
+        # signal handlers can only be set from the main thread (the playground trains in others)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        signals = STOP_SIGNALS if in_main_thread else ()
+        previous = {signum: signal.signal(signum, self._on_stop_signal) for signum in signals}
         self._previous_handlers = previous
         try:
             self.reporter.start(self)
@@ -407,12 +417,15 @@ class Trainer:
         p.partial = None
         p.epoch_rng = None
         self.save_checkpoint()  # first: metrics.csv never lists an epoch without its checkpoint
-        write_metrics_csv(self.run_dir / METRICS, p.history)
+        if self.run_dir is not None:
+            write_metrics_csv(self.run_dir / METRICS, p.history)
         self.reporter.epoch_end(row)
 
     def _diverged(self, what: str) -> TrainingDiverged:
         """The divergence message, true about what is on disk."""
-        if self._saved is None:
+        if self.run_dir is None:
+            kept = "Nothing was saved (this session has no run folder)."
+        elif self._saved is None:
             kept = "No checkpoint was written (this happened before the first epoch ended)."
         else:
             epoch, step = self._saved
@@ -428,6 +441,8 @@ class Trainer:
 
     def save_model(self) -> None:
         """The final weights with what predict needs (normalization, classes)."""
+        if self.run_dir is None:
+            return
         s = self.setup
         arrays = flatten("model", s.model.state_dict())
         arrays.update(flatten("norm", s.dataset.normalization))

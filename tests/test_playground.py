@@ -1,0 +1,389 @@
+"""The playground without a browser: settings <-> specs, sessions trained by the project's
+own Trainer (bit for bit), and the command's port, host and Ctrl-C behaviour."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette", reason="starlette not installed (the playground extra)")
+pytest.importorskip("uvicorn", reason="uvicorn not installed (the playground extra)")
+
+from tinygrad_edu.errors import UserError  # noqa: E402
+from tinygrad_edu.playground import server, state  # noqa: E402
+from tinygrad_edu.playground.session import Session  # noqa: E402
+from tinygrad_edu.spec import build_model, load_spec, parse_spec, validate_spec  # noqa: E402
+from tinygrad_edu.summary import summary  # noqa: E402
+from tinygrad_edu.training.loop import Trainer, prepare  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, str(ROOT / "cli.py")]
+
+
+def wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.01)
+
+
+def trained(session: Session, steps: int) -> None:
+    for _ in range(steps):
+        session.control("step")
+    wait_until(lambda: session.trainer.progress.global_step == steps)
+    wait_until(lambda: not session._steps)
+
+
+# --- settings <-> specs -------------------------------------------------------------------
+
+
+def test_spec_file_opens_with_its_settings_and_gives_the_same_network():
+    spec = load_spec(ROOT / "specs/activation_relu.yaml")
+    settings, notes = state.spec_to_settings(spec)
+    assert settings["dataset"] == "moons" and settings["layers"] == [16]
+    assert settings["act"] == ["relu"] and settings["lr"] == 0.03 and settings["batch"] == 32
+    assert notes == []
+    again = state.validate(settings, epochs=spec.train.epochs)
+    assert again.data == spec.data and again.optimizer == spec.optimizer
+    assert again.model.layer_list() == spec.model.layer_list()
+
+
+def test_figure6_spec_opens_and_names_what_the_page_leaves_out():
+    settings, notes = state.spec_to_settings(load_spec(ROOT / "specs/universal_approximation.yaml"))
+    assert settings["dataset"] == "function:sin" and settings["layers"] == [12]
+    assert notes == ["the page has no learning-rate schedule: 'cosine' left out"]
+
+
+def test_spec_the_page_cannot_show_is_refused_with_the_reason():
+    with pytest.raises(UserError, match="2-D teaching sets and 1-D functions; .* 'mnist-5k'"):
+        state.spec_to_settings(load_spec(ROOT / "specs/mlp.yaml"))
+
+
+def test_mnist_spec_opens_the_images_view_and_downloads_itself():
+    from tinygrad_edu.playground import open_spec
+
+    settings, notes, spec = open_spec(str(ROOT / "specs/mlp.yaml"))
+    assert settings is None and spec.name == "mnist-mlp" and notes
+    session = Session(None, lambda t: None, spec=spec)
+    try:
+        trained(session, 3)
+        text, epochs = session.spec_text()
+        assert session.describe()["task"] == "images"
+    finally:
+        session.stop()
+    again = parse_spec(text)
+    assert epochs == 1 and again.train.epochs == 1 and again.model == spec.model
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"layers": [4] * 7, "act": ["relu"] * 7}, "at most 6 hidden layers, found 7"),
+        ({"layers": [65]}, "hidden layer 1 has 65 units; give 1 to 64"),
+        ({"dataset": "mnist"}, "unknown data set 'mnist'"),
+        ({"path": "/etc/passwd"}, "unknown playground setting(s) ['path']"),
+        ({"lr": -1}, "optimizer.lr: expected a number > 0, found -1"),
+        ({"act": ["relu", "tanhh"]}, "did you mean 'tanh'?"),
+        ({"points": [[0, 0, 2], [1, 1, 0]]}, "data.points[0]: expected [x1, x2, label] with label"),
+        ({"points": [[0, 0, 1]]}, "data.points: expected 2 to 2000 points"),
+        ({"points": [[0, float("nan"), 1], [1, 1, 0]]}, "data.points[0]: expected"),
+    ],
+)
+def test_bad_settings_get_the_message_validate_gives(change, fragment):
+    with pytest.raises(UserError) as caught:
+        state.validate({**state.DEFAULTS, **change})
+    assert fragment in str(caught.value)
+
+
+def test_a_bad_value_has_the_message_of_validate_on_a_file(tmp_path):
+    bad = {**state.DEFAULTS, "lr": "fast"}
+    with pytest.raises(UserError) as caught:
+        state.validate(bad)
+    [problem] = state.problems_for_page(caught.value)
+    path = tmp_path / "bad.yaml"
+    path.write_text(state.spec_yaml(state.settings_to_spec(bad), "a spec with lr: fast"))
+    result = subprocess.run([*CLI, "validate", str(path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert f"{problem['path']}: {problem['text'].split(': ', 2)[2]}" in result.stderr
+    assert problem["control"] == "learning-rate"
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def test_session_trains_bit_identical_to_the_train_command(tmp_path):
+    settings = {**state.DEFAULTS, "opt": "sgd", "lr": 0.1, "dropout": [0.1, 0.0]}
+    session = Session(settings, lambda text: None)
+    try:
+        trained(session, 2 * session.trainer.steps_per_epoch)
+        text, epochs = session.spec_text()
+        assert epochs == 2
+        page_weights = {k: v.copy() for k, v in session.setup.model.state_dict().items()}
+    finally:
+        session.stop()
+    spec = parse_spec(text)
+    trainer = Trainer(prepare(spec), tmp_path)
+    trainer.fit()
+    for key, value in trainer.setup.model.state_dict().items():
+        assert np.array_equal(value, page_weights[key]), key
+
+
+def test_two_sessions_at_once_train_as_each_alone():
+    def start(seed: int) -> Session:
+        return Session({**state.DEFAULTS, "seed": seed, "dropout": [0.2, 0.2]}, lambda t: None)
+
+    alone = []
+    for seed in (1, 2):
+        session = start(seed)
+        trained(session, 200)
+        alone.append(session.setup.model.state_dict())
+        session.stop()
+    both = [start(1), start(2)]
+    try:
+        for _ in range(200):  # both threads step at the same time, sharing the engine
+            for session in both:
+                session.control("step")
+        for session in both:
+            wait_until(lambda s=session: s.trainer.progress.global_step == 200)
+        for session, expected in zip(both, alone):
+            for key, value in session.setup.model.state_dict().items():
+                assert np.array_equal(value, expected[key]), key
+    finally:
+        for session in both:
+            session.stop()
+
+
+def test_frames_only_at_the_pages_pace_and_steps_never_wait():
+    sent: list[str] = []
+    session = Session({**state.DEFAULTS}, sent.append)
+    try:
+        session.control("ready")
+        wait_until(lambda: len(sent) == 1)
+        session.control("play")
+        wait_until(lambda: session.trainer.progress.global_step > 500)
+        session.control("pause")
+    finally:
+        session.stop()
+    assert len(sent) == 1  # the page never said ready again: no frame, yet 500 steps ran
+    frame = json.loads(sent[0])
+    assert frame["type"] == "frame" and frame["step"] == 0
+
+
+def test_param_count_and_reason_come_from_summary():
+    session = Session({**state.DEFAULTS, "layers": [8, 3], "act": ["relu", "identity"]}, print)
+    try:
+        described = session.describe()
+    finally:
+        session.stop()
+    model = build_model(state.validate(session.settings))
+    expected = summary(model, input_size=(1, 2))
+    assert described["total_params"] == expected.total_params
+    assert described["explain"] == expected.explain()
+    assert "2 x 8 weights + 8 biases = 24" in described["explain"]
+    assert any("collapse to a single linear model" in w for w in described["warnings"])
+
+
+def test_sessions_leave_no_threads_behind():
+    before = threading.active_count()
+    for _ in range(50):
+        session = Session(dict(state.DEFAULTS), lambda t: None)
+        session.control("step")
+        session.stop()
+    assert threading.active_count() == before
+
+
+def test_detached_sessions_are_reaped_after_their_linger_time():
+    sessions = server.Sessions({}, [], linger=0.05)
+    session = Session(dict(state.DEFAULTS), lambda t: None)
+    sessions.by_id["a"] = session
+    sessions.reap()
+    assert "a" in sessions.by_id  # still attached
+    session.detached_since = time.monotonic()
+    time.sleep(0.1)
+    sessions.reap()
+    assert sessions.by_id == {} and session.finished
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def test_missing_web_stack_gives_the_install_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(UserError, match=re.escape(server.HINT)):
+        server.create_app()
+
+
+def test_busy_default_port_moves_on_to_the_next_free_one(monkeypatch, capsys):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    monkeypatch.setattr(server, "DEFAULT_PORT", port)
+    try:
+        sock = server.bind("127.0.0.1", None)
+        assert sock.getsockname()[1] != port
+        sock.close()
+    finally:
+        busy.close()
+    assert f"port {port} is in use" in capsys.readouterr().err
+
+
+def test_busy_port_is_a_clear_error():
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        result = subprocess.run(
+            [*CLI, "playground", "--no-browser", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        busy.close()
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_all_interfaces_warns_and_ctrl_c_exits_0():
+    process = subprocess.Popen(
+        [*CLI, "playground", "--no-browser", "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert re.match(r"playground: http://127\.0\.0\.1:\d+/", line), line
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "warning: listening on 0.0.0.0: anyone who can reach this machine" in err
+    assert "Traceback" not in err
+
+
+def test_validate_accepts_a_page_spec_of_every_data_set():
+    for dataset in state.DATASETS:
+        validate_spec(state.settings_to_spec({"dataset": dataset}))
+
+
+def test_the_pages_own_points_are_a_csv_spec_read_by_the_csv_source():
+    points = [[0.25 * i, (-1.0) ** i * 0.5, i % 2] for i in range(40)]
+    session = Session({**state.DEFAULTS, "points": points, "test": 0.25}, lambda t: None)
+    try:
+        ds = session.setup.dataset
+        assert len(ds.X_train) == 30 and len(ds.X_test) == 10
+        shown = np.concatenate([ds.X_train, ds.X_test])
+        assert sorted(map(tuple, shown.tolist())) == sorted((p[0], p[1]) for p in points)
+        assert session.points.splitlines()[:2] == ["x1,x2,label", "0.0,0.5,0"]
+        text, _ = session.spec_text()
+    finally:
+        session.stop()
+    assert "path: playground.csv" in text
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="no /proc (not Linux)")
+def test_fifty_tabs_opened_and_closed_leave_no_sessions_threads_or_memory():
+    connect = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    running = server.ServerThread(linger=0.05)
+
+    def cycle(url: str) -> None:
+        with connect.connect(url.replace("http", "ws") + "ws") as tab:
+            tab.send(json.dumps({"type": "open", "session": None, "settings": None}))
+            assert json.loads(tab.recv(timeout=30))["type"] == "session"
+            tab.send(json.dumps({"type": "step"}))
+            tab.send(json.dumps({"type": "ready"}))
+            assert json.loads(tab.recv(timeout=30))["type"] == "frame"
+
+    def training_threads() -> int:
+        return sum(t.name == "playground" for t in threading.enumerate())
+
+    with running as url:
+        for _ in range(10):
+            cycle(url)
+        wait_until(lambda: not running.app.state.sessions.by_id)
+        before = _rss_mib()
+        for _ in range(50):
+            cycle(url)
+        wait_until(lambda: not running.app.state.sessions.by_id)
+        wait_until(lambda: training_threads() == 0)
+        gc.collect()
+        assert not [o for o in gc.get_objects() if isinstance(o, Session)]  # all freed
+        assert _rss_mib() - before < 20  # MiB
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--port", "99999"], "--port 99999: a port is 0 to 65535"),
+        (["--host", "no-such-host.invalid"], "cannot listen on no-such-host.invalid"),
+        (["specs/missing.yaml"], "spec file not found"),
+    ],
+)
+def test_bad_command_lines_are_one_paragraph_and_exit_2(args, fragment):
+    result = subprocess.run(
+        [*CLI, "playground", "--no-browser", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2 and fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "is in use" not in result.stderr
+
+
+def test_other_sites_cannot_drive_a_session():
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    import urllib.error
+    import urllib.request
+
+    with server.ServerThread() as url:
+        ws = url.replace("http", "ws") + "ws"
+        with pytest.raises(Exception, match="403"):  # a page of another site: refused
+            with client.connect(ws, origin="http://evil.example") as tab:
+                tab.send(json.dumps({"type": "open", "session": None, "settings": None}))
+                tab.recv(timeout=10)
+        request = urllib.request.Request(url, headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError, match="400"):  # DNS rebinding: refused
+            urllib.request.urlopen(request, timeout=10)
+        with client.connect(ws, origin=url.rstrip("/")) as tab:  # the page itself: fine
+            tab.send(json.dumps({"type": "open", "session": None, "settings": None}))
+            assert json.loads(tab.recv(timeout=30))["type"] == "session"
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_a_diverging_run_stops_and_tells_the_page():
+    sent: list[str] = []
+    diverging = {"dataset": "function:cubic", "layers": [4], "act": ["identity"], "lr": 1e6}
+    session = Session({**state.DEFAULTS, **diverging, "opt": "sgd"}, sent.append)
+    try:
+        session.control("play")
+        wait_until(lambda: session.finished)
+    finally:
+        session.stop()
+    stopped = [json.loads(t) for t in sent if '"stopped"' in t]
+    assert stopped and "the loss became" in stopped[0]["error"]
+    assert "smaller learning rate" in stopped[0]["error"]

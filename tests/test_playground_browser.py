@@ -1,0 +1,425 @@
+"""The playground in a real headless Chromium, driven as a person would: through the
+page's data-testid controls. Skipped (with the reason) only without Chromium or Playwright."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette", reason="starlette not installed (the playground extra)")
+pytest.importorskip("uvicorn", reason="uvicorn not installed (the playground extra)")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("no chromium browser installed (apt-get install chromium)", allow_module_level=True)
+
+from tinygrad_edu.playground import server, state  # noqa: E402
+from tinygrad_edu.spec import build_model, parse_spec, validate_spec  # noqa: E402
+from tinygrad_edu.spec.loader import SpecError  # noqa: E402
+from tinygrad_edu.summary import summary  # noqa: E402
+from tinygrad_edu.training.checkpoint import load_npz  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, str(ROOT / "cli.py")]
+TESTIDS = [
+    "dataset", "learning-rate", "add-layer", "remove-layer", "play", "step", "reset", "epoch",
+    "train-loss", "test-loss", "param-count", "download-spec", "error",
+]  # fmt: skip
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def served():
+    running = server.ServerThread()
+    with running as url:
+        yield url, running.app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, served):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def open_page(page, served, address: str = ""):
+    url, _ = served
+    page.goto(url + (f"#{address}" if address else ""))
+    page.wait_for_function("window.playground.drawn > 0")
+    return page
+
+
+def by(page, testid: str):
+    return page.locator(f"[data-testid='{testid}']")
+
+
+def frame(page) -> dict:
+    return page.evaluate("window.playground.shown")
+
+
+def train_steps(page, steps: int) -> dict:
+    """Press step `steps` times and wait for the frame of the last one."""
+    for _ in range(steps):
+        by(page, "step").click()
+    page.wait_for_function(f"window.playground.shown && window.playground.shown.step === {steps}")
+    return frame(page)
+
+
+def play_until(page, condition: str, timeout: float = 20_000) -> dict:
+    by(page, "play").click()
+    page.wait_for_function(f"(f => f && ({condition}))(window.playground.shown)", timeout=timeout)
+    by(page, "play").click()
+    page.wait_for_function("window.playground.shown.paused")  # the state it paused at
+    return frame(page)
+
+
+def page_spec(page):
+    return validate_spec(state.settings_to_spec(page.evaluate("window.playground.settings")))
+
+
+def test_page_loads_with_every_control_and_no_console_errors(page, served):
+    open_page(page, served)
+    for testid in TESTIDS:
+        assert by(page, testid).count() == 1, testid
+    options = by(page, "dataset").locator("option").evaluate_all("els => els.map(e => e.value)")
+    assert {"circles", "moons", "xor", "spiral", "gaussian", "function:sin"} <= set(options)
+    assert by(page, "epoch").text_content() == "0"
+    train_steps(page, 3)
+    assert page.problems == []
+
+
+def test_circles_with_two_hidden_layers_learns_within_bounded_steps(page, served):
+    open_page(page, served)
+    for dataset in ("moons", "circles"):  # choose another set, then circles
+        opened = page.evaluate("window.playground.opened")
+        by(page, "dataset").select_option(dataset)
+        page.wait_for_function(f"window.playground.opened > {opened}")
+    assert page.evaluate("window.playground.settings.dataset") == "circles"
+    assert by(page, "layer-count").text_content() == "2"
+    reached = play_until(page, "f.test.loss < 0.1")
+    assert reached["step"] <= 2500, reached["step"]  # 100 epochs of 25 batches
+    page.wait_for_function("!window.playground.playing")
+    assert float(by(page, "test-loss").text_content()) < 0.1
+    assert page.problems == []
+
+
+def test_param_count_equals_summary_as_layers_change(page, served):
+    open_page(page, served)
+    for action in ["add-layer", "units-plus-0", "add-layer", "remove-layer", "remove-layer"]:
+        opened = page.evaluate("window.playground.opened")
+        by(page, action).click()
+        page.wait_for_function(f"window.playground.opened > {opened}")
+        spec = page_spec(page)
+        expected = summary(build_model(spec), input_size=(1, 2))
+        assert f"{expected.total_params:,}" in by(page, "param-count").text_content(), action
+        assert by(page, "param-explain").text_content() == expected.explain()
+
+
+def test_download_spec_validates_and_trains_to_the_same_weights(page, served, tmp_path):
+    open_page(page, served, "opt=sgd&lr=0.1&momentum=0.9&layers=6,3&act=relu,tanh&dropout=0.1,0")
+    shown = train_steps(page, 50)  # two epochs of 25 batches
+    assert by(page, "epoch").text_content() == "2"
+    with page.expect_download() as download:
+        by(page, "download-spec").click()
+    path = tmp_path / "playground.yaml"
+    download.value.save_as(path)
+    assert_trains_to_the_weights_shown(path, shown, tmp_path / "run")
+
+
+def assert_trains_to_the_weights_shown(path: Path, shown: dict, out: Path) -> None:
+    """`validate` accepts the spec and `train` ends with exactly the page's weights."""
+    checked = subprocess.run([*CLI, "validate", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0 and checked.stdout.startswith("OK"), checked.stderr
+    trained = subprocess.run(
+        [*CLI, "train", str(path), "--out", str(out), "--quiet", "--no-plots"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert trained.returncode == 0, trained.stderr
+    weights = load_npz(out / "model.npz")
+    linears = [k[len("model/") : -len(".weight")] for k in weights if k.endswith(".weight")]
+    assert len(linears) == len(shown["weights"])
+    for name, layer in zip(linears, shown["weights"]):
+        for key, values in (("weight", layer["W"]), ("bias", layer["b"])):
+            trained_values = weights[f"model/{name}.{key}"]
+            assert np.array_equal(np.asarray(values, np.float32), trained_values), (name, key)
+
+
+ROUND_TRIP = {
+    "dataset": "function:abs", "n": "300", "noise": "0.1", "test": "0.3", "seed": "7",
+    "layers": "5,3,2", "act": "relu,gelu,sigmoid", "dropout": "0,0.1,0", "opt": "sgd",
+    "lr": "0.1", "momentum": "0.5", "batch": "16", "l2": "0.001",
+}  # fmt: skip
+
+
+def test_url_round_trip_restores_every_control(page, served):
+    address = "&".join(f"{k}={v}" for k, v in ROUND_TRIP.items()) + "&speed=20&lr_hide=true"
+    open_page(page, served, address)
+    controls = {"dataset": "dataset", "n": "samples", "noise": "noise", "test": "test-ratio",
+                "seed": "seed", "opt": "optimizer", "lr": "learning-rate", "momentum": "momentum",
+                "batch": "batch-size", "l2": "l2"}  # fmt: skip
+    for key, testid in controls.items():
+        assert by(page, testid).input_value() == ROUND_TRIP[key], key
+    for i, (units, act, p) in enumerate(
+        zip("532", ROUND_TRIP["act"].split(","), "0,0.1,0".split(","))
+    ):
+        assert by(page, f"layer-units-{i}").input_value() == units
+        assert by(page, f"layer-activation-{i}").input_value() == act
+        assert by(page, f"layer-dropout-{i}").input_value() == p
+    assert by(page, "speed").input_value() == "20"
+    assert not by(page, "learning-rate").is_visible()  # a teacher's link hides it
+    written = dict(parse_qsl(urlsplit(page.url).fragment))
+    assert {k: written[k] for k in ROUND_TRIP} == ROUND_TRIP
+    assert written["speed"] == "20" and written["lr_hide"] == "true"
+    by(page, "batch-size").fill("8")
+    by(page, "batch-size").dispatch_event("change")
+    page.wait_for_function("window.playground.settings.batch === 8")
+    again = page.context.new_page()  # a new tab opened with the link of this one
+    again.goto(page.url)
+    again.wait_for_function("window.playground.drawn > 0")
+    assert again.evaluate("window.playground.settings") == page.evaluate(
+        "window.playground.settings"
+    )
+    assert again.evaluate("window.playground.session.id") != page.evaluate(
+        "window.playground.session.id"
+    )
+
+
+def test_bad_learning_rate_shows_the_validation_message(page, served):
+    open_page(page, served)
+    for bad in ("fast", -1):
+        with pytest.raises(SpecError) as caught:
+            parse_spec(state.spec_yaml(state.settings_to_spec({"lr": bad}), "bad"), "bad.yaml")
+        [problem] = caught.value.problems
+        by(page, "learning-rate").fill(str(bad))
+        by(page, "learning-rate").dispatch_event("change")
+        expected = f"{problem.path}: {problem.message}"
+        page.wait_for_function(
+            "t => document.querySelector(\"[data-testid='error']\").textContent.includes(t)",
+            arg=expected,
+        )
+        beside = page.locator("[data-testid='learning-rate'] + .control-error")
+        assert expected in beside.text_content()
+    by(page, "learning-rate").fill("0.01")  # the server kept running: a good value works
+    by(page, "learning-rate").dispatch_event("change")
+    page.wait_for_function("window.playground.settings.lr === 0.01")
+    assert by(page, "error").text_content() == ""
+
+
+def test_reload_reconnects_to_the_running_session(page, served):
+    open_page(page, served)
+    train_steps(page, 5)
+    session = page.evaluate("window.playground.session.id")
+    page.reload()
+    page.wait_for_function("window.playground.drawn > 0")
+    assert page.evaluate("window.playground.session.id") == session
+    assert by(page, "step-count").text_content() == "5"
+
+
+FIGURE4 = "dataset=moons&noise=0.1&test=0.2&layers=16&opt=adam&lr=0.03&batch=32&act="
+
+
+def test_figure4_without_activation_the_layers_collapse_to_a_line(page, served):
+    open_page(page, served, FIGURE4 + "identity")
+    notice = by(page, "collapse-notice")
+    assert notice.is_visible() and "collapse to one linear map" in notice.text_content()
+    f = play_until(page, "f.step >= 1500")
+    # the two layers are one affine map: its boundary is a straight line on the heatmap
+    (W1, b1), (W2, b2) = [(np.array(x["W"]), np.array(x["b"])) for x in f["weights"]]
+    W, b = W2 @ W1, W2 @ b1 + b2
+    s = page.evaluate("window.playground.session")
+    x0, y0, x1, y1 = s["domain"]
+    g1, g2 = np.meshgrid(np.linspace(x0, x1, s["grid"]), np.linspace(y1, y0, s["grid"]))
+    logits = np.stack([g1.ravel(), g2.ravel()], 1) @ W.T + b
+    line_side = logits[:, 1] > logits[:, 0]
+    heat = np.frombuffer(__import__("base64").b64decode(f["output"]), np.uint8) > 127
+    assert np.mean(line_side == heat) > 0.995
+    assert 0.8 < f["test"]["accuracy"] < 0.92
+
+
+def test_figure4_with_relu_the_boundary_bends_and_fits(page, served):
+    open_page(page, served, FIGURE4 + "relu")
+    assert not by(page, "collapse-notice").is_visible()
+    f = play_until(page, "f.step >= 1500")
+    assert f["test"]["accuracy"] >= 0.97
+
+
+def test_figure6_kinks_counted_equal_the_live_relu_units(page, served):
+    open_page(
+        page, served, "dataset=function:sin&n=500&test=0.2&layers=12&act=relu&lr=0.02&batch=16"
+    )
+    f = play_until(page, "f.step >= 1500")
+    s = page.evaluate("window.playground.session")
+    x = np.array([p[0] for p in s["train"]], np.float32)
+    W, b = np.array(f["weights"][0]["W"], np.float32), np.array(f["weights"][0]["b"], np.float32)
+    on = (x[:, None] * W[:, 0] + b) > 0  # each unit on each training x
+    switching = int(np.sum(on.any(axis=0) & ~on.all(axis=0)))
+    dead = int(np.sum(~on.any(axis=0)))
+    kinks = by(page, "kinks")
+    assert int(kinks.get_attribute("data-count")) == switching
+    assert f"{switching} kinks" in kinks.text_content() and f"{dead} dead" in kinks.text_content()
+    assert int(by(page, "dead-count").get_attribute("data-count") or 0) == dead
+    # the fitted curve is straight between the marked kinks, and bends at them
+    xs, curve = np.array(s["xs"]), np.array(f["curve"])
+    slopes = np.diff(curve) / np.diff(xs)
+    marks = [k["x"] for k in f["kinks"]]
+    for i in range(len(slopes) - 1):
+        near = any(xs[i] - 1e-9 <= m <= xs[i + 2] + 1e-9 for m in marks)
+        inside = x.min() < xs[i] and xs[i + 2] < x.max()
+        if inside and not near:
+            assert abs(slopes[i + 1] - slopes[i]) < 2e-3, (xs[i], slopes[i], slopes[i + 1])
+
+
+def teacher_links() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Teacher links.**") : readme.index("docs/playground_")]
+    return re.findall(r"`http://127\.0\.0\.1:8765/#([^`]+)`", section)
+
+
+@pytest.mark.parametrize(
+    ("figure", "visible"),
+    [(4, ["layer-activation-0"]), (6, ["layer-units-0", "units-plus-0", "units-minus-0"])],
+)
+def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, visible):
+    address = teacher_links()[0 if figure == 4 else 1]
+    open_page(page, served, address)
+    controls = ["dataset", "samples", "noise", "test-ratio", "seed", "regenerate", "add-layer",
+                "remove-layer", "layer-units-0", "layer-activation-0", "layer-dropout-0",
+                "optimizer", "learning-rate", "momentum", "batch-size", "l2"]  # fmt: skip
+    shown = [c for c in controls if by(page, c).is_visible()]
+    assert shown == [c for c in visible if c in controls]
+    assert "_hide=true" in page.url  # the page's own address keeps the teacher's options
+    assert not by(page, "upload-csv").is_visible()
+    opened = page.evaluate("window.playground.opened")
+    by(page, "output").click(position={"x": 20, "y": 20})  # points cannot be clicked in
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.playground.opened") == opened
+    if figure == 4:
+        assert by(page, "collapse-notice").is_visible()
+        opened = page.evaluate("window.playground.opened")
+        by(page, "layer-activation-0").select_option("relu")
+        page.wait_for_function(f"window.playground.opened > {opened}")
+        assert not by(page, "collapse-notice").is_visible()
+    else:
+        by(page, "units-plus-0").click()
+        page.wait_for_function("window.playground.settings.layers[0] === 4")
+        f = train_steps(page, 1)
+        assert int(by(page, "kinks").get_attribute("data-count")) == len(f["kinks"])
+
+
+def test_click_adds_a_point_and_right_click_removes_it(page, served, tmp_path):
+    open_page(page, served, "dataset=circles&n=100&test=0.2")
+    canvas = by(page, "output")
+    box = canvas.bounding_box()
+    s = page.evaluate("window.playground.session")
+    x0, y0, x1, y1 = s["domain"]
+    for shift, label in ((False, 1), (True, 0)):
+        opened = page.evaluate("window.playground.opened")
+        u, v = (0.1, 0.1) if label else (0.9, 0.9)
+        canvas.click(position={"x": u * box["width"], "y": v * box["height"]},
+                     modifiers=["Shift"] if shift else [])  # fmt: skip
+        page.wait_for_function(f"window.playground.opened > {opened}")
+        points = page.evaluate("window.playground.settings.points")
+        added = points[-1]
+        assert added[2] == label
+        assert abs(added[0] - (x0 + u * (x1 - x0))) < 0.02 * (x1 - x0)
+        assert abs(added[1] - (y1 - v * (y1 - y0))) < 0.02 * (y1 - y0)
+    s = page.evaluate("window.playground.session")
+    assert len(s["train"]) + len(s["test"]) == 102
+    assert by(page, "point-count").text_content() == "102"
+    assert "points=" in page.url
+    shown = train_steps(page, 9)  # one epoch: 81 training points in batches of 10
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    by(page, "download-spec").click()
+    page.wait_for_function("window.playground.specYaml !== null")
+    page.wait_for_timeout(300)
+    assert sorted(d.suggested_filename for d in downloads) == ["playground.csv", "playground.yaml"]
+    for d in downloads:
+        d.save_as(tmp_path / d.suggested_filename)
+    assert len((tmp_path / "playground.csv").read_text().splitlines()) == 1 + 102
+    assert_trains_to_the_weights_shown(tmp_path / "playground.yaml", shown, tmp_path / "run")
+    opened = page.evaluate("window.playground.opened")
+    canvas.click(button="right", position={"x": 0.9 * box["width"], "y": 0.9 * box["height"]})
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert [p[2] for p in page.evaluate("window.playground.settings.points")][-1] == 1
+    assert by(page, "point-count").text_content() == "101"
+    assert page.problems == []
+
+
+def test_uploaded_csv_becomes_the_points_and_bad_cells_get_the_csv_message(page, served, tmp_path):
+    open_page(page, served, "dataset=xor&test=0.5")
+    good = tmp_path / "mine.csv"
+    rows = [f"{i / 10},{(-1) ** i * 0.3},{'blue' if i % 2 else 'orange'}" for i in range(30)]
+    good.write_text("x1,x2,colour\n" + "\n".join(rows) + "\n")
+    opened = page.evaluate("window.playground.opened")
+    by(page, "upload-csv").set_input_files(str(good))
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    points = page.evaluate("window.playground.settings.points")
+    assert points[:2] == [[0, 0.3, 1], [0.1, -0.3, 0]]  # classes by sorted name: blue 0, orange 1
+    assert by(page, "point-count").text_content() == "30"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n0,1,0\n1,zz,1\n")
+    by(page, "upload-csv").set_input_files(str(bad))
+    expected = "bad.csv, line 3, column 'x2': 'zz' is not a number"
+    page.wait_for_function(
+        "t => document.querySelector(\"[data-testid='error']\").textContent.includes(t)",
+        arg=expected,
+    )
+    assert by(page, "point-count").text_content() == "30"  # the old session keeps running
+
+
+def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
+    from tinygrad_edu.spec import load_spec
+
+    spec = load_spec(ROOT / "specs/mlp.yaml")
+    with server.ServerThread(spec=spec) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda e: page.problems.append(str(e)))
+        try:
+            open_page(page, (url, None))
+            assert by(page, "mnist-view").is_visible() and not by(page, "network").is_visible()
+            expected = summary(build_model(spec), input_size=(1, 784)).total_params
+            assert f"{expected:,}" in by(page, "param-count").text_content()
+            f = play_until(page, "f.step >= 150", timeout=60_000)
+            assert len(f["tiles"]) == 128  # one 28 x 28 tile per first-layer unit
+            s = page.evaluate("window.playground.session")
+            wrong = sum(p != t for p, t in zip(f["predictions"], s["labels"]))
+            assert int(by(page, "misclassified-count").get_attribute("data-count")) == wrong
+            assert f["test"]["accuracy"] > 0.8
+            assert page.problems == []
+        finally:
+            context.close()
+
+
+def test_a_link_with_a_bad_setting_opens_the_defaults_and_says_why(page, served):
+    open_page(page, served, "dataset=moons&lr=fast")
+    assert page.evaluate("window.playground.settings") == state.DEFAULTS
+    assert "optimizer.lr: expected a number, found 'fast'" in by(page, "notes").text_content()

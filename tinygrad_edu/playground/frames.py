@@ -1,0 +1,263 @@
+"""What the page draws, computed from the model: the output over the plane, every unit's
+own picture, the weights, dead units and the ReLU breakpoints (the lecture's Figure 6).
+
+`View.static` is sent once per session (the data and the drawing's layout); `View.frame`
+at the page's pace while training. Heatmaps are sent as bytes (0..255, base64) so a
+100 x 100 output and every unit's 25 x 25 picture fit in a few kilobytes. Weights are
+sent as exact floats, so the page can show them and tests can compare them bit for bit.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+from ..autograd import no_grad
+from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
+from ..tensor import Tensor
+from ..training.loop import Progress, Setup
+from ..training.objectives import evaluate_arrays
+
+GRID = 100  # the output heatmap: GRID x GRID points (TensorFlow Playground's size)
+UNIT_STRIDE = 4  # each unit's picture takes every 4th grid point: 25 x 25
+CURVE = 200  # regression: points of the fitted curve
+KINKED = ("relu", "leaky_relu")  # activations whose units bend the curve at one point
+
+
+class View:
+    """The fixed layout of one session and the frames of its model."""
+
+    max_fps = 60  # frames a second while playing, at most
+
+    def __init__(self, spec: Any, setup: Setup, dataset: str):
+        self.setup = setup
+        self.dataset = setup.dataset
+        self.regression = spec.loss == "mse" or getattr(spec.loss, "name", "") == "mse"
+        self.modules = list(setup.model.children())
+        self.linears = [i for i, m in enumerate(self.modules) if isinstance(m, nn.Linear)]
+        # the module after each hidden Linear is its activation (see state.settings_to_spec)
+        self.activations = [i + 1 for i in self.linears[:-1]]
+        self.activation_names = [spec.model.layer_list()[i].type for i in self.activations]
+        ds = self.dataset
+        points = np.concatenate([ds.X_train, ds.X_test])
+        if self.regression:
+            lo, hi = float(points.min()), float(points.max())
+            pad = 0.05 * (hi - lo)
+            self.xs = np.linspace(lo - pad, hi + pad, CURVE)
+            self.grid = self.xs.reshape(-1, 1)
+            name = dataset.split(":", 1)[1]  # the target, also when the points are the page's
+            self.target = FUNCTIONS[FUNCTION_ALIASES.get(name, name)](self.xs)
+        else:
+            lo2, hi2 = points.min(axis=0), points.max(axis=0)
+            pad2 = 0.1 * (hi2 - lo2)
+            self.domain = [float(v) for v in (*(lo2 - pad2), *(hi2 + pad2))]
+            x1 = np.linspace(self.domain[0], self.domain[2], GRID)
+            x2 = np.linspace(self.domain[3], self.domain[1], GRID)  # top row first
+            g1, g2 = np.meshgrid(x1, x2)
+            self.grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
+        self.grid = self.grid.astype(ds.X_train.dtype)
+
+    def static(self) -> dict[str, Any]:
+        ds = self.dataset
+        layers = [
+            {"units": self.modules[i].out_features, "activation": a}
+            for i, a in zip(self.linears, self.activation_names)
+        ]
+        out: dict[str, Any] = {
+            "task": "regression" if self.regression else "classification",
+            "layers": layers,
+            "inputs": ["x"] if self.regression else ["x1", "x2"],
+            "outputs": self.modules[self.linears[-1]].out_features,
+            "train": _points(ds.X_train, ds.y_train),
+            "test": _points(ds.X_test, ds.y_test),
+        }
+        if self.regression:
+            out["xs"] = _rounded(self.xs)
+            out["target"] = _rounded(self.target)
+        else:
+            out["domain"] = self.domain
+            out["grid"] = GRID
+            out["unit_grid"] = len(range(0, GRID, UNIT_STRIDE))
+        return out
+
+    def frame(self, progress: Progress, steps_per_epoch: int) -> dict[str, Any]:
+        """The model as it is now (called between steps, with the engine held)."""
+        s, ds = self.setup, self.dataset
+        model = s.model
+        train = evaluate_arrays(model, s.objective, ds.X_train, ds.y_train)
+        test = evaluate_arrays(model, s.objective, ds.X_test, ds.y_test)
+        grid_out, grid_units = self._forward(self.grid)
+        _, train_units = self._forward(ds.X_train)
+        frame: dict[str, Any] = {
+            "type": "frame",
+            "step": progress.global_step,
+            "epoch": progress.global_step // steps_per_epoch,  # whole epochs done
+            "train": {k: _finite(v) for k, v in train.items()},
+            "test": {k: _finite(v) for k, v in test.items()},
+            "weights": [
+                {
+                    "W": self.modules[i].weight.numpy().tolist(),
+                    "b": self.modules[i].bias.numpy().tolist()
+                    if self.modules[i].bias is not None
+                    else None,
+                }
+                for i in self.linears
+            ],
+            "dead": [_dead(a, name) for a, name in zip(train_units, self.activation_names)],
+        }
+        if self.regression:
+            frame["curve"] = _rounded(grid_out[:, 0])
+            frame["units"] = [[_rounded(a[::4, j]) for j in range(a.shape[1])] for a in grid_units]
+            frame.update(self._kinks(ds.X_train, train_units))
+        else:
+            logits = grid_out.astype(np.float64)
+            margin = np.clip(logits[:, 0] - logits[:, 1], -500.0, 500.0)  # no overflow
+            p1 = 1.0 / (1.0 + np.exp(margin))  # softmax's class 1
+            frame["output"] = _bytes(p1)
+            frame["units"] = [self._unit_pictures(a) for a in grid_units]
+        return frame
+
+    def _forward(self, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The output and each hidden layer's activations, in evaluation mode."""
+        model = self.setup.model
+        was_training = model.training
+        model.eval()
+        hidden = []
+        with no_grad():
+            x = Tensor(X)
+            for index, module in enumerate(self.modules):
+                x = module(x)
+                if index in self.activations:
+                    hidden.append(x.numpy())
+        model.train(was_training)
+        return x.numpy(), hidden
+
+    def _unit_pictures(self, activations: np.ndarray) -> list[dict[str, Any]]:
+        pictures = activations.reshape(GRID, GRID, -1)[::UNIT_STRIDE, ::UNIT_STRIDE]
+        result = []
+        for j in range(pictures.shape[2]):
+            values = pictures[:, :, j].astype(np.float64)
+            scale = float(np.max(np.abs(values))) or 1.0
+            result.append({"scale": scale, "image": _bytes((values / scale + 1.0) / 2.0)})
+        return result
+
+    def _kinks(self, X_train: np.ndarray, train_units: list[np.ndarray]) -> dict[str, Any]:
+        """Figure 6: where each first-layer ReLU unit bends the curve, inside the data.
+
+        A unit computes relu(w x + b): its one breakpoint is x = -b / w. It shows as a kink
+        of the fitted curve only where it lies between the smallest and the largest training
+        x, i.e. when the unit is off for some training points and on for others.
+        """
+        if not self.activation_names or self.activation_names[0] not in KINKED:
+            return {"kinks": [], "kink_units": None}
+        first = self.modules[self.linears[0]]
+        w = first.weight.numpy()[:, 0].astype(np.float64)
+        b = first.bias.numpy().astype(np.float64) if first.bias is not None else np.zeros_like(w)
+        lo, hi = float(X_train.min()), float(X_train.max())
+        kinks = []
+        for j in range(len(w)):
+            if w[j] != 0 and lo < -b[j] / w[j] < hi:
+                kinks.append({"unit": j, "x": float(-b[j] / w[j])})
+        active = train_units[0] > 0
+        return {
+            "kinks": kinks,
+            "kink_units": {
+                "total": len(w),
+                "dead": int(np.sum(~active.any(axis=0))),
+                "always_on": int(np.sum(active.all(axis=0))),
+            },
+        }
+
+
+def _dead(activations: np.ndarray, name: str) -> list[bool]:
+    """ReLU units that are zero on every training point: no gradient reaches them."""
+    if name != "relu":
+        return [False] * activations.shape[1]
+    return [bool(v) for v in np.all(activations <= 0, axis=0)]
+
+
+def _points(X: np.ndarray, y: np.ndarray) -> list[list[float]]:
+    rows = np.concatenate([X.astype(np.float64), np.asarray(y, np.float64).reshape(len(y), -1)], 1)
+    return np.round(rows, 5).tolist()
+
+
+def _bytes(values: np.ndarray) -> str:
+    """Values in [0, 1] as base64 bytes 0..255, row by row."""
+    data = np.clip(np.round(np.asarray(values).ravel() * 255.0), 0, 255).astype(np.uint8)
+    return base64.b64encode(data.tobytes()).decode("ascii")
+
+
+def _rounded(values: np.ndarray) -> list[float | None]:
+    return [_finite(round(float(v), 5)) for v in values]
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+DIGITS_SHOWN = 48  # test images in the grid of predictions
+LIVE_SAMPLES = 1000  # images the live losses are measured on, from each split
+
+
+class ImageView:
+    """The view of a spec the plane cannot show, such as MNIST (the lecture's Figure 8):
+    live losses, the first layer's weights as one image per unit, and a grid of test
+    images with the model's predictions (misclassified ones marked)."""
+
+    max_fps = 10  # a frame measures 2,000 images: fewer frames, more steps
+
+    def __init__(self, spec: Any, setup: Setup):
+        self.setup = setup
+        self.dataset = setup.dataset
+        self.modules = list(setup.model.modules())
+        self.first = next((m for m in self.modules if isinstance(m, nn.Linear)), None)
+        features = int(np.prod(self.dataset.input_shape))
+        side = int(round(math.sqrt(features)))
+        self.side = side if side * side == features else None  # square images get tiles
+
+    def static(self) -> dict[str, Any]:
+        ds = self.dataset
+        shown = ds.X_test[:DIGITS_SHOWN].reshape(len(ds.X_test[:DIGITS_SHOWN]), -1)
+        lo, hi = float(shown.min()), float(shown.max())
+        return {
+            "task": "images",
+            "side": self.side,
+            "classes": ds.class_names or [str(i) for i in range(ds.num_classes or 0)],
+            "digits": [_bytes((x - lo) / ((hi - lo) or 1.0)) for x in shown] if self.side else [],
+            "labels": [int(v) for v in ds.y_test[:DIGITS_SHOWN]],
+            "live_samples": min(LIVE_SAMPLES, len(ds.X_train)),
+            "layers": [],
+            "inputs": [],
+            "outputs": 0,
+            "train": [],
+            "test": [],
+        }
+
+    def frame(self, progress: Progress, steps_per_epoch: int) -> dict[str, Any]:
+        s, ds = self.setup, self.dataset
+        n = LIVE_SAMPLES
+        train = evaluate_arrays(s.model, s.objective, ds.X_train[:n], ds.y_train[:n])
+        test = evaluate_arrays(s.model, s.objective, ds.X_test[:n], ds.y_test[:n])
+        was_training = s.model.training
+        s.model.eval()
+        with no_grad():
+            outputs = s.model(Tensor(ds.X_test[:DIGITS_SHOWN])).numpy()
+        s.model.train(was_training)
+        frame: dict[str, Any] = {
+            "type": "frame",
+            "step": progress.global_step,
+            "epoch": progress.global_step // steps_per_epoch,
+            "train": {k: _finite(v) for k, v in train.items()},
+            "test": {k: _finite(v) for k, v in test.items()},
+            "predictions": [int(v) for v in s.objective.predict(outputs)],
+        }
+        if self.first is not None and self.side and self.first.in_features == self.side**2:
+            W = self.first.weight.numpy().astype(np.float64)
+            scale = np.max(np.abs(W), axis=1, keepdims=True)
+            scale[scale == 0] = 1.0
+            frame["tiles"] = [_bytes(row) for row in (W / scale + 1.0) / 2.0]  # red +, blue -
+        return frame

@@ -1,0 +1,588 @@
+// The playground page: controls <-> settings <-> address, and the views of each frame.
+// The server trains; this page only sends settings and actions and draws what it gets.
+"use strict";
+
+const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const DATASETS = ["circles", "xor", "gaussian", "spiral", "moons",
+  "function:sin", "function:cos", "function:abs", "function:step", "function:relu",
+  "function:square", "function:cubic"];
+const ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"];
+const LIST_KEYS = ["layers", "act", "dropout"];
+// each setting and the control that edits it (for the address, errors and *_hide)
+const FIELDS = { dataset: "dataset", n: "samples", noise: "noise", test: "test-ratio", seed: "seed",
+  opt: "optimizer", lr: "learning-rate", momentum: "momentum", batch: "batch-size", l2: "l2" };
+const C0 = [245, 147, 34], C1 = [8, 119, 189], WHITE = [255, 255, 255];
+
+const pg = window.playground = { settings: null, session: null, frame: null, frames: 0,
+  shown: null, drawn: 0, opened: 0, history: [], playing: false, specYaml: null, hidden: new Set(), speed: 0 };
+let socket = null, drawPending = false;
+
+// --- address <-> settings ----------------------------------------------------------------
+function parseValue(text) {
+  if (text === "") return text;
+  const number = Number(text);
+  return Number.isFinite(number) && /^[-+0-9.eE]+$/.test(text) ? number : text;
+}
+
+function readAddress() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const settings = {};
+  for (const [key, value] of params) {
+    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(key.slice(0, -5)); continue; }
+    if (key === "speed") { pg.speed = Number(value) || 0; continue; }
+    if (key === "points") { settings.points = value.split(";").map((row) => row.split(",").map(parseValue)); continue; }
+    settings[key] = LIST_KEYS.includes(key)
+      ? (value === "" ? [] : value.split(",").map(key === "act" ? String : parseValue))
+      : parseValue(value);
+  }
+  return Object.keys(settings).length ? settings : null;
+}
+
+function writeAddress(settings) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(settings)) {
+    if (key === "points") { if (value) params.set(key, value.map((row) => row.join(",")).join(";")); continue; }
+    params.set(key, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  if (pg.speed) params.set("speed", String(pg.speed));
+  for (const key of pg.hidden) params.set(`${key}_hide`, "true");
+  history.replaceState(null, "", `#${params.toString()}`);
+}
+
+function readControls() {
+  const s = structuredClone(pg.settings);
+  for (const [key, id] of Object.entries(FIELDS)) {
+    s[key] = key === "dataset" || key === "opt" ? $(id).value : parseValue($(id).value.trim());
+  }
+  if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
+    s.points = null;  // another generated set: the points clicked in go
+  }
+  document.querySelectorAll(".layer").forEach((el, i) => {
+    s.layers[i] = parseValue(el.querySelector("input.units").value.trim());
+    s.act[i] = el.querySelector("select").value;
+    s.dropout[i] = parseValue(el.querySelector("input.dropout").value.trim());
+  });
+  return s;
+}
+
+function showSettings(s) {
+  for (const [key, id] of Object.entries(FIELDS)) $(id).value = String(s[key]);
+  $("speed").value = String(pg.speed);
+  $("momentum").disabled = s.opt !== "sgd";
+  $("layer-count").textContent = String(s.layers.length);
+  const box = $("layer-controls");
+  box.replaceChildren();
+  s.layers.forEach((units, i) => {
+    const el = document.createElement("div");
+    el.className = "layer";
+    el.innerHTML = `<span><button data-testid="units-minus-${i}">&minus;</button>
+      <input class="units" data-testid="layer-units-${i}" value="${units}">
+      <button data-testid="units-plus-${i}">+</button></span>
+      <select data-testid="layer-activation-${i}">${ACTIVATIONS.map((a) =>
+        `<option ${a === s.act[i] ? "selected" : ""}>${a}</option>`).join("")}</select>
+      <label>dropout <input class="dropout" data-testid="layer-dropout-${i}" value="${s.dropout[i]}"></label>`;
+    box.append(el);
+    el.querySelector(`[data-testid="units-minus-${i}"]`).onclick = () => changeUnits(i, -1);
+    el.querySelector(`[data-testid="units-plus-${i}"]`).onclick = () => changeUnits(i, +1);
+    el.querySelectorAll("input, select").forEach((c) => c.addEventListener("change", applyControls));
+    el.querySelector(".units").parentElement.classList.add("control");
+    el.querySelector(".units").parentElement.dataset.setting = "layers";
+    el.querySelector("select").classList.add("control");
+    el.querySelector("select").dataset.setting = "act";
+    el.querySelector("label").classList.add("control");
+    el.querySelector("label").dataset.setting = "dropout";
+  });
+  document.querySelectorAll("[data-setting]").forEach((el) => {
+    el.style.display = pg.hidden.has(el.dataset.setting) ? "none" : "";
+  });
+}
+
+function changeUnits(i, delta) {
+  const s = readControls();
+  s.layers[i] = Math.max(1, Math.min(64, Number(s.layers[i]) + delta));
+  send({ type: "settings", settings: s });
+}
+
+function applyControls() { send({ type: "settings", settings: readControls() }); }
+
+// --- the connection -----------------------------------------------------------------------
+function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${proto}://${location.host}/ws`);
+  socket.onopen = () => send({ type: "open", session: sessionStorage.getItem("playground-session"),
+    settings: readAddress() });
+  socket.onmessage = (event) => receive(JSON.parse(event.data));
+  socket.onclose = () => { $("error").textContent = "disconnected from the playground server; reload the page once it runs again"; };
+}
+
+function receive(m) {
+  if (m.type === "session") openSession(m);
+  else if (m.type === "frame") { pg.frame = m; pg.frames += 1; scheduleDraw(); }
+  else if (m.type === "problems") showProblems(m.problems);
+  else if (m.type === "spec") saveSpec(m);
+  else if (m.type === "stopped") { setPlaying(false); $("error").textContent = m.error; }
+}
+
+function openSession(m) {
+  pg.opened += 1;
+  pg.session = m;
+  pg.settings = m.settings;
+  pg.history = [];
+  pg.frame = null;
+  sessionStorage.setItem("playground-session", m.id);
+  clearProblems();
+  $("notes").textContent = (m.notes || []).join("; ");
+  const images = m.task === "images";
+  if (!images) showSettings(m.settings);
+  writeAddress(m.settings);
+  setPlaying(false);
+  if (pg.speed) send({ type: "speed", value: pg.speed });
+  $("loss-name").textContent = m.loss;
+  $("param-count").textContent = `parameters: ${m.total_params.toLocaleString("en-US")}`;
+  $("param-explain").textContent = m.explain;
+  const collapse = $("collapse-notice");
+  collapse.hidden = m.warnings.length === 0;
+  collapse.textContent = m.warnings.length
+    ? `These layers collapse to one linear map: ${m.warnings.join(" ")}` : "";
+  $("point-count").textContent = String(m.train.length + m.test.length);
+  document.body.classList.toggle("images", images);
+  $("mnist-view").hidden = !images;
+  if (images) document.querySelector("section.images").before(document.querySelector("section.output"));
+  else buildNetwork(m);
+  send({ type: "ready" });
+}
+
+function showProblems(problems) {
+  clearProblems();
+  $("error").textContent = problems.map((p) => p.text).join("\n");
+  for (const p of problems) {
+    const control = p.control && $(p.control);
+    if (!control) continue;
+    control.classList.add("bad");
+    const note = document.createElement("div");
+    note.className = "control-error";
+    note.textContent = p.text;
+    control.insertAdjacentElement("afterend", note);
+  }
+}
+
+function clearProblems() {
+  $("error").textContent = "";
+  document.querySelectorAll(".control-error").forEach((el) => el.remove());
+  document.querySelectorAll(".bad").forEach((el) => el.classList.remove("bad"));
+}
+
+function saveSpec(m) {
+  pg.specYaml = m.yaml;
+  download("playground.yaml", m.yaml, "application/yaml");
+  if (m.csv) download("playground.csv", m.csv, "text/csv");  // the spec's data: path
+}
+
+function download(name, text, type) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type }));
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+// --- points by hand: click adds (shift-click: the other class), right-click removes -------
+function toData(event) {
+  const canvas = $("output"), box = canvas.getBoundingClientRect();
+  const u = (event.clientX - box.left) / box.width, v = (event.clientY - box.top) / box.height;
+  const r = (x) => Math.round(x * 1e5) / 1e5;
+  if (pg.session.task === "regression") {
+    const { x0, x1, lo, hi, plotHeight } = pg.view;
+    return [r(x0 + u * (x1 - x0)), r(hi - ((v * canvas.height) / plotHeight) * (hi - lo))];
+  }
+  const [x0, y0, x1, y1] = pg.session.domain;
+  return [r(x0 + u * (x1 - x0)), r(y1 - v * (y1 - y0))];
+}
+
+function currentPoints() {
+  return pg.settings.points ? structuredClone(pg.settings.points)
+    : pg.session.train.concat(pg.session.test).map((p) => p.slice());
+}
+
+function addPoint(event) {
+  if (!pg.session || pg.hidden.has("points")) return;
+  const point = toData(event);
+  if (pg.session.task === "classification") point.push(event.shiftKey ? 0 : 1);
+  const s = readControls();
+  s.points = currentPoints().concat([point]);
+  send({ type: "settings", settings: s });
+}
+
+function removePoint(event) {
+  event.preventDefault();
+  if (!pg.session || pg.hidden.has("points")) return;
+  const [x, y] = toData(event), points = currentPoints();
+  const scale = pg.session.task === "regression"
+    ? [pg.view.x1 - pg.view.x0, pg.view.hi - pg.view.lo]
+    : [pg.session.domain[2] - pg.session.domain[0], pg.session.domain[3] - pg.session.domain[1]];
+  let best = -1, bestDistance = 0.03;  // within 3% of the plot
+  points.forEach((p, i) => {
+    const d = Math.hypot((p[0] - x) / scale[0], (p[1] - y) / scale[1]);
+    if (d < bestDistance) { best = i; bestDistance = d; }
+  });
+  if (best < 0) return;
+  points.splice(best, 1);
+  const s = readControls();
+  s.points = points;
+  send({ type: "settings", settings: s });
+}
+
+function setPlaying(on) {
+  pg.playing = on;
+  const button = $("play");
+  button.dataset.playing = String(on);
+  button.innerHTML = on ? "&#x23F8; pause" : "&#x25B6; play";
+}
+
+// --- drawing ------------------------------------------------------------------------------
+function scheduleDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    draw(pg.frame);
+    pg.shown = pg.frame;  // the frame on screen now
+    pg.drawn += 1;
+    send({ type: "ready" });  // only now the server makes the next frame: a slow page drops frames
+  });
+}
+
+function fmt(v) { return v === null || v === undefined ? "-" : v.toFixed(4); }
+
+function draw(f) {
+  if (!f || !pg.session) return;
+  $("epoch").textContent = String(f.epoch);
+  $("step-count").textContent = String(f.step);
+  $("train-loss").textContent = fmt(f.train.loss);
+  $("test-loss").textContent = fmt(f.test.loss);
+  const acc = (split) => (split.accuracy ?? split.r2);
+  $("train-accuracy").textContent = fmt(acc(f.train));
+  $("test-accuracy").textContent = fmt(acc(f.test));
+  document.querySelector("[data-testid='train-accuracy']").previousSibling.textContent = pg.session.task === "regression" ? "R² " : "accuracy ";
+  const last = pg.history[pg.history.length - 1];
+  if (!last || last.step !== f.step) {
+    pg.history.push({ step: f.step, train: f.train.loss, test: f.test.loss,
+      trainAcc: f.train.accuracy, testAcc: f.test.accuracy });
+  }
+  if (pg.history.length > 2000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
+  if (pg.session.task === "images") { drawImages(f); drawLosses(); return; }
+  if (pg.session.task === "regression") drawRegression(f); else drawPlane(f);
+  updateNetwork(f);
+  drawLosses();
+}
+
+function mix(t) {  // 0 -> orange (class 0), 0.5 -> white, 1 -> blue (class 1)
+  const [a, b, u] = t < 0.5 ? [C0, WHITE, t * 2] : [WHITE, C1, t * 2 - 1];
+  return a.map((v, i) => Math.round(v + (b[i] - v) * u));
+}
+
+function decode(b64) {
+  const raw = atob(b64), out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+// 256 colours, one per byte value, as little-endian RGBA words: one store per pixel
+const LUT = new Uint32Array(256), LUT_DISCRETE = new Uint32Array(256);
+for (let v = 0; v < 256; v++) {
+  const word = ([r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  LUT[v] = word(mix(v / 255));
+  LUT_DISCRETE[v] = word(mix(v > 127 ? 1 : 0));
+}
+
+function paintImage(canvas, bytes, size, discrete) {
+  if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(size, size);
+  const pixels = new Uint32Array(img.data.buffer), lut = discrete ? LUT_DISCRETE : LUT;
+  for (let i = 0; i < size * size; i++) pixels[i] = lut[bytes[i]];
+  ctx.putImageData(img, 0, 0);
+}
+
+const offscreen = document.createElement("canvas");
+function drawPlane(f) {
+  const canvas = $("output"), ctx = canvas.getContext("2d"), s = pg.session;
+  paintImage(offscreen, decode(f.output), s.grid, $("discretize").checked);
+  ctx.imageSmoothingEnabled = true;
+  ctx.globalAlpha = 0.85;
+  ctx.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+  ctx.globalAlpha = 1;
+  const [x0, y0, x1, y1] = s.domain;
+  const px = (x) => ((x - x0) / (x1 - x0)) * canvas.width;
+  const py = (y) => ((y1 - y) / (y1 - y0)) * canvas.height;
+  const dot = (p, test) => {
+    ctx.beginPath();
+    ctx.arc(px(p[0]), py(p[1]), 3, 0, 2 * Math.PI);
+    ctx.fillStyle = `rgb(${(p[2] ? C1 : C0).join(",")})`;
+    ctx.fill();
+    ctx.strokeStyle = test ? "#000" : "#fff";
+    ctx.lineWidth = test ? 1.2 : 1;
+    ctx.stroke();
+  };
+  s.train.forEach((p) => dot(p, false));
+  if ($("show-test").checked) s.test.forEach((p) => dot(p, true));
+}
+
+function drawRegression(f) {
+  const canvas = $("output"), ctx = canvas.getContext("2d"), s = pg.session;
+  const W = canvas.width, H = canvas.height;
+  ctx.clearRect(0, 0, W, H);
+  const ys = s.target.concat(s.train.map((p) => p[1]));
+  let lo = Math.min(...ys), hi = Math.max(...ys);
+  const pad = 0.15 * (hi - lo || 1); lo -= pad; hi += pad;
+  const x0 = s.xs[0], x1 = s.xs[s.xs.length - 1];
+  pg.view = { x0, x1, lo, hi, plotHeight: H - 20 };
+  const px = (x) => ((x - x0) / (x1 - x0)) * W, py = (y) => ((hi - y) / (hi - lo)) * (H - 20);
+  const line = (values, style, dash) => {
+    ctx.beginPath(); ctx.setLineDash(dash); ctx.strokeStyle = style; ctx.lineWidth = 2;
+    values.forEach((y, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, px(s.xs[i]), py(y ?? 0)));
+    ctx.stroke(); ctx.setLineDash([]);
+  };
+  s.train.forEach((p) => { ctx.fillStyle = "rgba(8,119,189,0.5)"; ctx.fillRect(px(p[0]) - 1.5, py(p[1]) - 1.5, 3, 3); });
+  if ($("show-test").checked) s.test.forEach((p) => { ctx.strokeStyle = "rgba(0,0,0,0.35)"; ctx.strokeRect(px(p[0]) - 1.5, py(p[1]) - 1.5, 3, 3); });
+  line(s.target, "#999", [5, 4]);
+  line(f.curve, "#d33", []);
+  ctx.fillStyle = "#333"; ctx.font = "10px sans-serif";
+  ctx.fillText("target (dashed), fit (red)", 6, 12);
+  const kinks = $("kinks");
+  if (f.kink_units) {
+    ctx.fillStyle = "#b00020";
+    for (const k of f.kinks) {
+      const x = px(k.x);
+      ctx.beginPath(); ctx.moveTo(x, H - 2); ctx.lineTo(x - 5, H - 12); ctx.lineTo(x + 5, H - 12); ctx.fill();
+      ctx.strokeStyle = "rgba(176,0,32,0.25)"; ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, H - 12); ctx.stroke();
+    }
+    const u = f.kink_units;
+    kinks.hidden = false;
+    kinks.dataset.count = String(f.kinks.length);
+    kinks.textContent = `${f.kinks.length} kinks (▲) = ${f.kinks.length} live ReLU units of the first layer that switch inside the data ` +
+      `(${u.total} units: ${u.dead} dead, ${u.always_on} never off)`;
+  } else { kinks.hidden = true; kinks.textContent = ""; }
+}
+
+function drawLosses() {
+  const canvas = $("loss-chart"), ctx = canvas.getContext("2d"), h = pg.history;
+  const W = canvas.width, H = canvas.height;
+  ctx.clearRect(0, 0, W, H);
+  if (h.length < 2) return;
+  const top = Math.max(...h.map((r) => Math.max(r.train ?? 0, r.test ?? 0))) || 1;
+  const s0 = h[0].step, s1 = h[h.length - 1].step || 1;
+  const curve = (key, style, scale, dash) => {
+    ctx.beginPath(); ctx.strokeStyle = style; ctx.lineWidth = 1.5; ctx.setLineDash(dash);
+    h.forEach((r, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx,
+      ((r.step - s0) / (s1 - s0 || 1)) * W, H - ((r[key] ?? 0) / scale) * (H - 14) - 2));
+    ctx.stroke(); ctx.setLineDash([]);
+  };
+  curve("test", "#999", top, []); curve("train", "#222", top, []);
+  const accuracy = h[0].trainAcc !== undefined && h[0].trainAcc !== null;
+  if (accuracy) { curve("testAcc", "#8ab", 1, [3, 3]); curve("trainAcc", "#0877bd", 1, [3, 3]); }
+  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
+  ctx.fillText(`loss: train (black), test (grey), max ${top.toPrecision(3)}` +
+    (accuracy ? "; accuracy 0-1 (dashed blue)" : ""), 4, 10);
+}
+
+// --- the images view (MNIST, the lecture's Figure 8) ------------------------------------
+const LUT_RB = new Uint32Array(256), LUT_GREY = new Uint32Array(256);
+for (let v = 0; v < 256; v++) {
+  const t = v / 255, word = (r, g, b) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  const [r, g, b] = t < 0.5 ? [Math.round(510 * t), Math.round(510 * t), 255]
+    : [255, Math.round(510 * (1 - t)), Math.round(510 * (1 - t))];
+  LUT_RB[v] = word(r, g, b);
+  LUT_GREY[v] = word(255 - v, 255 - v, 255 - v);
+}
+
+function tile(ctx, b64, side, x, y, lut, zoom) {
+  const bytes = decode(b64), img = ctx.createImageData(side, side);
+  const pixels = new Uint32Array(img.data.buffer);
+  for (let i = 0; i < side * side; i++) pixels[i] = lut[bytes[i]];
+  if (zoom === 1) { ctx.putImageData(img, x, y); return; }
+  offscreen.width = side; offscreen.height = side;
+  offscreen.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(offscreen, x, y, side * zoom, side * zoom);
+}
+
+function drawImages(f) {
+  const s = pg.session, side = s.side;
+  if (!side) return;
+  const weights = $("first-layer-weights"), wctx = weights.getContext("2d");
+  const tiles = f.tiles || [], cols = 16, cell = side + 2;
+  weights.height = Math.ceil(tiles.length / cols) * cell;
+  tiles.forEach((t, i) => tile(wctx, t, side, (i % cols) * cell, Math.floor(i / cols) * cell, LUT_RB, 1));
+  const grid = $("test-digits"), ctx = grid.getContext("2d"), perRow = 8, box = 60;
+  ctx.clearRect(0, 0, grid.width, grid.height);
+  let wrong = 0;
+  s.digits.forEach((d, i) => {
+    const x = (i % perRow) * box, y = Math.floor(i / perRow) * (box + 16);
+    tile(ctx, d, side, x + 2, y + 2, LUT_GREY, 2);
+    const predicted = f.predictions[i], ok = predicted === s.labels[i];
+    if (!ok) { wrong += 1; ctx.strokeStyle = "#d00"; ctx.lineWidth = 3; ctx.strokeRect(x + 1, y + 1, side * 2 + 2, side * 2 + 2); }
+    ctx.fillStyle = ok ? "#333" : "#d00"; ctx.font = "11px sans-serif";
+    ctx.fillText(`${s.classes[predicted]}${ok ? "" : ` (${s.classes[s.labels[i]]})`}`, x + 4, y + side * 2 + 14);
+  });
+  const counter = $("misclassified-count");
+  counter.dataset.count = String(wrong);
+  counter.textContent = `${wrong} of ${s.digits.length} misclassified (red: predicted, true class in brackets); ` +
+    `losses on the first ${s.live_samples} images of each split`;
+}
+
+// --- the network drawing ------------------------------------------------------------------
+function unitName(layer, j, s) {
+  if (layer === 0) return s.inputs[j];
+  if (layer === s.layers.length + 1) return `out${j}`;
+  return `h${layer}_${j + 1}`;
+}
+
+function buildNetwork(s) {
+  const net = $("network"), svg = net.querySelector("svg");
+  net.querySelectorAll(".unit").forEach((el) => el.remove());
+  svg.replaceChildren();
+  const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
+  const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
+  const rowGap = Math.min(46, 400 / Math.max(...sizes));
+  net.classList.toggle("tight", rowGap < 36);  // no room for names: hover shows them
+  if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
+    s.points = null;  // another generated set: the points clicked in go
+  }
+  document.querySelectorAll(".layer").forEach((el, i) => { el.style.left = `${30 + (i + 1) * colGap - 42}px`; });
+  pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
+    const x = 30 + layer * colGap, y = 10 + j * rowGap;
+    const el = document.createElement("div");
+    el.className = "unit";
+    el.style.left = `${x - 17}px`; el.style.top = `${y}px`;
+    el.dataset.testid = `unit-${layer}-${j}`;
+    el.setAttribute("data-testid", `unit-${layer}-${j}`);
+    el.innerHTML = `<canvas></canvas><span class="name">${unitName(layer, j, s)}</span>`;
+    el.onmouseenter = () => { $("hover-info").textContent = formula(layer, j); };
+    net.append(el);
+    if (layer === 0 && s.task === "classification") paintInput(el.querySelector("canvas"), j, s);
+    if (layer === 0 && s.task === "regression") drawUnitCurve(el.querySelector("canvas"), s.xs);
+    return { x, y: y + 17, el };
+  }));
+  pg.edges = [];
+  for (let layer = 1; layer < sizes.length; layer++) {
+    const rows = [];
+    for (let j = 0; j < sizes[layer]; j++) {
+      const row = [];
+      for (let i = 0; i < sizes[layer - 1]; i++) {
+        const a = pg.nodes[layer - 1][i], b = pg.nodes[layer][j];
+        const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+        const mid = (a.x + b.x) / 2;
+        path.setAttribute("d", `M${a.x + 17},${a.y} C${mid},${a.y} ${mid},${b.y} ${b.x - 17},${b.y}`);
+        path.setAttribute("class", "edge");
+        path.setAttribute("stroke-opacity", "0.7");
+        path.onmouseenter = () => {
+          const w = pg.frame ? pg.frame.weights[layer - 1].W[j][i] : NaN;
+          $("hover-info").textContent = `weight ${unitName(layer - 1, i, s)} → ${unitName(layer, j, s)} = ${w.toPrecision(4)}`;
+        };
+        svg.append(path);
+        row.push(path);
+      }
+      rows.push(row);
+    }
+    pg.edges.push(rows);
+  }
+}
+
+function paintInput(canvas, j, s) {  // x1 or x2 over the plane: what an input unit "computes"
+  const n = 25, bytes = new Uint8Array(n * n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) bytes[r * n + c] = j === 0 ? (c / (n - 1)) * 255 : (1 - r / (n - 1)) * 255;
+  paintImage(canvas, bytes, n, false);
+}
+
+function formula(layer, j) {
+  const s = pg.session, f = pg.frame;
+  if (layer === 0 || !f) return `${unitName(layer, j, s)}: an input`;
+  const { W, b } = f.weights[layer - 1];
+  const terms = W[j].map((w, i) => `${w < 0 ? "- " : "+ "}${Math.abs(w).toFixed(2)} ${unitName(layer - 1, i, s)}`);
+  const bias = b ? ` ${b[j] < 0 ? "-" : "+"} ${Math.abs(b[j]).toFixed(2)}` : "";
+  const inner = `${terms.join(" ").replace(/^\+ /, "")}${bias}`;
+  const act = layer <= s.layers.length ? s.layers[layer - 1].activation : null;
+  return `${unitName(layer, j, s)} = ${act ? `${act}(${inner})` : inner}   (bias ${b ? b[j].toFixed(3) : "none"})`;
+}
+
+function updateNetwork(f) {
+  const s = pg.session;
+  f.weights.forEach((layer, l) => layer.W.forEach((row, j) => row.forEach((w, i) => {
+    const path = pg.edges[l][j][i];
+    path.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
+    path.setAttribute("stroke-width", String(Math.min(6, 0.4 + Math.abs(w) * 1.5)));
+  })));
+  let dead = 0;
+  f.units.forEach((units, l) => units.forEach((u, j) => {
+    const node = pg.nodes[l + 1][j];
+    const isDead = f.dead[l][j];
+    dead += isDead ? 1 : 0;
+    node.el.classList.toggle("dead", isDead);
+    node.el.dataset.dead = String(isDead);
+    const canvas = node.el.querySelector("canvas");
+    if (s.task === "classification") paintImage(canvas, decode(u.image), s.unit_grid, false);
+    else drawUnitCurve(canvas, u);
+  }));
+  const out = pg.nodes[pg.nodes.length - 1];
+  if (s.task === "classification") {
+    const p1 = decode(f.output), p0 = p1.map((v) => 255 - v);  // out0 shows p(class 0)
+    out.forEach((node, j) => paintImage(node.el.querySelector("canvas"), j ? p1 : p0, s.grid, false));
+  }
+  else out.forEach((node) => drawUnitCurve(node.el.querySelector("canvas"), f.curve));
+  const notice = $("dead-count");
+  notice.hidden = dead === 0;
+  notice.dataset.count = String(dead);
+  notice.textContent = dead ? `${dead} dead ReLU unit${dead > 1 ? "s" : ""}: zero on every training point, so no gradient reaches ${dead > 1 ? "them" : "it"}` : "";
+}
+
+function drawUnitCurve(canvas, values) {
+  canvas.width = 34; canvas.height = 34;
+  const ctx = canvas.getContext("2d");
+  const v = values.map((y) => y ?? 0), lo = Math.min(...v), hi = Math.max(...v);
+  ctx.beginPath(); ctx.strokeStyle = "#0877bd"; ctx.lineWidth = 1.5;
+  v.forEach((y, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, (i / (v.length - 1)) * 34, 31 - ((y - lo) / (hi - lo || 1)) * 28));
+  ctx.stroke();
+}
+
+// --- controls -----------------------------------------------------------------------------
+function wire() {
+  $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("");
+  for (const id of Object.values(FIELDS)) $(id).addEventListener("change", applyControls);
+  $("play").onclick = () => { setPlaying(!pg.playing); send({ type: pg.playing ? "play" : "pause" }); };
+  $("step").onclick = () => { setPlaying(false); send({ type: "step" }); };
+  $("reset").onclick = () => send({ type: "reset" });
+  $("regenerate").onclick = () => { $("seed").value = String((Number($("seed").value) || 0) + 1); applyControls(); };
+  $("add-layer").onclick = () => {
+    const s = readControls();
+    s.layers.push(4); s.act.push(s.act[s.act.length - 1] || "tanh"); s.dropout.push(0);
+    send({ type: "settings", settings: s });
+  };
+  $("remove-layer").onclick = () => {
+    const s = readControls();
+    s.layers.pop(); s.act.pop(); s.dropout.pop();
+    send({ type: "settings", settings: s });
+  };
+  $("speed").onchange = () => { pg.speed = Number($("speed").value); send({ type: "speed", value: pg.speed }); writeAddress(pg.settings); };
+  $("download-spec").onclick = () => send({ type: "spec" });
+  $("upload-csv").onchange = async () => {
+    const file = $("upload-csv").files[0];
+    $("upload-csv").value = "";
+    if (!file) return;
+    if (file.size > 60000) { showProblems([{ text: `${file.name}: at most 60,000 bytes of CSV`, control: "upload-csv" }]); return; }
+    send({ type: "upload", name: file.name, text: await file.text() });
+  };
+  $("output").addEventListener("click", addPoint);
+  $("output").addEventListener("contextmenu", removePoint);
+  $("discretize").onchange = () => draw(pg.frame);
+  $("show-test").onchange = () => draw(pg.frame);
+  window.addEventListener("hashchange", () => {
+    const settings = readAddress();
+    if (settings && pg.settings && JSON.stringify(settings) !== JSON.stringify(pg.settings)) send({ type: "settings", settings });
+  });
+}
+
+wire();
+connect();
