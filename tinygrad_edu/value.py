@@ -297,17 +297,15 @@ def _backward_order(root: Value) -> list[Value]:
     while stack:
         node = stack.pop()
         if node in expanded:
-            # Second visit: every parent is placed by now. (A stale entry, pushed by another
-            # child before this node was expanded, comes later and is skipped.)
+            # Second visit: every parent is placed by now. (Other entries of this node, pushed
+            # by its other children, come before its expansion or after it is placed.)
             if node not in placed:
                 placed.add(node)
                 order.append(node)
             continue
         expanded.add(node)
         stack.append(node)  # meet it again after its parents
-        for parent in node._prev:
-            if parent not in expanded:
-                stack.append(parent)
+        stack.extend(node._prev)  # those already met are skipped when popped: `placed`
     return order
 
 
