@@ -303,13 +303,13 @@ ALPHA = 1e-4
 W3_LR = 0.1
 
 
-def _value_step(Value, model, forward, Xl, yl):
+def _value_step(Value, model, Xl, yl):
     """micrograd's demo loss (max-margin + L2), zero_grad, backward and SGD update."""
     params = model.parameters()
 
     def step():
         inputs = [list(map(Value, row)) for row in Xl]
-        scores = [forward(x) for x in inputs]
+        scores = [model(x) for x in inputs]
         losses = [(1 + -yi * si).relu() for yi, si in zip(yl, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg_loss = ALPHA * sum(p * p for p in params)
@@ -363,11 +363,11 @@ def w3(cfg: Config) -> list[Row]:
 
     def tg_make():
         model = _demo_model()
-        return _value_step(Value, model, model, Xl, yl)
+        return _value_step(Value, model, Xl, yl)
 
     def tg_micrograd_code_make():
         model = _load_weights(micrograd_nn.MLP(2, [16, 16, 1]), weights, biases)
-        return _value_step(Value, model, model, Xl, yl)
+        return _value_step(Value, model, Xl, yl)
 
     contenders = [
         Contender("NumPy, hand-written", numpy_make, note="float64, same network"),
@@ -386,7 +386,7 @@ def w3(cfg: Config) -> list[Row]:
             from micrograd.engine import Value as MValue
 
             model = _load_weights(nn.MLP(2, [16, 16, 1]), weights, biases)
-            return _value_step(MValue, model, model, Xl, yl)
+            return _value_step(MValue, model, Xl, yl)
 
         contenders.append(
             Contender(
