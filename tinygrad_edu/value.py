@@ -67,10 +67,9 @@ class Value:
     @staticmethod
     def _add_backward(out: Value) -> None:
         a, b = out._prev
-        g = out.grad
         # d(a+b)/da = 1, d(a+b)/db = 1
-        a.grad += g
-        b.grad += g
+        a.grad += out.grad
+        b.grad += out.grad
 
     def __mul__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else Value(other)
@@ -79,10 +78,9 @@ class Value:
     @staticmethod
     def _mul_backward(out: Value) -> None:
         a, b = out._prev
-        g = out.grad
         # d(ab)/da = b, d(ab)/db = a
-        a.grad += b.data * g
-        b.grad += a.data * g
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
 
     def __pow__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
@@ -249,7 +247,7 @@ class Value:
         """
         self.grad = 1.0
         for node in reversed(_backward_order(self)):
-            grad_fn = node._grad_fn
+            grad_fn = node._grad_fn  # called directly: no `partial` per node, as `_backward`
             if grad_fn is not None:  # leaves have none
                 grad_fn(node)
 
@@ -263,7 +261,7 @@ class Value:
         return f"Value({label}data={self.data}, grad={self.grad})"
 
 
-_new_value = object.__new__
+_new_value = object.__new__  # makes an empty Value without running __init__
 
 
 def _node(data: float, parents: tuple, op: str, grad_fn: Callable[[Value], None]) -> Value:
