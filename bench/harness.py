@@ -5,11 +5,17 @@ starting contender rotating), so slow drifts of a shared, noisy machine hit all 
 alike. Each sample times enough calls to last at least ``min_sample_s``; the reported
 ratio is the median over rounds of the per-round ratio to the baseline, which cancels
 most of the noise that a ratio of two medians would keep. The ratio of the two fastest
-samples ("min") is shown beside it: on a busy machine it is the less disturbed one.
+samples ("min") is shown beside it: on a busy machine it is the less disturbed one. Each
+sample's CPU time (`time.process_time`) is kept too: on a machine shared with other
+work, wall time also counts the time the process waited for a core, CPU time does not.
 
 The cyclic garbage collector runs (untimed) before every sample: otherwise a contender
 that leaves reference cycles behind (a micrograd graph) would make the next contender's
-collections slower, and each would pay for the other's garbage.
+collections slower, and each would pay for the other's garbage. But a sample that starts
+on a clean heap flatters such a contender: in a training loop each step runs while the
+previous step's dead graph waits for the collector (micrograd's demo step takes about
+twice as long in that steady state as on a clean heap). So with ``settle`` one untimed
+call follows the collection, and the timed calls run in that steady state.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class Row:
     note: str = ""
     unit: str = "step"
     samples: list[float] = field(default_factory=list, repr=False)
+    cpu_samples: list[float] = field(default_factory=list, repr=False)
 
 
 def _calibrate(step: Callable[[], Any], min_sample_s: float) -> int:
@@ -63,8 +70,12 @@ def measure(
     warmup: int = 2,
     min_sample_s: float = 0.05,
     unit: str = "step",
+    settle: bool = False,
 ) -> list[Row]:
-    """Time every contender round-robin; ratios are per-round, against ``baseline``."""
+    """Time every contender round-robin; ratios are per-round, against ``baseline``.
+
+    ``settle``: one untimed call after each sample's collection (see the module docstring).
+    """
     steps: list[Callable[[], Any]] = []
     rows: list[Row] = []
     for c in contenders:
@@ -74,21 +85,26 @@ def measure(
         step()
     calls = [_calibrate(step, min_sample_s) for step in steps]
     times: list[list[float]] = [[] for _ in steps]
+    cpu_times: list[list[float]] = [[] for _ in steps]
     for r in range(warmup + rounds):
         order = [(r + i) % len(steps) for i in range(len(steps))]
         for i in order:
             step, n = steps[i], calls[i]
             gc.collect()
-            t0 = time.perf_counter()
+            if settle:
+                step()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             for _ in range(n):
                 step()
             elapsed = (time.perf_counter() - t0) / n
+            cpu = (time.process_time() - cpu0) / n
             if r >= warmup:
                 times[i].append(elapsed)
+                cpu_times[i].append(cpu)
     names = [c.name for c in contenders]
     base = times[names.index(baseline)] if baseline in names else None
-    for row, samples in zip(rows, times):
-        row.samples = samples
+    for row, samples, cpu_samples in zip(rows, times, cpu_times):
+        row.samples, row.cpu_samples = samples, cpu_samples
         row.median_s = statistics.median(samples)
         row.lo_s, row.hi_s = min(samples), max(samples)
         if base is not None:
@@ -97,12 +113,13 @@ def measure(
     return rows
 
 
-def paired_ratio(rows: list[Row], name: str, other: str) -> float | None:
-    """Median over rounds of time(name) / time(other), both from the same rows."""
+def paired_ratio(rows: list[Row], name: str, other: str, cpu: bool = False) -> float | None:
+    """Median over rounds of time(name) / time(other), both from the same rows (CPU time
+    with ``cpu``, else wall time)."""
     by_name = {r.contender: r for r in rows}
     if name not in by_name or other not in by_name:
         return None
-    a, b = by_name[name].samples, by_name[other].samples
+    a, b = (by_name[k].cpu_samples if cpu else by_name[k].samples for k in (name, other))
     return statistics.median(x / y for x, y in zip(a, b))
 
 

@@ -69,6 +69,16 @@ def has_module(name: str) -> bool:
         return False
 
 
+def micrograd_version() -> str | None:
+    """The installed micrograd's version (W3's and W4's optional contender), or None."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("micrograd")
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def torch_or_none(threads: int = 2) -> Any:
     if not has_module("torch"):
         return None
@@ -293,13 +303,13 @@ ALPHA = 1e-4
 W3_LR = 0.1
 
 
-def _value_step(Value, model, forward, Xl, yl):
+def _value_step(Value, model, Xl, yl):
     """micrograd's demo loss (max-margin + L2), zero_grad, backward and SGD update."""
     params = model.parameters()
 
     def step():
         inputs = [list(map(Value, row)) for row in Xl]
-        scores = [forward(x) for x in inputs]
+        scores = [model(x) for x in inputs]
         losses = [(1 + -yi * si).relu() for yi, si in zip(yl, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg_loss = ALPHA * sum(p * p for p in params)
@@ -313,19 +323,14 @@ def _value_step(Value, model, forward, Xl, yl):
     return step
 
 
-def _plain_forward(model):
-    """The network evaluated with plain operators only: micrograd's graph, node for node."""
-
-    def forward(x):
-        for layer in model.layers:
-            out = []
-            for n in layer.neurons:
-                act = sum((wi * xi for wi, xi in zip(n.w, x)), n.b)
-                out.append(act.relu() if n.nonlin else act)
-            x = out
-        return x[0]
-
-    return forward
+def _load_weights(model, weights: list[np.ndarray], biases: list[np.ndarray]):
+    """Copy the demo's starting weights into a micrograd-shaped MLP (layers of neurons)."""
+    for layer, W, c in zip(model.layers, weights, biases):
+        for n, row, bias in zip(layer.neurons, W.tolist(), c.tolist()):
+            for w, v in zip(n.w, row):
+                w.data = v
+            n.b.data = bias
+    return model
 
 
 def _demo_model():
@@ -344,6 +349,8 @@ def _model_arrays(model) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 def w3(cfg: Config) -> list[Row]:
     """micrograd's demo: MLP(2, [16, 16, 1]) on 100 moons, full-batch step."""
+    import micrograd_nn
+
     from tinygrad_edu import Value
 
     X, y = make_moons(100)
@@ -356,37 +363,37 @@ def w3(cfg: Config) -> list[Row]:
 
     def tg_make():
         model = _demo_model()
-        return _value_step(Value, model, model, Xl, yl)
+        return _value_step(Value, model, Xl, yl)
 
-    def tg_plain_make():
-        model = _demo_model()
-        return _value_step(Value, model, _plain_forward(model), Xl, yl)
+    def tg_micrograd_code_make():
+        model = _load_weights(micrograd_nn.MLP(2, [16, 16, 1]), weights, biases)
+        return _value_step(Value, model, Xl, yl)
 
     contenders = [
         Contender("NumPy, hand-written", numpy_make, note="float64, same network"),
         Contender("tinygrad_edu Value + value_nn", tg_make),
         Contender(
-            "tinygrad_edu Value, micrograd graph",
-            tg_plain_make,
-            note="plain operators: the same nodes as micrograd",
+            "tinygrad_edu Value, micrograd's nn.py",
+            tg_micrograd_code_make,
+            note="micrograd's Neuron/Layer/MLP verbatim (bench/micrograd_nn.py): its 2n nodes",
         ),
     ]
-    if has_module("micrograd"):
+    micrograd = f"micrograd {micrograd_version()}"
+    if micrograd_version():
 
         def micrograd_make():
             from micrograd import nn
             from micrograd.engine import Value as MValue
 
-            model = nn.MLP(2, [16, 16, 1])
-            for layer, W, c in zip(model.layers, weights, biases):
-                for n, row, bias in zip(layer.neurons, W.tolist(), c.tolist()):
-                    for w, v in zip(n.w, row):
-                        w.data = v
-                    n.b.data = bias
-            return _value_step(MValue, model, model, Xl, yl)
+            model = _load_weights(nn.MLP(2, [16, 16, 1]), weights, biases)
+            return _value_step(MValue, model, Xl, yl)
 
         contenders.append(
-            Contender("micrograd", micrograd_make, note="inputs as Python floats (its fast case)")
+            Contender(
+                micrograd,
+                micrograd_make,
+                note="its own engine and nn.py; inputs as Python floats (its fast case)",
+            )
         )
     firsts: dict[str, float] = {}
     rows = measure(
@@ -396,14 +403,16 @@ def w3(cfg: Config) -> list[Row]:
         rounds=cfg.slow_rounds,
         warmup=cfg.warmup,
         min_sample_s=cfg.min_sample_s,
+        settle=True,  # micrograd timed in a training loop's steady state, not on a clean heap
     )
     check_losses(rows, firsts, "NumPy, hand-written", rtol=1e-9)
-    if has_module("micrograd"):
+    if micrograd_version():
         for row in rows:
             if row.contender.startswith("tinygrad_edu"):
-                speedup = 1.0 / paired_ratio(rows, row.contender, "micrograd")
+                wall = 1.0 / paired_ratio(rows, row.contender, micrograd)
+                cpu = 1.0 / paired_ratio(rows, row.contender, micrograd, cpu=True)
                 row.note = (row.note + "; " if row.note else "") + (
-                    f"{speedup:.1f}x faster than micrograd"
+                    f"{wall:.1f}x faster than micrograd (CPU time: {cpu:.1f}x)"
                 )
     else:
         rows.append(Row(rows[0].workload, "micrograd", note="not installed"))
@@ -427,15 +436,16 @@ def w4(cfg: Config) -> list[Row]:
     """backward() through chains of 250k, 500k and 1M Value nodes (time per node)."""
     rows = []
     for n in cfg.chain_sizes:
-        times, builds = [], []
+        times, cpu_times, builds = [], [], []
         ok = True
         for _ in range(cfg.chain_reps):
             t0 = time.perf_counter()
             leaf, root = _chain(n)
             builds.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             root.backward()
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - cpu0)
             ok = ok and leaf.grad == 1.0
             del leaf, root
             gc.collect()
@@ -448,7 +458,8 @@ def w4(cfg: Config) -> list[Row]:
                 min(times),
                 max(times),
                 note=(
-                    f"{med / n * 1e9:.0f} ns/node; build {statistics.median(builds):.2f} s; "
+                    f"{med / n * 1e9:.0f} ns/node; CPU time {statistics.median(cpu_times):.2f} s; "
+                    f"build {statistics.median(builds):.2f} s; "
                     + ("grad correct" if ok else "WRONG GRADIENT")
                 ),
                 unit="backward",

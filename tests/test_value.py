@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu import Value, draw_dot, to_dot
+from tinygrad_edu import Value, autograd, draw_dot, to_dot
+from tinygrad_edu.value import _backward_order
 
 
 def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -327,6 +328,89 @@ def test_each_node_knows_its_parents_and_its_op():
     assert set((a + b)._prev) == {a, b}
     assert set((a * b)._prev) == {a, b}
     assert set((a**b)._prev) == {a, b}
+
+
+# --- the fast paths: the same graph and gradients as the plain ones -------------------------
+
+# name -> (arity, operation): the operations a random graph is drawn from
+GRAPH_OPS = {
+    "+": (2, lambda a, b: a + b),
+    "*": (2, lambda a, b: a * b),
+    "-": (2, lambda a, b: a - b),
+    "/": (2, lambda a, b: a / (b * b + 1)),
+    "relu": (1, lambda a: a.relu()),
+    "tanh": (1, lambda a: a.tanh()),
+    "square": (1, lambda a: a**2),
+    "number + ": (1, lambda a: 1.5 + a),
+    "sum": (3, lambda a, b, c: sum((a, b, c))),  # 0 + a: micrograd's sum(...) pattern
+    "dot": (3, lambda a, b, c: Value.dot([a, b], [c, a], b)),
+}
+
+
+@st.composite
+def value_graphs(draw) -> Value:
+    """A random DAG of Values: leaves, then operations on any earlier nodes (so nodes are
+    shared and reached along several paths); the root uses the last node."""
+    nodes = [Value(x) for x in draw(st.lists(floats(-2, 2), min_size=1, max_size=5))]
+    for _ in range(draw(st.integers(1, 40))):
+        arity, op = GRAPH_OPS[draw(st.sampled_from(sorted(GRAPH_OPS)))]
+        nodes.append(op(*(nodes[draw(st.integers(0, len(nodes) - 1))] for _ in range(arity))))
+    return nodes[-1] * 1.0
+
+
+def reachable(root: Value) -> set[int]:
+    seen, todo = set(), [root]
+    while todo:
+        node = todo.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            todo.extend(node._prev)
+    return seen
+
+
+@given(root=value_graphs())
+def test_backward_order_puts_every_reachable_node_once_after_its_parents(root):
+    order = _backward_order(root)
+    assert len(order) == len({id(n) for n in order}) == len(reachable(root))
+    assert {id(n) for n in order} == reachable(root)
+    position = {id(n): i for i, n in enumerate(order)}
+    assert all(position[id(p)] < position[id(n)] for n in order for p in n._prev)
+    assert order[-1] is root
+
+
+@given(root=value_graphs())
+def test_backward_gives_the_shared_cores_gradients_bit_for_bit(root):
+    """Value.backward (its own walk, calling each `_grad_fn` directly) against the shared
+    `autograd.backpropagate` (the walk the Tensor engine uses, through ``_backward``): the
+    same nodes in the same order, so the same sums in the same order: equal bits."""
+    nodes = autograd.topological_order(root)
+    assert [id(n) for n in _backward_order(root)] == [id(n) for n in nodes]
+    root.backward()
+    fast = [n.grad.hex() for n in nodes]
+    for n in nodes:
+        n.grad = 0.0
+    root.grad = 1.0
+    autograd.backpropagate(root)
+    assert [n.grad.hex() for n in nodes] == fast
+
+
+@given(root=value_graphs())
+def test_zero_grad_resets_every_node_of_the_graph(root):
+    root.backward()
+    root.zero_grad()
+    assert all(n.grad == 0.0 for n in autograd.topological_order(root))
+
+
+def test_operations_build_the_same_node_as_the_constructor():
+    """The hot operations skip ``__init__`` (`_node`); their nodes must not differ from
+    ``Value(data, parents, op)``: floats inside, a zero gradient, no label."""
+    a, b = Value(2), Value(-3)
+    for node in (a + b, a * b, a.relu(), a.tanh(), Value.dot([a], [b], 1), 0 + a):
+        plain = Value(node.data, node._prev, node._op)
+        for slot in ("data", "grad", "label", "_prev", "_op"):
+            assert getattr(node, slot) == getattr(plain, slot), slot
+            assert type(getattr(node, slot)) is type(getattr(plain, slot)), slot
+        assert node._grad_fn is not None
 
 
 # --- DOT output ----------------------------------------------------------------------------
