@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import math
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -278,9 +277,8 @@ def test_gradients_accumulate_until_zero_grad_then_start_clean():
 
 
 def test_backward_through_a_chain_of_a_million_operations():
-    """The graph walk is iterative: no RecursionError, and it stays fast."""
+    """The graph walk is iterative: no RecursionError (its speed is benchmark W4, not a test)."""
     n = 1_000_000
-    start = time.perf_counter()
     gc.disable()  # a million new objects would otherwise trigger hundreds of gc passes
     try:
         x = Value(0.5)
@@ -290,10 +288,8 @@ def test_backward_through_a_chain_of_a_million_operations():
         y.backward()
     finally:
         gc.enable()
-    elapsed = time.perf_counter() - start
     assert y.data == 0.5 * (n + 1)
     assert x.grad == n + 1
-    assert elapsed < 60, f"backward through {n} ops took {elapsed:.1f} s"
     del x, y
     gc.collect()
 
