@@ -137,6 +137,25 @@ def test_resume_of_a_finished_run_says_how_to_train_longer(tmp_path):
     assert final["epoch"] == 3
 
 
+def test_a_new_learning_rate_on_resume_is_the_one_that_trains(tmp_path):
+    out = tmp_path / "run"
+    runs.train(write_spec(tmp_path, epochs=1, optimizer="sgd", lr=0.05), {}, out=out, quiet=True)
+    runs.train(None, {"train.epochs": 2, "optimizer.lr": 0.2}, resume=out, quiet=True)
+    lrs = [line.split(",")[-2] for line in (out / "metrics.csv").read_text().splitlines()[1:]]
+    assert lrs == ["0.05", "0.2"]  # what spec.yaml says, not the checkpoint's old rate
+    assert "lr: 0.2" in (out / SPEC).read_text()
+
+
+def test_a_new_learning_rate_under_a_schedule_is_refused_and_changes_nothing(tmp_path):
+    spec = write_spec(tmp_path, epochs=1)
+    out = tmp_path / "run"
+    runs.train(spec, {"scheduler": "cosine"}, out=out, quiet=True)
+    before = snapshot(out)
+    with pytest.raises(UserError, match="its schedule .cosine. sets the rate"):
+        runs.train(None, {"train.epochs": 2, "optimizer.lr": 0.2}, resume=out, quiet=True)
+    assert snapshot(out) == before
+
+
 # --- 2. one process per run folder --------------------------------------------------------
 
 

@@ -144,6 +144,7 @@ def _resume(
         trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
         trainer.load_checkpoint(run_dir / CHECKPOINT)
         _check_resume_point(run_dir, recorded, spec, trainer.progress)
+        _apply_optimizer_overrides(run_dir, recorded, spec, setup)
         # every check passed: from here on the run folder may change
         remove_stale_temp_files(run_dir)
         write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
@@ -164,6 +165,30 @@ def _check_resume_overrides(run_dir: Path, recorded: Any, spec: Any) -> None:
             "the train/test split, so the test set would overlap the samples already trained "
             "on; resume without changing them, or start a new run with train SPEC"
         )
+
+
+def _apply_optimizer_overrides(run_dir: Path, recorded: Any, spec: Any, setup: Setup) -> None:
+    """Loading the checkpoint restored the optimizer's hyperparameters with its state (as
+    PyTorch's ``load_state_dict``); the resumed spec's changes to them (``--lr``) are put
+    back into every group, so the run trains as its spec.yaml says. A different optimizer,
+    or a new learning rate under a schedule (whose state sets the rate), is refused."""
+    before = recorded.optimizer.model_dump()
+    after = spec.optimizer.model_dump()
+    changed = {k: v for k, v in after.items() if before.get(k) != v}
+    if not changed:
+        return
+    if "name" in changed:
+        raise UserError(
+            f"cannot resume {run_dir} with optimizer {after['name']}: its state belongs to "
+            f"{before['name']}; resume with {before['name']}, or start a new run"
+        )
+    if "lr" in changed and setup.scheduler is not None:
+        raise UserError(
+            f"cannot change the learning rate of {run_dir} on resume: its schedule "
+            f"({spec.scheduler.name}) sets the rate from its own state; resume without --lr"
+        )
+    for group in setup.optimizer.param_groups:
+        group.update({k: v for k, v in changed.items() if k in group})
 
 
 def _check_resume_point(run_dir: Path, recorded: Any, spec: Any, progress: Any) -> None:
