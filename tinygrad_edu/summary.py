@@ -334,17 +334,18 @@ class ModelSummary:
 
         header, rows = self._table()
         counts, sizes = self._totals_lines()
-        head = "".join(
-            f"<th>{escape(h)}</th>" for h in [header, *(COLUMNS[c] for c in self.col_names)]
-        )
+        cell = '<{tag} style="text-align:left;white-space:pre">{text}</{tag}>'
+        names = [header, *(COLUMNS[c] for c in self.col_names)]
+        head = "".join(cell.format(tag="th", text=escape(h)) for h in names)
         body = []
         for name, cells in rows:
-            tds = [f'<td style="text-align:left;white-space:pre">{escape(name)}</td>']
-            tds += [f"<td>{escape(cells.get(c, ''))}</td>" for c in self.col_names]
-            body.append(f"<tr>{''.join(tds)}</tr>")
+            texts = [name, *(cells.get(c, "") for c in self.col_names)]
+            tds = "".join(cell.format(tag="td", text=escape(t)) for t in texts)
+            body.append(f"<tr>{tds}</tr>")
         footer = "<br>".join(escape(line) for line in counts + sizes)
         return (
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            '<table style="font-family:monospace">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f'<p style="font-family:monospace">{footer}</p>'
         )
 

@@ -104,14 +104,17 @@ class RunFolder:
                 + "</tr>"
                 for r in metrics
             )
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            parts.append(
+                '<table style="font-family:monospace;text-align:right">'
+                f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+            )
         else:
             parts.append("<p>no epoch has finished yet (metrics.csv is empty)</p>")
         figures = []
         for name, path in self.plots.items():
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             figures.append(
-                f'<figure style="display:inline-block;margin:4px">'
+                f'<figure style="display:inline-block;vertical-align:top;margin:4px">'
                 f'<img src="data:image/png;base64,{data}" width="{PLOT_WIDTH}" '
                 f'alt="{escape(name)}">'
                 f"<figcaption>{escape(name)}</figcaption></figure>"
