@@ -215,3 +215,9 @@ def test_gif_without_pillow_says_what_to_install(monkeypatch, tmp_path):
         check_gif_target(tmp_path / "steps.gif")
     assert str(error.value) == GIF_MISSING
     assert 'pip install "tinygrad-edu[plot]"' in GIF_MISSING
+
+
+def test_a_gif_of_an_input_alone_is_refused_in_words(tmp_path):
+    result = cli("backprop", "a", "--set", "a=2", "--gif", str(tmp_path / "steps.gif"))
+    assert result.returncode == 2 and "no steps to animate" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "steps.gif").exists()

@@ -662,7 +662,8 @@ def cmd_backprop(args: argparse.Namespace) -> int:
         print(f"wrote {len(paths)} frames to {args.frames}")
     if args.gif:
         explanation.gif(args.gif)
-        print(f"wrote {args.gif} ({len(explanation.steps)} frames)")
+        count = len(explanation.steps)
+        print(f"wrote {args.gif} ({count} frame{'s' * (count != 1)})")
     return 0
 
 

@@ -127,6 +127,11 @@ class Explanation:
         from .training.checkpoint import atomic_write
         from .viz.graphs import dot_output
 
+        if not self.steps:
+            raise UserError(
+                f"{self.names[id(self.root)]} is an input, not computed from others: its "
+                "backward pass has no steps to animate; give an expression such as 'a * b + a'"
+            )
         Image = _pillow()
         pictures = [
             Image.open(io.BytesIO(dot_output(dot, "png"))).convert("RGB")
