@@ -143,7 +143,7 @@ def test_a_tensor_graph_draws_with_names_and_keeps_its_numbers():
 def test_draw_limits_its_text_form(monkeypatch):
     monkeypatch.setattr(draw_module, "MAX_TEXT_NODES", 3)
     _, _, L = small_graph()
-    assert repr(tg.draw(L)).splitlines()[4] == "  ... and 1 more nodes"
+    assert repr(tg.draw(L)).splitlines()[4] == "  ... and 1 more node"
 
 
 # --- summary --------------------------------------------------------------------------------

@@ -76,7 +76,8 @@ class Graph:
                 line += f"  = {node._op} ({inputs})"
             lines.append(line)
         if len(order) > MAX_TEXT_NODES:
-            lines.append(f"  ... and {len(order) - MAX_TEXT_NODES} more nodes")
+            more = len(order) - MAX_TEXT_NODES
+            lines.append(f"  ... and {more} more node{'s' * (more != 1)}")
         if not dot_installed():
             lines.append(DOT_HINT)
         return "\n".join(lines)
