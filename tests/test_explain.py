@@ -165,3 +165,59 @@ def test_cli_backprop_frames_highlight_the_nodes_done_so_far(tmp_path):
     first, last = (f.read_text() for f in frames)
     assert first.count('fill="#ffe082"') < last.count('fill="#ffe082"')
     assert "grad 0.0000" in first and "grad 0.0000" not in last  # b gets its gradient at step 2
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_cli_backprop_gif_has_one_frame_per_step(tmp_path):
+    Image = pytest.importorskip(
+        "PIL.Image", reason="Pillow not installed: pip install -e '.[plot]'"
+    )
+    gif = tmp_path / "steps.gif"
+    expression = "c = a * b; d = relu(c) + b; L = d * a"
+    result = cli("backprop", expression, "--set", "a=2", "b=-3", "--gif", str(gif))
+    assert result.returncode == 0, result.stderr
+    steps = len(backprop(parse(expression, {"a": 2, "b": -3})).steps)
+    assert steps == 4 and f"wrote {gif} ({steps} frames)" in result.stdout
+    with Image.open(gif) as animation:
+        assert animation.n_frames == steps and animation.info["loop"] == 0
+        frames = []
+        for number in range(steps):
+            animation.seek(number)
+            frames.append(animation.convert("RGB").tobytes())
+    assert len(set(frames)) == steps  # each frame shows its own step
+    assert [p.name for p in tmp_path.iterdir()] == ["steps.gif"]  # no temporary files left
+
+
+def test_frame_dots_name_each_step_above_the_graph():
+    explanation = backprop(parse("c = a * b; L = c + a", {"a": 2, "b": -3}))
+    dots = explanation.frame_dots()
+    assert len(dots) == len(explanation.steps) == 2
+    assert 'label="step 1 of 2: L = c + a, dL/dL = 1.0"' in dots[0]
+    assert 'label="step 2 of 2: c = a * b, dL/dc = 1.0"' in dots[1]
+    assert [v.grad for v in explanation.leaves] == [-2.0, 2.0]  # the final gradients stay
+
+
+def test_cli_backprop_gif_refuses_bad_targets_before_any_work(tmp_path):
+    result = cli("backprop", "a * b", "--set", "a=2", "b=-3", "--gif", str(tmp_path / "x.png"))
+    assert result.returncode == 2 and "end the file name with .gif" in result.stderr
+    assert result.stdout == ""  # refused before the explanation is printed
+    target = tmp_path / "no" / "x.gif"
+    result = cli("backprop", "a * b", "--set", "a=2", "b=-3", "--gif", str(target))
+    assert result.returncode == 2 and str(target) in result.stderr and result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_gif_without_pillow_says_what_to_install(monkeypatch, tmp_path):
+    from tinygrad_edu.explain import GIF_MISSING, check_gif_target
+
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
+    with pytest.raises(UserError) as error:
+        check_gif_target(tmp_path / "steps.gif")
+    assert str(error.value) == GIF_MISSING
+    assert 'pip install "tinygrad-edu[plot]"' in GIF_MISSING
+
+
+def test_a_gif_of_an_input_alone_is_refused_in_words(tmp_path):
+    result = cli("backprop", "a", "--set", "a=2", "--gif", str(tmp_path / "steps.gif"))
+    assert result.returncode == 2 and "no steps to animate" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "steps.gif").exists()

@@ -50,3 +50,5 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch):
         o for c in notebook.cells for o in c.get("outputs", []) if o["output_type"] == "error"
     ]
     assert not errors
+    # what a notebook shows is HTML or plain text: terminal escape codes would print as garbage
+    assert "\x1b" not in nbformat.writes(notebook)

@@ -38,6 +38,7 @@ from .tensor import (
     zeros_like,
 )
 from .value import Value
+from .viz.draw import draw
 from .viz.graphviz import draw_dot, to_dot
 
 __version__ = "0.1.0"
@@ -49,6 +50,7 @@ __all__ = [
     "Value",
     "cat",
     "concatenate",
+    "draw",
     "draw_dot",
     "functional",
     "get_backend",

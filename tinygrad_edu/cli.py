@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the inputs' values, e.g. --set a=2 b=-3",
     )
     p.add_argument("--frames", metavar="DIR", help="write one SVG per step into DIR (needs dot)")
+    p.add_argument(
+        "--gif",
+        metavar="FILE",
+        help="write the steps as one animated GIF, for slides (needs dot and Pillow)",
+    )
     p.set_defaults(handler=cmd_backprop)
 
     p = command("evaluate", "Metrics of a trained run on its test split.", EXAMPLES["evaluate"])
@@ -644,7 +649,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_backprop(args: argparse.Namespace) -> int:
-    from .explain import backprop, parse
+    from .explain import backprop, check_gif_target, parse
 
     values = {}
     for item in args.values:
@@ -657,11 +662,17 @@ def cmd_backprop(args: argparse.Namespace) -> int:
             raise UserError(
                 f"--set {item}: expected NAME=NUMBER with a Python-style name, e.g. --set a=2 b=-3"
             ) from None
+    if args.gif:
+        check_gif_target(args.gif)
     explanation = backprop(parse(args.expression, values))
     print(explanation)
     if args.frames:
         paths = explanation.frames(args.frames)
         print(f"wrote {len(paths)} frames to {args.frames}")
+    if args.gif:
+        explanation.gif(args.gif)
+        count = len(explanation.steps)
+        print(f"wrote {args.gif} ({count} frame{'s' * (count != 1)})")
     return 0
 
 

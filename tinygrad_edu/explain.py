@@ -25,6 +25,7 @@ evaluated as Python.
 from __future__ import annotations
 
 import ast
+import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ MAX_EXPRESSION = 2_000
 """Longest expression `parse` accepts, in characters (a teaching tool, not a compiler)."""
 MAX_NODES = 500
 """Most nodes a parsed expression may build: more would not fit on a slide either."""
+GIF_SECONDS = 1.5
+"""How long the GIF of the backward pass shows each step."""
 
 
 @dataclass
@@ -109,28 +112,104 @@ class Explanation:
         """Write one SVG per step into `folder` (needs Graphviz's ``dot``): the graph with the
         nodes whose gradient is complete so far highlighted. Returns the files in order."""
         from .viz.graphs import render_svg
-        from .viz.graphviz import to_dot
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        return [
+            render_svg(dot, folder / f"step_{number:03d}.svg")
+            for number, dot in enumerate(self.frame_dots(), start=1)
+        ]
+
+    def gif(self, path: str | Path, seconds_per_frame: float = GIF_SECONDS) -> Path:
+        """Write the frames as one animated GIF, for slides: each step rendered as PNG by
+        ``dot`` and padded to the largest frame's size on white, so the graph stays put.
+        Needs Graphviz's ``dot`` and Pillow (it comes with matplotlib)."""
+        from .training.checkpoint import atomic_write
+        from .viz.graphs import dot_output
+
+        if not self.steps:
+            raise UserError(
+                f"{self.names[id(self.root)]} is an input, not computed from others: its "
+                "backward pass has no steps to animate; give an expression such as 'a * b + a'"
+            )
+        Image = _pillow()
+        pictures = [
+            Image.open(io.BytesIO(dot_output(dot, "png"))).convert("RGB")
+            for dot in self.frame_dots()
+        ]
+        width = max(p.width for p in pictures)
+        height = max(p.height for p in pictures)
+        frames = []
+        for picture in pictures:
+            frame = Image.new("RGB", (width, height), "white")
+            frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+            frames.append(frame)
+        with atomic_write(path) as handle:
+            frames[0].save(
+                handle,
+                format="GIF",
+                save_all=True,
+                append_images=frames[1:],
+                duration=int(seconds_per_frame * 1000),
+                loop=0,
+            )
+        return Path(path)
+
+    def frame_dots(self) -> list[str]:
+        """The DOT text of each step's frame: the graph with the gradients as they were after
+        that step, the nodes done so far highlighted, and the step written above it."""
+        from .viz.graphviz import to_dot
+
         nodes = topological_order(self.root)
         unlabelled = {id(n): self.names[id(n)] for n in nodes if not n.label}
         by_name = {name: node_id for node_id, name in self.names.items()}
         final = {id(n): n.grad for n in nodes}
         done = {id(self.root)}
-        paths = []
+        dots = []
         try:
             for number, (step, grads) in enumerate(zip(self.steps, self.snapshots), start=1):
                 # an input's gradient is complete once its last use has added to it
                 done.update(by_name[t.name] for t in step.terms if t.use == t.uses)
                 for node in nodes:  # each frame shows the gradients as they were then
                     node.grad = grads[id(node)]
-                dot = to_dot(self.root, names=unlabelled, highlight=done)
-                paths.append(render_svg(dot, folder / f"step_{number:03d}.svg"))
+                title = (
+                    f"step {number} of {len(self.steps)}: {step.formula}, "
+                    f"dL/d{step.name} = {_number(step.grad)}"
+                )
+                dots.append(to_dot(self.root, names=unlabelled, highlight=done, title=title))
         finally:
             for node in nodes:
                 node.grad = final[id(node)]
-        return paths
+        return dots
+
+
+GIF_MISSING = '--gif needs Pillow (it comes with matplotlib): pip install "tinygrad-edu[plot]"'
+
+
+def _pillow() -> Any:
+    """Pillow's Image module, or a `UserError` with the one-line hint."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise UserError(GIF_MISSING) from None
+    return Image
+
+
+def check_gif_target(path: str | Path) -> None:
+    """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif, a
+    folder that does not exist, no Pillow or no Graphviz ``dot``."""
+    from .training.checkpoint import check_writable_file
+    from .viz.graphs import GraphvizMissing, dot_installed
+
+    if Path(path).suffix.lower() != ".gif":
+        raise UserError(f"--gif {path}: the animation is a GIF; end the file name with .gif")
+    check_writable_file(path)
+    _pillow()
+    if not dot_installed():
+        raise GraphvizMissing(
+            "the Graphviz dot program draws the frames of --gif and is not installed; "
+            "install graphviz (e.g. apt-get install graphviz)"
+        )
 
 
 def backprop(root: Any, names: Mapping[int, str] | None = None) -> Explanation | TensorExplanation:

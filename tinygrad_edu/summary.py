@@ -263,10 +263,52 @@ class ModelSummary:
         """How many parameters the network has, and why (see `explain`)."""
         return self.explanation
 
-    def __str__(self) -> str:
+    def _table(self) -> tuple[str, list[tuple[str, dict[str, str]]]]:
+        """The header of the name column, and each row shown as (name, cells): what the
+        text table and the notebook's HTML table both show."""
         settings = set(self.row_settings)
         var_names, show_depth = "var_names" in settings, "depth" in settings
         ascii_only = "ascii_only" in settings
+        header = "Layer (type" + " (var_name)" * var_names + ":depth-idx" * show_depth + ")"
+        rows = []
+        for r in self.rows:
+            if r.depth > self.depth or ("hide_recursive_layers" in settings and r.is_recursive):
+                continue
+            at_max_depth = r.depth == self.depth
+            prefix = _tree_prefix(r.depth, ascii_only)
+            rows.append(
+                (
+                    prefix + r.layer_name(var_names, show_depth),
+                    r.cells(self.total_params, at_max_depth),
+                )
+            )
+            if self.verbose == 2:  # one line per parameter tensor
+                inner_prefix = _tree_prefix(r.depth + 1, ascii_only)
+                for i, (name, shape, count) in enumerate(r.inner):
+                    branch = "└─" if i == len(r.inner) - 1 else "├─"
+                    cells = {"kernel_size": str(shape), "num_params": f"{branch}{count:,}"}
+                    rows.append((inner_prefix + name, cells))
+        return header, rows
+
+    def _totals_lines(self) -> tuple[list[str], list[str]]:
+        """The two blocks of lines under the table: the counts, then the sizes."""
+        counts = [
+            f"Total params: {self.total_params:,}",
+            f"Trainable params: {self.trainable_params:,}",
+            f"Non-trainable params: {self.non_trainable_params:,}",
+            f"Total mult-adds {_mult_adds_text(self.total_mult_adds)}",
+        ]
+        sizes = [
+            f"Input size (MB): {self.input_size_bytes / 1e6:0.2f}",
+            f"Forward/backward pass size (MB): {self.forward_backward_bytes / 1e6:0.2f}",
+            f"Params size (MB): {self.params_bytes / 1e6:0.2f}",
+            f"Estimated Total Size (MB): {self.total_bytes / 1e6:0.2f}",
+        ]
+        return counts, sizes
+
+    def __str__(self) -> str:
+        settings = set(self.row_settings)
+        var_names, show_depth = "var_names" in settings, "depth" in settings
         longest = max(
             (len(r.layer_name(var_names, show_depth)) + r.depth * 5 + 1 for r in self.rows),
             default=0,
@@ -278,40 +320,33 @@ class ModelSummary:
             texts = [f"{cells.get(c, ''):<{self.col_width}}" for c in self.col_names]
             return " ".join([f"{name:<{name_width}}", *texts]).rstrip()
 
-        header = "Layer (type" + " (var_name)" * var_names + ":depth-idx" * show_depth + ")"
-        lines = [rule, row(header, COLUMNS), rule]
-        for r in self.rows:
-            if r.depth > self.depth or ("hide_recursive_layers" in settings and r.is_recursive):
-                continue
-            at_max_depth = r.depth == self.depth
-            prefix = _tree_prefix(r.depth, ascii_only)
-            lines.append(
-                row(
-                    prefix + r.layer_name(var_names, show_depth),
-                    r.cells(self.total_params, at_max_depth),
-                )
-            )
-            if self.verbose == 2:  # one line per parameter tensor
-                inner_prefix = _tree_prefix(r.depth + 1, ascii_only)
-                for i, (name, shape, count) in enumerate(r.inner):
-                    branch = "└─" if i == len(r.inner) - 1 else "├─"
-                    cells = {"kernel_size": str(shape), "num_params": f"{branch}{count:,}"}
-                    lines.append(row(inner_prefix + name, cells))
+        header, rows = self._table()
+        counts, sizes = self._totals_lines()
         return "\n".join(
-            [
-                *lines,
-                rule,
-                f"Total params: {self.total_params:,}",
-                f"Trainable params: {self.trainable_params:,}",
-                f"Non-trainable params: {self.non_trainable_params:,}",
-                f"Total mult-adds {_mult_adds_text(self.total_mult_adds)}",
-                rule,
-                f"Input size (MB): {self.input_size_bytes / 1e6:0.2f}",
-                f"Forward/backward pass size (MB): {self.forward_backward_bytes / 1e6:0.2f}",
-                f"Params size (MB): {self.params_bytes / 1e6:0.2f}",
-                f"Estimated Total Size (MB): {self.total_bytes / 1e6:0.2f}",
-                rule,
-            ]
+            [rule, row(header, COLUMNS), rule]
+            + [row(name, cells) for name, cells in rows]
+            + [rule, *counts, rule, *sizes, rule]
+        )
+
+    def _repr_html_(self) -> str:
+        """The same table for Jupyter, as HTML: the columns and numbers of ``str()``."""
+        from html import escape
+
+        header, rows = self._table()
+        counts, sizes = self._totals_lines()
+        cell = '<{tag} style="text-align:left;white-space:pre">{text}</{tag}>'
+        names = [header, *(COLUMNS[c] for c in self.col_names)]
+        head = "".join(cell.format(tag="th", text=escape(h)) for h in names)
+        body = []
+        for name, cells in rows:
+            texts = [name, *(cells.get(c, "") for c in self.col_names)]
+            tds = "".join(cell.format(tag="td", text=escape(t)) for t in texts)
+            body.append(f"<tr>{tds}</tr>")
+        footer = "<br>".join(escape(line) for line in counts + sizes)
+        return (
+            '<table style="font-family:monospace">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<p style="font-family:monospace">{footer}</p>'
         )
 
     __repr__ = __str__  # a notebook shows the table, as torchinfo's ModelStatistics

@@ -260,6 +260,13 @@ class Value:
         label = f"label={self.label!r}, " if self.label else ""
         return f"Value({label}data={self.data}, grad={self.grad})"
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter draws a computed value as its graph; a leaf, or a graph too big to read,
+        shows the repr above (see `viz.draw`)."""
+        from .viz.draw import inline_svg
+
+        return inline_svg(self)
+
 
 _new_value = object.__new__  # makes an empty Value without running __init__
 

@@ -454,3 +454,11 @@ def _prediction_rows(objective: Any, outputs: np.ndarray, class_names: list | No
     for cls, p in zip(objective.predict(outputs), probs):
         rows.append(",".join([str(names[int(cls)])] + [f"{v:.6f}" for v in p]))
     return rows
+
+
+def open(run_dir: str | Path) -> Any:
+    """The run folder as an object (`folder.RunFolder`): its metrics, spec, record, plots and
+    model; in Jupyter it shows them (``tg.runs.open(path)`` as the last line of a cell)."""
+    from .folder import RunFolder
+
+    return RunFolder.open(run_dir)

@@ -121,6 +121,21 @@ def render(dot_text: str, path: str | Path, fmt: str) -> Path:
     written atomically: a failed rendering leaves no file behind."""
     from ..training.checkpoint import atomic_write
 
+    picture = dot_output(dot_text, fmt)
+    path = Path(path)
+    with atomic_write(path) as handle:
+        handle.write(picture)
+    return path
+
+
+def dot_installed() -> bool:
+    """Whether Graphviz's ``dot`` program is on the PATH."""
+    return shutil.which("dot") is not None
+
+
+def dot_output(dot_text: str, fmt: str) -> bytes:
+    """What ``dot -T<fmt>`` makes of DOT text (one of `RENDERED_FORMATS`), in memory: for
+    a notebook's inline SVG and the frames of a GIF, which need no file."""
     if fmt not in RENDERED_FORMATS:
         raise ValueError(f"dot renders {', '.join(RENDERED_FORMATS)} here, not {fmt!r}")
     dot = shutil.which("dot")
@@ -130,7 +145,4 @@ def render(dot_text: str, path: str | Path, fmt: str) -> Path:
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip()
         raise UserError(f"dot could not render the graph: {message}")
-    path = Path(path)
-    with atomic_write(path) as handle:
-        handle.write(result.stdout)
-    return path
+    return result.stdout

@@ -39,12 +39,14 @@ def to_dot(
     rankdir: str = "LR",
     names: Mapping[int, str] | None = None,
     highlight: Collection[int] = (),
+    title: str = "",
 ) -> str:
     """DOT text of everything `root` was computed from (Values or Tensors).
 
     ``names`` maps ``id(tensor)`` to a name shown first in that tensor's node (parameter
     names such as '1.weight'); Values show their own ``label``. Nodes whose id is in
-    ``highlight`` are filled (the backprop explainer marks the nodes done so far).
+    ``highlight`` are filled (the backprop explainer marks the nodes done so far); a
+    ``title`` is written above the graph (the explainer's step).
     """
     names = names or {}
     lines = [
@@ -52,6 +54,9 @@ def to_dot(
         f"  rankdir={rankdir};",
         '  node [fontname="Helvetica", fontsize=10];',
     ]
+    if title:
+        quoted = title.replace("\\", "\\\\").replace('"', '\\"')  # a plain label, not a record
+        lines.append(f'  labelloc=t; fontname="Helvetica"; label="{quoted}";')
     order = topological_order(root)
     number = {id(node): i for i, node in enumerate(order)}  # the same text on every run
     for node in order:
