@@ -735,7 +735,7 @@ def cmd_specs(args: argparse.Namespace) -> int:
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
-    from .spec import find_spec
+    from .spec import find_spec, load_spec
 
     if args.resolved:
         from .training.runs import resolved_spec
@@ -746,6 +746,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
         raise UserError("--set changes the resolved spec: add --resolved to see it")
     from .spec.compose import composed_yaml
 
+    load_spec(args.spec)  # its problems first, as validate reports them
     sys.stdout.write(composed_yaml(find_spec(args.spec)))
     return 0
 

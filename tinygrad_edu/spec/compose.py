@@ -49,8 +49,13 @@ from .loader import (
     _show,
 )
 
-MAX_EXTENDS_DEPTH = 8  # a spec, its base, the base's base, ...: 8 files deep at most
+MAX_EXTENDS_DEPTH = 8  # a spec, its base, the base's base, ...: 8 extends in a row at most
 MAX_BASE_FILES = 16  # different files one spec may read through extends, in all
+
+# References are resolved by recursion, each hop a few frames: bounded well below Python's
+# recursion limit, and in the values they produce (a whole section referred to many times).
+MAX_REFERENCE_NESTING = 160
+MAX_RESOLVED_VALUES = 2 * MAX_NODES
 
 EXTENDS = "extends"
 _REFERENCE = re.compile(r"\$\{([^${}]*)\}")
@@ -139,7 +144,7 @@ class _Composer:
                 f"{name} makes a cycle ({steps}): a spec cannot be its own base; "
                 "remove one of these extends"
             )
-        if len(chain) >= MAX_EXTENDS_DEPTH:
+        if len(chain) > MAX_EXTENDS_DEPTH:  # the chain holds the spec and its bases so far
             shown = " -> ".join(link.file for link in chain + [link])
             raise refuse(
                 f"more than {MAX_EXTENDS_DEPTH} levels of extends ({shown}); merge some "
@@ -258,7 +263,10 @@ def resolve_references(data: Any, where: Where) -> tuple[Any, list[Reference], l
     string at `loc`. A problem leaves its string as written (validation does not run then).
     """
     resolver = _Resolver(data, where)
-    resolved = resolver.tree((), data)
+    try:
+        resolved = resolver.tree((), data)
+    except _Bounded as refused:
+        return data, [], [refused.problem]
     return resolved, resolver.references, resolver.problems
 
 
@@ -269,19 +277,40 @@ class _Resolver:
         self.active: list[Loc] = []  # the strings being resolved, for cycles
         self.references: list[Reference] = []
         self.problems: list[Problem] = []
+        self.values = 0  # values produced, a referred subtree counted at each reference
+        self.nesting = 0  # levels of the data and of references being resolved
 
     def tree(self, loc: Loc, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: self.tree(loc + (k,), v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.tree(loc + (i,), v) for i, v in enumerate(value)]
-        if isinstance(value, str) and has_references(value):
-            return self.string(loc, value)
-        return value
+        self.values += 1
+        if self.values > MAX_RESOLVED_VALUES:
+            raise self.bounded(
+                f"references make the spec hold more than {MAX_RESOLVED_VALUES:,} values; "
+                "refer to single values, not to whole sections many times"
+            )
+        self.nesting += 1
+        try:
+            if isinstance(value, dict):
+                return {k: self.tree(loc + (k,), v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [self.tree(loc + (i,), v) for i, v in enumerate(value)]
+            if isinstance(value, str) and has_references(value):
+                return self.string(loc, value)
+            return value
+        finally:
+            self.nesting -= 1
+
+    def bounded(self, message: str) -> _Bounded:
+        return _Bounded(self.fail(self.active[-1] if self.active else (), "", message).problem)
 
     def string(self, loc: Loc, text: str) -> Any:
         if loc in self.done:
             return self.done[loc]
+        if self.nesting > MAX_REFERENCE_NESTING:
+            raise self.bounded(
+                f"references refer to references more than {MAX_REFERENCE_NESTING} levels "
+                "deep (with the nesting of the values); write some of them as values"
+            )
+        self.nesting += 1
         self.active.append(loc)
         whole = _REFERENCE.fullmatch(text.strip())
         try:
@@ -294,6 +323,7 @@ class _Resolver:
             result = text
         finally:
             self.active.pop()
+            self.nesting -= 1
         self.done[loc] = result
         if result is not text:
             self.references.append(Reference(loc, text, result, *self.where(loc, "")))
@@ -342,6 +372,14 @@ class _Resolver:
     def fail(self, loc: Loc, token: str, message: str) -> _Unresolved:
         file, line, column = self.where(loc, token)
         return _Unresolved(Problem(file, line, column, _dotted(list(loc)), message))
+
+
+class _Bounded(Exception):
+    """The references exceed a bound: resolving stops (one problem, not one per value)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__()
+        self.problem = problem
 
 
 class _Unresolved(Exception):
