@@ -198,7 +198,7 @@ def test_extends_deeper_than_the_bound_is_refused(tmp_path):
     assert load_spec(tmp_path / "s1.yaml").name == "base"  # one level less is fine
 
 
-def test_a_missing_or_non_regular_base_is_reported_at_the_extends_line(tmp_path):
+def test_a_missing_non_regular_or_looping_base_is_reported_at_the_extends_line(tmp_path):
     child = write(tmp_path, "child.yaml", "seed: 1\nextends: nope.yaml\n")
     [problem] = problems_of(child)
     assert problem.startswith(f"{child}:2:10: extends: cannot read the base spec nope.yaml")
@@ -209,6 +209,12 @@ def test_a_missing_or_non_regular_base_is_reported_at_the_extends_line(tmp_path)
         [problem] = problems_of(child)
         assert problem.startswith(f"{child}:1:10: extends: cannot read the base spec pipe.yaml")
         assert "not a regular file" in problem
+    (tmp_path / "loop1.yaml").symlink_to("loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to("loop1.yaml")
+    child.write_text("extends: loop1.yaml\n")
+    [problem] = problems_of(child)
+    assert problem.startswith(f"{child}:1:10: extends: cannot read the base spec loop1.yaml")
+    assert "Too many levels of symbolic links" in problem
 
 
 @pytest.mark.parametrize(

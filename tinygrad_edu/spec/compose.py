@@ -75,7 +75,7 @@ def composed_yaml(path: Path) -> str:
 def read_composed(path: Path) -> _Document:
     """The spec file at `path` with its bases merged under it (its ``extends`` removed)."""
     text = _read_text(path)
-    return compose(_read_yaml(text, str(path)), str(path), path.parent, path.resolve())
+    return compose(_read_yaml(text, str(path)), str(path), path.parent, _key(path))
 
 
 def compose(document: _Document, file: str, folder: Path, key: Path | None = None) -> _Document:
@@ -131,7 +131,7 @@ class _Composer:
         def refuse(message: str) -> SpecError:
             return SpecError([_at(file, mark, EXTENDS, message)])
 
-        key = path.resolve()
+        key = _key(path)
         link = _Link(key, str(path), mark, name)
         if any(earlier.key == key for earlier in chain):
             start = next(i for i, earlier in enumerate(chain) if earlier.key == key)
@@ -156,8 +156,6 @@ class _Composer:
             raise refuse(f"a spec may read at most {MAX_BASE_FILES} base files through extends")
         try:
             text = _read_text(path)
-        except SpecError:
-            raise
         except UserError as error:
             raise refuse(
                 f"cannot read the base spec {name} (a path relative to the folder of "
@@ -171,6 +169,15 @@ class _Composer:
             )
         self.read[key] = document
         return document
+
+
+def _key(path: Path) -> Path:
+    """The file a path names, to recognise it when named again (a symlink loop names none:
+    reading it reports that)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def _base_names(value: Any, node: yaml.Node, file: str) -> list[tuple[str, yaml.Node]]:
