@@ -11,6 +11,11 @@ A hostile file costs neither memory nor time: only a regular file of at most
 `MAX_SPEC_BYTES` is read, and composing stops at `MAX_DEPTH` levels of nesting and at
 `MAX_NODES` values once aliases are expanded (`SpecLoader`).
 
+A spec file may extend base specs and refer to its own values (``extends:``, ``${path}``:
+see `compose`). The bases are merged into the data and the node tree before validation,
+and every mark names the file it was read from, so a problem is reported in the file
+that wrote the value; references are resolved in `_validate`, just before the schema.
+
 `apply_overrides` changes a spec by dotted paths (``train.epochs=3``) and validates the
 result in the same way, so a training run or a sweep never runs an invalid spec.
 """
@@ -290,7 +295,8 @@ def _at_offset(file: str, text: str, offset: int, message: str) -> Problem:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; relative paths in it are relative to its folder.
+    """Read and validate a spec file, with the bases its ``extends`` names merged under it;
+    relative paths in it are relative to its folder.
 
     Only a regular file of at most `MAX_SPEC_BYTES` is read (a FIFO, a device or a huge
     file is refused before reading)."""
