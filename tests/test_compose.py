@@ -9,6 +9,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -414,6 +416,20 @@ def test_spec_resolved_prints_what_the_run_folder_holds(tmp_path):
     assert (out / "spec.yaml").read_text() == printed
     assert "${" not in printed
     assert load_spec(out / "spec.yaml").scheduler.t_max == 1
+
+
+def test_spec_takes_import_for_layer_types_of_ones_own(tmp_path):
+    spec = tmp_path / "child.yaml"
+    spec.write_text(f"extends: {ROOT / 'examples' / 'scale.yaml'}\nseed: 2\n")
+    command = [sys.executable, str(ROOT / "cli.py"), "spec", str(spec), "--resolved"]
+    plain = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 2, plain.stderr  # reported in the base, where it is written
+    assert plain.stderr.startswith(f"{ROOT / 'examples' / 'scale.yaml'}:10:7: model.layers[2]: ")
+    assert "unknown layer 'scale'" in plain.stderr
+    command += ["--import", "examples.scale_layer"]
+    imported = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    assert {"scale": {"factor": 0.5}} in yaml.safe_load(imported.stdout)["model"]["layers"]
 
 
 def test_spec_without_resolved_prints_the_merged_spec_as_written():
