@@ -241,6 +241,14 @@ def test_the_bases_yaml_problems_name_the_base(tmp_path):
     ]
 
 
+def test_extends_names_a_shipped_example_unless_a_file_of_that_name_is_there(tmp_path):
+    child = write(tmp_path, "child.yaml", "extends: mlp\ntrain: {epochs: 1}\n")
+    spec = load_spec(child)
+    assert (spec.name, spec.train.epochs, spec.train.batch_size) == ("mnist-mlp", 1, 32)
+    write(tmp_path, "mlp", BASE)  # a file of one's own wins, as for the commands' SPEC
+    assert load_spec(child).name == "base"
+
+
 def test_extends_in_plain_data_is_refused_with_the_reason():
     data = yaml.safe_load(BASE) | {"extends": "base.yaml"}
     with pytest.raises(SpecError, match="extends is read only from a spec file"):

@@ -1,13 +1,14 @@
 """Specs that compose: ``extends:`` merges base specs under a spec, ``${path}`` refers to a value.
 
 ``extends: base.yaml`` (or a list, ``extends: [a.yaml, b.yaml]``; paths are relative to
-the spec's folder) reads each base, with its own ``extends`` first, and merges the spec
-over them: mappings key by key, while a list or a single value of the spec replaces the
-base's; later bases win over earlier ones, and the spec over all. A base may be a fragment
-(no ``name``, no ``model``): only the merged result is validated. Each file is read by the
-loader's bounded reader (a regular file, `loader.MAX_SPEC_BYTES`, `MAX_DEPTH`, aliases),
-and the chain is bounded too (`MAX_EXTENDS_DEPTH` levels, `MAX_BASE_FILES` files,
-`loader.MAX_NODES` values in all), so a hostile spec costs neither memory nor time.
+the spec's folder, and a bare name that is no file there is a shipped example, ``mlp``)
+reads each base, with its own ``extends`` first, and merges the spec over them: mappings
+key by key, while a list or a single value of the spec replaces the base's; later bases
+win over earlier ones, and the spec over all. A base may be a fragment (no ``name``, no
+``model``): only the merged result is validated. Each file is read by the loader's bounded
+reader (a regular file, `loader.MAX_SPEC_BYTES`, `MAX_DEPTH`, aliases), and the chain is
+bounded too (`MAX_EXTENDS_DEPTH` levels, `MAX_BASE_FILES` files, `loader.MAX_NODES` values
+in all), so a hostile spec costs neither memory nor time.
 
 The node trees are merged along with the data, and every YAML mark names the file it was
 read from, so a validation error points at the file and line where the offending value
@@ -119,7 +120,7 @@ class _Composer:
         merged_root: yaml.Node | None = None
         duplicates: list[Problem] = []
         for name, node in names:
-            base = self._base(folder / name, name, node.start_mark, file, chain)
+            base = self._base(_base_path(folder, name), name, node.start_mark, file, chain)
             merged_data, merged_root = merge(merged_data, merged_root, base.data, base.root)
             duplicates += base.duplicates
         merged_data, merged_root = merge(merged_data, merged_root, data, own)
@@ -169,6 +170,18 @@ class _Composer:
             )
         self.read[key] = document
         return document
+
+
+def _base_path(folder: Path, name: str) -> Path:
+    """The file ``extends: name`` means: relative to the spec's folder, or else the shipped
+    example of that name (``extends: mlp``), as the commands read their SPEC."""
+    from .shipped import shipped_spec, spec_names
+
+    path = folder / name
+    bare = Path(name).parent == Path(".")
+    if not path.exists() and bare and name.removesuffix(".yaml") in spec_names():
+        return shipped_spec(name)
+    return path
 
 
 def _key(path: Path) -> Path:
