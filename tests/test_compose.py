@@ -546,3 +546,10 @@ def test_hostile_references_and_extends_exit_0_or_2_at_a_file_and_line(name, dat
         resolved, out, err = run_cli("spec", str(child), "--resolved")
         assert resolved in (0, 2) and "Traceback" not in err, err
         assert resolved == 0 or code == 2  # what validate accepts, spec --resolved prints
+
+
+def test_the_readme_shows_the_example_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Specs that compose", 1)[1]
+    shown = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert shown == (EXAMPLES / "wide.yaml").read_text()
