@@ -41,6 +41,7 @@ EXAMPLES = {
     "runs": "python cli.py runs runs/",
     "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
     "specs": "python cli.py specs --copy mlp my_specs",
+    "spec": "python cli.py spec examples/extends/wide.yaml --resolved --set train.epochs=5",
     "export": "python cli.py export runs/mnist-mlp/20261125-120000 --format onnx",
     "playground": "python cli.py playground specs/activation_relu.yaml --no-browser",
 }
@@ -260,6 +261,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy the example NAME into the folder DIR to edit it (never overwrites)",
     )
     p.set_defaults(handler=cmd_specs)
+
+    p = command("spec", "Print a spec with its bases merged, or fully resolved.", EXAMPLES["spec"])
+    p.add_argument("spec", help="spec file or example name")
+    p.add_argument(
+        "--resolved",
+        action="store_true",
+        help="with --set applied, references resolved and every default: the run's spec.yaml",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any spec field by its dotted path (with --resolved), as train does",
+    )
+    add_import_option(p)
+    # _overrides also reads train's own flags: spec has only --set
+    p.set_defaults(handler=cmd_spec, epochs=None, batch_size=None, lr=None, seed=None)
+    p.set_defaults(backend=None, init_from=None)
 
     p = command("export", "Export a trained run's model for other tools.", EXAMPLES["export"])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by train")
@@ -731,6 +751,23 @@ def cmd_specs(args: argparse.Namespace) -> int:
     width = max(map(len, names))
     for name in names:
         print(f"{name:<{width}}  {describe(shipped_spec(name))}")
+    return 0
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from .spec import find_spec, load_spec
+
+    if args.resolved:
+        from .training.runs import resolved_spec
+
+        sys.stdout.write(resolved_spec(args.spec, _overrides(args)))
+        return 0
+    if args.set:
+        raise UserError("--set changes the resolved spec: add --resolved to see it")
+    from .spec.compose import composed_yaml
+
+    load_spec(args.spec)  # its problems first, as validate reports them
+    sys.stdout.write(composed_yaml(find_spec(args.spec)))
     return 0
 
 

@@ -11,6 +11,11 @@ A hostile file costs neither memory nor time: only a regular file of at most
 `MAX_SPEC_BYTES` is read, and composing stops at `MAX_DEPTH` levels of nesting and at
 `MAX_NODES` values once aliases are expanded (`SpecLoader`).
 
+A spec file may extend base specs and refer to its own values (``extends:``, ``${path}``:
+see `compose`). The bases are merged into the data and the node tree before validation,
+and every mark names the file it was read from, so a problem is reported in the file
+that wrote the value; references are resolved in `_validate`, just before the schema.
+
 `apply_overrides` changes a spec by dotted paths (``train.epochs=3``) and validates the
 result in the same way, so a training run or a sweep never runs an invalid spec.
 """
@@ -208,7 +213,7 @@ def _kind_of_tag(tag: str) -> str:
     return kinds.get(tag.rsplit(":", 1)[-1], tag)
 
 
-_TOP_KEYS = ", ".join(Spec.model_fields)
+_TOP_KEYS = ", ".join(k for k in Spec.model_fields if k != "extends")  # the sections
 
 
 @dataclass
@@ -232,6 +237,7 @@ def _compose(text: str, file: str) -> _Document:
     if bad:
         raise SpecError(bad[:5])
     loader = SpecLoader(text)
+    loader.name = file  # every mark names its file: merged trees (`compose`) keep their origin
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -289,12 +295,16 @@ def _at_offset(file: str, text: str, offset: int, message: str) -> Problem:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; relative paths in it are relative to its folder.
+    """Read and validate a spec file, with the bases its ``extends`` names merged under it;
+    relative paths in it are relative to its folder.
 
     Only a regular file of at most `MAX_SPEC_BYTES` is read (a FIFO, a device or a huge
     file is refused before reading)."""
+    from . import compose
+
     path = Path(path)
-    spec = parse_spec(_read_text(path), file=str(path), base_dir=path.parent)
+    document = compose.read_composed(path)
+    spec = _validate(document.data, str(path), path.parent, document.root, document.duplicates)
     spec._file = path
     return spec
 
@@ -302,11 +312,11 @@ def load_spec(path: str | Path) -> Spec:
 def check_spec_file(path: str | Path) -> Spec:
     """`load_spec`, then every check that needs the data file and the machine's memory
     (`checks.problems`), all reported at once with their lines: what ``validate`` runs."""
-    from . import checks
+    from . import checks, compose
 
     path = Path(path)
     file = str(path)
-    document = _read_yaml(_read_text(path), file)
+    document = compose.read_composed(path)
     spec = _validate(document.data, file, path.parent, document.root, document.duplicates)
     spec._file = path
     found = [
@@ -332,8 +342,10 @@ def _read_text(path: Path) -> str:
 
 def parse_spec(text: str, file: str = "<spec>", base_dir: str | Path | None = None) -> Spec:
     """Validate a spec given as YAML text; `file` names it in messages, and relative
-    paths in it are relative to `base_dir` (the current folder if None)."""
-    document = _read_yaml(text, file)
+    paths in it (and in its ``extends``) are relative to `base_dir` (the current folder if None)."""
+    from . import compose
+
+    document = compose.compose(_read_yaml(text, file), file, Path(base_dir or "."))
     return _validate(document.data, file, base_dir, document.root, document.duplicates)
 
 
@@ -367,11 +379,19 @@ def apply_overrides(
     ``scheduler.name``) starts from the new kind's defaults and keeps the options given
     so far that it also has (``lr``, ``weight_decay``), see `switch_kind`; the options it
     drops are named in one line passed to `notify` (default: printed on stderr).
+
+    The spec's ``${path}`` references are put back before the overrides and resolved
+    after them, so ``train.epochs=5`` also changes ``t_max: ${train.epochs}`` (`compose`).
     """
+    from . import compose
+
     file: Path | None = None
+    references: list[compose.Reference] = []
     if isinstance(spec, Spec):
         file = spec.file
         data = spec_to_dict(spec)
+        references = list(spec._references)
+        compose.restore_references(data, references)
         if base_dir is None and file is not None:
             base_dir = file.parent
     else:
@@ -384,7 +404,8 @@ def apply_overrides(
         if note:
             (notify or _print_note)(note)
         _set_path(data, key, value, label)
-    result = _validate(data, label, base_dir, None, [])
+    where = compose.known_positions(references, label)
+    result = _validate(data, label, base_dir, None, [], where)
     result._file = file
     return result
 
@@ -509,8 +530,18 @@ def _validate(
     base_dir: str | Path | None,
     root: yaml.Node | None,
     problems: list[Problem],
+    where: Callable[[Loc, str], tuple[str, int, int]] | None = None,
 ) -> Spec:
-    """Validate `data`; `root` is its node tree from the file (None: no positions to give)."""
+    """Resolve the ``${path}`` references of `data` (`compose`), then validate it; `root` is
+    its node tree from the file (None: no positions to give, but `where` may still tell
+    where each reference was written)."""
+    from . import compose
+
+    if where is None:
+        where = compose.node_positions(root) if root is not None else compose.no_positions(file)
+    data, references, unresolved = compose.resolve_references(data, where)
+    if unresolved:
+        raise SpecError(_unique(problems + unresolved))
     try:
         spec = Spec.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as error:
@@ -521,6 +552,7 @@ def _validate(
         raise SpecError(_unique(problems + located)) from None
     if problems:
         raise SpecError(_unique(problems))
+    spec._references = tuple(references)
     return spec
 
 
@@ -548,7 +580,7 @@ def _problem(file: str, root: yaml.Node | None, loc: Loc, kind: str, message: st
     if root is None:
         return Problem(file, 0, 0, _dotted(list(loc)), message)
     mark, shown = _locate(root, loc, kind)
-    return _at(file, mark, _dotted(shown), message)
+    return _at(mark.name, mark, _dotted(shown), message)  # the file it was written in
 
 
 def _locate(root: yaml.Node, loc: Loc, kind: str) -> tuple[yaml.Mark, list[str | int]]:

@@ -698,11 +698,27 @@ class Spec(Section):
     train: Train
     sweep: Sweep | None = None
     init: Union[Init, None] = None  # typing.Union: the loader's key suggestions unwrap it
+    extends: Union[str, list[str], None] = Field(
+        None,
+        description="base spec file(s) this one is merged over (paths relative to this "
+        "file's folder); merged when the file is read, so a loaded spec never holds it",
+    )
     _file: Path | None = PrivateAttr(None)
+    _references: tuple[Any, ...] = PrivateAttr(())  # compose.Reference: kept through --set
 
     @property
     def file(self) -> Path | None:
         return self._file
+
+    @field_validator("extends")
+    @classmethod
+    def _extends_only_in_files(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "extends is read only from a spec file (load_spec, the CLI), which merges its "
+                "bases; for a spec given as data, merge the bases into it first"
+            )
+        return None
 
     @model_validator(mode="after")
     def _check_across_sections(self) -> Spec:

@@ -67,6 +67,12 @@ def _spec_yaml(spec: Any) -> str:
     return header + yaml.safe_dump(data, sort_keys=False)
 
 
+def resolved_spec(spec_path: str | Path, overrides: Mapping[str, Any]) -> str:
+    """The spec.yaml that ``train`` would write for this spec and overrides: bases merged,
+    overrides applied, references resolved, every default written out."""
+    return _spec_yaml(_load(spec_path, overrides))
+
+
 def train(
     spec_path: str | Path | Spec | None,
     overrides: Mapping[str, Any],
