@@ -45,6 +45,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ SWEEP_CSV = "sweep.csv"
 SUMMARY_CSV = "sweep_summary.csv"
 SWEEP_SPEC = "sweep.yaml"
 STATISTICS = ("mean", "std", "min", "max")
+_INTEGER = re.compile(r"^[+-]?\d+$")
 
 
 class SweepInterrupted(Exception):
@@ -127,7 +129,7 @@ class SweepResult:
         columns = [c for c in metric_columns(self.rows) if not c.startswith("train_")]
         columns.insert(0, "train_loss")
         seeds = sorted({row["seed"] for row in self.rows})
-        caption = f"{self.folder}; mean ± std (ddof=1) over seeds {format_value(seeds)}"
+        caption = f"mean ± std (ddof=1) over seeds {format_value(seeds)}; {self.folder}"
         table = Table(title=f"sweep of {self.path}", caption=caption)
         labels = short_names(self.paths)
         for path in self.paths:
@@ -300,15 +302,15 @@ zip_ = zip  # the builtin, which run_sweep's `zip` parameter hides
 
 def _resumed_folder(resume: str | Path, out: Any) -> Path:
     folder = Path(resume)
-    if out is not None:
-        raise UserError(
-            f"--resume continues the sweep in its own folder {folder}; --out {out} would be "
-            "ignored: drop --out (for a new sweep, drop --resume)"
-        )
     if not (folder / SWEEP_SPEC).is_file():
         raise UserError(
             f"cannot resume {folder}: it holds no {SWEEP_SPEC}; give the folder of a sweep "
             "(runs/<name>-sweep/<timestamp>) that was started by this version's 'sweep'"
+        )
+    if out is not None:
+        raise UserError(
+            f"--resume continues the sweep in its own folder {folder}; --out {out} would be "
+            "ignored: drop --out (for a new sweep, drop --resume)"
         )
     return folder
 
@@ -550,8 +552,10 @@ def read_sweep_csv(folder: str | Path) -> tuple[list[str], list[dict[str, Any]]]
                     row[name] = parse_value(cell)
                 elif name == "run_dir":
                     row[name] = cell
-                else:
-                    row[name] = (int(cell) if name == "seed" else float(cell)) if cell else None
+                else:  # ints (epoch, seed) stay ints, so a rewritten row reads the same
+                    row[name] = (
+                        (int(cell) if _INTEGER.match(cell) else float(cell)) if cell else None
+                    )
             row.setdefault("seed", None)
             rows.append(row)
     return paths, rows
