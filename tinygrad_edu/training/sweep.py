@@ -46,7 +46,6 @@ import csv
 import io
 import math
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,10 +132,10 @@ class SweepResult:
         table = Table(title=f"sweep of {self.path}", caption=caption)
         labels = short_names(self.paths)
         for path in self.paths:
-            table.add_column(labels[path], justify="right")  # the title has the full paths
-        table.add_column("runs", justify="right")
+            table.add_column(labels[path], justify="right", no_wrap=True)  # title: full paths
+        table.add_column("runs", justify="right", no_wrap=True)
         for name in columns:
-            table.add_column(name, justify="right", no_wrap=True)
+            table.add_column(name, justify="right")
         for row in summary:
             cells = [format_value(row[path]) for path in self.paths] + [str(row["runs"])]
             cells += [mean_std(row.get(f"{n}_mean"), row.get(f"{n}_std")) for n in columns]
@@ -267,15 +266,15 @@ def run_sweep(
         write_text_atomic(folder / SWEEP_SPEC, _spec_yaml(spec))
         rows = _Rows(folder, plan, recorded)
         rows.write()
-        started, done = time.perf_counter(), 0
+        done = 0
 
         def finished(run: PlannedRun, final: dict[str, Any]) -> None:
-            nonlocal started, done
+            nonlocal done
             rows.add(run, final)
             done += 1
             if not quiet and not verbose:
-                seconds, started = time.perf_counter() - started, time.perf_counter()
-                print(finished_line(done, len(todo), run.name, final, seconds), flush=True)
+                line = finished_line(done, len(todo), run.name, final, final.get("seconds"))
+                print(line, flush=True)
 
         tasks = [_task(folder, run, how, verbose, imports) for run, how in todo]
         try:
@@ -479,12 +478,16 @@ class _Rows:
         write_summary_csv(self.folder / SUMMARY_CSV, self.plan.paths, rows)
 
 
-def finished_line(number: int, total: int, name: str, row: dict[str, Any], seconds: float) -> str:
-    """One line for a finished run of a sweep: its folder name and held-out metrics, as the
-    table's columns show them (``[2/5] out_features=3,seed=0  test_loss 0.1203  (1.4s)``)."""
+def finished_line(
+    number: int, total: int, name: str, row: dict[str, Any], seconds: float | None
+) -> str:
+    """One line for a finished run of a sweep: its folder name, held-out metrics as the
+    table's columns show them, and its training time (``[2/5] out_features=3,seed=0
+    test_loss 0.1203  (1.4s)``; none for a run that had finished before a resume)."""
     names = [n for n in metric_columns([row]) if not n.startswith("train_")]
     metrics = "  ".join(f"{n} {_format_metric(row[n])}" for n in names)
-    return f"[{number}/{total}] {name}  {metrics}  ({seconds:.1f}s)"
+    took = "" if seconds is None else f"  ({seconds:.1f}s)"
+    return f"[{number}/{total}] {name}  {metrics}{took}"
 
 
 def _format_metric(value: Any) -> str:

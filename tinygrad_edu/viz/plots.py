@@ -344,7 +344,8 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
 def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> Path:
     """The final held-out metrics of a sweep against the first swept field: per point the
     mean over its seeds with an error bar of one standard deviation (ddof=1), every run as
-    a faint dot, and one line per value of the other fields."""
+    a faint dot, and one line per value of the other fields. On the loss's log axis a bar
+    that would reach 0 or below stops at the point's lowest run instead."""
     from ..training.sweep import format_value, group_by_point, point_label, summarize
     from ..training.sweep_plan import short_names
 
@@ -361,17 +362,25 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
     fig = _figure(figsize=(4.2 * len(metrics), 3.4))
     for index, metric in enumerate(metrics):
         ax = fig.add_subplot(1, len(metrics), index + 1)
+        log = metric == "test_loss" and all(row[metric] > 0 for row in rows)
         for label, points in lines.items():
             xs = [position[format_value(p[first]) if first else "spec"] for p, _ in points]
             means = [p[f"{metric}_mean"] for p, _ in points]
             stds = [p[f"{metric}_std"] or 0.0 for p, _ in points]
-            bar = ax.errorbar(xs, means, yerr=stds, fmt="o-", capsize=3, label=label or None)
+            # a log axis has no 0: a bar reaching below it stops at the point's lowest run
+            lows = [
+                m - p[f"{metric}_min"] if log and m - s <= 0 else s
+                for m, s, (p, _) in zip(means, stds, points)
+            ]
+            bar = ax.errorbar(
+                xs, means, yerr=[lows, stds], fmt="o-", capsize=3, label=label or None
+            )
             for x, (_, group) in zip(xs, points):
                 ys = [row[metric] for row in group]
                 ax.plot([x] * len(ys), ys, ".", color=bar.lines[0].get_color(), alpha=0.3)
         if numeric and min(values) > 0 and max(values) >= 10 * min(values):
             ax.set_xscale("log")
-        if metric == "test_loss" and all(row[metric] > 0 for row in rows):
+        if log:
             ax.set_yscale("log")
         ax.set_xticks(list(position.values()), list(position))
         ax.minorticks_off()
