@@ -35,10 +35,12 @@ from tinygrad_edu.training.sweep import (
     summarize,
 )
 from tinygrad_edu.training.sweep_plan import plan_sweep, short_names
+from tinygrad_edu.training.sweep_workers import threads_per_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]
 WIDTH = "model.layers[0].linear.out_features"
+THREADS_BEFORE = os.environ.get("OPENBLAS_NUM_THREADS")
 
 MOONS = """\
 name: moons-sweep
@@ -252,6 +254,8 @@ def test_a_sweep_trains_one_run_per_value_in_one_folder(tmp_path):
     assert [row["run_dir"] for row in rows] == ["out_features=2,seed=1", "out_features=6,seed=1"]
     assert all(0.0 <= float(row["test_accuracy"]) <= 1.0 for row in rows)
     assert [p.name for p in (tmp_path / "sweep").iterdir() if p.name.startswith(".")] == []
+    resolved = yaml.safe_load((tmp_path / "sweep" / "sweep.yaml").read_text())
+    assert resolved["sweep"] == {"path": WIDTH, "values": [2, 6]}  # what --resume reads
     paths, read_back = read_sweep_csv(tmp_path / "sweep")
     assert paths == [WIDTH]
     assert result.metric("test_accuracy") == [row["test_accuracy"] for row in read_back]
@@ -415,6 +419,20 @@ def test_jobs_2_gives_the_same_weights_and_rows_as_jobs_1(tmp_path):
     for row in one.rows:
         first, second = one.folder / row["run_dir"], two.folder / row["run_dir"]
         assert (first / "model.npz").read_bytes() == (second / "model.npz").read_bytes()
+        # each worker's BLAS had its share of the cores (the record asks the library)
+        blas = json.loads((second / "run.json").read_text())["blas"]["threads"]
+        assert str(blas).split()[0] == str(threads_per_worker(2))
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == THREADS_BEFORE  # restored in the parent
+
+
+def test_a_sweep_that_fails_before_its_first_run_leaves_no_folder(tmp_path, monkeypatch):
+    def failing(*args, **kwargs):
+        raise UserError("the data cannot be read")
+
+    monkeypatch.setattr(runs, "train", failing)
+    with pytest.raises(UserError, match="the data cannot be read"):
+        run_sweep(write(tmp_path, MOONS + SECTION), out=tmp_path / "new" / "sweep")
+    assert not (tmp_path / "new").exists()
 
 
 def test_ctrl_c_stops_a_parallel_sweep_cleanly_with_resumable_runs(tmp_path):

@@ -37,6 +37,7 @@ from pydantic import (
     Tag,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     WrapValidator,
     create_model,
     field_validator,
@@ -649,7 +650,19 @@ class Train(Section):
     )
 
 
-SweepValues = Annotated[Any, AfterValidator(expand_values)]
+SweepValues = Annotated[
+    Any,
+    AfterValidator(expand_values),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "minItems": 1},
+                {"type": "string", "pattern": r"^\s*(range|logspace)\s*\(.*\)\s*$"},
+            ],
+            "description": "a list, 'range(start, stop, step)' or 'logspace(start, stop, num)'",
+        }
+    ),
+]
 """A swept field's values: a list, or 'range(start, stop, step)' / 'logspace(start, stop, num)'."""
 
 

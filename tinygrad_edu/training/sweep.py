@@ -46,7 +46,8 @@ import csv
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..spec.sweep_values import MAX_SWEEP_RUNS
-from .checkpoint import write_text_atomic
+from .checkpoint import remove_stale_temp_files, write_text_atomic
 from .sweep_plan import Plan, PlannedRun, folder_safe, format_value, plan_sweep, short_names
 
 __all__ = [
@@ -231,8 +232,7 @@ def run_sweep(
     and `verbose` prints every run's full training log instead (only with ``jobs=1``).
     """
     from ..spec import apply_overrides
-    from .lock import RunLock, claim_new_folder
-    from .loop import TrainingInterrupted, new_run_dir
+    from .loop import TrainingInterrupted
 
     if jobs < 1:
         raise UserError(f"--jobs takes a positive number of worker processes, found {jobs}")
@@ -249,21 +249,12 @@ def run_sweep(
     # every run's spec is checked first; the runs themselves are ordinary runs, without the section
     for run in plan.runs:
         apply_overrides(base, {**run.point, "seed": run.seed})
-    if folder is None:
-        target = Path(out) if out else new_run_dir(f"{spec.name}-sweep")
-        fresh = None if out else (lambda: new_run_dir(f"{spec.name}-sweep"))
-        claim = claim_new_folder(target, fresh)
-    else:
-        claim = RunLock(folder)
-    from .runs import _spec_yaml
-
-    with claim as held:
-        folder = held if isinstance(held, Path) else folder
+    with _claimed(folder, out, spec.name) as folder:
         recorded = read_sweep_csv(folder)[1] if resume is not None else []
         if resume is not None:
             _check_same_sweep(folder, base, plan, recorded)
         todo = _todo(folder, plan, {row["run_dir"] for row in recorded})
-        write_text_atomic(folder / SWEEP_SPEC, _spec_yaml(spec))
+        write_text_atomic(folder / SWEEP_SPEC, _sweep_yaml(spec))
         rows = _Rows(folder, plan, recorded)
         rows.write()
         done = 0
@@ -297,6 +288,40 @@ def run_sweep(
 
 
 zip_ = zip  # the builtin, which run_sweep's `zip` parameter hides
+
+
+@contextmanager
+def _claimed(folder: Path | None, out: str | Path | None, name: str) -> Iterator[Path]:
+    """The sweep's folder, locked for the ``with`` block: `folder` when resuming, else a new
+    one (`out`, or ``runs/<name>-sweep/<timestamp>``), removed again if the sweep fails
+    before its first run has a folder (so a failed start leaves no empty sweep behind)."""
+    from .lock import RunLock, claim_new_folder
+    from .loop import new_run_dir
+
+    if folder is not None:
+        with RunLock(folder):
+            yield folder
+        return
+    target = Path(out) if out else new_run_dir(f"{name}-sweep")
+    fresh = None if out else (lambda: new_run_dir(f"{name}-sweep"))
+    with claim_new_folder(target, fresh) as new:
+        try:
+            yield new
+        except BaseException:
+            if not any(p.is_dir() for p in new.iterdir()):
+                for file in (SWEEP_SPEC, SWEEP_CSV, SUMMARY_CSV):
+                    (new / file).unlink(missing_ok=True)
+                remove_stale_temp_files(new)
+            raise
+
+
+def _sweep_yaml(spec: Any) -> str:
+    """sweep.yaml: the resolved spec with its sweep section, data paths made absolute (as a
+    run's spec.yaml), so that --resume and the worker processes read the same spec."""
+    from .runs import _spec_yaml
+
+    body = _spec_yaml(spec).split("\n", 1)[1]  # without the header that speaks of one run
+    return "# The resolved spec of this sweep; its runs differ only in the swept fields.\n" + body
 
 
 def _resumed_folder(resume: str | Path, out: Any) -> Path:
