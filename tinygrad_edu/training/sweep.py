@@ -57,7 +57,7 @@ import numpy as np
 from ..errors import UserError
 from ..spec.sweep_values import MAX_SWEEP_RUNS
 from .checkpoint import remove_stale_temp_files, write_text_atomic
-from .sweep_plan import Plan, PlannedRun, folder_safe, format_value, plan_sweep, short_names
+from .sweep_plan import Plan, PlannedRun, format_value, plan_sweep, short_names
 
 __all__ = [
     "MAX_SWEEP_RUNS",
@@ -67,7 +67,6 @@ __all__ = [
     "SweepInterrupted",
     "SweepResult",
     "evaluate_sweep",
-    "folder_safe",
     "format_value",
     "group_by_point",
     "is_sweep_folder",
@@ -284,6 +283,8 @@ def run_sweep(
             ) from None
         except SweepInterrupted as stop:
             raise SweepInterrupted(folder, stop.signal_name, stop.exit_code, stop.runs) from None
+        except KeyboardInterrupt:  # between two runs: nothing was training
+            raise SweepInterrupted(folder, "SIGINT", 130, []) from None
     return SweepResult(folder, plan.paths, rows.ordered())
 
 
