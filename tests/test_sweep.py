@@ -425,6 +425,14 @@ def test_jobs_2_gives_the_same_weights_and_rows_as_jobs_1(tmp_path):
     assert os.environ.get("OPENBLAS_NUM_THREADS") == THREADS_BEFORE  # restored in the parent
 
 
+def test_a_diverged_run_in_a_parallel_sweep_is_named_and_the_other_rows_kept(tmp_path):
+    spec = write(tmp_path, MOONS)
+    with pytest.raises(UserError, match=r"lr=1e\+30,seed=1: the loss became nan") as info:
+        run_sweep(spec, grid={"optimizer.lr": [0.05, 1e30]}, out=tmp_path / "s", jobs=2)
+    assert str(tmp_path / "s") in str(info.value)
+    assert [row["run_dir"] for row in rows_of(tmp_path / "s")] == ["lr=0.05,seed=1"]
+
+
 def test_a_sweep_that_fails_before_its_first_run_leaves_no_folder(tmp_path, monkeypatch):
     def failing(*args, **kwargs):
         raise UserError("the data cannot be read")

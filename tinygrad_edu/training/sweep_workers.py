@@ -51,7 +51,8 @@ def run_in_workers(
     final_metrics)` is called in this process as each run ends.
 
     Raises `sweep.SweepInterrupted` after Ctrl-C/SIGTERM (once the workers have saved their
-    checkpoints), and a worker's `UserError` (a diverged run) after stopping the others."""
+    checkpoints), and a worker's `UserError` (a diverged run) once the runs that were
+    training beside it have finished (their rows are written; no new run starts)."""
     from .sweep import SweepInterrupted
 
     context = multiprocessing.get_context("spawn")
@@ -65,6 +66,12 @@ def run_in_workers(
             if worker.is_alive():
                 os.kill(worker.pid, signal.SIGINT)
 
+    def stop_handing_out(error: BaseException) -> BaseException:
+        """After a failure the running runs finish (no work is lost), and no new one starts."""
+        for _ in workers:
+            todo.put(None)
+        return error
+
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     pending, failure, interrupted = list(range(len(tasks))), None, []
     try:
@@ -76,9 +83,9 @@ def run_in_workers(
             try:
                 kind, index, payload = results.get(timeout=_POLL_SECONDS)
             except queue.Empty:
-                if any(w.exitcode not in (None, 0) for w in workers) and not stop:
-                    failure = failure or UserError(_died(workers))
-                    on_signal(signal.SIGINT, None)
+                died = any(w.exitcode not in (None, 0) for w in workers)
+                if died and failure is None and not stop:  # its run is lost, not the others
+                    failure = stop_handing_out(UserError(_died(workers)))
                 if all(not w.is_alive() for w in workers):
                     break
                 continue
@@ -87,9 +94,9 @@ def run_in_workers(
                 finished(index, payload)
             elif kind == "interrupted":
                 interrupted.append(Path(tasks[index]["run_dir"]))
-            elif failure is None and kind in ("error", "crash"):
-                failure = UserError(payload) if kind == "error" else RuntimeError(payload)
-                on_signal(signal.SIGINT, None)  # the others save checkpoints and stop
+            elif failure is None:  # "error" (a UserError: a diverged run) or "crash"
+                error = UserError(payload) if kind == "error" else RuntimeError(payload)
+                failure = stop_handing_out(error)
             if pending and not stop and failure is None:
                 todo.put((pending[0], dict(tasks[pending.pop(0)])))
                 busy += 1
@@ -156,8 +163,8 @@ def _work(todo: Any, results: Any) -> None:
                 results.put(("interrupted", index, None))
             except KeyboardInterrupt:  # stopped before its training started
                 results.put(("interrupted", index, None))
-            except UserError as error:
-                results.put(("error", index, str(error)))
+            except UserError as error:  # named by its run: several were training at once
+                results.put(("error", index, f"{task['run_dir']}: {error}"))
             except Exception:
                 results.put(("crash", index, traceback.format_exc()))
     except KeyboardInterrupt:  # stopped while waiting for a task
