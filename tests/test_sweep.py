@@ -159,9 +159,10 @@ def test_folder_names_are_short_and_shell_safe_with_the_full_paths_kept():
     assert short_names([WIDTH, "optimizer.lr"]) == {WIDTH: "out_features", "optimizer.lr": "lr"}
     other = "model.layers[2].linear.out_features"
     assert short_names([WIDTH, other]) == {
-        WIDTH: "0.linear.out_features",
-        other: "2.linear.out_features",
+        WIDTH: "layers.0.linear.out_features",
+        other: "layers.2.linear.out_features",
     }
+    assert short_names(["model.layers[1]"]) == {"model.layers[1]": "layers.1"}
 
 
 def test_list_values_make_safe_names(tmp_path):

@@ -11,7 +11,8 @@ spec's seed and the n - 1 after it; by default the spec's seed alone). Sweeping 
 A run's folder is named by the last key of each swept path and the seed,
 ``out_features=12,lr=0.1,seed=3``: short, and safe in a shell and on every file system.
 Where two paths end in the same key (two layers' ``out_features``), the keys before it are
-added until the names differ (``0.linear.out_features=...``). The full paths are in
+added until the names differ (``layers.0.linear.out_features=...``); a list index is never a
+name alone (``model.layers[1]`` is ``layers.1``). The full paths are in
 sweep.csv's header and in each run's spec.yaml.
 """
 
@@ -103,6 +104,8 @@ def short_names(paths: Sequence[str]) -> dict[str, str]:
     for path, parts in keys.items():
         for size in range(1, len(parts) + 1):
             tail = parts[-size:]
+            if tail[0].isdigit() and size < len(parts):  # an index says nothing alone
+                continue
             if all(other[-size:] != tail for p, other in keys.items() if p != path):
                 break
         labels[path] = ".".join(tail)
