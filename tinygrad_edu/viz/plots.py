@@ -362,7 +362,9 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
     fig = _figure(figsize=(4.2 * len(metrics), 3.4))
     for index, metric in enumerate(metrics):
         ax = fig.add_subplot(1, len(metrics), index + 1)
-        log = metric == "test_loss" and all(row[metric] > 0 for row in rows)
+        losses = [row[metric] for row in rows]
+        # a log axis only across a decade or more (within one it would show no tick labels)
+        log = metric == "test_loss" and min(losses) > 0 and max(losses) >= 10 * min(losses)
         for label, points in lines.items():
             xs = [position[format_value(p[first]) if first else "spec"] for p, _ in points]
             means = [p[f"{metric}_mean"] for p, _ in points]
