@@ -190,7 +190,8 @@ def test_sweep_plot_and_graph_commands(tmp_path):
     assert "out_features" in result.stdout
     assert (out / "sweep.csv").read_text().count("\n") == 3  # header + one row per value
 
-    plotted = run("plot", str(out / "model.layers[0].linear.out_features=8"))
+    (run_dir,) = out.glob("out_features=8,seed=*")  # short names: the last key and the seed
+    plotted = run("plot", str(run_dir))
     assert plotted.returncode == 0, plotted.stderr
     assert "decision_boundary.png" in plotted.stdout
 

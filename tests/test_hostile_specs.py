@@ -323,5 +323,5 @@ def test_a_recursive_alias_in_sweep_values_is_a_clear_error(tmp_path):
     code, err = run_cli(
         "sweep", str(path), "--path", "seed", "--values", "&v [1, *v]", "--out", out
     )
-    assert code == 2 and "a command-line value:1:8: alias *v refers to its own anchor" in err
+    assert code == 2 and "--values:1:8: alias *v refers to its own anchor" in err
     assert not (tmp_path / "s").exists()

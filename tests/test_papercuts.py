@@ -247,8 +247,10 @@ def sweep_output(tmp_path: Path, *flags: str) -> list[str]:
 
 def test_a_sweep_prints_one_line_per_finished_run_then_the_table(tmp_path):
     lines = sweep_output(tmp_path)
-    width = "model.layers[0].linear.out_features"
-    assert [line.split("  ")[0] for line in lines[:2]] == [f"[1/2] {width}=2", f"[2/2] {width}=4"]
+    assert [line.split("  ")[0] for line in lines[:2]] == [
+        "[1/2] out_features=2,seed=3",
+        "[2/2] out_features=4,seed=3",
+    ]
     for line in lines[:2]:
         assert re.fullmatch(r".*  test_loss \S+  test_accuracy \S+  \(\d+\.\ds\)", line), line
     assert "sweep of model.layers[0].linear.out_features" in lines[2]
@@ -259,7 +261,7 @@ def test_sweep_verbose_prints_every_runs_full_log(tmp_path):
     lines = sweep_output(tmp_path, "--verbose")
     assert sum(line.startswith("run folder:") for line in lines) == 2
     assert sum(line.startswith("epoch 1/1") for line in lines) == 2
-    assert "[2/2] model.layers[0].linear.out_features=4" in lines
+    assert "[2/2] out_features=4,seed=3" in lines
 
 
 def test_sweep_quiet_prints_only_the_table(tmp_path):
@@ -279,7 +281,7 @@ def test_evaluate_on_a_sweep_folder_evaluates_every_run_in_a_table(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["sweep"], data["path"]) == (str(folder), "model.layers[0].linear.out_features")
-    assert [row["value"] for row in data["runs"]] == [2, 4]
+    assert [row["model.layers[0].linear.out_features"] for row in data["runs"]] == [2, 4]
     for measured, row in zip(data["runs"], recorded):  # the saved models give the same numbers
         assert measured["run_dir"] == row["run_dir"]
         assert measured["test_accuracy"] == row["test_accuracy"]

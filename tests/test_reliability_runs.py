@@ -239,8 +239,8 @@ def test_a_second_sweep_into_a_folder_in_use_names_the_first(tmp_path):
         assert f"in use by process {first.pid}" in second.stderr
     finally:
         _, err = _stop(first)
-    assert first.returncode == 130, err  # Ctrl-C in a sweep: the run's message, no traceback
-    assert f"train --resume {out / 'seed=1'}" in err and "Traceback" not in err
+    assert first.returncode == 130, err  # Ctrl-C in a sweep: the sweep's message, no traceback
+    assert f"sweep --resume {out}" in err and "Traceback" not in err
 
 
 def test_a_killed_run_leaves_a_stale_lock_that_resume_takes_over(tmp_path):

@@ -33,8 +33,7 @@ EXAMPLES = {
     "evaluate": "python cli.py evaluate runs/mnist-mlp/20261125-120000",
     "predict": "python cli.py predict runs/mnist-mlp/20261125-120000 --input digits.csv "
     "--output preds.csv",
-    "sweep": "python cli.py sweep specs/universal_approximation.yaml "
-    "--path 'model.layers[0].linear.out_features' --values 1 3 6 12 48",
+    "sweep": "python cli.py sweep specs/universal_approximation.yaml --jobs 2",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
     "graph": "python cli.py graph specs/mlp.yaml --out graph.svg",
     "compare": "python cli.py compare runs/activation-none runs/activation-relu",
@@ -159,11 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_train)
 
-    p = command("sweep", "Train a spec once per value of one field and compare.", EXAMPLES["sweep"])
-    p.add_argument("spec", help="spec file or example name")
+    p = command(
+        "sweep", "Train a spec at every point of a grid of fields and seeds.", EXAMPLES["sweep"]
+    )
+    p.add_argument("spec", nargs="?", help="spec file or example name (--resume: optional)")
     p.add_argument("--path", help="dotted key path of the field (default: the spec's sweep:)")
     p.add_argument("--values", nargs="+", metavar="VALUE", help="its values (YAML scalars)")
     p.add_argument("--out", metavar="DIR", help="sweep folder (default: runs/<name>-sweep/...)")
+    add_sweep_options(p)
     talk = p.add_mutually_exclusive_group()
     talk.add_argument("--quiet", action="store_true", help="print only the final table")
     talk.add_argument(
@@ -324,6 +326,45 @@ def add_import_option(parser: argparse.ArgumentParser) -> None:
         help="import MODULE first, so the layer types it registers can be named in specs "
         "(repeatable; the current folder is searched first)",
     )
+
+
+def add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    """sweep's options beyond --path/--values; each replaces its key of the sweep section."""
+    for flag, key in (("--grid", "grid"), ("--zip", "zip")):
+        parser.add_argument(
+            flag,
+            dest=key,
+            action="append",
+            metavar="PATH=VALUES",
+            help=f"sweep: {key}: entry, e.g. 'optimizer.lr=[0.01, 0.1]' or "
+            "'optimizer.lr=logspace(-3, -1, 3)' (repeatable)",
+        )
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", nargs="+", metavar="SEED", help="run every point per seed")
+    seeds.add_argument(
+        "--repeats", type=_positive_int, metavar="N", help="run every point with N seeds"
+    )
+    parser.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="train N runs at a time"
+    )
+    parser.add_argument(
+        "--resume", metavar="DIR", help="continue the sweep in DIR (or add values to it)"
+    )
+
+
+def _sweep_entries(entries: list[str] | None, flag: str) -> dict[str, str] | None:
+    """``--grid PATH=VALUES`` options as {path: values text}."""
+    if entries is None:
+        return None
+    parsed = {}
+    for entry in entries:
+        path, sep, values = entry.partition("=")
+        if not sep or not path.strip():
+            raise UserError(
+                f"{flag} takes PATH=VALUES, e.g. {flag} 'optimizer.lr=[0.01, 0.1]', found {entry!r}"
+            )
+        parsed[path.strip()] = values
+    return parsed
 
 
 def _positive_int(text: str) -> int:
@@ -552,16 +593,33 @@ def _plots(folder: str, quiet: bool) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .training.loop import TrainingInterrupted
-    from .training.sweep import SWEEP_CSV, run_sweep
+    from .training.sweep import SweepInterrupted, run_sweep
 
     try:
         result = run_sweep(
-            args.spec, args.path, args.values, args.out, quiet=args.quiet, verbose=args.verbose
+            args.spec,
+            args.path,
+            args.values,
+            args.out,
+            quiet=args.quiet,
+            verbose=args.verbose,
+            grid=_sweep_entries(args.grid, "--grid"),
+            zip=_sweep_entries(args.zip, "--zip"),
+            seeds=args.seeds,
+            repeats=args.repeats,
+            jobs=args.jobs,
+            resume=args.resume,
+            imports=args.imports,
         )
-    except TrainingInterrupted as stop:
-        rows = stop.run_dir.parent / SWEEP_CSV
-        return _interrupted(stop, f" The finished runs are in {rows}." if rows.is_file() else "")
+    except SweepInterrupted as stop:
+        saved = ", ".join(str(run) for run in stop.runs) or "none was training"
+        print(
+            f"interrupted ({stop.signal_name}): the finished runs are in {stop.folder}/"
+            f"sweep.csv, checkpoints saved in the unfinished ones ({saved}). Resume with:\n"
+            f"  python cli.py sweep --resume {stop.folder}",
+            file=sys.stderr,
+        )
+        return stop.exit_code
     Console().print(result.table())
     if not args.no_plots:
         _plots(str(result.folder), quiet=args.quiet)

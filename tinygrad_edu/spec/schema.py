@@ -37,6 +37,7 @@ from pydantic import (
     Tag,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     WrapValidator,
     create_model,
     field_validator,
@@ -48,6 +49,7 @@ from .. import nn
 from ..data.mnist import DEFAULT_SHA256, DEFAULT_URL
 from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from . import registry
+from .sweep_values import check_run_count, expand_values
 
 # Integer bounds are written as ints and float bounds as floats: the error formatter
 # reads the bound's type to say "a positive integer" or "a number > 0".
@@ -648,14 +650,83 @@ class Train(Section):
     )
 
 
-class Sweep(Section):
-    """Train the spec once per value of one field (`tinygrad_edu.training.sweep`)."""
+SweepValues = Annotated[
+    Any,
+    AfterValidator(expand_values),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "minItems": 1},
+                {"type": "string", "pattern": r"^\s*(range|logspace)\s*\(.*\)\s*$"},
+            ],
+            "description": "a list, 'range(start, stop, step)' or 'logspace(start, stop, num)'",
+        }
+    ),
+]
+"""A swept field's values: a list, or 'range(start, stop, step)' / 'logspace(start, stop, num)'."""
 
-    path: str = Field(
+
+SweepSeeds = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
+
+
+class Sweep(Section):
+    """Train the spec once per point of a grid of fields, each point with one or more seeds
+    (`tinygrad_edu.training.sweep`). ``path`` + ``values`` is a one-field grid."""
+
+    path: Union[str, None] = Field(
+        None,
         min_length=1,
-        description="dotted key path of the field, e.g. model.layers[0].linear.out_features",
+        description="dotted key path of one field, e.g. model.layers[0].linear.out_features",
     )
-    values: list[Any] = Field(min_length=1, description="its values, one training each")
+    values: Union[SweepValues, None] = Field(None, description="its values, one point each")
+    grid: Union[dict[str, SweepValues], None] = Field(
+        None, description="field path -> values: every combination (the cartesian product)"
+    )
+    zip: Union[dict[str, SweepValues], None] = Field(
+        None, description="field path -> values, lists of one length taken element-wise"
+    )
+    seeds: Union[SweepSeeds, None] = Field(None, description="run every point once per seed")
+    repeats: Union[PositiveInt, None] = Field(
+        None, description="run every point with seeds seed, seed + 1, ..., seed + repeats - 1"
+    )
+
+    @model_validator(mode="after")
+    def _check_sweep(self) -> Sweep:
+        problems: Problems = []
+        if (self.path is None) != (self.values is None):
+            missing = "values" if self.values is None else "path"
+            problems.append(((missing,), f"{missing} is needed with {_other(missing)}"))
+        if self.seeds is not None and self.repeats is not None:
+            problems.append((("repeats",), "give seeds or repeats, not both"))
+        if self.seeds is not None and len(set(self.seeds)) != len(self.seeds):
+            problems.append((("seeds",), f"the seeds repeat: {self.seeds}"))
+        if self.zip is not None and len({len(v) for v in self.zip.values()}) > 1:
+            lengths = ", ".join(f"{path}: {len(v)}" for path, v in self.zip.items())
+            problems.append((("zip",), f"the lists of zip must have one length, found {lengths}"))
+        paths = [*([self.path] if self.path else []), *(self.grid or {}), *(self.zip or {})]
+        repeated = sorted({p for p in paths if paths.count(p) > 1})
+        if repeated:
+            problems.append(((), f"{', '.join(repeated)} swept twice (path, grid, zip)"))
+        if not paths and self.seeds is None and self.repeats is None:
+            problems.append(((), "nothing to sweep: give path + values, grid, zip or seeds"))
+        if not problems:
+            try:
+                check_run_count(self.axis_lengths(), len(self.seeds or []) or self.repeats or 1)
+            except ValueError as error:
+                problems.append(((), str(error)))
+        if problems:
+            raise spec_check(problems)
+        return self
+
+    def axis_lengths(self) -> list[int]:
+        """The number of values of each axis: path, each grid field, zip (one axis)."""
+        lengths = [len(self.values)] if self.values is not None else []
+        lengths += [len(v) for v in (self.grid or {}).values()]
+        return lengths + [len(next(iter(self.zip.values())))] if self.zip else lengths
+
+
+def _other(key: str) -> str:
+    return {"path": "values", "values": "path"}[key]
 
 
 # ``from`` is a Python keyword, so this one-field section is made by create_model.

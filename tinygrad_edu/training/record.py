@@ -140,7 +140,13 @@ class RunRecord:
     run_dir: Path
     data: dict[str, Any] = field(default_factory=dict)
 
-    def start(self, spec: Any, argv: list[str] | None = None, resumed: bool = False) -> None:
+    def start(
+        self,
+        spec: Any,
+        argv: list[str] | None = None,
+        resumed: bool = False,
+        sweep: dict[str, Any] | None = None,
+    ) -> None:
         previous = read_record(self.run_dir) if resumed else None
         self.data = {
             "command": list(sys.argv if argv is None else argv),
@@ -155,6 +161,8 @@ class RunRecord:
             **environment(),
             "peak_memory_mib": None,
         }
+        if sweep is not None:  # a run of a sweep: its folder, point (full key paths), seed
+            self.data["sweep"] = dict(sweep)
         if previous:  # a resumed run keeps the story of its earlier sessions
             self.data["sessions"] = [*previous.pop("sessions", []), previous]
         self._write()

@@ -53,14 +53,17 @@ def _load(spec_path: str | Path | Spec, overrides: Mapping[str, Any]) -> Any:
     return apply_overrides(spec, overrides) if overrides else spec
 
 
-def _spec_yaml(spec: Any) -> str:
+def _spec_yaml(spec: Any, references: bool = False) -> str:
     """The resolved spec as YAML, with data paths made absolute so the run folder works
-    from anywhere."""
+    from anywhere. ``references=True`` writes its ``${path}`` references back in place of
+    the values they resolved to (a sweep's spec: each run resolves them for its own point)."""
     import yaml
 
-    from ..spec import spec_to_dict
+    from ..spec import compose, spec_to_dict
 
     data = spec_to_dict(spec)
+    if references:
+        compose.restore_references(data, list(spec._references))
     if "path" in data.get("data", {}):
         data["data"]["path"] = str(Path(data["data"]["path"]).resolve())
     header = "# The resolved spec of this run: every default written out.\n"
@@ -82,6 +85,7 @@ def train(
     as_json: bool = False,
     stream: IO[str] | None = None,
     on_step: Any = None,
+    sweep: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train a spec in a new run folder, or continue the run in `resume`.
 
@@ -91,12 +95,17 @@ def train(
     run's folder is left exactly as it was when a check fails. The folder is locked for
     the run's life (see `lock`).
 
+    `sweep` (the sweep's folder, the run's point by full key path, and its seed) is
+    written into the run's record for a run of a sweep.
+
     Returns the final metrics (last epoch's row plus the test split's metrics).
     """
 
     stream = stream or (sys.stderr if as_json else sys.stdout)
     if resume is not None:
-        return _resume(Path(resume), spec_path, overrides, out, quiet, as_json, stream, on_step)
+        return _resume(
+            Path(resume), spec_path, overrides, out, quiet, as_json, stream, on_step, sweep
+        )
     if spec_path is None:
         raise UserError("train needs a spec file, e.g. python cli.py train specs/mlp.yaml")
     spec = _load(spec_path, overrides)
@@ -109,7 +118,7 @@ def train(
         trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
         with _no_trace_without_a_checkpoint(run_dir):
             write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
-            history = _fit_recorded(trainer, spec, resumed=False)
+            history = _fit_recorded(trainer, spec, resumed=False, sweep=sweep)
     return _finish(setup, history, run_dir, quiet, as_json, stream)
 
 
@@ -122,6 +131,7 @@ def _resume(
     as_json: bool,
     stream: IO[str],
     on_step: Any,
+    sweep: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Continue the run in `run_dir`; nothing in it changes until every check has passed."""
     from ..spec import load_spec
@@ -154,7 +164,7 @@ def _resume(
         # every check passed: from here on the run folder may change
         remove_stale_temp_files(run_dir)
         write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
-        history = _fit_recorded(trainer, spec, resumed=True)
+        history = _fit_recorded(trainer, spec, resumed=True, sweep=sweep)
     return _finish(setup, history, run_dir, quiet, as_json, stream)
 
 
@@ -263,12 +273,14 @@ def _reporter(spec: Any, quiet: bool, stream: IO[str]) -> Any:
     return reporter
 
 
-def _fit_recorded(trainer: Trainer, spec: Any, resumed: bool) -> list[dict]:
+def _fit_recorded(
+    trainer: Trainer, spec: Any, resumed: bool, sweep: Mapping[str, Any] | None = None
+) -> list[dict]:
     """`trainer.fit()`, with how it ended written into the run's record (run.json)."""
     from .loop import TrainingDiverged, TrainingInterrupted
 
     record = RunRecord(trainer.run_dir)
-    record.start(spec, resumed=resumed)
+    record.start(spec, resumed=resumed, sweep=sweep)
     try:
         history = trainer.fit()
     except TrainingInterrupted as stop:

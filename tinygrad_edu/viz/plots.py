@@ -14,9 +14,10 @@
 - ``hidden_units.png`` for 2-D inputs (each hidden unit over the plane) and ``network.png``
   for networks small enough to draw (`network`).
 
-`plot_sweep(sweep_dir)` draws the final metrics against the swept values
-(``sweep_metrics.png``), every value's held-out learning curve (``sweep_learning_curves.png``)
-and, for 1-D regression, every run's fitted curve in one picture (``fit.png``, the lecture's
+`plot_sweep(sweep_dir)` draws the final metrics against the first swept field, the mean over
+each point's seeds with error bars of one standard deviation (``sweep_metrics.png``), every
+point's held-out learning curve, mean with a ±std band (``sweep_learning_curves.png``) and,
+for 1-D regression, one fitted curve per point in one picture (``fit.png``, the lecture's
 Figure 6).
 
 Each plot is made from the run folder alone: its spec (the data is loaded again with the
@@ -108,21 +109,23 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
 
 
 def plot_sweep(sweep_dir: str | Path) -> list[Path]:
-    """``sweep_metrics.png`` for any sweep, and ``fit.png`` for 1-D regression sweeps."""
-    from ..training.sweep import format_value, read_sweep_csv
+    """``sweep_metrics.png`` and ``sweep_learning_curves.png`` for any sweep, and
+    ``fit.png`` for 1-D regression sweeps (one curve per point, its first seed's run)."""
+    from ..training.sweep import group_by_point, point_label, read_sweep_csv
 
     _matplotlib()
     sweep_dir = Path(sweep_dir)
-    swept, rows = read_sweep_csv(sweep_dir)
+    paths, rows = read_sweep_csv(sweep_dir)
     written = [
-        sweep_metrics(swept, rows, sweep_dir / "sweep_metrics.png"),
-        sweep_learning_curves(swept, rows, sweep_dir),
+        sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png"),
+        sweep_learning_curves(paths, rows, sweep_dir),
     ]
-    runs = [load_trained(sweep_dir / row["run_dir"]) for row in rows]
+    firsts = [min(group, key=lambda row: row["seed"] or 0) for group in group_by_point(paths, rows)]
+    runs = [load_trained(sweep_dir / row["run_dir"]) for row in firsts]
     if runs and runs[0].setup.objective.task == "regression" and runs[0].input_features == 1:
-        key = swept.rsplit(".", 1)[-1]
-        for run, row in zip(runs, rows):
-            run.label = f"{key} {format_value(row['value'])}"
+        several = len(firsts) < len(rows)
+        for run, row in zip(runs, firsts):
+            run.label = point_label(paths, row) + (f" (seed {row['seed']})" if several else "")
         written.append(fit(runs, sweep_dir / "fit.png"))
     return written
 
@@ -338,53 +341,92 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
     return _save(fig, path)
 
 
-def sweep_metrics(swept: str, rows: list[dict[str, Any]], path: Path) -> Path:
-    """The final held-out metrics of a sweep against the swept values."""
-    from ..training.sweep import format_value
+def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> Path:
+    """The final held-out metrics of a sweep against the first swept field: per point the
+    mean over its seeds with an error bar of one standard deviation (ddof=1), every run as
+    a faint dot, and one line per value of the other fields. On the loss's log axis a bar
+    that would reach 0 or below stops at the point's lowest run instead."""
+    from ..training.sweep import format_value, group_by_point, point_label, summarize
+    from ..training.sweep_plan import short_names
 
-    metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if m in rows[0]]
-    values = [row["value"] for row in rows]
+    metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if rows[0].get(m) is not None]
+    first = paths[0] if paths else None
+    values = list(dict.fromkeys(row[first] for row in rows)) if first else ["spec"]
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    positions = values if numeric else list(range(len(values)))
+    position = dict(zip(map(format_value, values), values if numeric else range(len(values))))
+    lines: dict[str, list[tuple[dict, list[dict]]]] = {}  # other fields' label -> points
+    for point, group in zip(summarize(paths, rows), group_by_point(paths, rows)):
+        lines.setdefault(point_label(paths[1:], point) if paths[1:] else "", []).append(
+            (point, group)
+        )
     fig = _figure(figsize=(4.2 * len(metrics), 3.4))
     for index, metric in enumerate(metrics):
         ax = fig.add_subplot(1, len(metrics), index + 1)
-        ax.plot(positions, [row[metric] for row in rows], "o-")
+        losses = [row[metric] for row in rows]
+        # a log axis only across a decade or more (within one it would show no tick labels)
+        log = metric == "test_loss" and min(losses) > 0 and max(losses) >= 10 * min(losses)
+        for label, points in lines.items():
+            xs = [position[format_value(p[first]) if first else "spec"] for p, _ in points]
+            means = [p[f"{metric}_mean"] for p, _ in points]
+            stds = [p[f"{metric}_std"] or 0.0 for p, _ in points]
+            # a log axis has no 0: a bar reaching below it stops at the point's lowest run
+            lows = [
+                m - p[f"{metric}_min"] if log and m - s <= 0 else s
+                for m, s, (p, _) in zip(means, stds, points)
+            ]
+            bar = ax.errorbar(
+                xs, means, yerr=[lows, stds], fmt="o-", capsize=3, label=label or None
+            )
+            for x, (_, group) in zip(xs, points):
+                ys = [row[metric] for row in group]
+                ax.plot([x] * len(ys), ys, ".", color=bar.lines[0].get_color(), alpha=0.3)
         if numeric and min(values) > 0 and max(values) >= 10 * min(values):
             ax.set_xscale("log")
-        if metric == "test_loss" and all(row[metric] > 0 for row in rows):
+        if log:
             ax.set_yscale("log")
-        ax.set_xticks(positions, [format_value(v) for v in values])
+        ax.set_xticks(list(position.values()), list(position))
         ax.minorticks_off()
-        ax.set_xlabel(swept.rsplit(".", 1)[-1])
+        ax.set_xlabel(short_names(paths)[first] if first else "")
         ax.set_title({"test_r2": "test R²"}.get(metric, metric.replace("_", " ")))
         ax.grid(alpha=0.3)
-    fig.suptitle(f"sweep of {swept}")
+        if len(lines) > 1:
+            ax.legend(fontsize=7)
+    seeds = len({row["seed"] for row in rows})
+    spread = f": mean ± std over {seeds} seeds" if seeds > 1 else ""
+    fig.suptitle(f"sweep of {', '.join(paths) or 'the seed'}{spread}", fontsize=9)
     return _save(fig, path)
 
 
-def sweep_learning_curves(swept: str, rows: list[dict[str, Any]], sweep_dir: Path) -> Path:
-    """Every value's held-out loss per epoch, one curve per value, from each run's metrics."""
-    from ..training.sweep import format_value
+def sweep_learning_curves(paths: list[str], rows: list[dict[str, Any]], sweep_dir: Path) -> Path:
+    """Every point's held-out loss per epoch: the mean over its seeds, with a band of one
+    standard deviation (ddof=1) when it has several, from each run's metrics.csv."""
+    from ..training.sweep import group_by_point, point_label
 
+    groups = group_by_point(paths, rows)
     fig = _figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot(1, 1, 1)
-    colors = _sequence_colors(len(rows))
-    log = True
-    for row, color in zip(rows, colors):
-        metrics = _read_metrics(sweep_dir / row["run_dir"] / "metrics.csv")
-        held = "val" if "val_loss" in metrics[0] else "test"
-        values = [m.get(f"{held}_loss", math.nan) for m in metrics]
-        log = log and all(v > 0 for v in values)
-        label = f"{swept.rsplit('.', 1)[-1]} {format_value(row['value'])}"
-        ax.plot([m["epoch"] for m in metrics], values, "o-", markersize=3, color=color, label=label)
+    log, held = True, "test"
+    for group, color in zip(groups, _sequence_colors(len(groups))):
+        curves = [_read_metrics(sweep_dir / row["run_dir"] / "metrics.csv") for row in group]
+        held = "val" if "val_loss" in curves[0][0] else "test"
+        epochs = min(len(curve) for curve in curves)  # the same for the runs of one point
+        losses = np.array([[m.get(f"{held}_loss", math.nan) for m in c[:epochs]] for c in curves])
+        mean = losses.mean(axis=0)
+        log = log and bool(np.all(losses > 0))
+        x = [m["epoch"] for m in curves[0][:epochs]]
+        label = point_label(paths, group[0])
+        ax.plot(x, mean, "o-", markersize=3, color=color, label=label)
+        if len(group) > 1:
+            std = losses.std(axis=0, ddof=1)
+            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{_split_name(held)} loss")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(f"sweep of {swept}: learning curve of each value")
+    band = ", mean ± std over its seeds" if len(groups) < len(rows) else ""
+    ax.set_title(f"learning curve of each point{band}", fontsize=10)
     return _save(fig, sweep_dir / "sweep_learning_curves.png")
 
 
