@@ -149,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
     p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files")
+    p.add_argument(
+        "--engine",
+        choices=("tensor", "value"),
+        help="train.engine: value trains on the scalar Value engine (and sets dtype float64)",
+    )
     add_import_option(p)
     p.add_argument(
         "--init-from",
@@ -467,11 +472,23 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         if not sep or not path:
             raise UserError(f"--set takes PATH=VALUE, e.g. --set train.epochs=3; got {item!r}")
         overrides[path.strip()] = value
+    overrides.update(_train_switches(args, overrides))
     if getattr(args, "init_from", None):
         from pathlib import Path
 
         overrides["init.from"] = str(Path(args.init_from).resolve())
     return overrides
+
+
+def _train_switches(args: argparse.Namespace, overrides: dict[str, object]) -> dict[str, object]:
+    """--engine as a spec field; --engine value also sets dtype
+    float64 (what the scalar engine computes in) unless --set gives a dtype."""
+    switches: dict[str, object] = {}
+    if getattr(args, "engine", None):
+        switches["train.engine"] = args.engine
+        if args.engine == "value" and "dtype" not in overrides:
+            switches["dtype"] = "float64"
+    return switches
 
 
 def cmd_train(args: argparse.Namespace) -> int:

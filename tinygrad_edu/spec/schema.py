@@ -646,6 +646,11 @@ class Train(Section):
         default=False,
         description="write TensorBoard event files into the run folder's tensorboard/ folder",
     )
+    engine: Literal["tensor", "value"] = Field(
+        default="tensor",
+        description="value: train on the scalar Value engine, one graph per sample (small "
+        "specs, dtype float64; see tinygrad_edu.training.scalar)",
+    )
 
 
 class Sweep(Section):
