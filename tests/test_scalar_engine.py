@@ -168,3 +168,49 @@ def test_a_value_run_is_evaluated_on_the_tensor_engine(tmp_path: Path) -> None:
     setup = runs.restore(tmp_path / "run")
     assert not hasattr(setup.model, "engine")  # the tensor model, with the trained weights
     assert runs.evaluate(tmp_path / "run")["loss"] == pytest.approx(final["test_loss"])
+
+
+def test_value_runs_record_the_tensor_engines_diagnostics(tmp_path: Path) -> None:
+    from tinygrad_edu.training.diagnostics import DIAGNOSTICS, read_diagnostics
+
+    spec = write_spec(tmp_path, "cross-entropy-sgd-momentum")
+    rows = {}
+    for engine in ("tensor", "value"):
+        switches = {"train.engine": engine, "train.diagnostics": True}
+        runs.train(spec, switches, out=tmp_path / engine, quiet=True)
+        rows[engine] = read_diagnostics(tmp_path / engine / DIAGNOSTICS)
+    assert len(rows["value"]) == len(rows["tensor"]) == 4 * 3
+    for tensor_row, value_row in zip(rows["tensor"], rows["value"]):
+        assert tensor_row.keys() == value_row.keys()
+        for column, text in tensor_row.items():
+            if text and column not in ("epoch", "layer", "units"):
+                assert float(value_row[column]) == pytest.approx(float(text), abs=1e-9)
+            else:
+                assert value_row[column] == text
+
+
+def test_a_value_run_resumes_bit_identically(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from tinygrad_edu.training.loop import TrainingInterrupted
+
+    spec = write_spec(tmp_path, "mse-adam-tanh")
+    runs.train(spec, {"train.engine": "value"}, out=tmp_path / "straight", quiet=True)
+
+    def interrupt(step: int) -> None:
+        if step == 9:  # in epoch 2 (6 steps per epoch)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted):
+        runs.train(spec, {"train.engine": "value"}, out=tmp_path / "cut", quiet=True,
+                   on_step=interrupt)  # fmt: skip
+    runs.train(None, {}, resume=tmp_path / "cut", quiet=True)
+    without_seconds = [
+        [{k: v for k, v in row.items() if k != "seconds"} for row in metric_rows(tmp_path / d)]
+        for d in ("straight", "cut")
+    ]
+    assert without_seconds[0] == without_seconds[1]
+    straight = checkpoint.load_npz(tmp_path / "straight" / "model.npz")
+    cut = checkpoint.load_npz(tmp_path / "cut" / "model.npz")
+    assert all(np.array_equal(straight[k], cut[k]) for k in straight if k.startswith("model/"))

@@ -154,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("tensor", "value"),
         help="train.engine: value trains on the scalar Value engine (and sets dtype float64)",
     )
+    p.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="write diagnostics.csv (dead ReLUs, gradient and weight norms per layer)",
+    )
+    p.add_argument(
+        "--snapshots", action="store_true", help="save the weights of every epoch (plot --animate)"
+    )
     add_import_option(p)
     p.add_argument(
         "--init-from",
@@ -183,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="N",
         help="first-layer weight tiles: draw the first N units (default: all)",
+    )
+    p.add_argument(
+        "--animate",
+        action="store_true",
+        help="write decision_boundary.gif or fit.gif, one frame per epoch (train --snapshots)",
     )
     add_import_option(p)
     p.set_defaults(handler=cmd_plot)
@@ -481,13 +494,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _train_switches(args: argparse.Namespace, overrides: dict[str, object]) -> dict[str, object]:
-    """--engine as a spec field; --engine value also sets dtype
+    """--engine, --diagnostics, --snapshots as spec fields; --engine value also sets dtype
     float64 (what the scalar engine computes in) unless --set gives a dtype."""
     switches: dict[str, object] = {}
     if getattr(args, "engine", None):
         switches["train.engine"] = args.engine
         if args.engine == "value" and "dtype" not in overrides:
             switches["dtype"] = "float64"
+    for name in ("diagnostics", "snapshots"):
+        if getattr(args, name, False):
+            switches[f"train.{name}"] = True
     return switches
 
 
@@ -560,7 +576,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
     if not folder.is_dir():
         raise UserError(f"run folder not found: {folder}")
-    if (folder / SWEEP_CSV).is_file():
+    if args.animate:
+        from .viz.plots import animate_run
+
+        written = [animate_run(folder)]
+    elif (folder / SWEEP_CSV).is_file():
         written = plot_sweep(folder)
     else:
         written = plot_run(folder, units=args.units)

@@ -433,9 +433,18 @@ class Trainer:
         p.step = 0
         p.partial = None
         p.epoch_rng = None
+        self._record_epoch()
         self.save_checkpoint()  # first: metrics.csv never lists an epoch without its checkpoint
         write_metrics_csv(self.run_dir / METRICS, p.history)
         self.reporter.epoch_end(row)
+
+    def _record_epoch(self) -> None:
+        """diagnostics.csv and the epoch's weight snapshot, when the spec asks (`diagnostics`)."""
+        train = self.setup.spec.train
+        if getattr(train, "diagnostics", False) or getattr(train, "snapshots", False):
+            from .diagnostics import record_epoch
+
+            record_epoch(self.setup, self.run_dir, self.progress.epoch)
 
     def _diverged(self, what: str) -> TrainingDiverged:
         """The divergence message, true about what is on disk."""
