@@ -68,6 +68,8 @@ def test_the_width_1_universal_approximation_run_stalls_because_its_relu_died(
     assert all(float(row["dead_fraction"]) == 1.0 for row in hidden)  # dead from epoch 1 on
     assert all(float(row["grad_norm"]) == 0.0 for row in hidden)  # so it gets no gradient
     assert all(float(row["grad_norm"]) > 0.0 and row["dead_fraction"] == "" for row in output)
+    for layer in (hidden, output):  # the weights freeze (the output's multiply a dead 0)
+        assert len({row["weight_norm"] for row in layer[4:]}) == 1
     final = rows_without_seconds(tmp_path / "run")[-1]
     assert abs(float(final["test_r2"])) < 0.01  # a constant: the mean of sin, nothing more
     assert (tmp_path / "run" / "diagnostics.png").is_file()
