@@ -214,3 +214,17 @@ def test_a_value_run_resumes_bit_identically(tmp_path: Path) -> None:
     straight = checkpoint.load_npz(tmp_path / "straight" / "model.npz")
     cut = checkpoint.load_npz(tmp_path / "cut" / "model.npz")
     assert all(np.array_equal(straight[k], cut[k]) for k in straight if k.startswith("model/"))
+
+
+def test_validate_refuses_what_the_value_engine_cannot_train(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    good = write_spec(tmp_path, "mse-adam-tanh")
+    good.write_text(good.read_text().replace("epochs: 4,", "epochs: 4, engine: value,"))
+    assert main(["validate", str(good)]) == 0
+    bad = write_spec(tmp_path, "cross-entropy-sgd-momentum", activation="dropout: 0.1")
+    bad.write_text(bad.read_text().replace("epochs: 4,", "epochs: 4, engine: value,"))
+    assert main(["validate", str(bad)]) == 2
+    output = capsys.readouterr()
+    assert "train.engine" in output.out + output.err
+    assert "layer 1 (Dropout)" in output.out + output.err
