@@ -156,6 +156,19 @@ def test_what_scalars_cannot_do_is_refused(tmp_path: Path, change: dict, message
         runs.train(spec, {"train.engine": "value"}, out=tmp_path / "run")
 
 
+def test_unflattened_samples_are_refused() -> None:
+    from types import SimpleNamespace
+
+    from tinygrad_edu import nn
+
+    spec = SimpleNamespace(backend="numpy", dtype="float64", model=SimpleNamespace(input=[3, 2]))
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Flatten(), nn.Linear(12, 2))
+    with pytest.raises(UserError, match=r"model.input is \[3, 2\] and layer 0 \(Linear\)"):
+        scalar.check_spec(spec, model, "cross_entropy", {})
+    flat_first = nn.Sequential(nn.Flatten(), nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 2))
+    scalar.check_spec(spec, flat_first, "cross_entropy", {})  # accepted
+
+
 def test_float32_is_refused_with_the_fix(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, "mse-adam-tanh")
     with pytest.raises(UserError, match=r"dtype float32; set backend: numpy and dtype: float64"):

@@ -16,6 +16,10 @@ stay the tensor model's float64 arrays, so the `Trainer`'s checkpoints, resume, 
 engines differ only in how the gradient is computed, and a test checks that they reach the
 same losses (to 1e-9).
 
+The layers are micrograd's neuron (`value_nn.Neuron`: ``Value.dot(w, x, b)``, then the
+activation), but built on the spec's weights: `value_nn`'s classes draw their own
+(uniform(-1, 1), from the shared generator, which would also shift the run's shuffles).
+
 What fits scalars: `nn.Linear`, ReLU, tanh, sigmoid and identity layers (Flatten of flat
 samples), the losses ``mse``, ``cross_entropy`` and ``binary_cross_entropy_with_logits``
 with their default options, the numpy backend and ``dtype: float64``. Anything else is
@@ -51,7 +55,7 @@ ACTIVATIONS: dict[type, Callable[[Value], Value]] = {
 }
 DEFAULT_OPTIONS = {"label_smoothing": 0.0}
 """Loss options the scalar losses compute, at the value they have."""
-PASS_THROUGH = (nn.Identity, nn.Flatten)  # Flatten: the samples are flat already (checked)
+PASS_THROUGH = (nn.Identity, nn.Flatten)  # samples are flattened on the way in (`_rows`)
 USE_TENSOR = "use --engine tensor (train.engine: tensor)"
 
 
@@ -211,8 +215,16 @@ def check_spec(spec: Any, model: nn.Module, loss: str, options: dict) -> None:
         )
     if not isinstance(model, nn.Sequential):
         raise UserError(f"the value engine trains layers: models; {USE_TENSOR}")
+    flat = len(spec.model.input) == 1
     for name, child in model.named_children():
         _scalar_layer(name, child)
+        flat = flat or isinstance(child, nn.Flatten)
+        if isinstance(child, nn.Linear) and not flat:
+            raise UserError(
+                f"the value engine computes on flat samples, but model.input is "
+                f"{list(spec.model.input)} and layer {name} (Linear) comes before any flatten: "
+                f"start the layers with flatten, or {USE_TENSOR}"
+            )
     count = sum(p.numel() for p in model.parameters())
     if count > MAX_PARAMETERS:
         raise UserError(
