@@ -150,6 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots at the end")
     p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files")
+    p.add_argument(
+        "--engine",
+        choices=("tensor", "value"),
+        help="train.engine: value trains on the scalar Value engine (and sets dtype float64)",
+    )
+    p.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="write diagnostics.csv (dead ReLUs, gradient and weight norms per layer)",
+    )
+    p.add_argument(
+        "--snapshots", action="store_true", help="save the weights of every epoch (plot --animate)"
+    )
     add_import_option(p)
     p.add_argument(
         "--init-from",
@@ -182,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="N",
         help="first-layer weight tiles: draw the first N units (default: all)",
+    )
+    p.add_argument(
+        "--animate",
+        action="store_true",
+        help="write decision_boundary.gif or fit.gif, one frame per epoch (train --snapshots)",
     )
     add_import_option(p)
     p.set_defaults(handler=cmd_plot)
@@ -542,11 +560,26 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         if not sep or not path:
             raise UserError(f"--set takes PATH=VALUE, e.g. --set train.epochs=3; got {item!r}")
         overrides[path.strip()] = value
+    overrides.update(_train_switches(args, overrides))
     if getattr(args, "init_from", None):
         from pathlib import Path
 
         overrides["init.from"] = str(Path(args.init_from).resolve())
     return overrides
+
+
+def _train_switches(args: argparse.Namespace, overrides: dict[str, object]) -> dict[str, object]:
+    """--engine, --diagnostics, --snapshots as spec fields; --engine value also sets dtype
+    float64 (what the scalar engine computes in) unless --set gives a dtype."""
+    switches: dict[str, object] = {}
+    if getattr(args, "engine", None):
+        switches["train.engine"] = args.engine
+        if args.engine == "value" and "dtype" not in overrides:
+            switches["dtype"] = "float64"
+    for name in ("diagnostics", "snapshots"):
+        if getattr(args, name, False):
+            switches[f"train.{name}"] = True
+    return switches
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -635,7 +668,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
     if not folder.is_dir():
         raise UserError(f"run folder not found: {folder}")
-    if (folder / SWEEP_CSV).is_file():
+    if args.animate:
+        from .viz.plots import animate_run
+
+        written = [animate_run(folder)]
+    elif (folder / SWEEP_CSV).is_file():
         written = plot_sweep(folder)
     else:
         written = plot_run(folder, units=args.units)

@@ -648,6 +648,21 @@ class Train(Section):
         default=False,
         description="write TensorBoard event files into the run folder's tensorboard/ folder",
     )
+    engine: Literal["tensor", "value"] = Field(
+        default="tensor",
+        description="value: train on the scalar Value engine, one graph per sample (small "
+        "specs, dtype float64; see tinygrad_edu.training.scalar)",
+    )
+    diagnostics: bool = Field(
+        default=False,
+        description="write diagnostics.csv each epoch: dead ReLU units, gradient and weight "
+        "norm per layer",
+    )
+    snapshots: bool = Field(
+        default=False,
+        description="save the weights after every epoch in snapshots/epoch_NNN.npz "
+        "(for plot --animate)",
+    )
 
 
 SweepValues = Annotated[

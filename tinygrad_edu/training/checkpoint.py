@@ -64,6 +64,32 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """`atomic_write` for writers that take a file name rather than an open file (matplotlib's
+    PillowWriter picks the format by the name): a temporary path next to `path`, with its
+    extension, moved over `path` once the writer is done; removed if it fails."""
+    target = Path(path)
+    try:
+        handle, name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix
+        )
+        os.close(handle)
+    except OSError as error:
+        raise write_error(target, error) from None
+    temporary = Path(name)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
+    except OSError as error:
+        raise write_error(target, error) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_error(path: Path, error: OSError) -> UserError:
     """One paragraph for a file that could not be written: which, why, what to do."""
     reason = error.strerror or str(error)

@@ -79,11 +79,13 @@ class Setup:
     batch_size: int
 
 
-def prepare(spec: Any) -> Setup:
+def prepare(spec: Any, engine: str | None = None) -> Setup:
     """Select backend and dtype, seed, load the data and build model, loss and optimizer.
 
     The order is fixed (seed, then model initialisation, then data), so the same spec and
-    seed give the same initial weights and the same data on the same machine.
+    seed give the same initial weights and the same data on the same machine. `engine`
+    (default: the spec's ``train.engine``) ``"value"`` wraps the model for the scalar engine
+    (`scalar`); a finished run is always restored on the tensor engine.
     """
     from .. import data as data_module
     from ..spec import build_model
@@ -95,6 +97,11 @@ def prepare(spec: Any) -> Setup:
     rng.manual_seed(spec.seed)
     model = build_model(spec)
     loss_name, options = loss_options(spec.loss)
+    scalar_engine = (engine or getattr(spec.train, "engine", "tensor")) == "value"
+    if scalar_engine:  # before the data is loaded: refusals come first
+        from .scalar import check_spec
+
+        check_spec(spec, model, loss_name, options)
     data_config = spec.data.model_dump(exclude_none=True)
     dataset = data_module.load_dataset(data_config, seed=spec.seed, task=task_of(loss_name))
     expected = tuple(spec.model.input)
@@ -107,6 +114,10 @@ def prepare(spec: Any) -> Setup:
     objective = Objective(loss_name, num_outputs, options)
     objective.check(dataset.num_classes)
     _check_held_out(spec, dataset)
+    if scalar_engine:
+        from .scalar import value_model
+
+        model = value_model(spec, model, objective, dataset)
     optimizer = make_optimizer(spec.optimizer, model.parameters())
     scheduler = make_scheduler(getattr(spec, "scheduler", None), optimizer, spec.train.epochs)
     return Setup(
@@ -376,6 +387,8 @@ class Trainer:
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
         s, p = self.setup, self.progress
+        if getattr(s.model, "engine", "tensor") == "value":
+            return self._value_step(xb, yb, metrics)
         outputs = s.model(Tensor(xb))
         loss = s.objective(outputs, s.objective.targets(yb))
         value = loss.item()
@@ -388,6 +401,20 @@ class Trainer:
         loss.backward()
         s.optimizer.step()
         metrics.update(value, outputs.numpy(), yb)
+        self.reporter.step(value, len(yb))
+
+    def _value_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
+        """The scalar engine's step (`scalar`): a `Value` graph per sample gives the
+        gradients, then the same optimizer updates the same arrays."""
+        s, p = self.setup, self.progress
+        outputs, value = s.model.loss_and_gradients(xb, s.objective.targets(yb).numpy())
+        if not math.isfinite(value):
+            raise self._diverged(
+                f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
+                "stopped before that update"
+            )
+        s.optimizer.step()
+        metrics.update(value, outputs, yb)
         self.reporter.step(value, len(yb))
 
     def _end_epoch(self, metrics: MetricAccumulator, seconds: float) -> None:
@@ -416,10 +443,19 @@ class Trainer:
         p.step = 0
         p.partial = None
         p.epoch_rng = None
+        self._record_epoch()
         self.save_checkpoint()  # first: metrics.csv never lists an epoch without its checkpoint
         if self.run_dir is not None:
             write_metrics_csv(self.run_dir / METRICS, p.history)
         self.reporter.epoch_end(row)
+
+    def _record_epoch(self) -> None:
+        """diagnostics.csv and the epoch's weight snapshot, when the spec asks (`diagnostics`)."""
+        train = self.setup.spec.train
+        if getattr(train, "diagnostics", False) or getattr(train, "snapshots", False):
+            from .diagnostics import record_epoch
+
+            record_epoch(self.setup, self.run_dir, self.progress.epoch)
 
     def _diverged(self, what: str) -> TrainingDiverged:
         """The divergence message, true about what is on disk."""

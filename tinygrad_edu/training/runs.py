@@ -113,6 +113,10 @@ def train(
     check_new_folder(target)  # before the data is loaded: refusals come first
     setup = prepare(spec)
     load_initial_weights(setup.model, spec)  # init.from: checked before the folder exists
+    if getattr(setup.model, "engine", "tensor") == "value" and not quiet:
+        from .scalar import describe
+
+        print(describe(setup), file=stream)
     fresh = None if out else (lambda: new_run_dir(spec.name))
     with claim_new_folder(target, fresh) as run_dir:
         trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
@@ -403,7 +407,7 @@ def restore(run_dir: str | Path) -> Setup:
     """A finished (or interrupted) run rebuilt: its spec's data, with the same seed and
     split, and its model with the saved weights, in evaluation mode."""
     spec, flat = load_run(run_dir)
-    setup = prepare(spec)
+    setup = prepare(spec, engine="tensor")
     setup.model.load_state_dict(unflatten("model", flat))
     setup.model.eval()
     return setup

@@ -12,7 +12,13 @@
 - ``confusion_matrix.png`` for classification and ``misclassified.png`` for images
   (`classification`);
 - ``hidden_units.png`` for 2-D inputs (each hidden unit over the plane) and ``network.png``
-  for networks small enough to draw (`network`).
+  for networks small enough to draw (`network`);
+- ``diagnostics.png`` for runs trained with ``train.diagnostics: true``: dead ReLU units,
+  gradient and weight norm per layer and epoch (`training.diagnostics`).
+
+`animate_run(run_dir)` (``plot --animate``) draws the decision boundary or the fit once per
+epoch from the weights ``train.snapshots: true`` saved, as ``decision_boundary.gif`` or
+``fit.gif``.
 
 `plot_sweep(sweep_dir)` draws the final metrics against the first swept field, the mean over
 each point's seeds with error bars of one standard deviation (``sweep_metrics.png``), every
@@ -105,6 +111,10 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
         written.append(network.hidden_units(run, run_dir / "hidden_units.png"))
     if network.drawable(run.setup.model):
         written.append(network.network(run, run_dir / "network.png"))
+    if (run_dir / "diagnostics.csv").is_file():
+        written.append(
+            diagnostics(run_dir / "diagnostics.csv", run.name, run_dir / "diagnostics.png")
+        )
     return written
 
 
@@ -231,15 +241,20 @@ def learning_curves(metrics_csv: Path, name: str, folder: Path, loss: str | None
 
 def decision_boundary(run: TrainedRun, path: Path, resolution: int = 300) -> Path:
     """The predicted class over a grid around the data, with the points on top."""
+    fig = _figure(figsize=(5.2, 4.6))
+    draw_decision_boundary(fig.add_subplot(1, 1, 1), run, _plane(run, resolution))
+    return _save(fig, path)
+
+
+def draw_decision_boundary(ax: Any, run: TrainedRun, plane: tuple, title: str = "") -> None:
+    """`decision_boundary`'s picture on `ax` for the model's current weights (also one frame
+    of `animate_run`); `plane` is `_plane`'s grid, `title` goes before the test accuracy."""
     ds, objective = run.setup.dataset, run.setup.objective
-    grid_x, grid_y, grid, train = _plane(run, resolution)
+    grid_x, grid_y, grid, train = plane
     test = run.raw(ds.X_test)
     classes = objective.predict(run.predict(grid)).reshape(grid_x.shape)
     count = max(ds.num_classes or 2, 2)
     colors = _class_colors(count)
-
-    fig = _figure(figsize=(5.2, 4.6))
-    ax = fig.add_subplot(1, 1, 1)
     levels = np.arange(count + 1) - 0.5
     ax.contourf(grid_x, grid_y, classes, levels=levels, colors=colors, alpha=0.25)
     ax.contour(grid_x, grid_y, classes, levels=levels[1:-1], colors="k", linewidths=0.8)
@@ -259,11 +274,10 @@ def decision_boundary(run: TrainedRun, path: Path, resolution: int = 300) -> Pat
                 label=f"class {names[c]} ({split})",
             )
     accuracy = run.test_metrics().get("accuracy", math.nan)
-    ax.set_title(f"{run.name}: test accuracy {accuracy:.1%}")
+    ax.set_title(f"{title or run.name}: test accuracy {accuracy:.1%}")
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.legend(fontsize=7, loc="best", framealpha=0.8)
-    return _save(fig, path)
 
 
 def _plane(run: TrainedRun, resolution: int) -> tuple[np.ndarray, ...]:
@@ -282,6 +296,14 @@ def _plane(run: TrainedRun, resolution: int) -> tuple[np.ndarray, ...]:
 
 def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
     """The target function (if the data is one), the training points, and each run's curve."""
+    fig = _figure(figsize=(6.4, 4.2))
+    draw_fit(fig.add_subplot(1, 1, 1), runs, resolution)
+    return _save(fig, path)
+
+
+def draw_fit(ax: Any, runs: list[TrainedRun], resolution: int = 400, title: str = "") -> None:
+    """`fit`'s picture on `ax` for the runs' current weights (also one frame of
+    `animate_run`, whose y axis stays the data's so that frames do not jump)."""
     from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 
     first = runs[0]
@@ -293,8 +315,6 @@ def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
         lo, hi = float(x_train.min()), float(x_train.max())
     xs = np.linspace(lo, hi, resolution).reshape(-1, 1)
 
-    fig = _figure(figsize=(6.4, 4.2))
-    ax = fig.add_subplot(1, 1, 1)
     ax.scatter(x_train, ds.y_train[:, 0], s=6, color="0.7", label="training data", zorder=1)
     if data_spec.source == "function":
         name = data_spec.function
@@ -309,8 +329,7 @@ def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
     ax.set_ylabel("y")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(f"{first.name}: fitted curve" + ("s" if len(runs) > 1 else ""))
-    return _save(fig, path)
+    ax.set_title(title or f"{first.name}: fitted curve" + ("s" if len(runs) > 1 else ""))
 
 
 def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -> Path:
@@ -339,6 +358,106 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
         fontsize=9,
     )
     return _save(fig, path)
+
+
+def diagnostics(diagnostics_csv: Path, name: str, path: Path) -> Path:
+    """Per layer and epoch, from diagnostics.csv (`training.diagnostics`): the fraction of
+    dead units of each hidden layer, the last step's gradient norm and the weight norm."""
+    from ..training.diagnostics import read_diagnostics
+
+    rows = read_diagnostics(diagnostics_csv)
+    if not rows:
+        raise UserError(f"{diagnostics_csv} has no rows yet: let at least one epoch finish")
+    layers = list(dict.fromkeys(row["layer"] for row in rows))
+    panels = (
+        ("dead_fraction", "dead units (fraction of the layer)", "dead ReLU units (hidden layers)"),
+        ("grad_norm", "‖gradient‖₂ of the epoch's last step", "gradient norm"),
+        ("weight_norm", "‖W‖₂ (Frobenius)", "weight norm"),
+    )
+    fig = _figure(figsize=(12.6, 3.6))
+    colors = _sequence_colors(len(layers))
+    for index, (column, ylabel, title) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), index + 1)
+        for layer, color in zip(layers, colors):
+            mine = [row for row in rows if row["layer"] == layer and row[column] != ""]
+            if mine:
+                units = mine[0]["units"]
+                ax.plot(
+                    [int(row["epoch"]) for row in mine],
+                    [float(row[column]) for row in mine],
+                    "o-",
+                    markersize=3,
+                    color=color,
+                    label=f"layer {layer} ({units} unit{'' if units == '1' else 's'})",
+                )
+        if column == "dead_fraction":
+            ax.set_ylim(-0.05, 1.05)
+        elif column == "grad_norm":  # gradients span decades; symlog still shows a dead 0
+            ax.set_yscale("symlog", linthresh=1e-6)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{name}: inside the network, layer by layer, at the end of each epoch")
+    return _save(fig, path)
+
+
+def animate_run(run_dir: str | Path, fps: int = 4) -> Path:
+    """``decision_boundary.gif`` (2-D classification) or ``fit.gif`` (1-D regression): one
+    frame per epoch, from the weights ``train.snapshots`` saved; drawn by the PNGs' own
+    functions and written by matplotlib's PillowWriter."""
+    from matplotlib.animation import PillowWriter
+
+    from ..training.checkpoint import atomic_path, load_npz, unflatten
+    from ..training.diagnostics import SNAPSHOTS, list_snapshots
+
+    _matplotlib()
+    run_dir = Path(run_dir)
+    snapshots = list_snapshots(run_dir)
+    if not snapshots:
+        raise UserError(
+            f"{run_dir} has no snapshots ({run_dir / SNAPSHOTS}/epoch_001.npz, ...), so there "
+            "is nothing to animate: train with --snapshots (train.snapshots: true) to save "
+            "the weights of every epoch, e.g. python cli.py train SPEC --snapshots"
+        )
+    run = load_trained(run_dir)
+    task = run.setup.objective.task
+    if task == "classification" and run.input_features == 2:
+        name, size, plane = "decision_boundary.gif", (5.2, 4.6), _plane(run, 150)
+
+        def draw(ax: Any, title: str) -> None:
+            draw_decision_boundary(ax, run, plane, title)
+
+    elif task == "regression" and run.input_features == 1:
+        name, size = "fit.gif", (6.4, 4.2)
+        y = run.setup.dataset.y_train[:, 0]
+        pad = 0.25 * float(y.max() - y.min()) or 1.0
+        limits = (float(y.min()) - pad, float(y.max()) + pad)
+
+        def draw(ax: Any, title: str) -> None:
+            draw_fit(ax, [run], 200, title)
+            ax.set_ylim(*limits)
+
+    else:
+        raise UserError(
+            f"plot --animate draws the decision boundary of 2-D classification or the fitted "
+            f"curve of 1-D regression; {run_dir} is {task} with {run.input_features} input "
+            "features: use plot without --animate"
+        )
+    fig = _figure(figsize=size)
+    ax = fig.add_subplot(1, 1, 1)
+    writer = PillowWriter(fps=fps)
+    path = run_dir / name
+    with atomic_path(path) as temporary:
+        with writer.saving(fig, str(temporary), dpi=DPI):
+            for snapshot in snapshots:
+                flat = load_npz(snapshot)
+                run.setup.model.load_state_dict(unflatten("model", flat))
+                ax.clear()
+                draw(ax, f"{run.name}, epoch {int(flat['meta/epoch'])}")
+                writer.grab_frame()
+    return path
 
 
 def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> Path:
