@@ -135,6 +135,13 @@ def test_feature_toggles_become_the_features_layer_and_come_back_from_the_spec()
     assert state.settings_to_spec(back) == state.settings_to_spec(settings)
 
 
+def test_the_features_example_spec_opens_with_its_toggles_and_no_hidden_layer():
+    spec = load_spec(ROOT / "specs/features_circles.yaml")
+    settings, notes = state.spec_to_settings(spec)
+    assert settings["features"] == ["x1", "x2", "x1_squared", "x2_squared"]
+    assert settings["layers"] == [] and settings["dataset"] == "circles" and notes == []
+    assert state.validate(settings).model.layer_list() == spec.model.layer_list()
+
 def test_x1_and_x2_alone_need_no_features_layer():
     for features in (["x1", "x2"], None):
         settings = (
