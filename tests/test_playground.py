@@ -142,6 +142,7 @@ def test_the_features_example_spec_opens_with_its_toggles_and_no_hidden_layer():
     assert settings["layers"] == [] and settings["dataset"] == "circles" and notes == []
     assert state.validate(settings).model.layer_list() == spec.model.layer_list()
 
+
 def test_x1_and_x2_alone_need_no_features_layer():
     for features in (["x1", "x2"], None):
         settings = (

@@ -201,16 +201,19 @@ def test_squared_features_let_a_network_without_hidden_layers_separate_circles(p
 def test_download_spec_with_features_validates_and_trains_to_the_same_weights(
     page, served, tmp_path
 ):
-    open_page(page, served, "dataset=xor&layers=3&act=tanh&dropout=0&features=x1_times_x2,sin_x1")
+    open_page(page, served, "dataset=xor&layers=3&act=tanh&dropout=0&features=sin_x1,x1_times_x2")
     assert not by(page, "feature-x1").is_checked()
     assert by(page, "feature-x1-times-x2").is_checked() and by(page, "feature-sin-x1").is_checked()
+    toggle(page, "feature-x2")  # the link's order stays (same columns), a new feature comes last
+    names = ["sin_x1", "x1_times_x2", "x2"]
+    assert page.evaluate("window.playground.settings.features") == names
     shown = train_steps(page, 50)  # two whole epochs: the spec trains whole epochs
     with page.expect_download() as download:
         by(page, "download-spec").click()
     path = tmp_path / "playground.yaml"
     download.value.save_as(path)
     layers = parse_spec(path.read_text()).model.layer_list()
-    assert layers[0].type == "features" and layers[0].options.names == ["x1_times_x2", "sin_x1"]
+    assert layers[0].type == "features" and layers[0].options.names == names
     assert_trains_to_the_weights_shown(path, shown, tmp_path / "run")
 
 
@@ -224,6 +227,18 @@ def test_feature_toggles_can_be_hidden_and_unknown_names_get_the_spec_message(pa
         "document.querySelector(\"[data-testid='error']\").textContent.includes('x1_squared')"
     )
     assert "did you mean 'x1_squared'?" in by(page, "error").text_content()
+
+
+def test_the_kink_count_leaves_with_the_function_set(page, served):
+    open_page(page, served, "dataset=function:sin&layers=4&act=relu&dropout=0")
+    assert by(page, "kinks").is_visible()
+    drawn = page.evaluate("window.playground.drawn")
+    by(page, "dataset").select_option("circles")
+    page.wait_for_function(
+        f"window.playground.session.task === 'classification' && window.playground.drawn > {drawn}"
+    )
+    assert not by(page, "kinks").is_visible()  # Figure 6's count is no claim about circles
+    assert by(page, "feature-x1").is_visible()  # and the plane's input features are back
 
 
 ROUND_TRIP = {
@@ -361,10 +376,14 @@ def teacher_links() -> list[str]:
 
 @pytest.mark.parametrize(
     ("figure", "visible"),
-    [(4, ["layer-activation-0"]), (6, ["layer-units-0", "units-plus-0", "units-minus-0"])],
+    [
+        (4, ["layer-activation-0"]),
+        (6, ["layer-units-0", "units-plus-0", "units-minus-0"]),
+        ("features", ["feature-x1", "feature-x1-squared"]),
+    ],
 )
 def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, visible):
-    address = teacher_links()[0 if figure == 4 else 1]
+    address = teacher_links()[{4: 0, 6: 1, "features": 2}[figure]]
     open_page(page, served, address)
     controls = ["dataset", "samples", "noise", "test-ratio", "seed", "regenerate", "add-layer",
                 "remove-layer", "layer-units-0", "layer-activation-0", "layer-dropout-0",
@@ -384,6 +403,10 @@ def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, vi
         by(page, "layer-activation-0").select_option("relu")
         page.wait_for_function(f"window.playground.opened > {opened}")
         assert not by(page, "collapse-notice").is_visible()
+    elif figure == "features":
+        for testid in ("feature-x1-squared", "feature-x2-squared"):
+            toggle(page, testid)
+        assert play_until(page, "f.test.loss < 0.1")["step"] <= 1000
     else:
         by(page, "units-plus-0").click()
         page.wait_for_function("window.playground.settings.layers[0] === 4")

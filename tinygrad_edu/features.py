@@ -52,9 +52,8 @@ class InputFeatures(Module):
     def __init__(self, names: list[str] | tuple[str, ...] = DEFAULT):
         unknown = [name for name in names if name not in FEATURES]
         if unknown or not names:
-            raise ValueError(
-                f"unknown input feature(s) {unknown}; choose from {', '.join(FEATURES)}"
-            )
+            what = f"unknown input feature(s) {unknown}" if unknown else "no input feature named"
+            raise ValueError(f"{what}; choose from {', '.join(FEATURES)}")
         self.names = list(names)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -64,8 +64,8 @@ function readControls() {
   }
   const on = Object.keys(FEATURES).filter((name) => $(featureId(name)).checked);
   // the order stays the settings' (a spec's order: same columns, same weights), new ones last
-  s.features = s.features.filter((name) => on.includes(name))
-    .concat(on.filter((name) => !s.features.includes(name)));
+  const before = s.features || [];
+  s.features = before.filter((name) => on.includes(name)).concat(on.filter((name) => !before.includes(name)));
   document.querySelectorAll(".layer").forEach((el, i) => {
     s.layers[i] = parseValue(el.querySelector("input.units").value.trim());
     s.act[i] = el.querySelector("select").value;
@@ -339,6 +339,7 @@ function drawPlane(f) {
   };
   s.train.forEach((p) => dot(p, false));
   if ($("show-test").checked) s.test.forEach((p) => dot(p, true));
+  $("kinks").hidden = true;  // Figure 6's count belongs to a function set (one opened before)
 }
 
 function drawRegression(f) {
