@@ -98,6 +98,36 @@ def test_model_py_and_weights_reproduce_the_trained_logits(tmp_path, trained_run
     np.testing.assert_allclose(logits, predict_arrays(setup.model, X_test), rtol=1e-5, atol=1e-5)
 
 
+FEATURES_SPEC = """
+name: torch-features
+seed: 2
+model:
+  input: [2]
+  layers:
+    - features: [x1, x2, x1_squared, x2_squared, x1_times_x2, sin_x1, sin_x2]
+    - linear: 4
+    - tanh
+    - linear: 2
+data: {source: circles, n_samples: 120}
+loss: cross_entropy
+optimizer: {name: sgd, lr: 0.1}
+train: {epochs: 1, batch_size: 16}
+"""
+
+
+def test_model_py_writes_the_input_features_layer_and_agrees(tmp_path):
+    spec = parse_spec(FEATURES_SPEC)
+    folder = to_torch(spec, tmp_path / "torch")
+    code = (folder / "model.py").read_text()
+    assert "class InputFeatures(nn.Module)" in code
+    model = import_model_py(folder).load_model()
+    ours = from_spec(spec)
+    X = ours.dataset.X_test
+    with torch.no_grad():
+        logits = model(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(logits, predict_arrays(ours.model, X), rtol=1e-5, atol=1e-5)
+
+
 def _final_accuracy(output: str) -> float:
     match = re.search(r"test accuracy (\d\.\d+)", output)
     assert match, output

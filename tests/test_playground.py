@@ -121,6 +121,76 @@ def test_a_bad_value_has_the_message_of_validate_on_a_file(tmp_path):
     assert problem["control"] == "learning-rate"
 
 
+# --- input features (the spec's features layer) --------------------------------------------
+
+
+def test_feature_toggles_become_the_features_layer_and_come_back_from_the_spec():
+    settings = {**state.DEFAULTS, "features": ["x2", "x1", "x1_squared", "sin_x2"]}
+    spec = state.validate(settings)
+    first, second = spec.model.layer_list()[:2]
+    assert first.type == "features" and first.options.names == settings["features"]
+    assert build_model(spec)[1].in_features == 4  # the first linear sees the four columns
+    back, notes = state.spec_to_settings(spec)
+    assert back["features"] == settings["features"] and notes == []
+    assert state.settings_to_spec(back) == state.settings_to_spec(settings)
+
+
+def test_the_features_example_spec_opens_with_its_toggles_and_no_hidden_layer():
+    spec = load_spec(ROOT / "specs/features_circles.yaml")
+    settings, notes = state.spec_to_settings(spec)
+    assert settings["features"] == ["x1", "x2", "x1_squared", "x2_squared"]
+    assert settings["layers"] == [] and settings["dataset"] == "circles" and notes == []
+    assert state.validate(settings).model.layer_list() == spec.model.layer_list()
+
+
+def test_x1_and_x2_alone_need_no_features_layer():
+    for features in (["x1", "x2"], None):
+        settings = (
+            {**state.DEFAULTS} if features is None else {**state.DEFAULTS, "features": features}
+        )
+        layers = state.settings_to_spec(settings)["model"]["layers"]
+        assert not any(isinstance(layer, dict) and "features" in layer for layer in layers)
+    spec = parse_spec(
+        (ROOT / "specs/activation_relu.yaml")
+        .read_text()
+        .replace("layers:", "layers:\n    - features: [x1, x2]", 1)
+    )
+    assert state.spec_to_settings(spec)[0]["features"] == ["x1", "x2"]
+
+
+def test_a_function_set_has_no_features_layer_whatever_the_toggles():
+    settings = {**state.DEFAULTS, "dataset": "function:sin", "features": ["x1_squared"]}
+    assert state.validate(settings).model.layer_list()[0].type == "linear"
+
+
+@pytest.mark.parametrize(
+    ("features", "fragment"),
+    [
+        (["x1", "x1_sqared"], "unknown input feature 'x1_sqared'; did you mean 'x1_squared'?"),
+        ([], "expected at least 1 item"),
+        ("x1", "expected a list of feature names"),
+    ],
+)
+def test_bad_features_get_the_spec_message_next_to_the_toggles(features, fragment):
+    with pytest.raises(UserError) as caught:
+        state.validate({**state.DEFAULTS, "features": features})
+    [problem] = state.problems_for_page(caught.value)
+    assert fragment in problem["text"] and problem["control"] == "features"
+
+
+def test_the_drawing_names_the_features_and_shows_each_over_the_plane():
+    settings = {**state.DEFAULTS, "features": ["x1", "x1_times_x2", "sin_x2"], "layers": []}
+    session = Session(settings, lambda text: None)
+    try:
+        described = session.describe()
+    finally:
+        session.stop()
+    assert described["inputs"] == ["x1", "x1·x2", "sin(x2)"]
+    pictures = described["input_images"]
+    assert len(pictures) == 3 and all(p["scale"] > 0 for p in pictures)
+    assert described["total_params"] == 3 * 2 + 2  # a linear map of three features
+
+
 # --- sessions -----------------------------------------------------------------------------
 
 

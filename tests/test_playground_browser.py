@@ -170,10 +170,83 @@ def assert_trains_to_the_weights_shown(path: Path, shown: dict, out: Path) -> No
             assert np.array_equal(np.asarray(values, np.float32), trained_values), (name, key)
 
 
+def toggle(page, testid: str) -> None:
+    """Click a feature toggle and wait for the session it opens."""
+    opened = page.evaluate("window.playground.opened")
+    by(page, testid).click()
+    page.wait_for_function(f"window.playground.opened > {opened}")
+
+
+def test_squared_features_let_a_network_without_hidden_layers_separate_circles(page, served):
+    # 200 steps/s: frames come every few steps, so the step a bound is checked at is near
+    # the step it was crossed at, however loaded the machine is (frames drop, steps never)
+    open_page(page, served, "dataset=circles&layers=&act=&dropout=&speed=200")
+    assert by(page, "layer-count").text_content() == "0"
+    assert by(page, "feature-x1").is_checked() and by(page, "feature-x2").is_checked()
+    stuck = play_until(page, "f.step >= 250")  # ten epochs: a line cannot cut out a disc
+    assert stuck["test"]["loss"] > 0.6, stuck["test"]
+    for testid in ("feature-x1-squared", "feature-x2-squared"):
+        toggle(page, testid)
+    settings = page.evaluate("window.playground.settings")
+    assert settings["features"] == ["x1", "x2", "x1_squared", "x2_squared"]
+    assert "features=x1%2Cx2%2Cx1_squared%2Cx2_squared" in page.url
+    names = [by(page, f"unit-0-{j}").text_content() for j in range(4)]
+    assert names == ["x1", "x2", "x1²", "x2²"]  # the drawing's input column
+    expected = summary(build_model(page_spec(page)), input_size=(1, 2))
+    assert expected.total_params == 4 * 2 + 2
+    assert f"parameters: {expected.total_params}" in by(page, "param-count").text_content()
+    reached = play_until(page, "f.test.loss < 0.1")
+    assert reached["step"] <= 1000, reached["step"]  # 40 epochs of 25 batches
+    assert page.problems == []
+
+
+def test_download_spec_with_features_validates_and_trains_to_the_same_weights(
+    page, served, tmp_path
+):
+    open_page(page, served, "dataset=xor&layers=3&act=tanh&dropout=0&features=sin_x1,x1_times_x2")
+    assert not by(page, "feature-x1").is_checked()
+    assert by(page, "feature-x1-times-x2").is_checked() and by(page, "feature-sin-x1").is_checked()
+    toggle(page, "feature-x2")  # the link's order stays (same columns), a new feature comes last
+    names = ["sin_x1", "x1_times_x2", "x2"]
+    assert page.evaluate("window.playground.settings.features") == names
+    shown = train_steps(page, 50)  # two whole epochs: the spec trains whole epochs
+    with page.expect_download() as download:
+        by(page, "download-spec").click()
+    path = tmp_path / "playground.yaml"
+    download.value.save_as(path)
+    layers = parse_spec(path.read_text()).model.layer_list()
+    assert layers[0].type == "features" and layers[0].options.names == names
+    assert_trains_to_the_weights_shown(path, shown, tmp_path / "run")
+
+
+def test_feature_toggles_can_be_hidden_and_unknown_names_get_the_spec_message(page, served):
+    open_page(page, served, "features=x1,x2,x1_squared&features_hide=true")
+    assert by(page, "feature-x1-squared").is_checked()
+    assert not by(page, "feature-x1").is_visible() and not by(page, "features").is_visible()
+    page.goto(page.url.split("#")[0] + "#features=x1,x1_sqared")
+    page.wait_for_function("window.playground.opened > 0")
+    page.wait_for_function(
+        "document.querySelector(\"[data-testid='error']\").textContent.includes('x1_squared')"
+    )
+    assert "did you mean 'x1_squared'?" in by(page, "error").text_content()
+
+
+def test_the_kink_count_leaves_with_the_function_set(page, served):
+    open_page(page, served, "dataset=function:sin&layers=4&act=relu&dropout=0")
+    assert by(page, "kinks").is_visible()
+    drawn = page.evaluate("window.playground.drawn")
+    by(page, "dataset").select_option("circles")
+    page.wait_for_function(
+        f"window.playground.session.task === 'classification' && window.playground.drawn > {drawn}"
+    )
+    assert not by(page, "kinks").is_visible()  # Figure 6's count is no claim about circles
+    assert by(page, "feature-x1").is_visible()  # and the plane's input features are back
+
+
 ROUND_TRIP = {
     "dataset": "function:abs", "n": "300", "noise": "0.1", "test": "0.3", "seed": "7",
     "layers": "5,3,2", "act": "relu,gelu,sigmoid", "dropout": "0,0.1,0", "opt": "sgd",
-    "lr": "0.1", "momentum": "0.5", "batch": "16", "l2": "0.001",
+    "lr": "0.1", "momentum": "0.5", "batch": "16", "l2": "0.001", "features": "x2,sin_x1",
 }  # fmt: skip
 
 
@@ -192,6 +265,8 @@ def test_url_round_trip_restores_every_control(page, served):
         assert by(page, f"layer-activation-{i}").input_value() == act
         assert by(page, f"layer-dropout-{i}").input_value() == p
     assert by(page, "speed").input_value() == "20"
+    checked = [name for name in ("x1", "x2", "sin-x1") if by(page, f"feature-{name}").is_checked()]
+    assert checked == ["x2", "sin-x1"]
     assert not by(page, "learning-rate").is_visible()  # a teacher's link hides it
     written = dict(parse_qsl(urlsplit(page.url).fragment))
     assert {k: written[k] for k in ROUND_TRIP} == ROUND_TRIP
@@ -303,14 +378,19 @@ def teacher_links() -> list[str]:
 
 @pytest.mark.parametrize(
     ("figure", "visible"),
-    [(4, ["layer-activation-0"]), (6, ["layer-units-0", "units-plus-0", "units-minus-0"])],
+    [
+        (4, ["layer-activation-0"]),
+        (6, ["layer-units-0", "units-plus-0", "units-minus-0"]),
+        ("features", ["feature-x1", "feature-x1-squared"]),
+    ],
 )
 def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, visible):
-    address = teacher_links()[0 if figure == 4 else 1]
+    address = teacher_links()[{4: 0, 6: 1, "features": 2}[figure]]
     open_page(page, served, address)
     controls = ["dataset", "samples", "noise", "test-ratio", "seed", "regenerate", "add-layer",
                 "remove-layer", "layer-units-0", "layer-activation-0", "layer-dropout-0",
-                "optimizer", "learning-rate", "momentum", "batch-size", "l2"]  # fmt: skip
+                "optimizer", "learning-rate", "momentum", "batch-size", "l2",
+                "feature-x1", "feature-x1-squared"]  # fmt: skip
     shown = [c for c in controls if by(page, c).is_visible()]
     assert shown == [c for c in visible if c in controls]
     assert "_hide=true" in page.url  # the page's own address keeps the teacher's options
@@ -325,6 +405,11 @@ def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, vi
         by(page, "layer-activation-0").select_option("relu")
         page.wait_for_function(f"window.playground.opened > {opened}")
         assert not by(page, "collapse-notice").is_visible()
+    elif figure == "features":
+        for testid in ("feature-x1-squared", "feature-x2-squared"):
+            toggle(page, testid)
+        by(page, "speed").select_option("200")  # frames every few steps (see above)
+        assert play_until(page, "f.test.loss < 0.1")["step"] <= 1000
     else:
         by(page, "units-plus-0").click()
         page.wait_for_function("window.playground.settings.layers[0] === 4")

@@ -67,6 +67,7 @@ def test_the_built_in_layer_types():
         "dropout",
         "layer_norm",
         "batch_norm",
+        "features",
     ]
 
 

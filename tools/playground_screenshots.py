@@ -23,6 +23,7 @@ from tinygrad_edu.spec import load_spec  # noqa: E402
 SHOTS = {
     "classification": ("dataset=xor&noise=0.05&layers=8,8&act=relu,relu&lr=0.01", 3000),
     "regression": ("dataset=function:sin&n=500&test=0.2&layers=8&act=relu&lr=0.02&batch=16", 2500),
+    "features": ("dataset=circles&layers=&act=&dropout=&features=x1,x2,x1_squared,x2_squared", 500),
 }
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip

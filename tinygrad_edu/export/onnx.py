@@ -3,8 +3,9 @@
 `to_onnx` walks the model's layers in order and asks each one's export rule to add its
 nodes to an `OnnxGraph`: built-in layers have rules here (`Gemm` or `MatMul` + `Add`,
 `Relu`, `Tanh`, `Sigmoid`, `LeakyRelu`, `Flatten`, `Softmax`, `Identity` for dropout,
-which does nothing in inference, and GELU as its formula in `Tanh` or `Erf`, so that
-opset 17 runtimes take it); a layer registered with
+which does nothing in inference, GELU as its formula in `Tanh` or `Erf`, so that
+opset 17 runtimes take it, and the input features as `Gather`, `Mul`, `Sin`, `Concat`);
+a layer registered with
 ``register_layer(name, onnx=rule)`` brings its own. The batch dimension is left dynamic
 (``batch``), the weights are initializers named by their state-dict keys, the model's
 metadata (spec, normalization, class names) goes into ``metadata_props``, and the result
@@ -22,6 +23,7 @@ import numpy as np
 
 from .. import autograd, nn
 from ..errors import UserError
+from ..features import InputFeatures
 from ..tensor import Tensor
 from .bundle import require
 
@@ -121,6 +123,25 @@ def _gelu(module: nn.GELU, graph: OnnxGraph, x: str) -> str:
     return graph.add("Mul", [graph.add("Mul", [x, half]), graph.add("Add", [t, one])])
 
 
+def _features(module: InputFeatures, graph: OnnxGraph, x: str) -> str:
+    """Each chosen column from x1 = x[:, 0:1] and x2 = x[:, 1:2] (Gather keeps the axis),
+    joined by Concat in the module's order."""
+    x1, x2 = (
+        graph.add("Gather", [x, graph.constant([j], f"{graph.prefix}x{j + 1}", np.int64)], axis=1)
+        for j in (0, 1)
+    )
+    rules = {
+        "x1": lambda: x1,
+        "x2": lambda: x2,
+        "x1_squared": lambda: graph.add("Mul", [x1, x1]),
+        "x2_squared": lambda: graph.add("Mul", [x2, x2]),
+        "x1_times_x2": lambda: graph.add("Mul", [x1, x2]),
+        "sin_x1": lambda: graph.add("Sin", [x1]),
+        "sin_x2": lambda: graph.add("Sin", [x2]),
+    }
+    return graph.add("Concat", [rules[name]() for name in module.names], axis=1)
+
+
 BUILTIN_RULES: dict[type, ExportRule] = {
     nn.Linear: _linear,
     nn.Flatten: _flatten,
@@ -132,6 +153,7 @@ BUILTIN_RULES: dict[type, ExportRule] = {
     nn.Identity: lambda m, g, x: g.add("Identity", [x]),
     nn.Dropout: lambda m, g, x: g.add("Identity", [x]),  # dropout does nothing in inference
     nn.Softmax: lambda m, g, x: g.add("Softmax", [x], axis=int(m.dim)),
+    InputFeatures: _features,
 }
 
 

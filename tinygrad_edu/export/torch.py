@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import nn
 from ..errors import UserError
+from ..features import InputFeatures
 from .bundle import Bundle, load_bundle, spec_yaml
 from .safetensors import save_safetensors
 
@@ -44,6 +45,34 @@ TORCH_LAYERS = (
     nn.Softmax,
     nn.Dropout,
 )
+
+# PyTorch has no layer for the input features (x1², sin(x1), ...): model.py gets this one
+TORCH_FEATURES_CLASS = '''
+
+class InputFeatures(nn.Module):
+    """tinygrad_edu's features layer: 2-D points (N, 2) -> the named columns, in order."""
+
+    FEATURES = {
+        "x1": lambda x1, x2: x1,
+        "x2": lambda x1, x2: x2,
+        "x1_squared": lambda x1, x2: x1 * x1,
+        "x2_squared": lambda x1, x2: x2 * x2,
+        "x1_times_x2": lambda x1, x2: x1 * x2,
+        "sin_x1": lambda x1, x2: torch.sin(x1),
+        "sin_x2": lambda x1, x2: torch.sin(x2),
+    }
+
+    def __init__(self, names: list[str]):
+        super().__init__()
+        self.names = list(names)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1, x2 = x[:, 0:1], x[:, 1:2]
+        return torch.cat([self.FEATURES[name](x1, x2) for name in self.names], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"names={self.names!r}"
+'''
 
 
 def to_torch(spec_or_run: Any, folder: str | Path) -> Path:
@@ -78,6 +107,8 @@ def layer_code(module: Any, where: str = "") -> str:
         return f"nn.Sequential(\n{body},\n)"
     if type(module) in TORCH_LAYERS:
         return f"nn.{module!r}"
+    if type(module) is InputFeatures:
+        return repr(module)  # the class TORCH_FEATURES_CLASS defines in model.py
     raise UserError(
         f"cannot write PyTorch code for layer {where.rstrip('.')} ({type(module).__name__}): "
         f"torch export knows the built-in layers ({', '.join(c.__name__ for c in TORCH_LAYERS)}); "
@@ -95,7 +126,12 @@ def model_code(bundle: Bundle) -> str:
         spec_comment=textwrap.indent(spec_yaml(bundle.spec).rstrip(), "# ", lambda line: True),
         input_shape=repr(bundle.input_shape),
         layers=textwrap.indent(layers, "    ").lstrip(),
+        extra_classes=TORCH_FEATURES_CLASS if _uses(bundle.model, InputFeatures) else "",
     )
+
+
+def _uses(model: Any, cls: type) -> bool:
+    return any(isinstance(module, cls) for module in model.modules())
 
 
 def save_data(bundle: Bundle, path: Path) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from .. import nn
 from ..autograd import no_grad
 from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
+from ..features import LABELS, InputFeatures
 from ..tensor import Tensor
 from ..training.loop import Progress, Setup
 from ..training.objectives import evaluate_arrays
@@ -67,10 +68,12 @@ class View:
             {"units": self.modules[i].out_features, "activation": a}
             for i, a in zip(self.linears, self.activation_names)
         ]
+        features = self.modules[0] if isinstance(self.modules[0], InputFeatures) else None
+        names = features.names if features is not None else ["x1", "x2"]
         out: dict[str, Any] = {
             "task": "regression" if self.regression else "classification",
             "layers": layers,
-            "inputs": ["x"] if self.regression else ["x1", "x2"],
+            "inputs": ["x"] if self.regression else [LABELS[name] for name in names],
             "outputs": self.modules[self.linears[-1]].out_features,
             "train": _points(ds.X_train, ds.y_train),
             "test": _points(ds.X_test, ds.y_test),
@@ -82,7 +85,16 @@ class View:
             out["domain"] = self.domain
             out["grid"] = GRID
             out["unit_grid"] = len(range(0, GRID, UNIT_STRIDE))
+            out["input_images"] = self._input_pictures(features)
         return out
+
+    def _input_pictures(self, features: InputFeatures | None) -> list[dict[str, Any]]:
+        """What each input unit shows over the plane: x1, x2, or each chosen feature."""
+        values = Tensor(self.grid)
+        if features is not None:
+            with no_grad():
+                values = features(values)
+        return self._unit_pictures(values.numpy())
 
     def frame(self, progress: Progress, steps_per_epoch: int) -> dict[str, Any]:
         """The model as it is now (called between steps, with the engine held)."""

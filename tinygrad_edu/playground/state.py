@@ -20,6 +20,7 @@ import yaml
 
 from ..data.synthetic import FUNCTIONS
 from ..errors import UserError
+from ..features import DEFAULT as DEFAULT_FEATURES
 from ..spec import Spec, validate_spec
 from ..spec.loader import SpecError
 from ..training.objectives import loss_options
@@ -37,6 +38,7 @@ SPEC_FILE = "playground"  # how messages name the page's spec (validate names th
 # learning rate 0.03, batch 10, half the points for training; adam here converges fast.
 DEFAULTS: dict[str, Any] = {
     "dataset": "circles",
+    "features": list(DEFAULT_FEATURES),  # input features of the plane's points (x1, x2 on)
     "n": 500,
     "noise": 0.05,
     "test": 0.5,
@@ -102,6 +104,8 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
         data = {"source": "csv", "path": POINTS_FILE, "target": -1, "header": True}
         data.update({"normalize": "none", "test_fraction": s["test"]})
     layers: list[Any] = []
+    if not regression and s["features"] != list(DEFAULT_FEATURES):
+        layers.append({"features": _feature_names(s["features"])})  # x1, x2 alone: no layer
     for units, activation, p in zip(s["layers"], s["act"], s["dropout"]):
         layers += [{"linear": units}, activation]
         if p:
@@ -131,6 +135,15 @@ def _check_network(layers: Any) -> None:
             raise UserError(
                 f"model.layers: hidden layer {index + 1} has {units} units; give 1 to {MAX_UNITS}"
             )
+
+
+def _feature_names(names: Any) -> list[Any]:
+    """The toggled features as the layer's list; the spec checks each name (did you mean)."""
+    if not isinstance(names, list):
+        raise UserError(
+            f"model.layers[0].features: expected a list of feature names, found {names!r}"
+        )
+    return list(names)
 
 
 def _check_points(points: Any, regression: bool) -> None:
@@ -184,6 +197,8 @@ def problems_for_page(error: UserError) -> list[dict[str, str]]:
 
 
 def _control(path: str) -> str:
+    if path.startswith("model.layers[0].features"):
+        return "features"
     if path.startswith("model.layers"):
         return "network"
     return CONTROLS.get(path, "")
@@ -199,8 +214,9 @@ def spec_yaml(data: dict[str, Any], note: str) -> str:
 def spec_to_settings(spec: Spec) -> tuple[dict[str, Any], list[str]]:
     """The page's settings for a spec file, and notes on what the page leaves out.
 
-    Only what the page can show is accepted: a 2-D teaching set or a 1-D function, hidden
-    Linear layers each followed by one activation (and optionally dropout), a last Linear,
+    Only what the page can show is accepted: a 2-D teaching set or a 1-D function, an
+    optional ``features`` layer first (the input-feature toggles), hidden Linear layers
+    each followed by one activation (and optionally dropout), a last Linear,
     sgd or adam. Anything else is a `UserError` that says what the page cannot show.
     """
     data = spec.data
@@ -213,7 +229,7 @@ def spec_to_settings(spec: Spec) -> tuple[dict[str, Any], list[str]]:
             f"the playground shows 2-D teaching sets and 1-D functions; this spec's data "
             f"source is '{data.source}'; train it with: python cli.py train {spec.file}"
         )
-    layers, acts, dropout = _hidden_layers(spec)
+    features, layers, acts, dropout = _hidden_layers(spec)
     loss = loss_options(spec.loss)[0]
     if loss not in ("cross_entropy", "mse"):
         raise UserError(f"the playground trains with cross_entropy or mse; this spec uses '{loss}'")
@@ -222,6 +238,7 @@ def spec_to_settings(spec: Spec) -> tuple[dict[str, Any], list[str]]:
         raise UserError(f"the playground offers sgd and adam; this spec uses '{opt.name}'")
     settings = {
         "dataset": dataset,
+        "features": features,
         "n": data.n_samples,
         "noise": data.noise,
         "test": data.test_fraction,
@@ -247,12 +264,15 @@ def _function_name(name: str) -> str:
     return FUNCTION_ALIASES.get(name, name)
 
 
-def _hidden_layers(spec: Spec) -> tuple[list[int], list[str], list[float]]:
+def _hidden_layers(spec: Spec) -> tuple[list[str], list[int], list[str], list[float]]:
+    """(input features, hidden widths, activations, dropout rates) of the spec's layers."""
     entries = [(layer.type, layer.options) for layer in spec.model.layer_list()]
+    features, index = list(DEFAULT_FEATURES), 0
+    if entries and entries[0][0] == "features":
+        features, index = list(entries[0][1].names), 1
     layers: list[int] = []
     acts: list[str] = []
     dropout: list[float] = []
-    index = 0
     while index < len(entries) - 1:
         kind, options = entries[index]
         follower = entries[index + 1][0]
@@ -271,7 +291,7 @@ def _hidden_layers(spec: Spec) -> tuple[list[int], list[str], list[float]]:
             dropout.append(0.0)
     if index != len(entries) - 1 or entries[-1][0] != "linear":
         raise UserError("the playground needs a last linear layer (the output) in model.layers")
-    return layers, acts, dropout
+    return features, layers, acts, dropout
 
 
 MAX_UPLOAD = 60_000  # characters of an uploaded CSV (the page's messages stay under 64 KB)

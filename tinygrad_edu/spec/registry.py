@@ -13,6 +13,7 @@ only name registered types: they never import or run code.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 import re
@@ -20,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from .. import autograd, nn, rng
+from .. import autograd, features, nn, rng
 from ..tensor import Tensor
 
 Shape = tuple[int, ...]
@@ -308,6 +309,28 @@ class BatchNormOptions(LayerOptions):
     track_running_stats: bool = Field(True, description="keep running statistics for eval")
 
 
+class FeaturesOptions(LayerOptions):
+    names: list[str] = Field(
+        min_length=1, description=f"input features of a 2-D point: {', '.join(features.FEATURES)}"
+    )
+
+    @field_validator("names")
+    @classmethod
+    def _known_and_distinct(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if name not in features.FEATURES:
+                choices = list(features.FEATURES)
+                close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+                hint = (
+                    f"did you mean '{close[0]}'?" if close else f"choose from {', '.join(choices)}"
+                )
+                raise ValueError(f"unknown input feature '{name}'; {hint}")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"input feature(s) {', '.join(repeated)} named twice; name each once")
+        return names
+
+
 def layer_norm(in_features: int, eps: float, elementwise_affine: bool, bias: bool) -> nn.LayerNorm:
     """``- layer_norm``: LayerNorm over the last dimension of the running shape."""
     return nn.LayerNorm(in_features, eps, elementwise_affine, bias)
@@ -342,6 +365,15 @@ def _batch_norm_shape(options: Any, shape: Shape) -> Shape:
     return shape
 
 
+def _features_shape(options: FeaturesOptions, shape: Shape) -> Shape:
+    if tuple(shape) != (2,):
+        raise ValueError(
+            f"features computes x1², sin(x1), ... from 2-D points (samples of shape [2]), got "
+            f"{list(shape)}; use it first in a model with input: [2]"
+        )
+    return (len(options.names),)
+
+
 def _softmax_shape(options: SoftmaxOptions, shape: Shape) -> Shape:
     ndim = len(shape) + 1  # the batch dimension comes first
     if not -ndim <= options.dim < ndim:
@@ -364,3 +396,6 @@ register_layer("softmax", options=SoftmaxOptions, output_shape=_softmax_shape)(n
 register_layer("dropout", options=DropoutOptions, output_shape=_same_shape)(nn.Dropout)
 register_layer("layer_norm", options=LayerNormOptions, output_shape=_same_shape)(layer_norm)
 register_layer("batch_norm", options=BatchNormOptions, output_shape=_batch_norm_shape)(batch_norm)
+register_layer("features", options=FeaturesOptions, output_shape=_features_shape)(
+    features.InputFeatures
+)

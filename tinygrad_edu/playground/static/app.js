@@ -7,7 +7,12 @@ const DATASETS = ["circles", "xor", "gaussian", "spiral", "moons",
   "function:sin", "function:cos", "function:abs", "function:step", "function:relu",
   "function:square", "function:cubic"];
 const ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"];
-const LIST_KEYS = ["layers", "act", "dropout"];
+const LIST_KEYS = ["layers", "act", "dropout", "features"];
+const TEXT_LISTS = ["act", "features"];
+// the input features (the spec's features layer) and how the page writes them
+const FEATURES = { x1: "x1", x2: "x2", x1_squared: "x1²", x2_squared: "x2²", x1_times_x2: "x1·x2",
+  sin_x1: "sin(x1)", sin_x2: "sin(x2)" };
+const featureId = (name) => `feature-${name.replaceAll("_", "-")}`;
 // each setting and the control that edits it (for the address, errors and *_hide)
 const FIELDS = { dataset: "dataset", n: "samples", noise: "noise", test: "test-ratio", seed: "seed",
   opt: "optimizer", lr: "learning-rate", momentum: "momentum", batch: "batch-size", l2: "l2" };
@@ -32,7 +37,7 @@ function readAddress() {
     if (key === "speed") { pg.speed = Number(value) || 0; continue; }
     if (key === "points") { settings.points = value.split(";").map((row) => row.split(",").map(parseValue)); continue; }
     settings[key] = LIST_KEYS.includes(key)
-      ? (value === "" ? [] : value.split(",").map(key === "act" ? String : parseValue))
+      ? (value === "" ? [] : value.split(",").map(TEXT_LISTS.includes(key) ? String : parseValue))
       : parseValue(value);
   }
   return Object.keys(settings).length ? settings : null;
@@ -57,6 +62,10 @@ function readControls() {
   if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
     s.points = null;  // another generated set: the points clicked in go
   }
+  const on = Object.keys(FEATURES).filter((name) => $(featureId(name)).checked);
+  // the order stays the settings' (a spec's order: same columns, same weights), new ones last
+  const before = s.features || [];
+  s.features = before.filter((name) => on.includes(name)).concat(on.filter((name) => !before.includes(name)));
   document.querySelectorAll(".layer").forEach((el, i) => {
     s.layers[i] = parseValue(el.querySelector("input.units").value.trim());
     s.act[i] = el.querySelector("select").value;
@@ -70,6 +79,8 @@ function showSettings(s) {
   $("speed").value = String(pg.speed);
   $("momentum").disabled = s.opt !== "sgd";
   $("layer-count").textContent = String(s.layers.length);
+  for (const name of Object.keys(FEATURES)) $(featureId(name)).checked = s.features.includes(name);
+  $("features").hidden = String(s.dataset).startsWith("function:");  // 1-D sets have just x
   const box = $("layer-controls");
   box.replaceChildren();
   s.layers.forEach((units, i) => {
@@ -328,6 +339,7 @@ function drawPlane(f) {
   };
   s.train.forEach((p) => dot(p, false));
   if ($("show-test").checked) s.test.forEach((p) => dot(p, true));
+  $("kinks").hidden = true;  // Figure 6's count belongs to a function set (one opened before)
 }
 
 function drawRegression(f) {
@@ -462,7 +474,9 @@ function buildNetwork(s) {
     el.innerHTML = `<canvas></canvas><span class="name">${unitName(layer, j, s)}</span>`;
     el.onmouseenter = () => { $("hover-info").textContent = formula(layer, j); };
     net.append(el);
-    if (layer === 0 && s.task === "classification") paintInput(el.querySelector("canvas"), j, s);
+    if (layer === 0 && s.task === "classification") {
+      paintImage(el.querySelector("canvas"), decode(s.input_images[j].image), s.unit_grid, false);
+    }
     if (layer === 0 && s.task === "regression") drawUnitCurve(el.querySelector("canvas"), s.xs);
     return { x, y: y + 17, el };
   }));
@@ -489,12 +503,6 @@ function buildNetwork(s) {
     }
     pg.edges.push(rows);
   }
-}
-
-function paintInput(canvas, j, s) {  // x1 or x2 over the plane: what an input unit "computes"
-  const n = 25, bytes = new Uint8Array(n * n);
-  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) bytes[r * n + c] = j === 0 ? (c / (n - 1)) * 255 : (1 - r / (n - 1)) * 255;
-  paintImage(canvas, bytes, n, false);
 }
 
 function formula(layer, j) {
@@ -550,6 +558,9 @@ function drawUnitCurve(canvas, values) {
 // --- controls -----------------------------------------------------------------------------
 function wire() {
   $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("");
+  $("features").insertAdjacentHTML("beforeend", Object.entries(FEATURES).map(([name, label]) =>
+    `<label><input type="checkbox" data-testid="${featureId(name)}" value="${name}"> ${label}</label>`).join(""));
+  $("features").querySelectorAll("input").forEach((box) => box.addEventListener("change", applyControls));
   for (const id of Object.values(FIELDS)) $(id).addEventListener("change", applyControls);
   $("play").onclick = () => { setPlaying(!pg.playing); send({ type: pg.playing ? "play" : "pause" }); };
   $("step").onclick = () => { setPlaying(false); send({ type: "step" }); };
