@@ -187,6 +187,13 @@ def tg_nn_step(weights, biases, x, y, lr, backend: str = "numpy") -> Callable[[]
     return step
 
 
+def tg_compiled_step(weights, biases, x, y, lr, backend: str = "numpy") -> Callable[[], Any]:
+    """tg_nn_step under tinygrad_edu.compile: recorded twice, then replayed from its tape."""
+    import tinygrad_edu as tg
+
+    return tg.compile(tg_nn_step(weights, biases, x, y, lr, backend))
+
+
 def torch_mlp_step(weights, biases, x, y, lr, device: str = "cpu") -> Callable[[], Any]:
     """PyTorch eager: F.linear + relu + F.cross_entropy + torch.optim.SGD."""
     import torch
@@ -241,6 +248,14 @@ def mlp_workload(name: str, sizes: list[int], batch: int, cfg: Config) -> list[R
                 "tinygrad_edu nn.MLP + SGD",
                 lambda: tg_nn_step(weights, biases, x, y, LR),
                 note="nn.MLP, F.cross_entropy, optim.SGD",
+            )
+        )
+    if has_module("tinygrad_edu.compile"):
+        contenders.append(
+            Contender(
+                "tinygrad_edu compiled",
+                lambda: tg_compiled_step(weights, biases, x, y, LR),
+                note="tg.compile(nn.MLP + SGD step): record and replay",
             )
         )
     contenders.append(

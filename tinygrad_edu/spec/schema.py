@@ -542,6 +542,11 @@ class Train(Section):
         default=False,
         description="write TensorBoard event files into the run folder's tensorboard/ folder",
     )
+    compile: bool = Field(
+        default=False,
+        description="record the train step once and replay it (tinygrad_edu.compile): "
+        "bit-identical on NumPy, faster",
+    )
 
 
 class Sweep(Section):

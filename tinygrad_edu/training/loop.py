@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, rng
+from ..compile import compile as compile_step
 from ..errors import UserError
 from ..tensor import Tensor, set_default_dtype
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
@@ -228,6 +229,7 @@ class Trainer:
         self._interrupted: int | None = None  # the stop signal received, if any
         self._saved: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
         self._previous_handlers: dict[int, Any] = {}
+        self._step: Callable | None = None  # _update, or its compiled form (train.compile)
         ds = setup.dataset
         self.held_out_name = "val" if ds.X_val is not None else "test"
         self.X_held, self.y_held = (
@@ -350,20 +352,32 @@ class Trainer:
             self.reporter.close()
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
-        s, p = self.setup, self.progress
-        outputs = s.model(Tensor(xb))
-        loss = s.objective(outputs, s.objective.targets(yb))
+        s = self.setup
+        if self._step is None:  # train.compile: record the step once, replay it (tg.compile)
+            model = s.model
+            self._step = self._update
+            if s.spec.train.compile:
+                self._step = compile_step(self._update, guard=lambda: model.training)
+        loss, outputs = self._step(Tensor(xb), s.objective.targets(yb))
         value = loss.item()
-        if not math.isfinite(value):
+        metrics.update(value, outputs.numpy(), yb)
+        self.reporter.step(value, len(yb))
+
+    def _update(self, x: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+        """Forward, loss, backward and optimizer step on one batch; stops on a bad loss."""
+        s, p = self.setup, self.progress
+        outputs = s.model(x)
+        loss = s.objective(outputs, targets)
+        # a bool, not the loss itself: under tg.compile a guard that holds while it is finite
+        if not bool(backend.active.xp.isfinite(loss.data)):
             raise self._diverged(
-                f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
-                "stopped before that update"
+                f"the loss became {loss.item()} at epoch {p.epoch + 1}, step {p.step + 1}; "
+                "training stopped before that update"
             )
         s.optimizer.zero_grad()
         loss.backward()
         s.optimizer.step()
-        metrics.update(value, outputs.numpy(), yb)
-        self.reporter.step(value, len(yb))
+        return loss, outputs
 
     def _end_epoch(self, metrics: MetricAccumulator, seconds: float) -> None:
         s, p = self.setup, self.progress
