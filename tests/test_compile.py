@@ -276,3 +276,28 @@ def test_a_diverging_compiled_run_stops_before_the_bad_update(tmp_path):
     )
     with pytest.raises(loop.TrainingDiverged, match="stopped before that update"):
         runs.train(spec, {}, out=tmp_path / "run", quiet=True)
+
+
+def test_gradients_accumulated_over_steps_stay_exact():
+    """Without zero_grad, .grad grows every step: each step reads a new array, so the
+    recordings never agree and the step runs eagerly (correct, if not faster)."""
+    widths = [3, 5, 2]
+    runs_ = []
+    for _ in range(2):
+        tg.manual_seed(0)
+        model = Net(widths, "relu")
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x, y, model=model, opt=opt):
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()  # no zero_grad: gradients accumulate
+            opt.step()
+            return loss
+
+        runs_.append((model, step))
+    (eager_model, eager_step), (model, step) = runs_
+    compiled = tg.compile(step)
+    for x, y in batches(widths, "cross_entropy", [4] * 6):
+        assert bits(eager_step(x, y)) == bits(compiled(x, y))
+    assert_same_parameters(eager_model, model)
+    assert compiled.counts["replayed"] == 0 and compiled.fallbacks

@@ -98,47 +98,20 @@ _OUT_OPERATORS = {
     operator.gt: "greater",
     operator.ge: "greater_equal",
 }
-_OUT_FUNCTIONS = {
-    "abs",
-    "add",
-    "cos",
-    "divide",
-    "equal",
-    "exp",
-    "isfinite",
-    "log",
-    "log1p",
-    "matmul",
-    "max",
-    "maximum",
-    "min",
-    "minimum",
-    "multiply",
-    "negative",
-    "not_equal",
-    "sin",
-    "sqrt",
-    "square",
-    "subtract",
-    "sum",
-    "tanh",
-}
+_OUT_FUNCTIONS = set(
+    "abs add cos divide equal exp isfinite log log1p matmul max maximum min minimum multiply "
+    "negative not_equal sin sqrt square subtract sum tanh".split()
+)
 _REDUCTIONS = {"sum": "add", "max": "maximum", "min": "minimum"}  # their ufuncs' reduce
 _AXIS_ARGS = {"axis", "keepdims"}
 _COPIES = {"asarray", "astype"}  # replayed as copyto(out, x): the same cast, into the buffer
-_VIEWS = {
-    "T",
-    "mT",
-    "getitem",
-    "reshape",
-    "broadcast_to",
-    "expand_dims",
-    "permute_dims",
-    "matrix_transpose",
-    "squeeze",
-}
-_DATA_DEPENDENT = {"nonzero", "argwhere", "unique_all", "unique_counts", "unique_inverse"}
-_DATA_DEPENDENT |= {"unique_values", "flatnonzero", "extract", "compress"}
+_VIEWS = set(
+    "T mT getitem reshape broadcast_to expand_dims permute_dims matrix_transpose squeeze".split()
+)  # calls whose result may be a view of their first argument
+_DATA_DEPENDENT = set(
+    "nonzero argwhere flatnonzero extract compress unique_all unique_counts unique_inverse "
+    "unique_values".split()
+)  # result shapes that depend on the values: no fixed buffer can hold them
 _METADATA = {"isdtype", "finfo", "iinfo", "result_type", "can_cast"}
 
 
@@ -511,7 +484,7 @@ class Tape:
         self.fixed: list[bool] = []  # the slot's array is the same object in every replay
         self.views: dict[int, int] = {}  # slot of a view -> slot of its base
         self.owned: list[bool] = []  # the slot is memory this step made (not a view of outside)
-        self.known: dict[int, int] = {}  # id(outside array) -> slot
+        self.known: dict[int, int] = {}  # id(array) -> its slot
         self.outside: list[Any] = []  # outside arrays and optimizers, in order of first use
         self.inputs: list[int] = []
         self.entries: list[Entry] = []
@@ -566,6 +539,9 @@ class Tape:
         self.slots.append(array)
         self.fixed.append(fixed)
         self.owned.append(owned)
+        # a result that reaches Python state as a plain array (a gradient handed to an
+        # optimizer) and is read again in the step still refers to its slot
+        self.known.setdefault(id(array), len(self.slots) - 1)
         return len(self.slots) - 1
 
     def _outside(self, array: Any, fixed: bool = True, track: bool = True) -> int:
