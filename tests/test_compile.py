@@ -249,7 +249,9 @@ def test_training_specs_mlp_compiled_gives_every_weight_bit_for_bit(tmp_path, mo
         return made[-1]
 
     monkeypatch.setattr(loop, "compile_step", compile_and_keep)
-    eager = runs.train("specs/mlp.yaml", {"train.epochs": 2}, out=tmp_path / "eager", quiet=True)
+    overrides = {"train.epochs": 2, "train.compile": False}
+    eager = runs.train("specs/mlp.yaml", overrides, out=tmp_path / "eager", quiet=True)
+    assert not made
     overrides = {"train.epochs": 2, "train.compile": True}
     compiled = runs.train("specs/mlp.yaml", overrides, out=tmp_path / "compiled", quiet=True)
     timing = ("seconds", "run_dir")

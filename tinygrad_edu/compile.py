@@ -889,6 +889,20 @@ class Tape:
                 return call_fixed
             return functools.partial(fn, *args, **kwargs)
 
+        places = [(i, a.slot) for i, a in enumerate(args) if type(a) is _Ref]
+        if len(places) == len(dynamic):  # every input that changes is a plain argument
+            template = list(args)
+
+            def run_with_inputs():
+                values = template.copy()
+                for i, slot in places:
+                    values[i] = slots[slot]
+                value = fn(*values, **kwargs)
+                if e.mode == "call":
+                    slots[result] = value
+
+            return run_with_inputs
+
         def run():
             value = fn(*_resolve(args, slots), **_resolve(kwargs, slots))
             if e.mode == "call":
@@ -1053,7 +1067,7 @@ class CompiledStep:
                 return ("unsupported", "an input tensor requires grad"), []
             if _is_array(array):
                 alias = next((i for i, a in enumerate(arrays) if a is array), None)
-                dtype = backend._dtype_name(array.dtype)
+                dtype = str(array.dtype)
                 parts.append((type(value).__name__, tuple(array.shape), dtype, alias))
                 arrays.append(array)
             elif value is None or isinstance(value, (bool, int, float, str)):
