@@ -543,9 +543,9 @@ class Train(Section):
         description="write TensorBoard event files into the run folder's tensorboard/ folder",
     )
     compile: bool = Field(
-        default=False,
-        description="record the train step once and replay it (tinygrad_edu.compile): "
-        "bit-identical on NumPy, faster",
+        default=True,
+        description="record the train step and replay it (tinygrad_edu.compile): the same "
+        "weights bit for bit, less Python per step; false runs every step eagerly",
     )
 
 
