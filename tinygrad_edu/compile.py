@@ -36,8 +36,10 @@ When a tape is trusted, and when it falls back
 ----------------------------------------------
 The first call with given input shapes and dtypes is recorded, and so is the second; the
 tape is used from the third call on only if both recordings are the same program (the same
-calls, constants, and outside arrays, compared by identity). That one comparison catches
-what a tracer cannot see:
+calls, constants, and outside arrays, compared by identity); otherwise the third is
+recorded and compared with the second (SGD's momentum buffers appear at the first step),
+and a step whose recordings keep differing runs eagerly. That comparison catches what a
+tracer cannot see:
 
 - Python code whose decisions depend on state (a first step that creates buffers);
 - arrays made outside the recorded calls, which differ every step: random numbers drawn
