@@ -303,3 +303,19 @@ def test_gradients_accumulated_over_steps_stay_exact():
         assert bits(eager_step(x, y)) == bits(compiled(x, y))
     assert_same_parameters(eager_model, model)
     assert compiled.counts["replayed"] == 0 and compiled.fallbacks
+
+
+def test_a_compiled_step_inside_a_recording_is_recorded_by_the_outer_one():
+    widths = [3, 4, 2]
+    eager_model, _, eager_step = make_run(widths, "tanh", "mse", "sgd")
+    model, _, step = make_run(widths, "tanh", "mse", "sgd")
+    inner = tg.compile(step)
+    outer = tg.compile(lambda x, y: inner(x, y))
+    for i, (x, y) in enumerate(batches(widths, "mse", [2] * 8)):
+        if i < 3:
+            inner(x, y)  # the inner step gets its own tape first
+            eager_step(x, y)
+        else:
+            assert bits(eager_step(x, y)) == bits(outer(x, y))
+    assert_same_parameters(eager_model, model)
+    assert inner.tapes and outer.counts["replayed"] == 3

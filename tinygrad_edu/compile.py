@@ -998,6 +998,8 @@ class CompiledStep:
         self._misses.clear()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _recording is not None:  # inside another recording: its tape records this step
+            return self._eager(args, kwargs)
         key, arrays = self._key(args, kwargs)
         if key[0] == "unsupported" and key not in self.fallbacks:
             self._fall_back(key, key[1])
@@ -1012,7 +1014,7 @@ class CompiledStep:
             except _GuardFailed as guard:
                 self._log(f"a guard failed ({guard}); this call ran eagerly")
                 return self._eager(args, kwargs)
-        if key in self.fallbacks or _recording is not None:
+        if key in self.fallbacks:
             return self._eager(args, kwargs)
         return self._record(key, arrays, args, kwargs)
 
