@@ -769,9 +769,7 @@ class Tape:
             if entry.mode == "optimizer":
                 changed = True
             elif entry.mode == "mutate":
-                out = entry.kwargs.get("out")
-                target = _refs(out if out is not None else entry.args[:1])
-                changed = changed or any(not self.owned[s] for s in target)
+                changed = changed or any(not self.owned[s] for s in _mutated_slots(entry))
             elif entry.mode == "read" and changed:
                 self.fail(
                     f"the step reads a value into Python ({entry.name}) after it updated "
@@ -808,8 +806,51 @@ class Tape:
     # --- replaying -----------------------------------------------------------------------
     def finish(self) -> None:
         """Turn the entries into a list of small callables over fixed buffers."""
-        entries = self._without_private_copies()
+        entries = self._without_products_by_one(self._without_private_copies())
         self.program = [run for e in entries if (run := self._compile(e)) is not None]
+
+    def _without_products_by_one(self, entries: list[Entry]) -> list[Entry]:
+        """The entries, with ``1.0 * x`` replaced by ``x`` itself.
+
+        SGD computes ``(1 - dampening) * grad`` even without dampening: a full pass over
+        every gradient that gives back ``grad`` bit for bit (x * 1 is exact for every value
+        arithmetic produces). When neither array is changed in place, later calls read
+        ``x`` instead.
+        """
+        changed = {s for e in entries for s in _mutated_slots(e)} | set(self.views.values())
+        bound = set(_refs(self.outputs)) | {s for _, grad in self.grads for s in _refs(grad)}
+        renamed: dict[int, int] = {}
+        kept = []
+        for e in entries:
+            if renamed:
+                e = Entry(
+                    e.name,
+                    e.fn,
+                    _renamed(e.args, renamed),
+                    _renamed(e.kwargs, renamed),
+                    e.result,
+                    e.mode,
+                    e.value,
+                )
+            factor, source = (e.args + (None, None))[:2]
+            if type(factor) is _Ref:
+                factor, source = source, factor
+            if (
+                e.name == "mul"
+                and e.mode in ("into", "call")
+                and len(e.args) == 2
+                and type(factor) in (int, float)
+                and factor == 1
+                and type(source) is _Ref
+                and not {source.slot, e.result} & changed
+                and e.result not in bound
+                and self.slots[source.slot].dtype == self.slots[e.result].dtype
+                and self.slots[source.slot].shape == self.slots[e.result].shape
+            ):
+                renamed[e.result] = source.slot
+                continue
+            kept.append(e)
+        return kept
 
     def _without_private_copies(self) -> list[Entry]:
         """The entries, less copies of buffers that nothing reads afterwards.
@@ -927,6 +968,25 @@ class Tape:
     def describe(self) -> str:
         """The tape as text, one entry a line (for teaching and debugging)."""
         return "\n".join(f"{i:3} {e.describe()}" for i, e in enumerate(self.entries))
+
+
+def _mutated_slots(e: Entry) -> list[int]:
+    """The slots an in-place entry writes: its ``out=``, else its first argument."""
+    if e.mode != "mutate":
+        return []
+    out = e.kwargs.get("out")
+    return _refs(out if out is not None else e.args[:1])
+
+
+def _renamed(template: Any, renamed: dict[int, int]) -> Any:
+    """A recorded argument with the slots in `renamed` replaced."""
+    if type(template) is _Ref:
+        return _Ref(renamed.get(template.slot, template.slot))
+    if isinstance(template, (tuple, list)):
+        return type(template)(_renamed(v, renamed) for v in template)
+    if isinstance(template, dict):
+        return {k: _renamed(v, renamed) for k, v in template.items()}
+    return template
 
 
 def _entry_signature(e: Entry) -> Any:
@@ -1063,16 +1123,20 @@ class CompiledStep:
         arrays: list = []
         parts: list = []
         for value in (*args, *kwargs.values()):
-            array = value._array if isinstance(value, Tensor) else value
+            array = value
+            if isinstance(value, Tensor):
+                if value.requires_grad:  # its .grad: Python state that a replay does not set
+                    return ("unsupported", "an input tensor requires grad"), []
+                array = value._array
             if type(array) is Traced:
                 array = array.array
-            if isinstance(value, Tensor) and value.requires_grad:
-                # its .grad would be Python state that a replay does not set
-                return ("unsupported", "an input tensor requires grad"), []
             if _is_array(array):
-                alias = next((i for i, a in enumerate(arrays) if a is array), None)
-                dtype = str(array.dtype)
-                parts.append((type(value).__name__, tuple(array.shape), dtype, alias))
+                alias = None  # the same array passed twice must stay one slot
+                for i, seen in enumerate(arrays):
+                    if seen is array:
+                        alias = i
+                        break
+                parts.append((type(value), array.shape, array.dtype, alias))
                 arrays.append(array)
             elif value is None or isinstance(value, (bool, int, float, str)):
                 parts.append(("value", repr(value)))
