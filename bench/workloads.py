@@ -6,6 +6,7 @@ checked against the hand-written baseline's before anything is timed.
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib.util
 import json
@@ -197,6 +198,13 @@ def tg_nn_step(weights, biases, x, y, lr, backend: str = "numpy") -> Callable[[]
     return step
 
 
+def tg_compiled_step(weights, biases, x, y, lr, backend: str = "numpy") -> Callable[[], Any]:
+    """tg_nn_step under tinygrad_edu.compile: recorded twice, then replayed from its tape."""
+    import tinygrad_edu as tg
+
+    return tg.compile(tg_nn_step(weights, biases, x, y, lr, backend))
+
+
 def torch_mlp_step(weights, biases, x, y, lr, device: str = "cpu") -> Callable[[], Any]:
     """PyTorch eager: F.linear + relu + F.cross_entropy + torch.optim.SGD."""
     import torch
@@ -223,6 +231,18 @@ def torch_mlp_step(weights, biases, x, y, lr, device: str = "cpu") -> Callable[[
         return loss
 
     return step
+
+
+def torch_threads_step(torch, threads: int, weights, biases, x, y) -> Callable[[], Any]:
+    """torch_mlp_step run with `threads` threads (set before each call: contenders alternate)."""
+    step = torch_mlp_step(weights, biases, x, y, LR)
+
+    def run():
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        return step()
+
+    return run
 
 
 def hand_mlp_step(weights, biases, x, y, lr, xp: Any = np) -> Callable[[], Any]:
@@ -253,6 +273,14 @@ def mlp_workload(name: str, sizes: list[int], batch: int, cfg: Config) -> list[R
                 note="nn.MLP, F.cross_entropy, optim.SGD",
             )
         )
+    if has_module("tinygrad_edu.compile"):
+        contenders.append(
+            Contender(
+                "tinygrad_edu compiled",
+                lambda: tg_compiled_step(weights, biases, x, y, LR),
+                note="tg.compile(nn.MLP + SGD step): record and replay",
+            )
+        )
     contenders.append(
         Contender(
             "tinygrad_edu functional",
@@ -262,13 +290,16 @@ def mlp_workload(name: str, sizes: list[int], batch: int, cfg: Config) -> list[R
     )
     torch = torch_or_none(cfg.threads)
     if torch is not None:
-        contenders.append(
-            Contender(
-                "PyTorch eager CPU",
-                lambda: torch_mlp_step(weights, biases, x, y, LR),
-                note=f"torch {torch.__version__}, {cfg.threads} thread(s)",
+        # PyTorch's default (one thread a core) and the run's --threads: a contender each
+        for threads in sorted({cfg.threads, os.cpu_count() or 1}):
+            contenders.append(
+                Contender(
+                    f"PyTorch eager CPU, {threads} thread(s)",
+                    functools.partial(torch_threads_step, torch, threads, weights, biases, x, y),
+                    note=f"torch {torch.__version__}"
+                    + (", its default" if threads == os.cpu_count() else ""),
+                )
             )
-        )
     firsts: dict[str, float] = {}
     rows = measure(
         f"{name} {'-'.join(map(str, sizes))} b{batch}",
@@ -554,34 +585,61 @@ def w5(cfg: Config) -> list[Row]:
         "sys.stdout.write(p.stdout + p.stderr)\n"
         "print(f'@@ rc={p.returncode} wall={wall} maxrss_kib={rss}')\n"
     )
-    walls, rates, rss_kib, failure = [], [], 0, ""
+    variants = {  # both explicit, whatever the spec's default
+        "eager": ["--set", "train.compile=false"],
+        "compiled": ["--set", "train.compile=true"],
+    }
+    runs_of: dict[str, dict[str, Any]] = {k: {"walls": [], "rates": [], "rss": 0} for k in variants}
+    failure = ""
     for _ in range(1 if cfg.quick else 3):
-        with tempfile.TemporaryDirectory() as out_dir:
-            cmd = [sys.executable, "cli.py", "train", spec, "--out", out_dir, "--no-plots", *extra]
-            proc = subprocess.run(
-                [sys.executable, "-c", probe, json.dumps(cmd)],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            )
-        m = re.search(r"@@ rc=(-?\d+) wall=([\d.e-]+) maxrss_kib=(\d+)", proc.stdout)
-        if not m or int(m.group(1)) != 0:
-            tail = (proc.stdout.split("@@")[0] + proc.stderr).strip()[-120:]
-            failure = f"FAILED: {tail}"
-            break
-        walls.append(float(m.group(2)))
-        rss_kib = max(rss_kib, int(m.group(3)))
-        printed = re.findall(r"([\d][\d,]*)\s*samples/s", proc.stdout)
-        if printed:
-            rates.append(int(printed[-1].replace(",", "")))
+        for variant, flags in variants.items():  # interleaved: drifts hit both alike
+            with tempfile.TemporaryDirectory() as out_dir:
+                cmd = [sys.executable, "cli.py", "train", spec, "--out", out_dir, "--no-plots"]
+                proc = subprocess.run(
+                    [sys.executable, "-c", probe, json.dumps(cmd + extra + flags)],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                )
+            m = re.search(r"@@ rc=(-?\d+) wall=([\d.e-]+) maxrss_kib=(\d+)", proc.stdout)
+            if not m or int(m.group(1)) != 0:
+                tail = (proc.stdout.split("@@")[0] + proc.stderr).strip()[-120:]
+                failure = f"FAILED ({variant}): {tail}"
+                break
+            record = runs_of[variant]
+            record["walls"].append(float(m.group(2)))
+            record["rss"] = max(record["rss"], int(m.group(3)))
+            printed = re.findall(r"([\d][\d,]*)\s*samples/s", proc.stdout)
+            if printed:
+                record["rates"].append(int(printed[-1].replace(",", "")))
+            record["accuracy"] = re.findall(r"test[_ ]accuracy\D*([\d.]+)", proc.stdout)[-1:]
     name = f"python cli.py train {spec} {' '.join(extra)}".strip()
     if failure:
         return [Row("W5 cli train", name, note=failure)]
-    note = f"peak RSS {rss_kib / 1024:.0f} MiB"
-    if rates:
-        note += f"; last epoch {statistics.median(rates):,.0f} samples/s (as printed)"
-    med = statistics.median(walls)
-    return [Row("W5 cli train", name, med, min(walls), max(walls), note=note, unit="run")]
+    rows = []
+    base = runs_of["eager"]["walls"]
+    for variant, flags in variants.items():
+        record = runs_of[variant]
+        note = f"peak RSS {record['rss'] / 1024:.0f} MiB"
+        if record["rates"]:
+            note += f"; last epoch {statistics.median(record['rates']):,.0f} samples/s"
+        if record.get("accuracy"):
+            note += f"; test accuracy {record['accuracy'][0]}"
+        walls = record["walls"]
+        ratio = statistics.median(w / b for w, b in zip(walls, base))
+        rows.append(
+            Row(
+                "W5 cli train",
+                f"{name} {' '.join(flags)}".strip(),
+                statistics.median(walls),
+                min(walls),
+                max(walls),
+                ratio=ratio,
+                note=note + ("; ratio: vs eager" if variant == "eager" else ""),
+                unit="run",
+            )
+        )
+    return rows
 
 
 _W7_CHILD = r"""

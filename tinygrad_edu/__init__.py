@@ -9,6 +9,7 @@ Reading order: `autograd` (the graph walk shared by both engines), `value` (scal
 from . import functional, nn, optim
 from .autograd import inference_mode, no_grad
 from .backend import get_backend, set_backend
+from .compile import compile  # noqa: A004  (tg.compile, as torch.compile)
 
 # PyTorch's names at the package level too (tg.float32, tg.save, tg.zeros, ...); `tg.tensor`
 # is the function, as torch.tensor (the module stays importable as tinygrad_edu.tensor)
@@ -49,6 +50,7 @@ __all__ = [
     "Tensor",
     "Value",
     "cat",
+    "compile",
     "concatenate",
     "draw",
     "draw_dot",

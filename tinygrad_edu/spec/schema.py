@@ -663,6 +663,11 @@ class Train(Section):
         description="save the weights after every epoch in snapshots/epoch_NNN.npz "
         "(for plot --animate)",
     )
+    compile: bool = Field(
+        default=False,
+        description="record the train step and replay it (tinygrad_edu.compile): the same "
+        "weights bit for bit, less Python per step (off by default: see the README)",
+    )
 
 
 SweepValues = Annotated[

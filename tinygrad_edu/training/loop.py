@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, rng
+from ..compile import compile as compile_step
 from ..errors import UserError
 from ..tensor import Tensor, set_default_dtype
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
@@ -259,6 +260,7 @@ class Trainer:
         self._interrupted: int | None = None  # the stop signal received, if any
         self._saved: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
         self._previous_handlers: dict[int, Any] = {}
+        self._step: Callable | None = None  # _update, or its compiled form (train.compile)
         ds = setup.dataset
         self.held_out_name = "val" if ds.X_val is not None else "test"
         self.X_held, self.y_held = (
@@ -386,33 +388,39 @@ class Trainer:
             self.reporter.close()
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
-        s, p = self.setup, self.progress
+        s = self.setup
         if getattr(s.model, "engine", "tensor") == "value":
             return self._value_step(xb, yb, metrics)
-        outputs = s.model(Tensor(xb))
-        loss = s.objective(outputs, s.objective.targets(yb))
+        if self._step is None:  # train.compile: record the step once, replay it (tg.compile)
+            model = s.model
+            self._step = self._update
+            if s.spec.train.compile:
+                self._step = compile_step(self._update, guard=lambda: model.training)
+        loss, outputs = self._step(Tensor(xb), s.objective.targets(yb))
         value = loss.item()
-        if not math.isfinite(value):
-            raise self._diverged(
-                f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
-                "stopped before that update"
-            )
+        metrics.update(value, outputs.numpy(), yb)
+        self.reporter.step(value, len(yb))
+
+    def _update(self, x: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+        """Forward, loss, backward and optimizer step on one batch; stops on a bad loss."""
+        s = self.setup
+        outputs = s.model(x)
+        loss = s.objective(outputs, targets)
+        # a bool, not the loss itself: under tg.compile a guard that holds while it is finite
+        if not bool(backend.active.xp.isfinite(loss.data)):
+            raise self._bad_loss(loss.item())
         s.optimizer.zero_grad()
         loss.backward()
         s.optimizer.step()
-        metrics.update(value, outputs.numpy(), yb)
-        self.reporter.step(value, len(yb))
+        return loss, outputs
 
     def _value_step(self, xb: np.ndarray, yb: np.ndarray, metrics: MetricAccumulator) -> None:
         """The scalar engine's step (`scalar`): a `Value` graph per sample gives the
         gradients, then the same optimizer updates the same arrays."""
-        s, p = self.setup, self.progress
+        s = self.setup
         outputs, value = s.model.loss_and_gradients(xb, s.objective.targets(yb).numpy())
         if not math.isfinite(value):
-            raise self._diverged(
-                f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
-                "stopped before that update"
-            )
+            raise self._bad_loss(value)
         s.optimizer.step()
         metrics.update(value, outputs, yb)
         self.reporter.step(value, len(yb))
@@ -456,6 +464,14 @@ class Trainer:
             from .diagnostics import record_epoch
 
             record_epoch(self.setup, self.run_dir, self.progress.epoch)
+
+    def _bad_loss(self, value: float) -> TrainingDiverged:
+        """The stop for a non-finite loss, raised before that step's update."""
+        p = self.progress
+        return self._diverged(
+            f"the loss became {value} at epoch {p.epoch + 1}, step {p.step + 1}; training "
+            "stopped before that update"
+        )
 
     def _diverged(self, what: str) -> TrainingDiverged:
         """The divergence message, true about what is on disk."""
