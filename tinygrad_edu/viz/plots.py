@@ -537,7 +537,9 @@ def sweep_learning_curves(paths: list[str], rows: list[dict[str, Any]], sweep_di
         ax.plot(x, mean, "o-", markersize=3, color=color, label=label)
         if len(group) > 1:
             std = losses.std(axis=0, ddof=1)
-            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
+            # a log axis has no 0: where the band would reach it, it stops at the lowest run
+            low = np.where(mean - std > 0, mean - std, losses.min(axis=0))
+            ax.fill_between(x, low, mean + std, color=color, alpha=0.15, linewidth=0)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
