@@ -60,14 +60,19 @@ def expand(paths: list[str | Path]) -> list[Path]:
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, float]]:
-    """metrics.csv as numbers, one dict per epoch ([] before the first epoch ends)."""
+    """A run's metrics.csv as numbers, one dict per epoch ([] before the first epoch ends)."""
+    return read_metrics_csv(run_dir / METRICS)
+
+
+def read_metrics_csv(path: Path) -> list[dict[str, float]]:
+    """A metrics.csv file as numbers, one dict per row ([] when it does not exist yet)."""
     try:
-        with open(run_dir / METRICS, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8") as handle:
             return [{k: float(v) for k, v in row.items() if v} for row in csv.DictReader(handle)]
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as error:
-        raise UserError(f"cannot read {run_dir / METRICS}: {error}") from None
+        raise UserError(f"cannot read {path}: {error}") from None
 
 
 def read_spec(run_dir: Path) -> dict[str, Any]:

@@ -36,7 +36,6 @@ inside the functions. Figures are drawn on matplotlib's `Figure` directly, never
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -585,8 +584,10 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def _read_metrics(path: Path) -> list[dict[str, float]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = [{k: float(v) for k, v in row.items() if v} for row in csv.DictReader(handle)]
+    """The rows of a metrics.csv (`compare.read_metrics_csv`); a plot needs at least one."""
+    from ..training.compare import read_metrics_csv
+
+    rows = read_metrics_csv(path)
     if not rows:
         raise UserError(f"{path} has no rows yet: let at least one epoch finish")
     return rows
