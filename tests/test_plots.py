@@ -189,11 +189,33 @@ def test_weight_tiles_show_every_unit_on_one_scale_or_the_first_n(tmp_path, monk
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "images.npz", X=rng.integers(0, 256, (60, 784)), y=np.arange(60) % 10)
     run = plots.load_trained(train(tmp_path, IMAGES, "images"))
+    weights = run.first_image_layer()[1].weight.numpy()
     figures = []
     monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
     plots.first_layer_weights(run, tmp_path / "all.png")
     plots.first_layer_weights(run, tmp_path / "five.png", units=5)
-    tiles = [[ax for ax in fig.axes if ax.images] for fig in figures]
-    assert [len(t) for t in tiles] == [12, 5]  # 12 units in all, then the first 5
-    assert len({ax.images[0].get_clim() for ax in tiles[0]}) == 1  # one shared colour scale
+    for fig, shown in zip(figures, [12, 5]):  # 12 units in all, then the first 5
+        (ax,) = [ax for ax in fig.axes if ax.images]  # one image holds every tile
+        mosaic = np.ma.getdata(ax.images[0].get_array())
+        assert [t.get_text() for t in ax.texts] == [str(i) for i in range(shown)]
+        assert np.isfinite(mosaic).sum() == shown * 784
+        tiles = mosaic[:, np.isfinite(mosaic).any(axis=0)]  # the gaps between tiles dropped
+        tiles = tiles[np.isfinite(tiles).any(axis=1)]
+        np.testing.assert_array_equal(
+            tiles.reshape(28, shown, 28).transpose(1, 0, 2), weights[:shown].reshape(-1, 28, 28)
+        )
+        limit = np.abs(weights[:shown]).max()  # one colour scale for every tile
+        assert ax.images[0].get_clim() == pytest.approx((-limit, limit))
     assert any(ax.get_ylabel() == "weight" for ax in figures[0].axes)  # the colour bar
+
+
+def test_a_mosaic_lays_tiles_out_row_by_row_with_gaps_and_label_bands():
+    tiles = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    mosaic = plots.tile_mosaic(tiles, columns=2, gap=1, band=1)
+    assert mosaic.shape == (3 * (1 + 2), 2 * 3 + 1)
+    np.testing.assert_array_equal(mosaic[1:3, 0:3], tiles[0])
+    np.testing.assert_array_equal(mosaic[1:3, 4:7], tiles[1])
+    np.testing.assert_array_equal(mosaic[4:6, 0:3], tiles[2])
+    np.testing.assert_array_equal(mosaic[7:9, 0:3], tiles[4])
+    assert np.isnan(mosaic[0]).all() and np.isnan(mosaic[:, 3]).all()  # band and gap
+    assert np.isnan(mosaic[7:9, 4:7]).all()  # no sixth tile
