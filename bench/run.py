@@ -48,9 +48,9 @@ import workloads  # noqa: E402
 from harness import Row, plain_table, print_table  # noqa: E402
 
 TARGETS = """targets (issue 14): W1 tinygrad_edu compiled <= 0.85x (b32) and <= 1.0x (b256) of
-hand-written NumPy; W2 compiled <= 1.0x; W5 compiled >= 1.5x faster than eager; W3 >= 10x faster
-than micrograd with micrograd's nn.py on our Value, >= 40x with value_nn; W4 backward through
-1,000,000 nodes <= 0.5 s"""
+hand-written NumPy; W2 compiled <= 1.0x; W5 `python cli.py train specs/mlp.yaml` >= 1.5x faster
+than the previous release (--previous); W3 >= 10x faster than micrograd with micrograd's nn.py on
+our Value, >= 40x with value_nn; W4 backward through 1,000,000 nodes <= 0.5 s"""
 
 
 def _versions() -> str:
@@ -80,10 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         "machine)",
     )
     parser.add_argument("--plain", action="store_true", help="a Markdown table, not rich")
+    parser.add_argument(
+        "--previous",
+        default="",
+        help="a checkout of an earlier release (git worktree add ../previous REF): W5 times "
+        "its `cli.py train` beside this one's",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # run one workload, print JSON
     args = parser.parse_args(argv)
     cfg = workloads.quick_config() if args.quick else workloads.Config()
     cfg.threads = THREADS
+    cfg.previous = args.previous
     chosen = [w.strip().upper() for w in args.only.split(",") if w.strip()] or list(
         workloads.WORKLOADS
     )
@@ -127,6 +134,8 @@ def _run_worker(name: str, args: argparse.Namespace) -> list[Row]:
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--threads", str(THREADS)]
     if args.quick:
         cmd.append("--quick")
+    if args.previous:
+        cmd += ["--previous", args.previous]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     try:
         return [Row(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]

@@ -46,6 +46,7 @@ class Config:
     startup_reps: int = 11
     quick: bool = False
     threads: int = 2
+    previous: str = ""  # a checkout of an earlier release, for W5
 
 
 def quick_config() -> Config:
@@ -568,78 +569,102 @@ def w6(cfg: Config) -> list[Row]:
 
 
 def w5(cfg: Config) -> list[Row]:
-    """End-to-end ``python cli.py train specs/mlp.yaml``: wall time, samples/s, peak RSS."""
+    """End-to-end ``python cli.py train specs/mlp.yaml``: wall time, samples/s, peak RSS.
+
+    Timed as a user types it (the plots included, when matplotlib is installed) and with
+    ``--no-plots`` (the training alone); each both compiled (the default) and eager, and
+    the same command from ``--previous`` (a checkout of an earlier release), if given."""
     spec = os.path.join("specs", "mlp.yaml")
     if "train" not in cli_commands():
         return [Row("W5 cli train", "-", note="not available yet: needs `python cli.py train`")]
     if not os.path.exists(os.path.join(ROOT, spec)):
         return [Row("W5 cli train", "-", note=f"not available yet: needs {spec}")]
     extra = ["--epochs", "2"] if cfg.quick else []
-    # a fresh parent per run, so RUSAGE_CHILDREN sees that training process alone
-    probe = (
-        "import json, resource, subprocess, sys, time\n"
-        "t0 = time.perf_counter()\n"
-        "p = subprocess.run(json.loads(sys.argv[1]), capture_output=True, text=True)\n"
-        "wall = time.perf_counter() - t0\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "sys.stdout.write(p.stdout + p.stderr)\n"
-        "print(f'@@ rc={p.returncode} wall={wall} maxrss_kib={rss}')\n"
-    )
-    variants = {  # both explicit, whatever the spec's default
-        "eager": ["--set", "train.compile=false"],
-        "compiled": ["--set", "train.compile=true"],
+    contenders = {  # label: (checkout, flags); this checkout's both explicit
+        "compiled": (ROOT, ["--set", "train.compile=true"]),
+        "eager": (ROOT, ["--set", "train.compile=false"]),
     }
-    runs_of: dict[str, dict[str, Any]] = {k: {"walls": [], "rates": [], "rss": 0} for k in variants}
-    failure = ""
-    for _ in range(1 if cfg.quick else 3):
-        for variant, flags in variants.items():  # interleaved: drifts hit both alike
-            with tempfile.TemporaryDirectory() as out_dir:
-                cmd = [sys.executable, "cli.py", "train", spec, "--out", out_dir, "--no-plots"]
-                proc = subprocess.run(
-                    [sys.executable, "-c", probe, json.dumps(cmd + extra + flags)],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                )
-            m = re.search(r"@@ rc=(-?\d+) wall=([\d.e-]+) maxrss_kib=(\d+)", proc.stdout)
-            if not m or int(m.group(1)) != 0:
-                tail = (proc.stdout.split("@@")[0] + proc.stderr).strip()[-120:]
-                failure = f"FAILED ({variant}): {tail}"
-                break
-            record = runs_of[variant]
-            record["walls"].append(float(m.group(2)))
-            record["rss"] = max(record["rss"], int(m.group(3)))
-            printed = re.findall(r"([\d][\d,]*)\s*samples/s", proc.stdout)
-            if printed:
-                record["rates"].append(int(printed[-1].replace(",", "")))
-            record["accuracy"] = re.findall(r"test[_ ]accuracy\D*([\d.]+)", proc.stdout)[-1:]
-    name = f"python cli.py train {spec} {' '.join(extra)}".strip()
-    if failure:
-        return [Row("W5 cli train", name, note=failure)]
+    if cfg.previous:
+        contenders = {"previous release": (os.path.abspath(cfg.previous), []), **contenders}
+    modes = {"with plots": []} if has_module("matplotlib") else {}
+    modes["--no-plots"] = ["--no-plots"]
+    base = next(iter(contenders))
+    for checkout in {checkout for checkout, _ in contenders.values()}:  # writes its bytecode
+        with tempfile.TemporaryDirectory() as out_dir:
+            _timed_run(["cli.py", "train", spec, "--out", out_dir, "--epochs", "1"], checkout)
     rows = []
-    base = runs_of["eager"]["walls"]
-    for variant, flags in variants.items():
-        record = runs_of[variant]
-        note = f"peak RSS {record['rss'] / 1024:.0f} MiB"
-        if record["rates"]:
-            note += f"; last epoch {statistics.median(record['rates']):,.0f} samples/s"
-        if record.get("accuracy"):
-            note += f"; test accuracy {record['accuracy'][0]}"
-        walls = record["walls"]
-        ratio = statistics.median(w / b for w, b in zip(walls, base))
-        rows.append(
-            Row(
-                "W5 cli train",
-                f"{name} {' '.join(flags)}".strip(),
-                statistics.median(walls),
-                min(walls),
-                max(walls),
-                ratio=ratio,
-                note=note + ("; ratio: vs eager" if variant == "eager" else ""),
-                unit="run",
+    for mode, mode_flags in modes.items():
+        runs_of: dict[str, dict[str, Any]] = {
+            c: {"walls": [], "rates": [], "rss": 0} for c in contenders
+        }
+        for _ in range(1 if cfg.quick else 3):
+            for label, (checkout, flags) in contenders.items():  # interleaved: drifts hit all
+                with tempfile.TemporaryDirectory() as out_dir:
+                    cmd = ["cli.py", "train", spec, "--out", out_dir, *mode_flags, *extra, *flags]
+                    result = _timed_run(cmd, checkout)
+                if isinstance(result, str):
+                    return [Row("W5 cli train", f"{label} {mode}", note=f"FAILED: {result}")]
+                wall, rss, stdout = result
+                record = runs_of[label]
+                record["walls"].append(wall)
+                record["rss"] = max(record["rss"], rss)
+                printed = re.findall(r"([\d][\d,]*)\s*samples/s", stdout)
+                if printed:
+                    record["rates"].append(int(printed[-1].replace(",", "")))
+                record["accuracy"] = re.findall(r"test[_ ]accuracy\D*([\d.]+)", stdout)[-1:]
+        for label, (_, flags) in contenders.items():
+            record = runs_of[label]
+            note = f"peak RSS {record['rss'] / 1024:.0f} MiB"
+            if record["rates"]:
+                note += f"; last epoch {statistics.median(record['rates']):,.0f} samples/s"
+            if record.get("accuracy"):
+                note += f"; test accuracy {record['accuracy'][0]}"
+            walls = record["walls"]
+            ratio = statistics.median(w / b for w, b in zip(walls, runs_of[base]["walls"]))
+            command = f"python cli.py train {spec} {' '.join(mode_flags + extra + flags)}"
+            rows.append(
+                Row(
+                    f"W5 cli train, {mode}",
+                    f"{label}: {command.strip()}",
+                    statistics.median(walls),
+                    min(walls),
+                    max(walls),
+                    ratio=ratio,
+                    note=note + (f"; ratio: vs {base}" if label == base else ""),
+                    unit="run",
+                )
             )
-        )
     return rows
+
+
+_W5_PROBE = (  # a fresh parent per run, so RUSAGE_CHILDREN sees that training process alone
+    "import json, resource, subprocess, sys, time\n"
+    "t0 = time.perf_counter()\n"
+    "p = subprocess.run(json.loads(sys.argv[1]), capture_output=True, text=True)\n"
+    "wall = time.perf_counter() - t0\n"
+    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stdout.write(p.stdout + p.stderr)\n"
+    "print(f'@@ rc={p.returncode} wall={wall} maxrss_kib={rss}')\n"
+)
+
+
+def _timed_run(cmd: list[str], cwd: str) -> tuple[float, int, str] | str:
+    """(wall seconds, peak RSS in KiB, output) of ``python *cmd`` in `cwd`, or why it failed.
+
+    Bytecode is cached as after ``pip install`` (a PYTHONDONTWRITEBYTECODE in the
+    environment would time compiling every module at each start)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _W5_PROBE, json.dumps([sys.executable, *cmd])],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    m = re.search(r"@@ rc=(-?\d+) wall=([\d.e-]+) maxrss_kib=(\d+)", proc.stdout)
+    if not m or int(m.group(1)) != 0:
+        return (proc.stdout.split("@@")[0] + proc.stderr).strip()[-120:]
+    return float(m.group(2)), int(m.group(3)), proc.stdout
 
 
 _W7_CHILD = r"""

@@ -26,7 +26,8 @@ ACTIVATIONS = {
     "leaky_relu": F.leaky_relu,
     "gelu": F.gelu,
 }
-LOSSES = ("cross_entropy", "mse", "bce_with_logits")
+LOSSES = ("cross_entropy", "mse", "bce_with_logits", "hinge", "multiclass_hinge", "l1", "huber")
+"""Every loss a spec can name (the Trainer compiles its step by default)."""
 OPTIMIZERS = {
     "sgd": lambda ps: optim.SGD(ps, lr=0.1),
     "sgd_momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
@@ -53,9 +54,11 @@ class Net(nn.Module):
 def loss_of(name: str, outputs: Tensor, targets: Tensor) -> Tensor:
     if name == "cross_entropy":
         return F.cross_entropy(outputs, targets)
-    if name == "mse":
-        return F.mse_loss(outputs, targets)
-    return F.binary_cross_entropy_with_logits(outputs, targets)
+    if name in ("hinge", "multiclass_hinge"):
+        return F.hinge_loss(outputs, targets)
+    if name == "bce_with_logits":
+        return F.binary_cross_entropy_with_logits(outputs, targets)
+    return {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}[name](outputs, targets)
 
 
 def make_run(widths, activation, loss, optimizer, seed=0):
@@ -79,10 +82,12 @@ def batches(widths, loss, sizes, seed=1):
     out = []
     for n in sizes:
         x = rs.standard_normal((n, widths[0])).astype(np.float32)
-        if loss == "cross_entropy":
+        if loss in ("cross_entropy", "multiclass_hinge"):
             y = rs.integers(0, widths[-1], n)
-        elif loss == "mse":
+        elif loss in ("mse", "l1", "huber"):
             y = rs.standard_normal((n, widths[-1])).astype(np.float32)
+        elif loss == "hinge":  # signs -1/+1
+            y = (2 * rs.integers(0, 2, (n, widths[-1])) - 1).astype(np.float32)
         else:
             y = rs.integers(0, 2, (n, widths[-1])).astype(np.float32)
         out.append((Tensor(x), Tensor(y)))
@@ -126,11 +131,22 @@ def run_both(widths, activation, loss, optimizer, sizes):
 def test_replays_of_random_mlps_are_bit_identical_to_eager_steps(
     widths, activation, loss, optimizer, batch
 ):
-    if loss == "cross_entropy":
+    if loss in ("cross_entropy", "multiclass_hinge"):
         widths[-1] = max(widths[-1], 2)
+    elif loss == "hinge":  # one score per sample, a sign for a target
+        widths[-1] = 1
     compiled = run_both(widths, activation, loss, optimizer, [batch] * 6)
     assert compiled.fallbacks == {}
     assert compiled.counts["replayed"] >= 2  # recorded twice (three times: momentum), replayed
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_every_loss_a_spec_can_name_is_replayed_bit_for_bit(loss):
+    # multi-class hinge takes ~onehot: unary operators without out= must be called afresh
+    widths = [3, 5, 1 if loss == "hinge" else 4]
+    compiled = run_both(widths, "relu", loss, "sgd_momentum", [8] * 6)
+    assert compiled.fallbacks == {}
+    assert compiled.counts == {"recorded": 3, "replayed": 3, "eager": 0}
 
 
 def test_a_smaller_last_batch_records_a_second_tape():

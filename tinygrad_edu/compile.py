@@ -93,6 +93,9 @@ _OUT_OPERATORS = {
     operator.truediv: "divide",
     operator.matmul: "matmul",
     operator.neg: "negative",
+    operator.pos: "positive",
+    operator.abs: "absolute",
+    operator.invert: "invert",
     operator.eq: "equal",
     operator.ne: "not_equal",
     operator.lt: "less",
@@ -641,7 +644,7 @@ class Tape:
             return lambda source, *, out, **_: reduce(source, out=out, **axes)
         if into in _OUT_FUNCTIONS:
             return getattr(xp, into, None)
-        return into if callable(into) else None  # a ufunc that NumPy handed __array_ufunc__
+        return into if isinstance(into, np.ufunc) else None  # one NumPy handed __array_ufunc__
 
     def mutate(self, name: str, fn: Callable, args: tuple, kwargs: dict) -> None:
         """An in-place update (``a[i] = v``, ``np.subtract(p, g, out=p)``)."""

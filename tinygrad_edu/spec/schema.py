@@ -664,9 +664,9 @@ class Train(Section):
         "(for plot --animate)",
     )
     compile: bool = Field(
-        default=False,
+        default=True,
         description="record the train step and replay it (tinygrad_edu.compile): the same "
-        "weights bit for bit, less Python per step (off by default: see the README)",
+        "weights bit for bit, less Python per step; false runs every step eagerly",
     )
 
 
