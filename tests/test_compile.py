@@ -8,6 +8,8 @@ compares losses and parameters bit for bit; it also checks that replays really h
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, nn, optim
+from tinygrad_edu import Tensor, backend, nn, optim, rng
 from tinygrad_edu import functional as F
 from tinygrad_edu.training import checkpoint, loop, runs
 
@@ -335,3 +337,50 @@ def test_a_compiled_step_inside_a_recording_is_recorded_by_the_outer_one():
             assert bits(eager_step(x, y)) == bits(outer(x, y))
     assert_same_parameters(eager_model, model)
     assert inner.tapes and outer.counts["replayed"] == 3
+
+
+def _train_after(start: threading.Barrier, run, compile_it: bool, results: list, i: int):
+    """A thread's training: after `start`, 12 steps; (losses, weights) or the error."""
+    model, _, step = run
+    step = tg.compile(step) if compile_it else step
+    widths = [layer.in_features for layer in model.layers] + [model.layers[-1].out_features]
+    start.wait()
+    try:
+        losses = [bits(step(x, y)) for x, y in batches(widths, "cross_entropy", [5] * 12)]
+        results[i] = (losses, [bits(p) for p in model.parameters()])
+    except Exception as error:  # noqa: BLE001 - the test reports it, with its thread
+        results[i] = repr(error)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd_momentum", "adam"])
+def test_steps_recorded_and_replayed_in_threads_at_once_stay_exact(optimizer):
+    # the playground trains each tab in its own thread: one thread's recording must not
+    # capture another's array calls (one thread here runs eagerly), nor leave the engine
+    # patched behind it
+    widths, seeds = [6, 9, 4], range(4)
+    originals = (Tensor.__dict__["data"], backend.active, optim.Optimizer.__dict__["step"])
+    expected = [None] * len(seeds)
+    for seed in seeds:  # one after the other, eagerly
+        run = make_run(widths, "relu", "cross_entropy", optimizer, seed)
+        _train_after(threading.Barrier(1), run, False, expected, seed)
+    runs = [make_run(widths, "relu", "cross_entropy", optimizer, seed) for seed in seeds]
+    got: list = [None] * len(runs)
+    start = threading.Barrier(len(runs))
+    threads = [
+        threading.Thread(target=_train_after, args=(start, run, i > 0, got, i))
+        for i, run in enumerate(runs)
+    ]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns every few bytecodes: mid-recording
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for i, (mine, eager) in enumerate(zip(got, expected)):
+        assert mine == eager, f"thread {i}: {mine if isinstance(mine, str) else 'differs'}"
+    now = (Tensor.__dict__["data"], backend.active, optim.Optimizer.__dict__["step"])
+    assert now == originals
+    assert type(rng.generator) is np.random.Generator  # not the recording's watched one

@@ -226,6 +226,33 @@ def test_no_grad_as_a_decorator_and_after_an_exception(xp_backend):
         assert not (x * 2).requires_grad
 
 
+def test_no_grad_holds_for_its_own_thread_only():
+    # as PyTorch's grad mode: the playground trains each tab in a thread, and one tab's
+    # optimizer step (under no_grad) must not stop another tab's forward pass recording
+    import threading
+
+    inside, done = threading.Event(), threading.Event()
+    seen = []
+
+    def evaluate():
+        with tg.no_grad():
+            seen.append(tg.is_grad_enabled())
+            inside.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=evaluate)
+    thread.start()
+    assert inside.wait(10)
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()  # while the other thread is inside no_grad
+    done.set()
+    thread.join()
+    assert seen == [False] and tg.is_grad_enabled()
+    assert y.requires_grad and y._prev
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
 # --- factories and randomness -----------------------------------------------------------------
 
 

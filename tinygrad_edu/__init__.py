@@ -7,7 +7,7 @@ Reading order: `autograd` (the graph walk shared by both engines), `value` (scal
 """
 
 from . import functional, nn, optim
-from .autograd import inference_mode, no_grad
+from .autograd import inference_mode, is_grad_enabled, no_grad
 from .backend import get_backend, set_backend
 from .compile import compile  # noqa: A004  (tg.compile, as torch.compile)
 
@@ -62,6 +62,7 @@ __all__ = [
     "matmul",
     "nn",
     "no_grad",
+    "is_grad_enabled",
     "optim",
     "set_backend",
     "set_default_dtype",

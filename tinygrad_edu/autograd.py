@@ -19,12 +19,26 @@ without hitting Python's recursion limit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-grad_enabled: bool = True
-"""Whether new operations record the graph (see `no_grad`)."""
+
+class _GradMode(threading.local):
+    """Whether new operations record the graph, per thread as in PyTorch: one thread's
+    `no_grad` (an optimizer step) must not switch off another's forward pass (the
+    playground trains each tab in a thread)."""
+
+    enabled = True  # every thread starts recording
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether new operations in this thread record the graph (`torch.is_grad_enabled`)."""
+    return _grad_mode.enabled
 
 
 @contextmanager
@@ -32,14 +46,13 @@ def no_grad() -> Iterator[None]:
     """Run a block (or decorate a function) without recording the graph, as `torch.no_grad`.
 
     Use it for evaluation and for parameter updates: no parents are kept, so no memory
-    is held for a backward pass that will never come.
+    is held for a backward pass that will never come. It holds for the calling thread.
     """
-    global grad_enabled
-    previous, grad_enabled = grad_enabled, False
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 inference_mode = no_grad

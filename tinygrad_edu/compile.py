@@ -70,6 +70,7 @@ from __future__ import annotations
 import functools
 import logging
 import operator
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,19 @@ log = logging.getLogger(__name__)
 
 _recording: Tape | None = None
 """The tape being recorded (only one at a time; a compiled step inside it runs eagerly)."""
+_one_recording_at_a_time = threading.RLock()
+"""Held while a step is recorded: a recording patches the engine (``backend.active``,
+``Tensor.data``, ``Optimizer.step``), so two threads must not record at once."""
+
+
+def _active_tape() -> Tape | None:
+    """The tape that this thread records, if any.
+
+    The engine's patched pieces ask this, not `_recording`: while one thread records, the
+    others (the playground trains each tab in a thread) compute through them untouched."""
+    tape = _recording
+    return tape if tape is not None and tape.thread == threading.get_ident() else None
+
 
 # operators and xp functions whose NumPy/CuPy form writes into ``out=``, bit for bit as the
 # call without it: a replay computes them into the buffer the recording produced
@@ -275,13 +289,13 @@ class Traced:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # protocols NumPy probes for (__array_interface__, ...)
             raise AttributeError(name)
-        if _recording is not None:
-            _recording.fail(f"the array method .{name} is not recorded")
+        if (tape := _active_tape()) is not None:
+            tape.fail(f"the array method .{name} is not recorded")
         return getattr(self.array, name)
 
     def __iter__(self):
-        if _recording is not None:
-            _recording.fail("iterating over an array is not recorded")
+        if (tape := _active_tape()) is not None:
+            tape.fail("iterating over an array is not recorded")
         return iter(self.array)
 
     # values read into Python: guards of the tape
@@ -308,8 +322,8 @@ class Traced:
         return _read("tolist", _tolist, self)
 
     def __dlpack__(self, **kwargs: Any) -> Any:
-        if _recording is not None:
-            _recording.fail("reading an array through DLPack is not recorded")
+        if (tape := _active_tape()) is not None:
+            tape.fail("reading an array through DLPack is not recorded")
         return self.array.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> Any:
@@ -335,7 +349,7 @@ class Traced:
 
 def _host(array: Any) -> np.ndarray:
     """A NumPy copy of a real array (the tape's own backend while recording)."""
-    tape = _recording
+    tape = _active_tape()
     return (tape.backend if tape is not None else backend.get_backend()).to_numpy(array)
 
 
@@ -350,23 +364,26 @@ def _tolist(array: Any) -> Any:
 def _operate(name: str, fn: Callable, args: tuple, kwargs: dict | None = None, into=None) -> Any:
     """``fn(*args)``, recorded when a recording is on."""
     kwargs = kwargs or {}
-    if _recording is None:
+    tape = _active_tape()
+    if tape is None:
         return fn(*_plain(args), **_plain(kwargs))
-    return _recording.call(name, fn, args, kwargs, into)
+    return tape.call(name, fn, args, kwargs, into)
 
 
 def _mutate(name: str, fn: Callable, args: tuple, kwargs: dict | None = None) -> None:
     kwargs = kwargs or {}
-    if _recording is None:
+    tape = _active_tape()
+    if tape is None:
         fn(*_plain(args), **_plain(kwargs))
     else:
-        _recording.mutate(name, fn, args, kwargs)
+        tape.mutate(name, fn, args, kwargs)
 
 
 def _read(name: str, fn: Callable, traced: Traced) -> Any:
-    if _recording is None:
+    tape = _active_tape()
+    if tape is None:
         return fn(traced.array)
-    return _recording.read(name, fn, traced)
+    return tape.read(name, fn, traced)
 
 
 def _binary(op: Callable, name: str) -> tuple[Callable, Callable, Callable]:
@@ -386,10 +403,11 @@ def _binary(op: Callable, name: str) -> tuple[Callable, Callable, Callable]:
     inplace_op = getattr(operator, "i" + op.__name__.strip("_"), None)  # None for comparisons
 
     def inplace(self, other):
-        if _recording is None:
+        tape = _active_tape()
+        if tape is None:
             result = inplace_op(self.array, _plain(other))
             return self if result is self.array else result
-        return _recording.inplace(name, inplace_op, self, other)
+        return tape.inplace(name, inplace_op, self, other)
 
     return forward, reflected, inplace
 
@@ -467,7 +485,8 @@ class _WatchedGenerator:
         self._tape = tape
 
     def __getattr__(self, name: str) -> Any:
-        self._tape.fail(f"the step draws random numbers (rng.generator.{name})")
+        if self._tape.thread == threading.get_ident():
+            self._tape.fail(f"the step draws random numbers (rng.generator.{name})")
         return getattr(self._generator, name)
 
 
@@ -499,6 +518,7 @@ class Tape:
         self.invalid: str | None = None
         self.outputs: Any = None
         self.program: list[Callable[[], Any]] = []
+        self.thread: int | None = None  # the thread that records it
         self._dtypes: tuple = ()
 
     # --- recording ---------------------------------------------------------------------
@@ -511,6 +531,7 @@ class Tape:
         """Run ``step_fn`` eagerly with the recorder on; returns its (copied) result."""
         global _recording
         real = self.backend
+        self.thread = threading.get_ident()
         self._dtypes = tuple(
             getattr(real.xp, n) for n in ("bool", "int32", "int64", "float32", "float64")
         )
@@ -580,7 +601,10 @@ class Tape:
         return value
 
     def function(self, name: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
-        """A call ``xp.name(*args, **kwargs)`` of the recorded step."""
+        """A call ``xp.name(*args, **kwargs)`` of the recorded step (of another thread's
+        computation while this tape records: called, not recorded)."""
+        if threading.get_ident() != self.thread:
+            return fn(*args, **kwargs)
         if name in _DATA_DEPENDENT:
             self.fail(f"xp.{name} gives a result whose shape depends on the values")
         into = name if name in _OUT_FUNCTIONS or name in _COPIES else None
@@ -1010,7 +1034,7 @@ def _recorded_data(tensor: Tensor) -> Any:
     """``Tensor.data`` while recording: arrays from outside the step (parameters, inputs)
     come as stand-ins, so that operators on them (``x @ w.T``) reach the tape too."""
     array = tensor._array
-    tape = _recording
+    tape = _active_tape()
     if tape is None or type(array) is Traced or not _is_array(array):
         return array
     return Traced(tape, tape._outside(array))
@@ -1034,9 +1058,10 @@ def _hyperparameters(opt: optim.Optimizer) -> tuple:
 
 
 def _recorded_optimizer_step(opt: optim.Optimizer, step: Callable) -> None:
-    if _recording is None:
+    tape = _active_tape()
+    if tape is None:
         return step(opt)
-    return _recording.optimizer_step(opt, step)
+    return tape.optimizer_step(opt, step)
 
 
 # --- the compiled step -----------------------------------------------------------------------
@@ -1067,7 +1092,7 @@ class CompiledStep:
         self._misses.clear()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _recording is not None:  # inside another recording: its tape records this step
+        if _active_tape() is not None:  # inside another recording: its tape records this step
             return self._eager(args, kwargs)
         key, arrays = self._key(args, kwargs)
         if key[0] == "unsupported" and key not in self.fallbacks:
@@ -1092,8 +1117,9 @@ class CompiledStep:
         return self.step_fn(*args, **kwargs)
 
     def _record(self, key: Any, arrays: list, args: tuple, kwargs: dict) -> Any:
-        tape = Tape(backend.get_backend())
-        result = tape.record(self.step_fn, args, kwargs, arrays)
+        with _one_recording_at_a_time:  # get_backend(): the real one, no other recording on
+            tape = Tape(backend.get_backend())
+            result = tape.record(self.step_fn, args, kwargs, arrays)
         self.counts["recorded"] += 1
         if tape.invalid is not None:
             self._fall_back(key, tape.invalid)
@@ -1153,7 +1179,7 @@ class CompiledStep:
                 return ("unsupported", f"an argument of type {type(value).__name__}"), []
         state = (
             backend.get_backend().name,
-            autograd.grad_enabled,
+            autograd.is_grad_enabled(),
             get_default_dtype(),
             self.guard() if self.guard is not None else None,
         )

@@ -491,7 +491,7 @@ class Tensor:
     # --- in place (PyTorch's rule: not on a leaf that requires grad, outside no_grad) ------
     def _write(self, index: Any, values: Any) -> Tensor:
         """Store `values` at `index` of this tensor's own array."""
-        if autograd.grad_enabled and self.requires_grad:
+        if autograd.is_grad_enabled() and self.requires_grad:
             if self.is_leaf:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place "
@@ -537,7 +537,7 @@ class Tensor:
     def _augmented(self, other: Any, op: Callable) -> Tensor:
         """``t += x``: in place when no graph is recorded (as PyTorch), else a new tensor
         (PyTorch would change the graph node in place; here the name is rebound)."""
-        records = autograd.grad_enabled and (
+        records = autograd.is_grad_enabled() and (
             self.requires_grad or getattr(other, "requires_grad", False)
         )
         if not records or (self.is_leaf and self.requires_grad):
@@ -1062,7 +1062,7 @@ class Tensor:
         index = _index_data(index)
         select = _selector(index)
         data = select(self.data)
-        if not (autograd.grad_enabled and self.requires_grad):
+        if not (autograd.is_grad_enabled() and self.requires_grad):
             return Tensor._wrap(data)
         shape, dtype = self.data.shape, self.dtype
         if not _is_basic_index(index):
@@ -1182,7 +1182,7 @@ def _result(data: Any, parents: tuple, op: str) -> Tensor:
     out._prev = ()
     out._hooks = ()
     out._retained = None
-    if autograd.grad_enabled:
+    if autograd.is_grad_enabled():
         for p in parents:  # a plain loop: any(generator) costs more for 1-3 parents
             if p.requires_grad:
                 out.requires_grad = True
