@@ -518,6 +518,7 @@ class Tape:
         self.invalid: str | None = None
         self.outputs: Any = None
         self.program: list[Callable[[], Any]] = []
+        self.replayed: list[Entry] = []  # the entries that `program` runs, in its order
         self.thread: int | None = None  # the thread that records it
         self._dtypes: tuple = ()
 
@@ -832,7 +833,9 @@ class Tape:
     def finish(self) -> None:
         """Turn the entries into a list of small callables over fixed buffers."""
         entries = self._without_products_by_one(self._without_private_copies())
-        self.program = [run for e in entries if (run := self._compile(e)) is not None]
+        compiled = [(e, run) for e in entries if (run := self._compile(e)) is not None]
+        self.replayed = [e for e, _ in compiled]
+        self.program = [run for _, run in compiled]
 
     def _without_products_by_one(self, entries: list[Entry]) -> list[Entry]:
         """The entries, with ``1.0 * x`` replaced by ``x`` itself.
@@ -990,9 +993,11 @@ class Tape:
             p._grad = _resolve(grad, slots)
         return self._make_outputs()
 
-    def describe(self) -> str:
-        """The tape as text, one entry a line (for teaching and debugging)."""
-        return "\n".join(f"{i:3} {e.describe()}" for i, e in enumerate(self.entries))
+    def describe(self, replayed: bool = False) -> str:
+        """The tape as text, one entry a line (for teaching and debugging); with
+        ``replayed``, what a replay runs: no views (made once), no skipped copies."""
+        entries = self.replayed if replayed else self.entries
+        return "\n".join(f"{i:3} {e.describe()}" for i, e in enumerate(entries))
 
 
 def _mutated_slots(e: Entry) -> list[int]:
