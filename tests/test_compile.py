@@ -151,6 +151,15 @@ def test_every_loss_a_spec_can_name_is_replayed_bit_for_bit(loss):
     assert compiled.counts == {"recorded": 3, "replayed": 3, "eager": 0}
 
 
+def test_describe_shows_the_tape_and_what_a_replay_runs():
+    compiled = run_both([4, 6, 3], "relu", "cross_entropy", "sgd", [5] * 4)
+    (tape,) = compiled.tapes.values()
+    recorded, replayed = tape.describe(), tape.describe(replayed=True)
+    assert "view" in recorded and "view" not in replayed  # views are made once
+    assert len(replayed.splitlines()) == len(tape.program) < len(recorded.splitlines())
+    assert "matmul" in replayed and "read     int" in replayed  # the label check: a guard
+
+
 def test_a_smaller_last_batch_records_a_second_tape():
     compiled = run_both([5, 7, 3], "relu", "cross_entropy", "sgd", [8, 8, 8, 8, 5, 5, 5, 8])
     assert len(compiled.tapes) == 2
