@@ -111,10 +111,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             if x.requires_grad:
                 gx = g2 @ wd
                 x._accumulate(gx if xd.ndim == 2 else xp.reshape(gx, xd.shape))
-            if weight.requires_grad:
-                weight._accumulate(g2.T @ flat)
+            if weight.requires_grad:  # fresh arrays: the leaves keep them without a copy
+                weight._accumulate(g2.T @ flat, fresh=True)
             if bias is not None and bias.requires_grad:
-                bias._accumulate(xp.sum(g2, axis=0))
+                bias._accumulate(xp.sum(g2, axis=0), fresh=True)
 
         out._backward = _backward
     return out

@@ -368,13 +368,13 @@ class Tensor:
         """Forget the accumulated gradient (sets ``.grad`` to None, as PyTorch does)."""
         self._grad = None
 
-    def _accumulate(self, g: Any) -> None:
+    def _accumulate(self, g: Any, fresh: bool = False) -> None:
         """Add an incoming gradient, summed back over broadcast dimensions.
 
-        A leaf's first gradient is a copy unless it was just computed here: an op may pass
+        A leaf's first gradient is a copy unless it was just computed here or the caller
+        made it for this tensor alone (``fresh``, e.g. a matmul's result): an op may pass
         the same array to two inputs (``a + b``) or a read-only broadcast view (``sum``),
         and ``a.grad.data *= 0.5`` must change ``a.grad`` only."""
-        fresh = False
         if g.shape != self.data.shape:
             g, fresh = _unbroadcast(g, self.data.shape), True
         if g.dtype != self.data.dtype:
