@@ -219,3 +219,35 @@ def test_a_mosaic_lays_tiles_out_row_by_row_with_gaps_and_label_bands():
     np.testing.assert_array_equal(mosaic[7:9, 0:3], tiles[4])
     assert np.isnan(mosaic[0]).all() and np.isnan(mosaic[:, 3]).all()  # band and gap
     assert np.isnan(mosaic[7:9, 4:7]).all()  # no sixth tile
+
+
+@needs_matplotlib
+def test_misclassified_shows_each_wrong_test_image_with_its_labels(tmp_path, monkeypatch):
+    from tinygrad_edu.viz import classification
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "images.npz", X=rng.integers(0, 256, (60, 784)), y=np.arange(60) % 10)
+    run = plots.load_trained(train(tmp_path, IMAGES, "images"))
+    y_true, y_pred = classification._test_predictions(run)
+    wrong = np.flatnonzero(y_true != y_pred)
+    assert 0 < len(wrong) <= classification.MAX_MISTAKES  # random labels: mistakes
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    classification.misclassified(run, tmp_path / "misclassified.png")
+    (ax,) = [ax for ax in figures[0].axes if ax.images]
+    assert [t.get_text() for t in ax.texts] == [
+        f"true {y_true[i]}\npredicted {y_pred[i]}" for i in wrong
+    ]
+    mosaic = np.ma.getdata(ax.images[0].get_array())
+    tiles = [mosaic[r : r + 28, c : c + 28] for r, c in _tile_corners(mosaic, len(wrong))]
+    images = run.raw(run.setup.dataset.X_test[wrong]).reshape(-1, 28, 28)
+    np.testing.assert_array_equal(np.stack(tiles), images)
+
+
+def _tile_corners(mosaic: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """The top-left corners of the tiles of a mosaic (rows of 8, 28x28, gaps of NaN)."""
+    rows = [r for r in range(mosaic.shape[0]) if np.isfinite(mosaic[r]).any()]
+    cols = [c for c in range(mosaic.shape[1]) if np.isfinite(mosaic[:, c]).any()]
+    tops = [r for r in rows if r - 1 not in rows]
+    lefts = [c for c in cols if c - 1 not in cols]
+    return [(tops[i // 8], lefts[i % 8]) for i in range(count)]

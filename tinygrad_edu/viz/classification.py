@@ -69,8 +69,9 @@ def confusion_matrix(run: Any, path: Path) -> Path:
 
 
 def misclassified(run: Any, path: Path, limit: int = MAX_MISTAKES) -> Path:
-    """Test images the model got wrong, with their true and predicted labels."""
-    from .plots import _figure, _save
+    """Test images the model got wrong, with their true and predicted labels: one image of
+    tiles (`plots.tile_mosaic`), each labelled above, as ``first_layer_weights.png``."""
+    from .plots import _figure, _matplotlib, _save, tile_mosaic
 
     ds = run.setup.dataset
     y_true, y_pred = _test_predictions(run)
@@ -80,19 +81,25 @@ def misclassified(run: Any, path: Path, limit: int = MAX_MISTAKES) -> Path:
     columns = min(8, max(len(shown), 1))
     rows = max(math.ceil(len(shown) / columns), 1)
     height, width = run.image_shape
+    gap, band = max(1, width // 4), max(2, (height * 3) // 10)  # band: two lines of label
+    images = run.raw(ds.X_test[shown].reshape(len(shown), -1)).reshape(-1, height, width)
     fig = _figure(figsize=(1.2 * columns, 1.35 * rows + 0.7))
+    ax = fig.add_subplot()
+    if len(shown):
+        colours = _matplotlib().colormaps["gray_r"].with_extremes(bad="white")
+        ax.imshow(tile_mosaic(images, columns, gap, band), cmap=colours, interpolation="nearest")
     for index, sample in enumerate(shown):
-        ax = fig.add_subplot(rows, columns, index + 1)
-        pixels = run.raw(ds.X_test[sample].reshape(1, -1)).reshape(height, width)
-        ax.imshow(pixels, cmap="gray_r", interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(
+        row, column = divmod(index, columns)
+        ax.text(
+            column * (width + gap) + (width - 1) / 2,
+            row * (height + band) + band - 1.5,
             f"true {names[y_true[sample]]}\npredicted {names[y_pred[sample]]}",
+            ha="center",
+            va="bottom",
             fontsize=7,
             color="#b71c1c",
-            pad=2,
         )
+    ax.set_axis_off()
     fig.suptitle(
         f"{run.name}: {len(wrong)} of {len(y_true)} test images misclassified"
         + (f" (the first {len(shown)})" if len(shown) < len(wrong) else ""),
