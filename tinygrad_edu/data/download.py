@@ -13,8 +13,6 @@ import hashlib
 import os
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +62,9 @@ def download(url: str, destination: Path, sha256: str, timeout: float = 60.0) ->
 
 def _fetch(url: str, out: BinaryIO, label: str, timeout: float) -> str:
     """Stream ``url`` into the open file ``out``; return the SHA-256 hex digest."""
+    import urllib.error  # here: urllib.request loads ssl and http (~15 ms at every start)
+    import urllib.request
+
     digest = hashlib.sha256()
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
