@@ -363,8 +363,8 @@ def _train_after(start: threading.Barrier, run, compile_it: bool, results: list,
 
 @pytest.mark.parametrize("optimizer", ["sgd_momentum", "adam"])
 def test_steps_recorded_and_replayed_in_threads_at_once_stay_exact(optimizer):
-    # the playground trains each tab in its own thread: one thread's recording must not
-    # capture another's array calls (one thread here runs eagerly), nor leave the engine
+    # models trained in several threads: one thread's recording must not capture
+    # another's array calls (one thread here runs eagerly), nor leave the engine
     # patched behind it
     widths, seeds = [6, 9, 4], range(4)
     originals = (Tensor.__dict__["data"], backend.active, optim.Optimizer.__dict__["step"])

@@ -227,8 +227,8 @@ def test_no_grad_as_a_decorator_and_after_an_exception(xp_backend):
 
 
 def test_no_grad_holds_for_its_own_thread_only():
-    # as PyTorch's grad mode: the playground trains each tab in a thread, and one tab's
-    # optimizer step (under no_grad) must not stop another tab's forward pass recording
+    # as PyTorch's grad mode: one thread's optimizer step (under no_grad) must not stop
+    # the forward pass of a model trained in another thread from recording its graph
     import threading
 
     inside, done = threading.Event(), threading.Event()

@@ -27,8 +27,8 @@ from typing import Any
 
 class _GradMode(threading.local):
     """Whether new operations record the graph, per thread as in PyTorch: one thread's
-    `no_grad` (an optimizer step) must not switch off another's forward pass (the
-    playground trains each tab in a thread)."""
+    `no_grad` (an optimizer step) must not switch off the forward pass of a model that
+    another thread trains."""
 
     enabled = True  # every thread starts recording
 

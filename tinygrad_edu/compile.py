@@ -93,7 +93,7 @@ def _active_tape() -> Tape | None:
     """The tape that this thread records, if any.
 
     The engine's patched pieces ask this, not `_recording`: while one thread records, the
-    others (the playground trains each tab in a thread) compute through them untouched."""
+    others (models trained in other threads) compute through them untouched."""
     tape = _recording
     return tape if tape is not None and tape.thread == threading.get_ident() else None
 
