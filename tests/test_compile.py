@@ -160,6 +160,25 @@ def test_describe_shows_the_tape_and_what_a_replay_runs():
     assert "matmul" in replayed and "read     int" in replayed  # the label check: a guard
 
 
+def test_constants_are_made_once_unless_the_step_changes_them_in_place():
+    def step(x: Tensor):
+        xp = backend.active.xp  # the recording's namespace while recording
+        grid = xp.arange(3.0)[None, :]  # from constants alone: the recording's array serves
+        total = xp.zeros(3)  # also, but changed in place below: made again at every replay
+        total += xp.sum(x.data, axis=0)
+        return grid * 10.0 + total
+
+    compiled = tg.compile(step)
+    rs = np.random.default_rng(0)
+    for _ in range(5):
+        x = Tensor(rs.standard_normal((4, 3)))
+        assert compiled(x).tobytes() == step(x).tobytes()
+    assert compiled.counts == {"recorded": 2, "replayed": 3, "eager": 0}
+    replayed = next(iter(compiled.tapes.values())).describe(replayed=True)
+    assert "arange" not in replayed and "getitem" not in replayed
+    assert "zeros" in replayed
+
+
 def test_a_smaller_last_batch_records_a_second_tape():
     compiled = run_both([5, 7, 3], "relu", "cross_entropy", "sgd", [8, 8, 8, 8, 5, 5, 5, 8])
     assert len(compiled.tapes) == 2

@@ -27,10 +27,12 @@ which buffers it read (by slot number), its constants, and the buffer it produce
 
 Replay walks that tape. It builds no Tensors, closures or graphs, and writes each result
 into the array the recording produced (``out=``, on NumPy and CuPy), so a step allocates
-almost nothing. Views (``W.T``) of fixed buffers are made once. What a replay still runs
-in Python is the optimizer's ``step()``: its numbers (``lr`` under a schedule, Adam's
-step count) change between steps, so a tape would freeze them (TinyJit asks you to make
-them tensors instead); the tape records "call this optimizer" and hands it the gradients.
+almost nothing. Views (``W.T``) of fixed buffers are made once, and so are arrays made
+from constants alone (``arange(C)``, ``1 / n``): loop-invariant code, hoisted. What a
+replay still runs in Python is the optimizer's ``step()``: its numbers (``lr`` under a
+schedule, Adam's step count) change between steps, so a tape would freeze them (TinyJit
+asks you to make them tensors instead); the tape records "call this optimizer" and hands
+it the gradients.
 
 When a tape is trusted, and when it falls back
 ----------------------------------------------
@@ -833,6 +835,7 @@ class Tape:
     def finish(self) -> None:
         """Turn the entries into a list of small callables over fixed buffers."""
         entries = self._without_products_by_one(self._without_private_copies())
+        entries = self._without_constants(entries)
         compiled = [(e, run) for e in entries if (run := self._compile(e)) is not None]
         self.replayed = [e for e, _ in compiled]
         self.program = [run for _, run in compiled]
@@ -845,8 +848,8 @@ class Tape:
         arithmetic produces). When neither array is changed in place, later calls read
         ``x`` instead.
         """
-        changed = {s for e in entries for s in _mutated_slots(e)} | set(self.views.values())
-        bound = set(_refs(self.outputs)) | {s for _, grad in self.grads for s in _refs(grad)}
+        changed, bound = self._changed_and_bound(entries)
+        changed |= set(self.views.values())  # a renamed base would leave its views behind
         renamed: dict[int, int] = {}
         kept = []
         for e in entries:
@@ -879,6 +882,42 @@ class Tape:
                 continue
             kept.append(e)
         return kept
+
+    def _without_constants(self, entries: list[Entry]) -> list[Entry]:
+        """The entries, less the calls that give the same array at every replay.
+
+        A call that reads only constants and arrays made that way (``arange(C)`` for the
+        one-hot labels, ``ones(())`` and ``1 / n`` that seed the loss's gradient) runs once,
+        in the recording: the array it made there serves every replay, as a compiler hoists
+        loop-invariant code out of a loop. Not when the step changes that array in place
+        or hands it out.
+        """
+        changed, bound = self._changed_and_bound(entries)
+        constant: set[int] = set()
+        kept = []
+        for e in entries:
+            if (
+                e.mode == "call"
+                and e.result not in changed | bound
+                and all(s in constant for s in _refs((e.args, e.kwargs)))
+            ):
+                constant.add(e.result)
+                self.fixed[e.result] = True  # later calls take the array itself
+                continue
+            kept.append(e)
+        return kept
+
+    def _changed_and_bound(self, entries: list[Entry]) -> tuple[set[int], set[int]]:
+        """The slots the step changes in place (directly, or through a view of the same
+        memory), and those it hands out: its results and the parameters' gradients."""
+        changed = {s for e in entries for s in _mutated_slots(e)}
+        while True:
+            linked = {s for pair in self.views.items() if set(pair) & changed for s in pair}
+            if linked <= changed:
+                break
+            changed |= linked
+        bound = set(_refs(self.outputs)) | {s for _, grad in self.grads for s in _refs(grad)}
+        return changed, bound
 
     def _without_private_copies(self) -> list[Entry]:
         """The entries, less copies of buffers that nothing reads afterwards.
@@ -995,7 +1034,8 @@ class Tape:
 
     def describe(self, replayed: bool = False) -> str:
         """The tape as text, one entry a line (for teaching and debugging); with
-        ``replayed``, what a replay runs: no views (made once), no skipped copies."""
+        ``replayed``, what a replay runs: no views or constants (made once), no skipped
+        copies."""
         entries = self.replayed if replayed else self.entries
         return "\n".join(f"{i:3} {e.describe()}" for i, e in enumerate(entries))
 
