@@ -890,12 +890,13 @@ class Tape:
         or hands it out.
         """
         changed, bound = self._changed_and_bound(entries)
+        kept_as_is = changed | bound
         constant: set[int] = set()
         kept = []
         for e in entries:
             if (
                 e.mode == "call"
-                and e.result not in changed | bound
+                and e.result not in kept_as_is
                 and all(s in constant for s in _refs((e.args, e.kwargs)))
             ):
                 constant.add(e.result)
