@@ -326,6 +326,25 @@ def test_a_diverging_compiled_run_stops_before_the_bad_update(tmp_path):
         runs.train(spec, {}, out=tmp_path / "run", quiet=True)
 
 
+def test_a_spec_whose_step_cannot_be_replayed_trains_eagerly_and_says_so(
+    tmp_path, caplog, monkeypatch
+):
+    compile_module = sys.modules["tinygrad_edu.compile"]  # the package's `compile` is the function
+    monkeypatch.setattr(compile_module, "_logged", set())  # each line is logged once a process
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: drop\nmodel: {input: [2], layers: [linear: 8, relu, dropout: 0.2, linear: 2]}\n"
+        "data: {source: moons, n_samples: 64}\nloss: cross_entropy\n"
+        "optimizer: {name: sgd, lr: 0.1}\ntrain: {epochs: 2, batch_size: 16}\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="tinygrad_edu.compile"):
+        runs.train(spec, {}, out=tmp_path / "run", quiet=True)
+    logged = [r.getMessage() for r in caplog.records if r.name == "tinygrad_edu.compile"]
+    assert logged == [
+        "train.compile: running eagerly: the step draws random numbers (rng.generator.random)"
+    ]
+
+
 def test_gradients_accumulated_over_steps_stay_exact():
     """Without zero_grad, .grad grows every step: each step reads a new array, so the
     recordings never agree and the step runs eagerly (correct, if not faster)."""

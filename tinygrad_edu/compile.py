@@ -1129,9 +1129,12 @@ class CompiledStep:
     it runs eagerly; ``counts`` says how many calls were recorded, replayed and eager.
     """
 
-    def __init__(self, step_fn: Callable, guard: Callable[[], Any] | None = None):
+    def __init__(
+        self, step_fn: Callable, guard: Callable[[], Any] | None = None, name: str | None = None
+    ):
         self.step_fn = step_fn
         self.guard = guard
+        self.name = name or f"tg.compile({getattr(step_fn, '__qualname__', 'step')})"
         self.tapes: dict[Any, Tape] = {}
         self.fallbacks: dict[Any, str] = {}
         self.counts = {"recorded": 0, "replayed": 0, "eager": 0}
@@ -1201,8 +1204,7 @@ class CompiledStep:
 
     def _log(self, reason: str) -> None:
         """One line per reason and step function, logged once."""
-        name = getattr(self.step_fn, "__qualname__", "step")
-        message = f"tg.compile({name}): running eagerly: {reason}"
+        message = f"{self.name}: running eagerly: {reason}"
         if message not in _logged:
             _logged.add(message)
             log.warning(message)
@@ -1245,7 +1247,10 @@ _logged: set[str] = set()
 
 
 def compile(
-    step_fn: Callable | None = None, *, guard: Callable[[], Any] | None = None
+    step_fn: Callable | None = None,
+    *,
+    guard: Callable[[], Any] | None = None,
+    name: str | None = None,
 ) -> CompiledStep | Callable[[Callable], CompiledStep]:
     """Record ``step_fn``'s array work once per input signature and replay it afterwards.
 
@@ -1253,8 +1258,9 @@ def compile(
     the positional and keyword arguments: Tensors (not requiring grad) and arrays, whose
     shapes and dtypes (with the Python values of other arguments) select the tape.
     ``guard`` returns Python state the step's array work depends on (``model.training``):
-    a new value records a new tape.
+    a new value records a new tape. ``name`` starts the one line logged when the step
+    runs eagerly (default ``tg.compile(<the function's name>)``).
     """
     if step_fn is None:
-        return lambda fn: CompiledStep(fn, guard)
-    return CompiledStep(step_fn, guard)
+        return lambda fn: CompiledStep(fn, guard, name)
+    return CompiledStep(step_fn, guard, name)

@@ -395,7 +395,9 @@ class Trainer:
             model = s.model
             self._step = self._update
             if s.spec.train.compile:
-                self._step = compile_step(self._update, guard=lambda: model.training)
+                self._step = compile_step(
+                    self._update, guard=lambda: model.training, name="train.compile"
+                )
         loss, outputs = self._step(Tensor(xb), s.objective.targets(yb))
         value = loss.item()
         metrics.update(value, outputs.numpy(), yb)
