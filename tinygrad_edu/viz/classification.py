@@ -71,7 +71,7 @@ def confusion_matrix(run: Any, path: Path) -> Path:
 def misclassified(run: Any, path: Path, limit: int = MAX_MISTAKES) -> Path:
     """Test images the model got wrong, with their true and predicted labels: one image of
     tiles (`plots.tile_mosaic`), each labelled above, as ``first_layer_weights.png``."""
-    from .plots import _figure, _matplotlib, _save, tile_mosaic
+    from .plots import _figure, _matplotlib, _save, label_tiles, tile_mosaic
 
     ds = run.setup.dataset
     y_true, y_pred = _test_predictions(run)
@@ -88,17 +88,8 @@ def misclassified(run: Any, path: Path, limit: int = MAX_MISTAKES) -> Path:
     if len(shown):
         colours = _matplotlib().colormaps["gray_r"].with_extremes(bad="white")
         ax.imshow(tile_mosaic(images, columns, gap, band), cmap=colours, interpolation="nearest")
-    for index, sample in enumerate(shown):
-        row, column = divmod(index, columns)
-        ax.text(
-            column * (width + gap) + (width - 1) / 2,
-            row * (height + band) + band - 1.5,
-            f"true {names[y_true[sample]]}\npredicted {names[y_pred[sample]]}",
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color="#b71c1c",
-        )
+    labels = [f"true {names[y_true[i]]}\npredicted {names[y_pred[i]]}" for i in shown]
+    label_tiles(ax, labels, columns, (height, width), gap, band, fontsize=7, color="#b71c1c")
     ax.set_axis_off()
     fig.suptitle(
         f"{run.name}: {len(wrong)} of {len(y_true)} test images misclassified"

@@ -352,16 +352,7 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
     image = ax.imshow(
         mosaic, cmap=colours, vmin=-limit, vmax=limit, interpolation="nearest", aspect="equal"
     )
-    for index in range(shown):
-        row, column = divmod(index, columns)
-        ax.text(
-            column * (width + gap) + (width - 1) / 2,
-            row * (height + band) + band - 1.5,
-            str(index),
-            ha="center",
-            va="bottom",
-            fontsize=6,
-        )
+    label_tiles(ax, [str(index) for index in range(shown)], columns, (height, width), gap, band)
     ax.set_axis_off()
     fig.colorbar(image, ax=ax, shrink=0.8, label="weight")
     fig.suptitle(
@@ -370,6 +361,23 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
         fontsize=9,
     )
     return _save(fig, path)
+
+
+def label_tiles(
+    ax: Any,
+    labels: list[str],
+    columns: int,
+    tile: tuple[int, int],
+    gap: int,
+    band: int,
+    **text: Any,
+) -> None:
+    """Write each tile's label in the band above it, on a `tile_mosaic` drawn in `ax`."""
+    height, width = tile
+    for index, label in enumerate(labels):
+        row, column = divmod(index, columns)
+        x, y = column * (width + gap) + (width - 1) / 2, row * (height + band) + band - 1.5
+        ax.text(x, y, label, ha="center", va="bottom", **{"fontsize": 6, **text})
 
 
 def tile_mosaic(tiles: np.ndarray, columns: int, gap: int, band: int) -> np.ndarray:
