@@ -539,7 +539,7 @@ def w6(cfg: Config) -> list[Row]:
     for r in range(cfg.startup_reps + 1):
         for name, cmd in commands.items():
             t0 = time.perf_counter()
-            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=_user_env())
             elapsed = time.perf_counter() - t0
             if proc.returncode != 0:
                 failed[name] = (proc.stderr.strip().splitlines() or ["?"])[-1][:80]
@@ -648,18 +648,20 @@ _W5_PROBE = (  # a fresh parent per run, so RUSAGE_CHILDREN sees that training p
 )
 
 
-def _timed_run(cmd: list[str], cwd: str) -> tuple[float, int, str] | str:
-    """(wall seconds, peak RSS in KiB, output) of ``python *cmd`` in `cwd`, or why it failed.
+def _user_env() -> dict[str, str]:
+    """This environment, with bytecode cached as after ``pip install``: a
+    PYTHONDONTWRITEBYTECODE would time compiling every module at each start (W5, W6)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
-    Bytecode is cached as after ``pip install`` (a PYTHONDONTWRITEBYTECODE in the
-    environment would time compiling every module at each start)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+def _timed_run(cmd: list[str], cwd: str) -> tuple[float, int, str] | str:
+    """(wall seconds, peak RSS in KiB, output) of ``python *cmd`` in `cwd`, or why it failed."""
     proc = subprocess.run(
         [sys.executable, "-c", _W5_PROBE, json.dumps([sys.executable, *cmd])],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=env,
+        env=_user_env(),
     )
     m = re.search(r"@@ rc=(-?\d+) wall=([\d.e-]+) maxrss_kib=(\d+)", proc.stdout)
     if not m or int(m.group(1)) != 0:
