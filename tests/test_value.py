@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Value, autograd, draw_dot, to_dot
+from tinygrad_edu import value as value_module
 from tinygrad_edu.value import _backward_order
 
 
@@ -274,6 +276,24 @@ def test_gradients_accumulate_until_zero_grad_then_start_clean():
     w = x.tanh() * 5
     w.backward()
     assert x.grad == pytest.approx(5 * (1 - math.tanh(2.0) ** 2), rel=1e-12)
+
+
+def test_a_second_backward_over_one_graph_keeps_micrograds_sums_and_warns_once(monkeypatch):
+    """Issue 20 item 7 (karpathy/micrograd #25, #53): PyTorch raises, micrograd silently
+    doubles; here the arithmetic stays micrograd's and one warning says why."""
+    monkeypatch.setattr(value_module, "_warned_backward_again", False)
+    x = Value(2.0)
+    y = x * x
+    y.backward()
+    with pytest.warns(UserWarning, match=r"backward\(\) ran again.*zero_grad\(\)"):
+        y.backward()
+    assert x.grad == 8.0  # 4 + 4, micrograd's sum
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward()  # once per process: no second warning
+        y.zero_grad()
+        y.backward()  # after zero_grad nothing is repeated
+    assert x.grad == 4.0
 
 
 def test_backward_through_a_chain_of_a_million_operations():

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import backend, rng
 from .errors import UserError
-from .tensor import ShapeError, Tensor, _as_tensor, _data, _result
+from .tensor import ShapeError, Tensor, _as_tensor, _data, _floating_only, _result
 from .tensor import _dim as tensor_dim
 
 
@@ -67,7 +67,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate != "none":
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
     xp = backend.active.xp
-    xd = x.data
+    xd = _floating_only(x.data, "GeluKernelImpl")
     cdf = 0.5 * (1.0 + _erf_data(xd * (1.0 / math.sqrt(2.0))))  # as PyTorch computes it
     # d gelu/dx = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
     local = cdf + xd * xp.exp(-0.5 * xd * xd) * (1.0 / math.sqrt(2.0 * math.pi))

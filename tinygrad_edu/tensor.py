@@ -458,10 +458,13 @@ class Tensor:
 
     def __pow__(self, other: Tensor | Number) -> Tensor:
         # d(x^p)/dx = p x^(p-1), d(x^p)/dp = x^p ln(x)
-        return _binary(self, other, "pow", operator.pow, _grad_pow_base, _grad_pow_exp)
+        if isinstance(other, Tensor):
+            _no_bool_power(self, other)
+        return _binary(self, other, "pow", _pow, _grad_pow_base, _grad_pow_exp)
 
     def __rpow__(self, other: Number) -> Tensor:
         # d(c^p)/dp = c^p ln(c)
+        _no_bool_power(other, self)
         return _binary(self, other, "rpow", _flip(operator.pow), _grad_rpow, None)
 
     def __neg__(self) -> Tensor:
@@ -662,6 +665,8 @@ class Tensor:
     def relu(self) -> Tensor:
         xp = backend.active.xp
         x = self.data
+        if x.dtype == xp.bool:
+            raise RuntimeError("Boolean inputs not supported for relu")  # PyTorch's words
         out = xp.maximum(x, 0)  # a Python int: float stays float, integers stay integer
 
         def grad_fn(g):
@@ -676,7 +681,7 @@ class Tensor:
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         xp = backend.active.xp
-        x = self.data
+        x = _floating_only(self.data, "leaky_relu_cpu")
         positive = x > 0
         # d leaky_relu(x)/dx = 1 if x > 0 else negative_slope
         return self._unary(
@@ -688,7 +693,7 @@ class Tensor:
     def gelu(self) -> Tensor:
         """GELU, tanh approximation (PyTorch's ``approximate="tanh"``)."""
         xp = backend.active.xp
-        x = self.data
+        x = _floating_only(self.data, "GeluKernelImpl")
         c = math.sqrt(2.0 / math.pi)
         t = xp.tanh(c * (x + 0.044715 * x**3))
         # d gelu/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
@@ -698,6 +703,8 @@ class Tensor:
     def abs(self) -> Tensor:
         xp = backend.active.xp
         x = self.data
+        if x.dtype == xp.bool:
+            raise NotImplementedError(_not_implemented("abs_cpu", x.dtype))
 
         def grad_fn(g):
             # d|x|/dx = sign(x): 0 at 0 and at NaN, as PyTorch
@@ -848,9 +855,13 @@ class Tensor:
         """Variance along `axis`, divided by n - correction (1 by default, as PyTorch).
 
         With n - correction <= 0 the divisor is 0, as PyTorch: inf (nan for constant
-        values), and a gradient of inf (nan where x equals the mean)."""
+        values). The gradient then follows PyTorch's two rules: over the whole tensor, inf
+        (nan where x equals the mean); along given dims, the formula 2 (x - mean) / (n -
+        correction) in IEEE arithmetic (-inf, nan, inf for n = correction; finite for n <
+        correction)."""
         xp = backend.active.xp
-        centred, dof, axes, keepdims = self._centred(axis, keepdims, correction, dim, keepdim)
+        centred, n, axes, keepdims, whole = self._centred(axis, keepdims, correction, dim, keepdim)
+        dof = max(0, n - correction)
         squares = xp.sum(centred * centred, axis=axes, keepdims=keepdims)
         if dof > 0:
             # d var/dx_i = 2 (x_i - mean) / (n - correction)
@@ -858,8 +869,10 @@ class Tensor:
                 "var", squares / dof, axes, keepdims, lambda g: g * (2.0 / dof) * centred
             )
         data = xp.where(squares == 0, xp.full_like(squares, math.nan), math.inf)
-        # d var/dx_i with no degrees of freedom: inf, nan where x_i is the mean (PyTorch's)
-        local = xp.where(centred == 0, xp.full_like(centred, math.nan), math.inf)
+        if whole:  # d var/dx_i with no degrees of freedom: inf, nan where x_i is the mean
+            local = xp.where(centred == 0, xp.full_like(centred, math.nan), math.inf)
+        else:  # 2 / (n - correction) with 2 / 0 = inf, then times (x_i - mean)
+            local = (math.inf if n == correction else 2.0 / (n - correction)) * centred
         return self._reduce("var", data, axes, keepdims, lambda g: g * local)
 
     def std(
@@ -873,10 +886,11 @@ class Tensor:
     ) -> Tensor:
         """Standard deviation, sqrt(var); its gradient is 0 where it is 0, as PyTorch."""
         xp = backend.active.xp
-        centred, dof, axes, keepdims = self._centred(axis, keepdims, correction, dim, keepdim)
+        centred, n, axes, keepdims, whole = self._centred(axis, keepdims, correction, dim, keepdim)
+        dof = max(0, n - correction)
         squares = xp.sum(centred * centred, axis=axes, keepdims=True)
         if dof <= 0:
-            return self.var(axes, keepdims, correction).sqrt()
+            return self.var(None if whole else axes, keepdims, correction).sqrt()
         kept = xp.sqrt(squares / dof)
         data = kept if keepdims else xp.reshape(kept, _reduced_shape(self.shape, axes))
         # d std/dx_i = (x_i - mean) / ((n - correction) std), 0 where std = 0
@@ -885,7 +899,9 @@ class Tensor:
         return self._reduce("std", data, axes, keepdims, lambda g: g * local)
 
     def _centred(self, axis, keepdims, correction, dim, keepdim):
-        """x - mean(x) over the axes, and the divisor max(0, n - correction)."""
+        """x - mean(x) over the axes, the number n of values each result reduces, and
+        whether the reduction is over the whole tensor (no dim given, or a 0-d tensor),
+        where PyTorch's gradient without degrees of freedom differs (see `var`)."""
         xp = backend.active.xp
         if not _is_float(self.data):
             raise RuntimeError("std and var only support floating point and complex dtypes")
@@ -893,8 +909,8 @@ class Tensor:
         axes = _axes(axis, self.ndim)
         x = self.data
         centred = x - xp.mean(x, axis=axes, keepdims=True)
-        dof = max(0, math.prod(self.shape[a] for a in axes) - correction)
-        return centred, dof, axes, keepdims
+        n = math.prod(self.shape[a] for a in axes)
+        return centred, n, axes, keepdims, axis is None or self.ndim == 0
 
     def logsumexp(self, dim: Axis, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) along `dim`, without overflow (the max is taken out first)."""
@@ -1572,7 +1588,11 @@ def _index_part(part: Any) -> Any:
     if isinstance(part, np.integer):
         return int(part)
     if isinstance(part, (list, np.ndarray)):
-        return backend.active.asarray(part)
+        array = backend.active.asarray(part)
+        if math.prod(array.shape) == 0 and not backend.active.xp.isdtype(array.dtype, "bool"):
+            # x[[]]: an empty list is a float array to NumPy; PyTorch reads it as no positions
+            return backend.active.xp.astype(array, backend.active.xp.int64)
+        return array
     return part
 
 
@@ -1622,6 +1642,35 @@ def where(condition: Tensor | Any, input: Tensor | Number, other: Tensor | Numbe
 
 def _grad_where(mask: Any) -> Callable:
     return lambda g, x, y, out: backend.active.xp.where(mask, g, 0.0)
+
+
+def _floating_only(x: Any, kernel: str) -> Any:
+    """`x` if floating; PyTorch's error for ops it defines on floats only (leaky_relu and
+    gelu of integer or bool tensors)."""
+    if not _is_float(x):
+        raise NotImplementedError(_not_implemented(kernel, x.dtype))
+    return x
+
+
+def _not_implemented(kernel: str, dtype: Any) -> str:
+    """PyTorch's message for an op that has no kernel for a dtype, word for word."""
+    return f"\"{kernel}\" not implemented for '{_torch_type_name(dtype)}'"
+
+
+def _no_bool_power(base: Any, exponent: Any) -> None:
+    """PyTorch has no power of bool by bool tensor (``b ** b``, ``True ** b``); a bool tensor
+    to a Python bool is allowed (`_pow`)."""
+    bools = [isinstance(v, bool) or (isinstance(v, Tensor) and _dtype_str(v.dtype) == "bool")
+             for v in (base, exponent)]  # fmt: skip
+    if all(bools):
+        raise NotImplementedError(_not_implemented("pow", backend.active.xp.bool))
+
+
+def _pow(x: Any, y: Any) -> Any:
+    """``x ** y``; a bool array to a Python bool stays bool, as PyTorch (NumPy gives int8)."""
+    if isinstance(y, bool) and x.dtype == backend.active.xp.bool:
+        return x if y else backend.active.xp.ones_like(x)
+    return x**y
 
 
 def _floating(x: Any) -> Any:

@@ -28,6 +28,7 @@ path runs only in the ``except`` clause, so ordinary operations cost nothing ext
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Union
@@ -243,8 +244,13 @@ class Value:
         """Fill ``.grad`` of every node this value depends on with d(self)/d(node).
 
         Gradients accumulate (``+=``), as in micrograd and PyTorch: reset them (for example
-        with ``zero_grad``) before a new backward pass over the same leaves.
+        with ``zero_grad``) before a new backward pass over the same leaves. A second
+        ``backward()`` over the same graph keeps micrograd's arithmetic (the inputs'
+        gradients grow by a second pass, interior nodes' too) where PyTorch raises; it warns
+        once per process, since micrograd's users keep asking why their gradients doubled.
         """
+        if self.grad != 0.0:  # only a backward pass (or a hand-set grad) leaves it nonzero
+            _warn_backward_again()
         self.grad = 1.0
         for node in reversed(_backward_order(self)):
             grad_fn = node._grad_fn  # called directly: no `partial` per node, as `_backward`
@@ -312,6 +318,24 @@ def _backward_order(root: Value) -> list[Value]:
         stack.append(node)  # meet it again after its parents
         stack.extend(node._prev)  # those already met are skipped when popped: `placed`
     return order
+
+
+_warned_backward_again = False
+
+
+def _warn_backward_again() -> None:
+    """Say once per process why gradients grow when ``backward()`` runs twice on one graph."""
+    global _warned_backward_again
+    if not _warned_backward_again:
+        _warned_backward_again = True
+        warnings.warn(
+            "Value.backward() ran again on a graph whose gradients were not reset, so every "
+            "node's .grad now adds up both passes (micrograd's arithmetic; PyTorch raises): "
+            "call zero_grad() on the output (or set the inputs' .grad to 0) first, or build "
+            "the graph again",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 # What Python's float arithmetic raises where IEEE 754 has a result (TypeError: a complex
