@@ -14,8 +14,8 @@ instead, and the hot operations (``+``, ``*``, ``relu``, ``tanh``, `dot`) use on
 function per operation rather than a new closure per node: no cycles, fewer objects, and
 reference counting frees a graph as soon as it is dropped. The hot operations also build
 their node with `_node`, which skips ``__init__``'s conversions, and ``backward()`` walks
-the graph with `_backward_order`, a topological sort specialised for `Value` nodes (see
-there why it is not the shared `autograd.topological_order`). bench/run.py (W3, W4)
+the graph with the shared core's `autograd.backpropagate_scalars`, which calls each
+``_grad_fn`` directly (no ``partial`` per node). bench/run.py (W3, W4)
 measures the effect: micrograd's demo, written with micrograd's own classes, runs about
 15x faster than on micrograd's engine in a training loop.
 
@@ -32,6 +32,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Union
+
+from . import autograd
 
 Number = Union[int, float]
 
@@ -252,14 +254,11 @@ class Value:
         if self.grad != 0.0:  # only a backward pass (or a hand-set grad) leaves it nonzero
             _warn_backward_again()
         self.grad = 1.0
-        for node in reversed(_backward_order(self)):
-            grad_fn = node._grad_fn  # called directly: no `partial` per node, as `_backward`
-            if grad_fn is not None:  # leaves have none
-                grad_fn(node)
+        autograd.backpropagate_scalars(self)  # the shared walk, calling `_grad_fn` directly
 
     def zero_grad(self) -> None:
         """Set the gradient of this value and of everything it depends on to zero."""
-        for node in _backward_order(self):
+        for node in autograd.topological_order(self):
             node.grad = 0.0
 
     def __repr__(self) -> str:
@@ -289,35 +288,6 @@ def _node(data: float, parents: tuple, op: str, grad_fn: Callable[[Value], None]
     out._op = op
     out._grad_fn = grad_fn
     return out
-
-
-def _backward_order(root: Value) -> list[Value]:
-    """Every node `root` depends on, each after all of its parents (iterative DFS).
-
-    The same order as `autograd.topological_order`, by a walk specialised for `Value`. A
-    node is pushed once to be expanded (its parents go on the stack above it) and met
-    again once all those parents are placed; the two sets tell the two visits apart, so
-    the walk allocates no object per node (``(node, done)`` tuples would wake the garbage
-    collector about once per 700 nodes). And a `Value` is hashable (it defines no
-    ``__eq__``, unlike `Tensor`), so the sets hold the nodes, not their ``id()``.
-    """
-    order: list[Value] = []
-    expanded: set[Value] = set()  # its parents have been pushed
-    placed: set[Value] = set()  # it is in `order`
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in expanded:
-            # Second visit: every parent is placed by now. (Other entries of this node, pushed
-            # by its other children, come before its expansion or after it is placed.)
-            if node not in placed:
-                placed.add(node)
-                order.append(node)
-            continue
-        expanded.add(node)
-        stack.append(node)  # meet it again after its parents
-        stack.extend(node._prev)  # those already met are skipped when popped: `placed`
-    return order
 
 
 _warned_backward_again = False
