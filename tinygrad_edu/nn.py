@@ -6,7 +6,8 @@ Python dicts keep insertion order, so ``named_parameters()`` lists them in the o
 constructor assigned them, as PyTorch does, without any registration code.
 
 The layers hold no gradient code of their own: each forward calls an op of
-`tinygrad_edu.functional` or `Tensor`, whose local derivative sits next to its forward.
+`tinygrad_edu.functional` or `Tensor`, whose local derivative is written once, beside its
+forward (elementwise ops: a row of `tinygrad_edu.ops`).
 
 Calls go through `Module.__call__`, which is also the one hook point: `trace_calls`
 installs a function that wraps every module call (the model summary uses it to record
@@ -363,8 +364,7 @@ class Flatten(Module):
 
 class ReLU(Module):
     def forward(self, x: Tensor) -> Tensor:
-        # d relu(x)/dx = 1 if x > 0 else 0
-        return x.relu()
+        return x.relu()  # its derivative and tie rule: ops.RELU
 
 
 class LeakyReLU(Module):

@@ -1,19 +1,14 @@
 """The array engine: `Tensor`, an n-dimensional array that records how it was computed.
 
 Every op computes its result with the active backend's array namespace (``xp``) and,
-when gradients are wanted, attaches a ``_backward`` closure holding the op's local
-derivative next to its forward code. Broadcasting is undone in one place
-(`_unbroadcast`): a gradient is summed back to the shape of the input it belongs to.
+when gradients are wanted, attaches a ``_backward`` closure. The elementwise ops are rows
+of the op table in `ops` (forward, local derivative, formula and the rule at kinks, each
+written once); this module builds the graph around them. Broadcasting is undone in one
+place (`_unbroadcast`): a gradient is summed back to the shape of the input it belongs to.
 
-Rules at non-differentiable points (the same as PyTorch's):
-- ``relu``, ``abs`` and ``leaky_relu`` take the derivative 0 (resp. the negative slope)
-  at exactly 0;
-- ``max``/``min`` reductions split the gradient evenly between tied elements;
-- ``maximum``/``minimum`` give half of the gradient to each input where they tie;
-- ``clip`` passes the gradient where ``min <= x <= max`` (boundaries included);
-- at NaN: relu' = 1, abs' = 0, and maximum/minimum give the gradient to both inputs;
-- ``x**p``: d/dx = 0 where p = 0; d/dp = 0 where x = 0 and p >= 0, -inf where x = 0 and
-  p < 0, nan where x < 0.
+Rules at non-differentiable points (PyTorch's) live with each op: the elementwise ones in
+`ops` (each row's ``tie``); ``max``/``min`` reductions (below) split the gradient evenly
+between tied elements.
 
 Result dtypes follow PyTorch's promotion (`_result_dtype`), not NumPy's.
 """
@@ -27,7 +22,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import autograd, backend, rng
+from . import autograd, backend, ops, rng
 
 Number = Union[int, float]
 Axis = Union[int, Sequence[int], None]
@@ -427,49 +422,40 @@ class Tensor:
 
     # --- elementwise arithmetic ---------------------------------------------------------
     def __add__(self, other: Tensor | Number) -> Tensor:
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return _binary(self, other, "add", operator.add, _grad_pass, _grad_pass)
+        return _binary(self, other, ops.ADD)
 
     def __radd__(self, other: Number) -> Tensor:
         return self + other
 
     def __sub__(self, other: Tensor | Number) -> Tensor:
-        # d(a-b)/da = 1, d(a-b)/db = -1
-        return _binary(self, other, "sub", operator.sub, _grad_pass, _grad_neg)
+        return _binary(self, other, ops.SUB)
 
     def __rsub__(self, other: Number) -> Tensor:
-        # d(c-a)/da = -1
-        return _binary(self, other, "rsub", _flip(operator.sub), _grad_neg, None)
+        return _binary(self, other, ops.RSUB)
 
     def __mul__(self, other: Tensor | Number) -> Tensor:
-        # d(ab)/da = b, d(ab)/db = a
-        return _binary(self, other, "mul", operator.mul, _grad_mul_other, _grad_mul_self)
+        return _binary(self, other, ops.MUL)
 
     def __rmul__(self, other: Number) -> Tensor:
         return self * other
 
     def __truediv__(self, other: Tensor | Number) -> Tensor:
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
-        return _binary(self, other, "div", operator.truediv, _grad_div_num, _grad_div_den)
+        return _binary(self, other, ops.DIV)
 
     def __rtruediv__(self, other: Number) -> Tensor:
-        # d(c/a)/da = -c/a^2 = -(c/a)/a
-        return _binary(self, other, "rdiv", _flip(operator.truediv), _grad_rdiv, None)
+        return _binary(self, other, ops.RDIV)
 
     def __pow__(self, other: Tensor | Number) -> Tensor:
-        # d(x^p)/dx = p x^(p-1), d(x^p)/dp = x^p ln(x)
         if isinstance(other, Tensor):
             _no_bool_power(self, other)
-        return _binary(self, other, "pow", _pow, _grad_pow_base, _grad_pow_exp)
+        return _binary(self, other, ops.POW)
 
     def __rpow__(self, other: Number) -> Tensor:
-        # d(c^p)/dp = c^p ln(c)
         _no_bool_power(other, self)
-        return _binary(self, other, "rpow", _flip(operator.pow), _grad_rpow, None)
+        return _binary(self, other, ops.RPOW)
 
     def __neg__(self) -> Tensor:
-        # d(-x)/dx = -1
-        return self._unary("neg", -self.data, lambda g: -g)
+        return self._apply(ops.NEG, self.data)
 
     def __matmul__(self, other: Tensor) -> Tensor:
         return matmul(self, other)
@@ -621,121 +607,71 @@ class Tensor:
             out._backward = _backward
         return out
 
+    def _apply(self, op: ops.Unary, x: Any, *args: Any) -> Tensor:
+        """Run a row of the op table (`ops`) on the array `x` (this tensor's values, maybe
+        converted); its backward gets ``(g, x, out, *args)``."""
+        out = op.forward(x, *args)
+        backward = op.backward
+        return self._unary(op.name, out, lambda g: backward(g, x, out, *args))
+
     # integer and bool inputs of these functions become the default float dtype, as PyTorch
     def exp(self) -> Tensor:
-        e = backend.active.xp.exp(_floating(self.data))
-        # d e^x/dx = e^x
-        return self._unary("exp", e, lambda g: g * e)
+        return self._apply(ops.EXP, _floating(self.data))
 
     def log(self) -> Tensor:
-        x = _floating(self.data)
-        # d ln(x)/dx = 1/x
-        return self._unary("log", backend.active.xp.log(x), lambda g: g / x)
+        return self._apply(ops.LOG, _floating(self.data))
 
     def log1p(self) -> Tensor:
-        x = _floating(self.data)
-        # d ln(1 + x)/dx = 1 / (1 + x)
-        return self._unary("log1p", backend.active.xp.log1p(x), lambda g: g / (1 + x))
+        return self._apply(ops.LOG1P, _floating(self.data))
 
     def sqrt(self) -> Tensor:
-        s = backend.active.xp.sqrt(_floating(self.data))
-        # d sqrt(x)/dx = 1 / (2 sqrt(x))
-        return self._unary("sqrt", s, lambda g: g / (2 * s))
+        return self._apply(ops.SQRT, _floating(self.data))
 
     def sin(self) -> Tensor:
-        x = _floating(self.data)
-        # d sin(x)/dx = cos(x)
-        return self._unary("sin", backend.active.xp.sin(x), lambda g: g * backend.active.xp.cos(x))
+        return self._apply(ops.SIN, _floating(self.data))
 
     def cos(self) -> Tensor:
-        x = _floating(self.data)
-        # d cos(x)/dx = -sin(x)
-        return self._unary("cos", backend.active.xp.cos(x), lambda g: -g * backend.active.xp.sin(x))
+        return self._apply(ops.COS, _floating(self.data))
 
     def tanh(self) -> Tensor:
-        t = backend.active.xp.tanh(_floating(self.data))
-        # d tanh(x)/dx = 1 - tanh(x)^2
-        return self._unary("tanh", t, lambda g: g * (1 - t * t))
+        return self._apply(ops.TANH, _floating(self.data))
 
     def sigmoid(self) -> Tensor:
-        s = _stable_sigmoid(_floating(self.data))
-        # d sigma(x)/dx = sigma(x) (1 - sigma(x))
-        return self._unary("sigmoid", s, lambda g: g * s * (1 - s))
+        return self._apply(ops.SIGMOID, _floating(self.data))
 
     def relu(self) -> Tensor:
-        xp = backend.active.xp
-        x = self.data
-        if x.dtype == xp.bool:
+        if self.data.dtype == backend.active.xp.bool:
             raise RuntimeError("Boolean inputs not supported for relu")  # PyTorch's words
-        out = xp.maximum(x, 0)  # a Python int: float stays float, integers stay integer
-
-        def grad_fn(g):
-            # d relu(x)/dx = 1 where relu(x) != 0, else 0 (so 1 at NaN, as PyTorch's mask);
-            # a 0/1 mask times g is ~4x faster than where(...) on NumPy, made only if needed
-            mask = xp.astype(out != 0, g.dtype)
-            mask *= g
-            return mask
-
-        # maximum(x, 0) is ~3x faster than where(x > 0, x, 0) and keeps NaN, as PyTorch
-        return self._unary("relu", out, grad_fn)
+        return self._apply(ops.RELU, self.data)  # integers stay integer, as PyTorch
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        xp = backend.active.xp
-        x = _floating_only(self.data, "leaky_relu_cpu")
-        positive = x > 0
-        # d leaky_relu(x)/dx = 1 if x > 0 else negative_slope
-        return self._unary(
-            "leaky_relu",
-            xp.where(positive, x, x * negative_slope),
-            lambda g: xp.where(positive, g, g * negative_slope),
+        return self._apply(
+            ops.LEAKY_RELU, _floating_only(self.data, "leaky_relu_cpu"), negative_slope
         )
 
     def gelu(self) -> Tensor:
         """GELU, tanh approximation (PyTorch's ``approximate="tanh"``)."""
-        xp = backend.active.xp
-        x = _floating_only(self.data, "GeluKernelImpl")
-        c = math.sqrt(2.0 / math.pi)
-        t = xp.tanh(c * (x + 0.044715 * x**3))
-        # d gelu/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
-        local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-        return self._unary("gelu", 0.5 * x * (1 + t), lambda g: g * local)
+        return self._apply(ops.GELU_TANH, _floating_only(self.data, "GeluKernelImpl"))
 
     def abs(self) -> Tensor:
-        xp = backend.active.xp
-        x = self.data
-        if x.dtype == xp.bool:
-            raise NotImplementedError(_not_implemented("abs_cpu", x.dtype))
-
-        def grad_fn(g):
-            # d|x|/dx = sign(x): 0 at 0 and at NaN, as PyTorch
-            return xp.where(x > 0, g, xp.where(x < 0, -g, 0.0))
-
-        return self._unary("abs", xp.abs(x), grad_fn)
+        if self.data.dtype == backend.active.xp.bool:
+            raise NotImplementedError(_not_implemented("abs_cpu", self.data.dtype))
+        return self._apply(ops.ABS, self.data)
 
     def __abs__(self) -> Tensor:
         return self.abs()
 
     def clip(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient passes where min <= x <= max."""
-        xp = backend.active.xp
-        x = self.data
-        inside = xp.ones(x.shape, dtype=xp.bool)
-        if min is not None:
-            inside = inside & (x >= min)
-        if max is not None:
-            inside = inside & (x <= max)
-        # d clip(x)/dx = 1 inside [min, max], 0 outside
-        return self._unary("clip", xp.clip(x, min, max), lambda g: xp.where(inside, g, 0.0))
+        return self._apply(ops.CLIP, self.data, min, max)
 
     clamp = clip
 
     def maximum(self, other: Tensor | Number) -> Tensor:
-        # d max(a,b)/da = 1 where a > b, 1/2 where a == b, 0 elsewhere
-        return _binary(self, other, "maximum", _xp_fn("maximum"), _grad_max_a, _grad_max_b)
+        return _binary(self, other, ops.MAXIMUM)
 
     def minimum(self, other: Tensor | Number) -> Tensor:
-        # d min(a,b)/da = 1 where a < b, 1/2 where a == b, 0 elsewhere
-        return _binary(self, other, "minimum", _xp_fn("minimum"), _grad_min_a, _grad_min_b)
+        return _binary(self, other, ops.MINIMUM)
 
     # --- reductions ---------------------------------------------------------------------
     def _reduce(self, op: str, data: Any, axes: tuple, keepdims: bool, grad_fn: Callable) -> Tensor:
@@ -1234,16 +1170,19 @@ def _free_grad(node: Tensor) -> None:
 def _binary(
     a: Tensor,
     b: Tensor | Number,
-    op: str,
-    forward: Callable[[Any, Any], Any],
-    grad_a: Callable | None,
-    grad_b: Callable | None,
+    op: ops.Binary,
+    forward: Callable[[Any, Any], Any] | None = None,
+    backward: tuple[Callable | None, Callable | None] | None = None,
 ) -> Tensor:
-    """A two-input elementwise op with NumPy broadcasting and PyTorch's result dtype.
+    """A two-input elementwise op (a row of `ops`) with NumPy broadcasting and PyTorch's
+    result dtype; `forward` and `backward` replace the row's (`where` binds its condition).
 
-    ``grad_a(g, x, y, out)`` and ``grad_b(...)`` give the gradient of each input before
-    un-broadcasting; ``b`` may be a plain Python or NumPy number (then it gets no gradient).
+    Each backward ``(g, x, y, out)`` gives the gradient of one input before un-broadcasting;
+    ``b`` may be a plain Python or NumPy number (then it gets no gradient).
     """
+    name = op.name
+    forward = forward or op.forward
+    grad_a, grad_b = backward or op.backward
     if isinstance(b, np.generic):
         b = b.item()  # PyTorch treats NumPy scalars as Python numbers
     if isinstance(b, (int, float)):
@@ -1253,7 +1192,7 @@ def _binary(
         y, parents = b.data, (a, b)
     x = a.data
     target = _result_dtype(a, b)
-    if op in ("div", "rdiv") and not backend.active.xp.isdtype(target, "real floating"):
+    if name in ("div", "rdiv") and not backend.active.xp.isdtype(target, "real floating"):
         target = backend.active.dtype(_default_dtype)  # true division of integers
     if x.dtype != target:
         x = backend.active.xp.astype(x, target)
@@ -1266,9 +1205,9 @@ def _binary(
     except (ValueError, TypeError) as error:
         other_shape = tuple(y.shape) if hasattr(y, "shape") else "a scalar"
         raise ShapeError(
-            f"{op}: shapes {a.shape} and {other_shape} cannot be broadcast together ({error})"
+            f"{name}: shapes {a.shape} and {other_shape} cannot be broadcast together ({error})"
         ) from None
-    out = _result(data, parents, op)
+    out = _result(data, parents, name)
     if out._prev:
 
         def _backward():
@@ -1292,93 +1231,6 @@ _NUMPY_OPERATORS = {
     "maximum": lambda a, b: _as_tensor(a).maximum(b),
     "minimum": lambda a, b: _as_tensor(a).minimum(b),
 }  # the NumPy ufuncs that reach Tensor.__array_ufunc__ with a Tensor operand
-
-
-def _flip(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """``fn`` with its arguments swapped, for the reflected operators (``2 - t``)."""
-    return lambda x, y: fn(y, x)
-
-
-def _xp_fn(name: str) -> Callable[[Any, Any], Any]:
-    return lambda x, y: getattr(backend.active.xp, name)(x, y)
-
-
-def _grad_pass(g, x, y, out):
-    return g
-
-
-def _grad_neg(g, x, y, out):
-    return -g
-
-
-def _grad_mul_other(g, x, y, out):
-    return g * y
-
-
-def _grad_mul_self(g, x, y, out):
-    return g * x
-
-
-def _grad_div_num(g, x, y, out):
-    return g / y
-
-
-def _grad_div_den(g, x, y, out):
-    return -g * out / y
-
-
-def _grad_rdiv(g, x, y, out):
-    return -g * out / x
-
-
-def _grad_pow_base(g, x, y, out):
-    # PyTorch's rule: 0 where the exponent is 0 (x^0 = 1 is flat, also at x = 0)
-    xp = backend.active.xp
-    if isinstance(y, (int, float)):
-        return xp.zeros_like(g) if y == 0 else g * y * x ** (y - 1)
-    return xp.where(y == 0, 0.0, g * y * x ** xp.where(y == 0, 1.0, y - 1))
-
-
-def _grad_pow_exp(g, x, y, out):
-    # PyTorch's rule: 0 where x == 0 and p >= 0; ln(0) = -inf for p < 0, nan for x < 0
-    xp = backend.active.xp
-    flat = (x == 0) & (y >= 0)
-    log_x = xp.where(
-        x > 0,
-        xp.log(xp.where(x > 0, x, 1.0)),
-        xp.where(x == 0, xp.full_like(x, -math.inf), math.nan),
-    )
-    return xp.where(flat, 0.0, g * out * xp.where(flat, 0.0, log_x))
-
-
-def _grad_rpow(g, x, y, out):
-    # the base c = y is a number: 0 where c == 0 and p >= 0, as PyTorch (and -inf for p < 0)
-    if y == 0:
-        return backend.active.xp.where(x >= 0, 0.0, g * -math.inf)
-    return g * out * (math.log(y) if y > 0 else math.nan)
-
-
-def _grad_max_a(g, x, y, out):
-    return _tie_split(g, x < y, x == y)
-
-
-def _grad_max_b(g, x, y, out):
-    return _tie_split(g, x > y, x == y)
-
-
-def _grad_min_a(g, x, y, out):
-    return _tie_split(g, x > y, x == y)
-
-
-def _grad_min_b(g, x, y, out):
-    return _tie_split(g, x < y, x == y)
-
-
-def _tie_split(g, loses, ties):
-    """The gradient for one input of maximum/minimum, PyTorch's formula: 0 where it lost,
-    half where tied, all elsewhere (so both inputs get all of it where one is NaN)."""
-    xp = backend.active.xp
-    return xp.where(loses, 0.0, xp.where(ties, g * 0.5, g))
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -1482,13 +1334,6 @@ def _is_float(array: Any) -> bool:
 
 def _dtype_str(dtype: Any) -> str:
     return backend._dtype_name(dtype)
-
-
-def _stable_sigmoid(x: Any) -> Any:
-    """1 / (1 + e^-x) computed without overflow for large |x|."""
-    xp = backend.active.xp
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _unbroadcast(g: Any, shape: tuple) -> Any:
@@ -1633,11 +1478,11 @@ def where(condition: Tensor | Any, input: Tensor | Number, other: Tensor | Numbe
             return Tensor(xp.where(cond, input, other))
         # a number first: the same op with the tensor first and the condition flipped
         return _binary(
-            other, input, "where", lambda x, y: xp.where(cond, y, x), _grad_where(~cond), None
+            other, input, ops.WHERE, lambda x, y: xp.where(cond, y, x), (_grad_where(~cond), None)
         )
     # d where(c, a, b)/da = 1 where c, else 0; d/db = 1 where not c, else 0
     forward = lambda x, y: xp.where(cond, x, y)  # noqa: E731
-    return _binary(input, other, "where", forward, _grad_where(cond), _grad_where(~cond))
+    return _binary(input, other, ops.WHERE, forward, (_grad_where(cond), _grad_where(~cond)))
 
 
 def _grad_where(mask: Any) -> Callable:
@@ -1659,18 +1504,11 @@ def _not_implemented(kernel: str, dtype: Any) -> str:
 
 def _no_bool_power(base: Any, exponent: Any) -> None:
     """PyTorch has no power of bool by bool tensor (``b ** b``, ``True ** b``); a bool tensor
-    to a Python bool is allowed (`_pow`)."""
+    to a Python bool is allowed (`ops.POW`)."""
     bools = [isinstance(v, bool) or (isinstance(v, Tensor) and _dtype_str(v.dtype) == "bool")
              for v in (base, exponent)]  # fmt: skip
     if all(bools):
         raise NotImplementedError(_not_implemented("pow", backend.active.xp.bool))
-
-
-def _pow(x: Any, y: Any) -> Any:
-    """``x ** y``; a bool array to a Python bool stays bool, as PyTorch (NumPy gives int8)."""
-    if isinstance(y, bool) and x.dtype == backend.active.xp.bool:
-        return x if y else backend.active.xp.ones_like(x)
-    return x**y
 
 
 def _floating(x: Any) -> Any:

@@ -19,6 +19,10 @@ the graph with the shared core's `autograd.backpropagate_scalars`, which calls e
 measures the effect: micrograd's demo, written with micrograd's own classes, runs about
 15x faster than on micrograd's engine in a training loop.
 
+The formulas of the ops this engine shares with `Tensor` (exp, log, sigmoid, tanh, relu,
++, *, **) are written once, in `ops`; the hot ones (+, *, relu, tanh) repeat theirs inline
+in one line, marked, because a function call per node would cost bench W3 its speed.
+
 Where Python's float arithmetic raises (``0.0 ** -1``, ``math.log(0)``, ``math.exp(1000)``,
 ``10.0 ** 400``) or turns complex (``(-2.0) ** 0.5``), a `Value` gives the IEEE 754 result
 that PyTorch gives in float64 (inf, -inf, nan), for values and gradients alike. The careful
@@ -33,7 +37,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Union
 
-from . import autograd
+from . import autograd, ops
 
 Number = Union[int, float]
 
@@ -208,7 +212,7 @@ class Value:
 
     @staticmethod
     def _relu_backward(out: Value) -> None:
-        # d relu(x)/dx = 1 if x > 0 else 0 (0 at the kink, as PyTorch)
+        # d relu(x)/dx = 1 if x > 0 else 0 (0 at the kink, as PyTorch): ops.RELU's rule, inline
         if out.data > 0:
             out._prev[0].grad += out.grad
 
@@ -217,7 +221,8 @@ class Value:
 
     @staticmethod
     def _tanh_backward(out: Value) -> None:
-        # d tanh(x)/dx = 1 - tanh(x)^2
+        # d tanh(x)/dx = 1 - tanh(x)^2: ops.TANH.local, written inline (a call per node
+        # costs the hot path, bench W3)
         out._prev[0].grad += (1.0 - out.data * out.data) * out.grad
 
     def exp(self) -> Value:
@@ -225,21 +230,19 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:  # e^x beyond the largest float: inf
             e = math.inf
-        # d e^x/dx = e^x
-        return self._unary(e, "exp", e)
+        return self._unary(e, "exp", ops.EXP.local(self.data, e))
 
     def log(self) -> Value:
         x = self.data
         try:
-            # d ln(x)/dx = 1/x
-            return self._unary(math.log(x), "log", 1.0 / x)
+            out = math.log(x)
+            return self._unary(out, "log", ops.LOG.local(x, out))
         except _FLOAT_ERRORS:  # ln 0 = -inf with 1/0 = inf; ln x = nan for x < 0
             return self._unary(_ieee_log(x), "log", _ieee_pow(x, -1))
 
     def sigmoid(self) -> Value:
         s = _sigmoid(self.data)
-        # d sigma(x)/dx = sigma(x) * (1 - sigma(x))
-        return self._unary(s, "sigmoid", s * (1.0 - s))
+        return self._unary(s, "sigmoid", ops.SIGMOID.local(self.data, s))
 
     # --- graph ------------------------------------------------------------------------
     def backward(self) -> None:
