@@ -82,7 +82,7 @@ import numpy as np
 from . import autograd, backend, optim, rng
 from .tensor import Tensor, get_default_dtype
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tinygrad_edu.compile")  # the name users filter on, as before the move
 
 _recording: Tape | None = None
 """The tape being recorded (only one at a time; a compiled step inside it runs eagerly)."""

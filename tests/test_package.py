@@ -1,0 +1,48 @@
+"""`import tinygrad_edu` loads the engine only; the tools above it load on first use, and the
+package's names stay what they were (``tg.compile`` the function, ``tg.optim`` the module)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import tinygrad_edu as tg
+
+LOADED = "import sys, json, tinygrad_edu; print(json.dumps(sorted(sys.modules)))"
+
+
+def modules_after(code: str) -> set[str]:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_importing_the_package_loads_the_engine_and_not_the_tools_above_it():
+    loaded = {m for m in modules_after(LOADED) if m.startswith("tinygrad_edu.")}
+    engine = {"autograd", "backend", "dtypes", "errors", "functional", "gradcheck", "ops",
+              "rng", "tensor", "value"}  # fmt: skip
+    assert {f"tinygrad_edu.{m}" for m in engine} <= loaded
+    for tool in ("optim", "lr_scheduler", "jit", "serialization", "training", "viz", "spec",
+                 "data", "export", "playground", "explain"):  # fmt: skip
+        assert f"tinygrad_edu.{tool}" not in loaded, tool
+
+
+def test_lazy_names_load_on_first_use_as_what_they_were():
+    code = LOADED.replace("print(", "tinygrad_edu.compile; print(")
+    assert "tinygrad_edu.jit" in modules_after(code)
+    assert callable(tg.compile) and tg.compile.__module__ == "tinygrad_edu.jit"
+    assert tg.optim.SGD and tg.nn.Linear and callable(tg.save) and callable(tg.load)
+    assert callable(tg.draw) and callable(tg.draw_dot) and callable(tg.to_dot)
+    assert callable(tg.summary) and hasattr(tg.runs, "load_model")
+    assert {"compile", "optim", "runs"} <= set(dir(tg))
+
+
+def test_importing_a_tools_module_first_does_not_replace_the_package_function():
+    """The import system sets ``tinygrad_edu.<module>`` when a submodule loads: no module is
+    named like a package-level function any more (``compile`` -> `jit`)."""
+    code = (
+        "import tinygrad_edu.training.loop, tinygrad_edu as tg, json, sys; "
+        "assert callable(tg.compile) and callable(tg.summary); print(json.dumps([]))"
+    )
+    modules_after(code)
