@@ -22,26 +22,12 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import autograd, backend, ops, rng
+from . import autograd, backend, dtypes, ops, rng
+from .dtypes import get_default_dtype as get_default_dtype  # also tinygrad_edu.tensor.*
+from .dtypes import set_default_dtype as set_default_dtype
 
 Number = Union[int, float]
 Axis = Union[int, Sequence[int], None]
-
-_default_dtype = "float32"
-
-
-def set_default_dtype(dtype: Any) -> None:
-    """Set the dtype of new floating tensors ("float32", the default, or "float64")."""
-    global _default_dtype
-    name = backend._dtype_name(dtype)
-    if name not in ("float32", "float64"):
-        raise TypeError(f"default dtype must be float32 or float64, got {dtype!r}")
-    _default_dtype = name
-
-
-def get_default_dtype() -> str:
-    """The dtype name of new floating tensors."""
-    return _default_dtype
 
 
 class ShapeError(ValueError):
@@ -93,7 +79,7 @@ class Tensor:
             array = b.asarray(data)
             python_data = isinstance(data, (list, tuple)) or type(data) in (int, float)
             if python_data and _is_float(array):  # NumPy scalars and arrays keep their dtype
-                array = b.xp.astype(array, b.dtype(_default_dtype), copy=False)
+                array = b.xp.astype(array, b.dtype(get_default_dtype()), copy=False)
         self._array = array
         self._grad = None
         self._prev: tuple = ()
@@ -315,7 +301,7 @@ class Tensor:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
         extras = []
         name = _dtype_str(self.dtype)
-        if name not in (_default_dtype, "int64", "bool"):
+        if name not in (get_default_dtype(), "int64", "bool"):
             extras.append(f"dtype={name}")
         if backend.active.name != "numpy":
             extras.append(f"backend={backend.active.name!r}")
@@ -724,7 +710,7 @@ class Tensor:
         if not _is_float(self.data):
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {_torch_type_name(self.dtype)}"
+                f"point or complex dtype. Got: {dtypes.torch_type_name(self.dtype)}"
             )
         axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
         axes = _axes(axis, self.ndim)
@@ -1059,7 +1045,7 @@ class Tensor:
         b = backend.active
         if dtype is None:  # as PyTorch: the fill value's kind picks the dtype
             kinds = {bool: "bool", int: "int64"}
-            dtype = kinds.get(type(fill_value), _default_dtype)
+            dtype = kinds.get(type(fill_value), get_default_dtype())
         data = b.xp.full(_shape_arg((shape,)), fill_value, dtype=b.dtype(dtype))
         return Tensor._wrap(data).requires_grad_(requires_grad)
 
@@ -1077,13 +1063,13 @@ class Tensor:
     ) -> Tensor:
         """Standard normal samples from the global generator (see `manual_seed`)."""
         values = rng.generator.standard_normal(_shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or _default_dtype)
+        return Tensor(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
 
     @staticmethod
     def rand(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """Uniform samples in [0, 1) from the global generator (see `manual_seed`)."""
         values = rng.generator.random(_shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or _default_dtype)
+        return Tensor(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
 
     @staticmethod
     def uniform(
@@ -1095,7 +1081,7 @@ class Tensor:
     ) -> Tensor:
         """Uniform samples in [low, high) from the global generator."""
         values = rng.generator.uniform(low, high, _shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or _default_dtype)
+        return Tensor(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
 
     @staticmethod
     def arange(
@@ -1106,7 +1092,7 @@ class Tensor:
             start, end = 0, start
         b = backend.active
         if dtype is None and any(isinstance(v, float) for v in (start, end, step)):
-            dtype = _default_dtype
+            dtype = get_default_dtype()
         return Tensor._wrap(b.xp.arange(start, end, step, dtype=b.dtype(dtype)))
 
     @staticmethod
@@ -1193,7 +1179,7 @@ def _binary(
     x = a.data
     target = _result_dtype(a, b)
     if name in ("div", "rdiv") and not backend.active.xp.isdtype(target, "real floating"):
-        target = backend.active.dtype(_default_dtype)  # true division of integers
+        target = backend.active.dtype(get_default_dtype())  # true division of integers
     if x.dtype != target:
         x = backend.active.xp.astype(x, target)
     if len(parents) == 2 and y.dtype != target:
@@ -1406,7 +1392,7 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
 
 def _factory(kind: str, shape: tuple, dtype: Any, requires_grad: bool) -> Tensor:
     b = backend.active
-    data = getattr(b.xp, kind)(_shape_arg(shape), dtype=b.dtype(dtype or _default_dtype))
+    data = getattr(b.xp, kind)(_shape_arg(shape), dtype=b.dtype(dtype or get_default_dtype()))
     return Tensor._wrap(data).requires_grad_(requires_grad)
 
 
@@ -1499,7 +1485,7 @@ def _floating_only(x: Any, kernel: str) -> Any:
 
 def _not_implemented(kernel: str, dtype: Any) -> str:
     """PyTorch's message for an op that has no kernel for a dtype, word for word."""
-    return f"\"{kernel}\" not implemented for '{_torch_type_name(dtype)}'"
+    return f"\"{kernel}\" not implemented for '{dtypes.torch_type_name(dtype)}'"
 
 
 def _no_bool_power(base: Any, exponent: Any) -> None:
@@ -1516,7 +1502,7 @@ def _floating(x: Any) -> Any:
     exp, log, sqrt, tanh, sigmoid, ... of integer or bool tensors)."""
     if _is_float(x):
         return x
-    return backend.active.xp.astype(x, backend.active.dtype(_default_dtype))
+    return backend.active.xp.astype(x, backend.active.dtype(get_default_dtype()))
 
 
 def _plain(value: Any) -> Any:
@@ -1532,51 +1518,7 @@ def _is_device_name(name: str) -> bool:
     return name == "cpu" or name == "cuda" or name.startswith("cuda:")
 
 
-_TORCH_TYPE_NAMES = {
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool",
-}  # fmt: skip
-
-
-def _torch_type_name(dtype: Any) -> str:
-    name = _dtype_str(dtype)
-    return _TORCH_TYPE_NAMES.get(name, name)
-
-
-# --- result dtypes, PyTorch's promotion ---------------------------------------------------------
-# Operands are ranked: tensors with dimensions, then 0-d tensors, then Python/NumPy numbers.
-# The result has the highest kind (bool < integer < float) among all operands, but a lower-
-# ranked operand changes the dtype only when it brings a higher kind: float32 * 0-d float64
-# stays float32, int tensor * 2.5 is the default float dtype, bool tensor + 1 is int64.
-
-
-def _kind(name: str) -> int:
-    return 0 if name == "bool" else 2 if name.startswith("float") else 1
-
-
-def _promote_names(first: str | None, second: str | None) -> str | None:
-    if first is None or second is None:
-        return first or second
-    if _kind(first) != _kind(second):
-        return first if _kind(first) > _kind(second) else second
-    return np.promote_types(first, second).name
-
-
-def _combine_ranks(higher: str | None, lower: str | None) -> str | None:
-    """PyTorch's combine_categories: a lower rank matters only through a higher kind."""
-    if higher is None or lower is None:
-        return higher or lower
-    if _kind(higher) == 2:
-        return higher
-    if _kind(higher) == 0 or _kind(lower) == 2:
-        return _promote_names(higher, lower)
-    return higher
-
-
-def _number_dtype(value: Number) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    return "int64" if isinstance(value, int) else _default_dtype
+# --- result dtypes: PyTorch's promotion (its rules: `dtypes`) -----------------------------------
 
 
 def _result_dtype(a: Tensor, b: Tensor | Number) -> Any:
@@ -1587,13 +1529,12 @@ def _result_dtype(a: Tensor, b: Tensor | Number) -> Any:
         ranks = {2: None, 1: None, 0: None}
         for t in (a, b):
             rank = 2 if t.ndim else 1
-            ranks[rank] = _promote_names(ranks[rank], _dtype_str(t.dtype))
+            ranks[rank] = dtypes.promote_names(ranks[rank], _dtype_str(t.dtype))
     elif type(b) is float and _is_float(a.data):
         return a.dtype
     else:
-        ranks = {2 if a.ndim else 1: _dtype_str(a.dtype), 0: _number_dtype(b)}
-    name = _combine_ranks(ranks.get(2), _combine_ranks(ranks.get(1), ranks.get(0)))
-    return backend.active.dtype(name)
+        ranks = {2 if a.ndim else 1: _dtype_str(a.dtype), 0: dtypes.number_dtype(b)}
+    return backend.active.dtype(dtypes.combine_ranks(ranks))
 
 
 # --- package-level factories and dtype names (PyTorch's torch.tensor, torch.zeros, ...) -------
