@@ -847,14 +847,22 @@ class Tensor:
         return self._reduce("logsumexp", data, axes, keepdim, lambda g: g * xp.exp(x - kept))
 
     def softmax(self, dim: int = -1) -> Tensor:
-        from .functional import softmax
-
-        return softmax(self, dim=dim)
+        xp = backend.active.xp
+        axis = _dim(dim, self.ndim)
+        s = xp.exp(_log_softmax_data(self.data, axis))
+        # d softmax/dx: s * (g - sum(g * s))
+        return self._unary(
+            "softmax", s, lambda g: s * (g - xp.sum(g * s, axis=axis, keepdims=True))
+        )
 
     def log_softmax(self, dim: int = -1) -> Tensor:
-        from .functional import log_softmax
-
-        return log_softmax(self, dim=dim)
+        xp = backend.active.xp
+        axis = _dim(dim, self.ndim)
+        out = _log_softmax_data(self.data, axis)
+        # d log_softmax/dx: g - softmax(x) * sum(g)
+        return self._unary(
+            "log_softmax", out, lambda g: g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True)
+        )
 
     # --- shape ----------------------------------------------------------------------------
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
@@ -1320,6 +1328,13 @@ def _is_float(array: Any) -> bool:
 
 def _dtype_str(dtype: Any) -> str:
     return backend._dtype_name(dtype)
+
+
+def _log_softmax_data(x: Any, axis: int) -> Any:
+    """log softmax(x) = x - max - log(sum(exp(x - max))): no overflow for large |x|."""
+    xp = backend.active.xp
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def _unbroadcast(g: Any, shape: tuple) -> Any:

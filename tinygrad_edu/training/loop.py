@@ -442,7 +442,7 @@ class Trainer:
         row["lr"] = s.optimizer.lr
         row["seconds"] = round(seconds, 3)
         if s.scheduler is not None:
-            from ..lr_scheduler import ReduceLROnPlateau
+            from ..optim.lr_scheduler import ReduceLROnPlateau
 
             if isinstance(s.scheduler, ReduceLROnPlateau):  # it watches the held-out loss
                 s.scheduler.step(held["loss"])
