@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import autograd, backend
 from ..errors import UserError
-from ..nn_utils import clear_grad
+from ..nn.utils import clear_grad
 from ..tensor import Tensor
 
 StateValue = Any  # np.ndarray | float | int | bool
