@@ -95,3 +95,35 @@ def number_dtype(value: Any) -> str:
     if isinstance(value, builtins.bool):
         return "bool"
     return "int64" if isinstance(value, int) else _default
+
+
+# --- the engine's dtype checks -------------------------------------------------------------------
+
+
+def _is_float(array: Any) -> bool:
+    return backend.active.xp.isdtype(array.dtype, "real floating")
+
+
+def _dtype_str(dtype: Any) -> str:
+    return backend._dtype_name(dtype)
+
+
+def _floating_only(x: Any, kernel: str) -> Any:
+    """`x` if floating; PyTorch's error for ops it defines on floats only (leaky_relu and
+    gelu of integer or bool tensors)."""
+    if not _is_float(x):
+        raise NotImplementedError(_not_implemented(kernel, x.dtype))
+    return x
+
+
+def _not_implemented(kernel: str, dtype: Any) -> str:
+    """PyTorch's message for an op that has no kernel for a dtype, word for word."""
+    return f"\"{kernel}\" not implemented for '{torch_type_name(dtype)}'"
+
+
+def _floating(x: Any) -> Any:
+    """`x` itself if floating, else converted to the default float dtype (as PyTorch's
+    exp, log, sqrt, tanh, sigmoid, ... of integer or bool tensors)."""
+    if _is_float(x):
+        return x
+    return backend.active.xp.astype(x, backend.active.dtype(get_default_dtype()))

@@ -14,16 +14,10 @@ import math
 from typing import Any
 
 from . import backend, rng
+from .dtypes import _floating_only
 from .errors import UserError
-from .tensor import (
-    ShapeError,
-    Tensor,
-    _as_tensor,
-    _data,
-    _floating_only,
-    _log_softmax_data,
-    _result,
-)
+from .tensor import ShapeError, Tensor, _as_tensor, _data, _result
+from .tensor_reductions import _log_softmax_data
 
 
 def relu(x: Tensor) -> Tensor:

@@ -22,19 +22,20 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import autograd, backend, dtypes, ops, rng
+from . import autograd, backend, dtypes, ops
+from .dims import ShapeError, _dim, _kept_shape
+from .dtypes import _dtype_str, _floating, _floating_only, _is_float, _not_implemented
 from .dtypes import get_default_dtype as get_default_dtype  # also tinygrad_edu.tensor.*
 from .dtypes import set_default_dtype as set_default_dtype
+from .tensor_conversions import Conversions
+from .tensor_factories import Factories
+from .tensor_reductions import Reductions
+from .tensor_shape import ShapeOps, _same
 
 Number = Union[int, float]
-Axis = Union[int, Sequence[int], None]
 
 
-class ShapeError(ValueError):
-    """Two operands of an op have shapes that do not fit together."""
-
-
-class Tensor:
+class Tensor(Conversions, Reductions, ShapeOps, Factories):
     """An array of the active backend, with reverse-mode gradients (PyTorch's names).
 
     ``requires_grad=True`` makes it a leaf whose ``.grad`` is filled by ``backward()``.
@@ -93,8 +94,9 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, data: Any) -> Tensor:
-        """A tensor around an existing backend array, without conversion or copying."""
-        out = cls.__new__(cls)
+        """A tensor around an existing backend array, without conversion or copying; always a
+        plain `Tensor` (also when reached through ``self`` of an `nn.Parameter`)."""
+        out = Tensor.__new__(Tensor)
         out._array = data
         out.requires_grad = False
         out._grad = None
@@ -174,53 +176,6 @@ class Tensor:
         return self.data.shape[0]
 
     # --- conversion ---------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (copied from the GPU when needed)."""
-        return backend.active.to_numpy(self.data)
-
-    def item(self) -> Number:
-        """The value of a one-element tensor as a Python number."""
-        if self.numel() != 1:
-            raise ValueError(
-                f"item() needs a tensor with one element, this one has shape {self.shape}"
-            )
-        return self.numpy().item()
-
-    def tolist(self) -> Any:
-        return self.numpy().tolist()
-
-    def __float__(self) -> float:
-        return float(self._scalar())
-
-    def __int__(self) -> int:
-        return int(self._scalar())
-
-    def __bool__(self) -> bool:
-        """Truth of a one-element tensor (``if loss < 0.5:``); more elements are ambiguous."""
-        if self.numel() != 1:
-            amount = "no values" if self.numel() == 0 else "more than one value"
-            raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous")
-        return bool(self.numpy().item())
-
-    def __index__(self) -> int:
-        """A one-element integer tensor works as an index or an axis (``x[Tensor(1)]``)."""
-        if self.numel() != 1 or not backend.active.xp.isdtype(self.dtype, "integral"):
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.numpy().item())
-
-    def _scalar(self) -> Number:
-        if self.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return self.numpy().item()
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """``np.asarray(t)`` gives the values (a host copy on the GPU)."""
-        values = self.numpy()
-        return values if dtype is None else values.astype(dtype)
-
-    def __contains__(self, element: Any) -> bool:
-        """``v in t``: whether some element equals `v`, as PyTorch."""
-        return bool(backend.active.xp.any((self == element).data))
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory)."""
@@ -281,35 +236,6 @@ class Tensor:
 
             out._backward = _backward
         return out
-
-    def float(self) -> Tensor:
-        return self.to("float32")
-
-    def double(self) -> Tensor:
-        return self.to("float64")
-
-    def long(self) -> Tensor:
-        return self.to("int64")
-
-    def int(self) -> Tensor:
-        return self.to("int32")
-
-    def bool(self) -> Tensor:
-        return self.to("bool")
-
-    def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extras = []
-        name = _dtype_str(self.dtype)
-        if name not in (get_default_dtype(), "int64", "bool"):
-            extras.append(f"dtype={name}")
-        if backend.active.name != "numpy":
-            extras.append(f"backend={backend.active.name!r}")
-        if self._op:
-            extras.append(f"grad_fn=<{self._op}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
 
     __hash__ = object.__hash__
 
@@ -553,34 +479,6 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, operator.ge)
 
-    def argmax(
-        self,
-        axis: int | None = None,
-        keepdims: bool = False,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Index of the largest element (along `axis`); an integer tensor, no gradient."""
-        return self._arg("argmax", axis, keepdims, dim, keepdim)
-
-    def argmin(
-        self,
-        axis: int | None = None,
-        keepdims: bool = False,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        return self._arg("argmin", axis, keepdims, dim, keepdim)
-
-    def _arg(self, op: str, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Tensor:
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        if axis is not None:
-            axis = _dim(axis, self.ndim) if self.ndim else None
-        found = getattr(backend.active.xp, op)(self.data, axis=axis, keepdims=keepdims)
-        return Tensor._wrap(found)
-
     # --- unary functions ----------------------------------------------------------------
     def _unary(self, op: str, data: Any, grad_fn: Callable[[Any], Any]) -> Tensor:
         """A one-input op; ``grad_fn(g)`` maps the output gradient to the input's."""
@@ -675,325 +573,7 @@ class Tensor:
             out._backward = _backward
         return out
 
-    # axis=/keepdims= (NumPy) or dim=/keepdim= (PyTorch); axis=() reduces every dimension,
-    # as PyTorch (NumPy would reduce none)
-    def sum(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        xp = backend.active.xp
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        axes = _axes(axis, self.ndim)
-        shape = self.data.shape
-        # d sum(x)/dx_i = 1
-        return self._reduce(
-            "sum",
-            xp.sum(self.data, axis=axes, keepdims=keepdims),
-            axes,
-            keepdims,
-            lambda g: xp.broadcast_to(g, shape),
-        )
-
-    def mean(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        xp = backend.active.xp
-        if not _is_float(self.data):
-            raise RuntimeError(
-                "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {dtypes.torch_type_name(self.dtype)}"
-            )
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        axes = _axes(axis, self.ndim)
-        shape = self.data.shape
-        count = math.prod(shape[a] for a in axes)
-        # d mean(x)/dx_i = 1/n
-        return self._reduce(
-            "mean",
-            xp.mean(self.data, axis=axes, keepdims=keepdims),
-            axes,
-            keepdims,
-            lambda g: xp.broadcast_to(g / count, shape),
-        )
-
-    def max(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Largest values along `axis`: values only, as ``torch.amax`` (``torch.max(dim=)``
-        also returns the indices; use `argmax` for those)."""
-        return self._extreme("max", *_torch_names(axis, keepdims, dim, keepdim))
-
-    def min(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Smallest values along `axis`: values only, as ``torch.amin``."""
-        return self._extreme("min", *_torch_names(axis, keepdims, dim, keepdim))
-
-    amax = max
-    amin = min
-
-    def _extreme(self, op: str, axis: Axis, keepdims: bool) -> Tensor:
-        xp = backend.active.xp
-        axes = _axes(axis, self.ndim)
-        x = self.data
-        kept = getattr(xp, op)(x, axis=axes, keepdims=True)
-        data = kept if keepdims else xp.reshape(kept, _reduced_shape(self.shape, axes))
-
-        def grad_fn(g):
-            # d max(x)/dx_i = 1/k for each of the k tied maxima, 0 elsewhere
-            winners = xp.astype(x == kept, g.dtype)
-            return winners * (g / xp.sum(winners, axis=axes, keepdims=True))
-
-        return self._reduce(op, data, axes, keepdims, grad_fn)
-
-    def var(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        correction: int = 1,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Variance along `axis`, divided by n - correction (1 by default, as PyTorch).
-
-        With n - correction <= 0 the divisor is 0, as PyTorch: inf (nan for constant
-        values). The gradient then follows PyTorch's two rules: over the whole tensor, inf
-        (nan where x equals the mean); along given dims, the formula 2 (x - mean) / (n -
-        correction) in IEEE arithmetic (-inf, nan, inf for n = correction; finite for n <
-        correction)."""
-        xp = backend.active.xp
-        centred, n, axes, keepdims, whole = self._centred(axis, keepdims, correction, dim, keepdim)
-        dof = max(0, n - correction)
-        squares = xp.sum(centred * centred, axis=axes, keepdims=keepdims)
-        if dof > 0:
-            # d var/dx_i = 2 (x_i - mean) / (n - correction)
-            return self._reduce(
-                "var", squares / dof, axes, keepdims, lambda g: g * (2.0 / dof) * centred
-            )
-        data = xp.where(squares == 0, xp.full_like(squares, math.nan), math.inf)
-        if whole:  # d var/dx_i with no degrees of freedom: inf, nan where x_i is the mean
-            local = xp.where(centred == 0, xp.full_like(centred, math.nan), math.inf)
-        else:  # 2 / (n - correction) with 2 / 0 = inf, then times (x_i - mean)
-            local = (math.inf if n == correction else 2.0 / (n - correction)) * centred
-        return self._reduce("var", data, axes, keepdims, lambda g: g * local)
-
-    def std(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        correction: int = 1,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Standard deviation, sqrt(var); its gradient is 0 where it is 0, as PyTorch."""
-        xp = backend.active.xp
-        centred, n, axes, keepdims, whole = self._centred(axis, keepdims, correction, dim, keepdim)
-        dof = max(0, n - correction)
-        squares = xp.sum(centred * centred, axis=axes, keepdims=True)
-        if dof <= 0:
-            return self.var(None if whole else axes, keepdims, correction).sqrt()
-        kept = xp.sqrt(squares / dof)
-        data = kept if keepdims else xp.reshape(kept, _reduced_shape(self.shape, axes))
-        # d std/dx_i = (x_i - mean) / ((n - correction) std), 0 where std = 0
-        safe = xp.where(kept == 0, 1.0, kept)
-        local = xp.where(kept == 0, 0.0, centred / (dof * safe))
-        return self._reduce("std", data, axes, keepdims, lambda g: g * local)
-
-    def _centred(self, axis, keepdims, correction, dim, keepdim):
-        """x - mean(x) over the axes, the number n of values each result reduces, and
-        whether the reduction is over the whole tensor (no dim given, or a 0-d tensor),
-        where PyTorch's gradient without degrees of freedom differs (see `var`)."""
-        xp = backend.active.xp
-        if not _is_float(self.data):
-            raise RuntimeError("std and var only support floating point and complex dtypes")
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        axes = _axes(axis, self.ndim)
-        x = self.data
-        centred = x - xp.mean(x, axis=axes, keepdims=True)
-        n = math.prod(self.shape[a] for a in axes)
-        return centred, n, axes, keepdims, axis is None or self.ndim == 0
-
-    def logsumexp(self, dim: Axis, keepdim: bool = False) -> Tensor:
-        """log(sum(exp(x))) along `dim`, without overflow (the max is taken out first)."""
-        xp = backend.active.xp
-        x = _floating(self.data)
-        axes = _axes(dim, self.ndim)
-        peak = xp.max(x, axis=axes, keepdims=True)
-        peak = xp.where(xp.isfinite(peak), peak, 0.0)  # all -inf (or an inf): no shift
-        kept = peak + xp.log(xp.sum(xp.exp(x - peak), axis=axes, keepdims=True))
-        data = kept if keepdim else xp.reshape(kept, _reduced_shape(self.shape, axes))
-        # d logsumexp/dx_i = exp(x_i - logsumexp) = softmax(x)_i
-        return self._reduce("logsumexp", data, axes, keepdim, lambda g: g * xp.exp(x - kept))
-
-    def softmax(self, dim: int = -1) -> Tensor:
-        xp = backend.active.xp
-        axis = _dim(dim, self.ndim)
-        s = xp.exp(_log_softmax_data(self.data, axis))
-        # d softmax/dx: s * (g - sum(g * s))
-        return self._unary(
-            "softmax", s, lambda g: s * (g - xp.sum(g * s, axis=axis, keepdims=True))
-        )
-
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        xp = backend.active.xp
-        axis = _dim(dim, self.ndim)
-        out = _log_softmax_data(self.data, axis)
-        # d log_softmax/dx: g - softmax(x) * sum(g)
-        return self._unary(
-            "log_softmax", out, lambda g: g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True)
-        )
-
     # --- shape ----------------------------------------------------------------------------
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        xp = backend.active.xp
-        new_shape = _shape_arg(shape)
-        old_shape = self.data.shape
-        try:
-            data = xp.reshape(self.data, new_shape)
-        except ValueError:
-            raise ShapeError(
-                f"reshape: cannot view shape {self.shape} ({self.numel()} elements) as {new_shape}"
-            ) from None
-        # d reshape(x)/dx: reshape the gradient back
-        return self._unary("reshape", data, lambda g: xp.reshape(g, old_shape))
-
-    view = reshape
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dimensions start_dim..end_dim into one (PyTorch's semantics)."""
-        start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
-        if self.ndim == 0:
-            return self.reshape(1)
-        if start > end:
-            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        if start == end:  # no dimensions to merge: the input itself, as torch.flatten
-            return self
-        shape = self.shape
-        merged = math.prod(shape[start : end + 1])
-        return self.reshape(shape[:start] + (merged,) + shape[end + 1 :])
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A new dimension of size 1 at `dim` (in [-ndim - 1, ndim])."""
-        d = _dim(dim, self.ndim + 1)
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
-
-    def squeeze(self, dim: Axis = None) -> Tensor:
-        """Drop dimensions of size 1 (all, or those of `dim` that have size 1, as PyTorch)."""
-        axes = range(self.ndim) if dim is None else _axes(dim, self.ndim)
-        drop = {a for a in axes if self.shape[a] == 1}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
-
-    def permute(self, *dims: int | Sequence[int]) -> Tensor:
-        xp = backend.active.xp
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        if len(dims) != self.ndim:
-            raise RuntimeError(
-                "permute(): number of dimensions in the tensor input does not match the "
-                "length of the desired ordering of dimensions i.e. input.dim() = "
-                f"{self.ndim} is not equal to len(dims) = {len(dims)}"
-            )
-        order = tuple(_dim(d, self.ndim) for d in dims)
-        if len(set(order)) != len(order):
-            raise RuntimeError("permute(): duplicate dims are not allowed.")
-        inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        # d permute(x)/dx: permute the gradient back with the inverse order
-        return self._unary(
-            "permute", xp.permute_dims(self.data, order), lambda g: xp.permute_dims(g, inverse)
-        )
-
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        """Swap two dimensions (the last two by default)."""
-        order = list(range(self.ndim))
-        dim0, dim1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        if self.ndim:
-            order[dim0], order[dim1] = order[dim1], order[dim0]
-        return self.permute(order)
-
-    @property
-    def T(self) -> Tensor:
-        """All dimensions reversed (the matrix transpose for 2-D tensors)."""
-        return self.permute(tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self) -> Tensor:
-        """The last two dimensions swapped (a batch of matrices transposed)."""
-        if self.ndim < 2:
-            raise RuntimeError(
-                "tensor.mT is only supported on matrices or batches of matrices. "
-                f"Got {self.ndim}-D tensor."
-            )
-        return self.transpose(-2, -1)
-
-    def t(self) -> Tensor:
-        """The transpose of a tensor with at most 2 dimensions."""
-        if self.ndim > 2:
-            raise RuntimeError(
-                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
-            )
-        return self.transpose(0, 1) if self.ndim == 2 else self
-
-    def broadcast_to(self, *shape: int | Sequence[int]) -> Tensor:
-        """Repeat size-1 dimensions (no copy); -1 keeps a dimension's size, as PyTorch."""
-        xp = backend.active.xp
-        target = list(_shape_arg(shape))
-        lead = len(target) - self.ndim
-        for i, n in enumerate(target):
-            if n == -1:
-                if i < lead:
-                    raise RuntimeError(
-                        f"The expanded size of the tensor (-1) isn't allowed in a leading, "
-                        f"non-existing dimension {i}"
-                    )
-                target[i] = self.shape[i - lead]
-        target = tuple(target)
-        try:
-            data = xp.broadcast_to(self.data, target)
-        except ValueError:
-            raise ShapeError(
-                f"broadcast_to: cannot broadcast shape {self.shape} to {target}"
-            ) from None
-        # d broadcast(x)/dx: sum the gradient over the broadcast dimensions
-        return self._unary("broadcast_to", data, _same)
-
-    expand = broadcast_to
-
-    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
-        """Tile the tensor `sizes[d]` times along each dimension d, as PyTorch."""
-        sizes = _shape_arg(sizes)
-        if len(sizes) < self.ndim:
-            raise RuntimeError(
-                "Number of dimensions of repeat dims can not be smaller than number of "
-                "dimensions of tensor"
-            )
-        shape = (1,) * (len(sizes) - self.ndim) + self.shape
-        # (1, s0, 1, s1, ..) broadcast to (r0, s0, r1, s1, ..), merged to (r0 s0, r1 s1, ..):
-        # built from differentiable shape ops, so the gradient sums over the copies
-        spread = tuple(v for n in shape for v in (1, n))
-        tiled = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
-        merged = tuple(r * n for r, n in zip(sizes, shape))
-        return self.reshape(spread).broadcast_to(tiled).reshape(merged)
 
     def masked_fill(self, mask: Tensor | Any, value: Number) -> Tensor:
         """`value` where `mask` is True, the tensor's own values elsewhere."""
@@ -1036,72 +616,6 @@ class Tensor:
         return self._unary("getitem", data, scatter)
 
     # --- factories (PyTorch names) ----------------------------------------------------------
-    @staticmethod
-    def zeros(
-        *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        return _factory("zeros", shape, dtype, requires_grad)
-
-    @staticmethod
-    def ones(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return _factory("ones", shape, dtype, requires_grad)
-
-    @staticmethod
-    def full(
-        shape: Sequence[int], fill_value: Number, dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        b = backend.active
-        if dtype is None:  # as PyTorch: the fill value's kind picks the dtype
-            kinds = {bool: "bool", int: "int64"}
-            dtype = kinds.get(type(fill_value), get_default_dtype())
-        data = b.xp.full(_shape_arg((shape,)), fill_value, dtype=b.dtype(dtype))
-        return Tensor._wrap(data).requires_grad_(requires_grad)
-
-    @staticmethod
-    def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return Tensor.zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
-
-    @staticmethod
-    def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return Tensor.ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
-
-    @staticmethod
-    def randn(
-        *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        """Standard normal samples from the global generator (see `manual_seed`)."""
-        values = rng.generator.standard_normal(_shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
-
-    @staticmethod
-    def rand(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        """Uniform samples in [0, 1) from the global generator (see `manual_seed`)."""
-        values = rng.generator.random(_shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
-
-    @staticmethod
-    def uniform(
-        *shape: int | Sequence[int],
-        low: float = 0.0,
-        high: float = 1.0,
-        dtype: Any = None,
-        requires_grad: bool = False,
-    ) -> Tensor:
-        """Uniform samples in [low, high) from the global generator."""
-        values = rng.generator.uniform(low, high, _shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
-
-    @staticmethod
-    def arange(
-        start: Number, end: Number | None = None, step: Number = 1, dtype: Any = None
-    ) -> Tensor:
-        """Evenly spaced values in [start, end); integers unless a bound is a float."""
-        if end is None:
-            start, end = 0, start
-        b = backend.active
-        if dtype is None and any(isinstance(v, float) for v in (start, end, step)):
-            dtype = get_default_dtype()
-        return Tensor._wrap(b.xp.arange(start, end, step, dtype=b.dtype(dtype)))
 
     @staticmethod
     def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
@@ -1322,21 +836,6 @@ def _data(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
 
 
-def _is_float(array: Any) -> bool:
-    return backend.active.xp.isdtype(array.dtype, "real floating")
-
-
-def _dtype_str(dtype: Any) -> str:
-    return backend._dtype_name(dtype)
-
-
-def _log_softmax_data(x: Any, axis: int) -> Any:
-    """log softmax(x) = x - max - log(sum(exp(x - max))): no overflow for large |x|."""
-    xp = backend.active.xp
-    shifted = x - xp.max(x, axis=axis, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-
-
 def _unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum a broadcast gradient back down to `shape` (NumPy broadcasting in reverse)."""
     xp = backend.active.xp
@@ -1347,68 +846,6 @@ def _unbroadcast(g: Any, shape: tuple) -> Any:
     if axes:
         g = xp.sum(g, axis=axes, keepdims=True)
     return xp.reshape(g, shape)
-
-
-def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
-    """Normalise an axis argument (None, an int-like or a sequence) to a tuple of
-    non-negative ints; None and () mean every dimension, as PyTorch."""
-    if axis is None:
-        return tuple(range(ndim))
-    if not isinstance(axis, (tuple, list)):
-        axis = (axis,)
-    if not axis:
-        return tuple(range(ndim))
-    result = []
-    for a in axis:
-        d = _dim(a, ndim)
-        if d in result:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        if ndim:  # a 0-d tensor accepts axis 0 or -1 (as PyTorch) and has nothing to reduce
-            result.append(d)
-    return tuple(result)
-
-
-def _dim(dim: Any, ndim: int) -> int:
-    """One dimension as a non-negative int (NumPy integers and one-element integer tensors
-    too), checked as PyTorch checks it; a 0-d tensor accepts 0 and -1."""
-    d = operator.index(dim)
-    size = max(ndim, 1)
-    if not -size <= d < size:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
-            f"but got {d})"
-        )
-    return d % size
-
-
-def _torch_names(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple:
-    """Accept PyTorch's ``dim=``/``keepdim=`` for NumPy's ``axis=``/``keepdims=``."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("give the dimensions as axis= or as dim=, not both")
-        axis = dim
-    return axis, keepdims if keepdim is None else keepdim
-
-
-def _kept_shape(shape: tuple, axes: tuple) -> tuple:
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _reduced_shape(shape: tuple, axes: tuple) -> tuple:
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``, as PyTorch does."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
-
-
-def _factory(kind: str, shape: tuple, dtype: Any, requires_grad: bool) -> Tensor:
-    b = backend.active
-    data = getattr(b.xp, kind)(_shape_arg(shape), dtype=b.dtype(dtype or get_default_dtype()))
-    return Tensor._wrap(data).requires_grad_(requires_grad)
 
 
 def _index_data(index: Any) -> Any:
@@ -1490,19 +927,6 @@ def _grad_where(mask: Any) -> Callable:
     return lambda g, x, y, out: backend.active.xp.where(mask, g, 0.0)
 
 
-def _floating_only(x: Any, kernel: str) -> Any:
-    """`x` if floating; PyTorch's error for ops it defines on floats only (leaky_relu and
-    gelu of integer or bool tensors)."""
-    if not _is_float(x):
-        raise NotImplementedError(_not_implemented(kernel, x.dtype))
-    return x
-
-
-def _not_implemented(kernel: str, dtype: Any) -> str:
-    """PyTorch's message for an op that has no kernel for a dtype, word for word."""
-    return f"\"{kernel}\" not implemented for '{dtypes.torch_type_name(dtype)}'"
-
-
 def _no_bool_power(base: Any, exponent: Any) -> None:
     """PyTorch has no power of bool by bool tensor (``b ** b``, ``True ** b``); a bool tensor
     to a Python bool is allowed (`ops.POW`)."""
@@ -1512,21 +936,9 @@ def _no_bool_power(base: Any, exponent: Any) -> None:
         raise NotImplementedError(_not_implemented("pow", backend.active.xp.bool))
 
 
-def _floating(x: Any) -> Any:
-    """`x` itself if floating, else converted to the default float dtype (as PyTorch's
-    exp, log, sqrt, tanh, sigmoid, ... of integer or bool tensors)."""
-    if _is_float(x):
-        return x
-    return backend.active.xp.astype(x, backend.active.dtype(get_default_dtype()))
-
-
 def _plain(value: Any) -> Any:
     """A Tensor's values cut from the graph; numbers unchanged (for in-place updates)."""
     return value.detach() if isinstance(value, Tensor) else value
-
-
-def _same(g: Any) -> Any:
-    return g
 
 
 def _is_device_name(name: str) -> bool:
