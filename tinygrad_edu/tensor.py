@@ -27,15 +27,19 @@ from .dims import ShapeError, _dim, _kept_shape
 from .dtypes import _dtype_str, _floating, _floating_only, _is_float, _not_implemented
 from .dtypes import get_default_dtype as get_default_dtype  # also tinygrad_edu.tensor.*
 from .dtypes import set_default_dtype as set_default_dtype
+from .tensor_base import _data as _data  # also functional's
+from .tensor_compare import Comparisons
 from .tensor_conversions import Conversions
 from .tensor_factories import Factories
+from .tensor_indexing import Indexing
+from .tensor_inplace import InPlace
 from .tensor_reductions import Reductions
 from .tensor_shape import ShapeOps, _same
 
 Number = Union[int, float]
 
 
-class Tensor(Conversions, Reductions, ShapeOps, Factories):
+class Tensor(Conversions, Comparisons, InPlace, Indexing, Reductions, ShapeOps, Factories):
     """An array of the active backend, with reverse-mode gradients (PyTorch's names).
 
     ``requires_grad=True`` makes it a leaf whose ``.grad`` is filled by ``backward()``.
@@ -389,96 +393,6 @@ class Tensor(Conversions, Reductions, ShapeOps, Factories):
     pow = __pow__
     matmul = __matmul__
 
-    # --- in place (PyTorch's rule: not on a leaf that requires grad, outside no_grad) ------
-    def _write(self, index: Any, values: Any) -> Tensor:
-        """Store `values` at `index` of this tensor's own array."""
-        if autograd.is_grad_enabled() and self.requires_grad:
-            if self.is_leaf:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place "
-                    "operation. (Update parameters under `with tg.no_grad():`, e.g. "
-                    "`p -= lr * p.grad`, or write to `p.data`.)"
-                )
-            raise RuntimeError(
-                "in-place change of a tensor that is part of a graph: tinygrad_edu keeps no "
-                "version counters to make that safe; write it out of place (y = y + 1)"
-            )
-        values = _data(values)
-        if isinstance(values, np.generic):
-            values = values.item()
-        elif not isinstance(values, (int, float)):
-            values = backend.active.xp.astype(backend.active.asarray(values), self.dtype)
-        self.data[index] = values
-        return self
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._write(_index_data(index), value)
-
-    def add_(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
-        return self._write(..., self.detach().add(_plain(other), alpha).data)
-
-    def sub_(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
-        return self._write(..., self.detach().sub(_plain(other), alpha).data)
-
-    def mul_(self, other: Tensor | Number) -> Tensor:
-        return self._write(..., (self.detach() * _plain(other)).data)
-
-    def div_(self, other: Tensor | Number) -> Tensor:
-        return self._write(..., (self.detach() / _plain(other)).data)
-
-    def zero_(self) -> Tensor:
-        return self._write(..., 0)
-
-    def fill_(self, value: Number) -> Tensor:
-        return self._write(..., value)
-
-    def copy_(self, source: Tensor | Any) -> Tensor:
-        return self._write(..., source)
-
-    def _augmented(self, other: Any, op: Callable) -> Tensor:
-        """``t += x``: in place when no graph is recorded (as PyTorch), else a new tensor
-        (PyTorch would change the graph node in place; here the name is rebound)."""
-        records = autograd.is_grad_enabled() and (
-            self.requires_grad or getattr(other, "requires_grad", False)
-        )
-        if not records or (self.is_leaf and self.requires_grad):
-            return self._write(..., op(self.detach(), _plain(other)).data)
-        return op(self, other)
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.add)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.sub)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.mul)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.truediv)
-
-    # --- comparisons (not differentiable) -----------------------------------------------
-    def _compare(self, other: Any, op: Callable) -> Tensor:
-        return Tensor._wrap(op(self.data, _data(other) if isinstance(other, Tensor) else other))
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, operator.eq)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, operator.ne)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.lt)
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.le)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.gt)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.ge)
-
     # --- unary functions ----------------------------------------------------------------
     def _unary(self, op: str, data: Any, grad_fn: Callable[[Any], Any]) -> Tensor:
         """A one-input op; ``grad_fn(g)`` maps the output gradient to the input's."""
@@ -582,38 +496,6 @@ class Tensor(Conversions, Reductions, ShapeOps, Factories):
     def where(self, condition: Tensor | Any, other: Tensor | Number) -> Tensor:
         """PyTorch's ``x.where(condition, y)``: ``tg.where(condition, x, y)``."""
         return where(condition, self, other)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        xp = backend.active.xp
-        index = _index_data(index)
-        select = _selector(index)
-        data = select(self.data)
-        if not (autograd.is_grad_enabled() and self.requires_grad):
-            return Tensor._wrap(data)
-        shape, dtype = self.data.shape, self.dtype
-        if not _is_basic_index(index):
-            # integer arrays or a boolean mask: find which element of x each output element
-            # came from (select from an array of positions the same way), then scatter-add
-            size = math.prod(shape)
-            positions = xp.reshape(select(xp.reshape(xp.arange(size), shape)), (-1,))
-
-            def scatter_add(g):
-                # d x[idx]/dx: each output element's gradient adds up at the element it read
-                flat = _sum_at(positions, xp.reshape(g, (-1,)), size)
-                return xp.reshape(xp.astype(flat, dtype), shape)
-
-            return self._unary("getitem", data, scatter_add)
-        # setitem takes no None (new axes): write through the index without them
-        target = tuple(p for p in index if p is not None)
-        target_shape = self.data[target].shape
-
-        def scatter(g):
-            # d x[idx]/dx: the gradient lands at idx, zero elsewhere
-            full = xp.zeros(shape, dtype=dtype)
-            full[target] = xp.reshape(g, target_shape)
-            return full
-
-        return self._unary("getitem", data, scatter)
 
     # --- factories (PyTorch names) ----------------------------------------------------------
 
@@ -832,10 +714,6 @@ def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
-def _data(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
-
-
 def _unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum a broadcast gradient back down to `shape` (NumPy broadcasting in reverse)."""
     xp = backend.active.xp
@@ -846,65 +724,6 @@ def _unbroadcast(g: Any, shape: tuple) -> Any:
     if axes:
         g = xp.sum(g, axis=axes, keepdims=True)
     return xp.reshape(g, shape)
-
-
-def _index_data(index: Any) -> Any:
-    """Replace tensors, lists and NumPy arrays inside an index by backend arrays (NumPy
-    integers and one-element integer tensors by ints); make NumPy's implicit trailing
-    ``...`` explicit, as the array API standard asks."""
-    parts = tuple(map(_index_part, index if isinstance(index, tuple) else (index,)))
-    if _is_basic_index(parts) and Ellipsis not in parts:
-        parts = parts + (Ellipsis,)
-    return parts
-
-
-def _is_basic_index(index: Any) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, slice)) or p is None or p is Ellipsis for p in parts)
-
-
-def _index_part(part: Any) -> Any:
-    if isinstance(part, Tensor):
-        if part.ndim == 0 and backend.active.xp.isdtype(part.dtype, "integral"):
-            return int(part)
-        return part.data
-    if isinstance(part, np.integer):
-        return int(part)
-    if isinstance(part, (list, np.ndarray)):
-        array = backend.active.asarray(part)
-        if math.prod(array.shape) == 0 and not backend.active.xp.isdtype(array.dtype, "bool"):
-            # x[[]]: an empty list is a float array to NumPy; PyTorch reads it as no positions
-            return backend.active.xp.astype(array, backend.active.xp.int64)
-        return array
-    return part
-
-
-def _selector(index: tuple) -> Callable[[Any], Any]:
-    """``array[index]``; ``take`` for one integer array on the first axis (``x[rows]``),
-    which the array API standard spells that way (its indexing mixes integer arrays only
-    with integers)."""
-    parts = [p for p in index if p is not Ellipsis]
-    first = parts[0] if len(parts) == 1 else None
-    xp = backend.active.xp
-    if getattr(first, "ndim", 0) == 1 and xp.isdtype(first.dtype, "integral"):
-        return lambda array: xp.take(array, first, axis=0)
-    return lambda array: array[index]
-
-
-def _sum_at(positions: Any, values: Any, size: int) -> Any:
-    """Scatter-add with array-API functions only: ``out[p] = sum(values[positions == p])``.
-
-    Sort by position, take a running sum (in float64, so no precision is lost), and
-    for every p subtract the running sums at the two ends of its run (binary search).
-    """
-    xp = backend.active.xp
-    order = xp.argsort(positions)
-    sorted_positions = xp.take(positions, order)
-    running = xp.cumulative_sum(xp.astype(xp.take(values, order), xp.float64), include_initial=True)
-    every = xp.arange(size, dtype=sorted_positions.dtype)
-    first = xp.searchsorted(sorted_positions, every, side="left")
-    after = xp.searchsorted(sorted_positions, every, side="right")
-    return xp.take(running, after) - xp.take(running, first)
 
 
 def where(condition: Tensor | Any, input: Tensor | Number, other: Tensor | Number) -> Tensor:
@@ -934,11 +753,6 @@ def _no_bool_power(base: Any, exponent: Any) -> None:
              for v in (base, exponent)]  # fmt: skip
     if all(bools):
         raise NotImplementedError(_not_implemented("pow", backend.active.xp.bool))
-
-
-def _plain(value: Any) -> Any:
-    """A Tensor's values cut from the graph; numbers unchanged (for in-place updates)."""
-    return value.detach() if isinstance(value, Tensor) else value
 
 
 def _is_device_name(name: str) -> bool:
