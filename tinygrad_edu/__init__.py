@@ -2,10 +2,11 @@
 
 ``import tinygrad_edu`` loads the engine only, in the order its modules depend on each
 other: `errors`, `autograd` (the graph walk both engines share), `value` (scalars),
-`backend` (NumPy, CuPy or array_api_strict), `rng`, `dtypes`, `ops` (each elementwise op
-once: forward, derivative, formula), `tensor` (arrays), `functional` (activations and
-losses), `gradcheck`. `tg.summary` comes with them, and brings `nn` (see there why). The
-other tools above the engine load on first use (PEP 562 `__getattr__` below): `optim`,
+`backend` (NumPy, CuPy or array_api_strict), `rng`, `dtypes`, `dims`, `ops` (each
+elementwise op once: forward, derivative, formula), the `tensor_*` modules (the classes
+`Tensor` is made of), `tensor` (arrays), `functional` (activations and losses),
+`gradcheck`. `tg.summary` comes with them, and brings `nn` (see there why). The other
+tools above the engine load on first use (PEP 562 `__getattr__` below): `optim`,
 `tg.compile` (`jit`), `tg.save` and `tg.load`, the drawings, and `tg.runs` with the spec
 language, data and training.
 """
