@@ -1,14 +1,14 @@
 """tinygrad_edu: a small, readable reverse-mode autograd framework.
 
-``import tinygrad_edu`` loads the engine only, in the order its modules depend on each
-other: `errors`, `autograd` (the graph walk both engines share), `value` (scalars),
-`backend` (NumPy, CuPy or array_api_strict), `rng`, `dtypes`, `dims`, `ops` (each
-elementwise op once: forward, derivative, formula), the `tensor_*` modules (the classes
-`Tensor` is made of), `tensor` (arrays), `functional` (activations and losses),
-`gradcheck`. `tg.summary` comes with them, and brings `nn` (see there why). The other
-tools above the engine load on first use (PEP 562 `__getattr__` below): `optim`,
-`tg.compile` (`jit`), `tg.save` and `tg.load`, the drawings, and `tg.runs` with the spec
-language, data and training.
+``import tinygrad_edu`` loads the engine only: the modules of `ENGINE`, in the order they
+depend on each other (each imports only modules before it): `errors`, `autograd` (the
+graph walk both engines share), `backend` (NumPy, CuPy or array_api_strict), `rng`,
+`dtypes`, `dims`, `ops` (each elementwise op once: forward, derivative, formula), `value`
+(scalars), the `tensor_*` modules (the classes `Tensor` is made of), `tensor` (arrays),
+`functional` (activations and losses), `gradcheck`. `tg.summary` comes with them, and
+brings `nn` (see there why). The other tools above the engine load on first use (PEP 562
+`__getattr__` below): `optim`, `tg.compile` (`jit`), `tg.save` and `tg.load`, the
+drawings, and `tg.runs` with the spec language, data and training.
 """
 
 from . import functional
@@ -46,6 +46,13 @@ from .tensor import (
     zeros_like,
 )
 from .value import Value
+
+ENGINE = (
+    "errors", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value", "tensor_base",
+    "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
+    "tensor_reductions", "tensor_shape", "tensor_factories", "tensor", "functional", "gradcheck",
+)  # fmt: skip
+"""The engine's modules in dependency order (tests/test_package.py checks it)."""
 
 __version__ = "0.1.0"
 
