@@ -27,7 +27,7 @@ store it in an ``.npz`` file without pickling:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -51,6 +51,13 @@ class Optimizer:
     ``_check_group``, name the state a group's parameters keep in ``_state_names`` and
     implement ``_update(index, param, grad, group)`` for one parameter.
     """
+
+    recordable_step: ClassVar[bool] = False
+    """Whether `tg.compile` may record ``step`` into its tape: true where the update depends
+    on Python numbers only through the hyperparameters (`SGD`); Adam's bias correction uses
+    a step count that changes every step, so Adam runs for real on each replay. Read from
+    the class's own namespace, not inherited: a subclass that changes ``step`` declares it
+    again (the one hook `jit` consults in optimizers)."""
 
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: ParamGroup):
         self.defaults = dict(defaults)

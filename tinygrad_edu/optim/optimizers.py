@@ -27,6 +27,8 @@ class SGD(Optimizer):
     finally p -= lr * g.
     """
 
+    recordable_step = True  # see Optimizer.recordable_step
+
     def __init__(
         self,
         params: Iterable[Tensor] | Iterable[ParamGroup],
