@@ -274,7 +274,7 @@ def mlp_workload(name: str, sizes: list[int], batch: int, cfg: Config) -> list[R
                 note="nn.MLP, F.cross_entropy, optim.SGD",
             )
         )
-    if has_module("tinygrad_edu.compile"):
+    if has_module("tinygrad_edu.jit") or has_module("tinygrad_edu.compile"):  # new, old name
         contenders.append(
             Contender(
                 "tinygrad_edu compiled",

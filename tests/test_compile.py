@@ -329,7 +329,7 @@ def test_a_diverging_compiled_run_stops_before_the_bad_update(tmp_path):
 def test_a_spec_whose_step_cannot_be_replayed_trains_eagerly_and_says_so(
     tmp_path, caplog, monkeypatch
 ):
-    compile_module = sys.modules["tinygrad_edu.compile"]  # the package's `compile` is the function
+    compile_module = sys.modules["tinygrad_edu.jit"]  # tg.compile is the function
     monkeypatch.setattr(compile_module, "_logged", set())  # each line is logged once a process
     spec = tmp_path / "spec.yaml"
     spec.write_text(
@@ -431,3 +431,34 @@ def test_steps_recorded_and_replayed_in_threads_at_once_stay_exact(optimizer):
     now = (Tensor.__dict__["data"], backend.active, optim.Optimizer.__dict__["step"])
     assert now == originals
     assert type(rng.generator) is np.random.Generator  # not the recording's watched one
+
+
+def test_the_recorded_optimizers_are_those_that_declare_it():
+    """`tg.compile` records an optimizer's step only where its class declares
+    ``recordable_step`` (SGD); a subclass must declare it again, since it may change step."""
+
+    class MySGD(optim.SGD):  # inherits SGD's step, but declares nothing
+        pass
+
+    class DeclaredSGD(optim.SGD):
+        recordable_step = True
+
+    entries = {}
+    for cls in (optim.SGD, MySGD, DeclaredSGD, optim.Adam):
+        model, _, _ = make_run([3, 4, 2], "tanh", "mse", "sgd")
+        opt = cls(model.parameters(), lr=0.1)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        compiled = tg.compile(step)
+        for x, y in batches([3, 4, 2], "mse", [2] * 3):
+            compiled(x, y)
+        (tape,) = compiled.tapes.values()
+        entries[cls.__name__] = {e.name for e in tape.entries}
+    assert "optimizer.step" not in entries["SGD"] and "optimizer.step" not in entries["DeclaredSGD"]
+    assert "optimizer.step" in entries["MySGD"] and "optimizer.step" in entries["Adam"]

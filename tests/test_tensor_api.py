@@ -420,3 +420,14 @@ def test_numpy_scalars_keep_their_dtype_and_full_follows_its_fill_value():
     assert Tensor.full((2,), 7).dtype == np.int64
     assert Tensor.full((2,), 7.0).dtype == np.float32
     assert Tensor.full((2,), True).dtype == np.bool_
+
+
+def test_backward_through_a_chain_ten_thousand_deep_needs_no_recursion():
+    """The one walk both engines share (`autograd.topological_order`) is iterative: a chain
+    far past Python's recursion limit (1,000 frames) backpropagates, on Tensors as on Values."""
+    x = Tensor([0.5], dtype="float64", requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0 + x
+    y.sum().backward()
+    assert x.grad.numpy().tolist() == [10_001.0]

@@ -411,6 +411,82 @@ def test_var_without_degrees_of_freedom_matches_pytorch(xp_backend):
     assert grads(lambda t: t.var(correction=0), [5.0]) == (0.0, [[0.0]])
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning")  # inf/nan, as PyTorch
+def test_var_along_dims_without_degrees_of_freedom_matches_pytorch(xp_backend):
+    """Along given dims PyTorch's gradient is 2 (x - mean) / (n - correction) in IEEE
+    arithmetic (issue 20 item 7: this engine gave the whole-tensor rule, inf or nan)."""
+    assert grads(lambda t: t.var(dim=0, correction=2), [1.0, 2.0]) == (INF, [[-INF, INF]])
+    assert grads(lambda t: t.var(dim=0, correction=3), [1.0, 2.0]) == (INF, [[1.0, -1.0]])
+    assert grads(lambda t: t.var(dim=0, correction=2.5), [1.0, 4.0]) == (INF, [[6.0, -6.0]])
+    square = [[1.0, 2.0], [5.0, 3.0]]
+    assert grads(lambda t: t.var(dim=(0, 1), correction=4), square) == (
+        INF, [[[-INF, -INF], [INF, INF]]],
+    )  # fmt: skip
+    assert grads(lambda t: t.var(dim=(0, 1), correction=5), square) == (
+        INF, [[[3.5, 1.5], [-4.5, -0.5]]],
+    )  # fmt: skip
+    assert grads(lambda t: t.var(dim=1, correction=2, keepdim=True), square) == (
+        [[INF], [INF]], [[[-INF, INF], [INF, -INF]]],
+    )  # fmt: skip
+    out, (g,) = grads(lambda t: t.var(dim=1, correction=3), [[1.0, 2.0, 3.0], [5.0, 3.0, 3.0]])
+    assert out == [INF, INF]
+    assert np.isnan(g[0][1]) and g[0][0] == -INF and g[0][2] == INF  # x = mean: inf * 0
+    out, (g,) = grads(lambda t: t.var(dim=0), 3.0)  # 0-d: the whole-tensor rule, nan
+    assert np.isnan(out) and np.isnan(g)
+    # std's gradient goes through var's: 0 * (finite) = 0, 0 * inf = nan
+    assert grads(lambda t: t.std(dim=0, correction=3), [1.0, 2.0]) == (INF, [[0.0, -0.0]])
+    out, (g,) = grads(lambda t: t.std(dim=0, correction=2), [1.0, 2.0])
+    assert out == INF and np.isnan(g).all()
+
+
+def test_an_empty_index_list_selects_nothing_as_pytorch(xp_backend):
+    """``x[[]]`` is an empty selection in PyTorch (NumPy reads [] as a float array and
+    raises IndexError; issue 20 item 7)."""
+    x = Tensor(M, requires_grad=True)
+    assert x[[]].shape == (0, 3) and x[[]].numpy().dtype == np.float32
+    assert x[np.array([])].shape == (0, 3)
+    if xp_backend.name != "array_api_strict":  # it mixes index arrays with integers only
+        assert x[[], 1].shape == (0,) and x[1, []].shape == (0,) and x[:, []].shape == (2, 0)
+    x[[]].sum().backward()
+    assert x.grad.numpy().tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+
+
+def _not_for(kernel: str, dtype: str) -> tuple:
+    return NotImplementedError, f"\"{kernel}\" not implemented for '{dtype}'"
+
+
+@pytest.mark.parametrize(
+    "call, raised",
+    [
+        (lambda b, i: b**b, _not_for("pow", "Bool")),
+        (lambda b, i: b ** Tensor(True), _not_for("pow", "Bool")),
+        (lambda b, i: True**b, _not_for("pow", "Bool")),
+        (lambda b, i: b.abs(), _not_for("abs_cpu", "Bool")),
+        (lambda b, i: b.relu(), (RuntimeError, "Boolean inputs not supported for relu")),
+        (lambda b, i: i.leaky_relu(), _not_for("leaky_relu_cpu", "Long")),
+        (lambda b, i: b.leaky_relu(), _not_for("leaky_relu_cpu", "Bool")),
+        (lambda b, i: i.gelu(), _not_for("GeluKernelImpl", "Long")),
+        (lambda b, i: tg.functional.gelu(i), _not_for("GeluKernelImpl", "Long")),
+        (lambda b, i: tg.functional.gelu(b), _not_for("GeluKernelImpl", "Bool")),
+    ],
+)
+def test_ops_pytorch_refuses_for_bool_or_integer_tensors_raise(xp_backend, call, raised):
+    """Issue 20 item 7: these gave a result (int8, bool, float) where PyTorch raises."""
+    error, message = raised
+    with pytest.raises(error, match=re.escape(message)):
+        call(Tensor([True, False]), Tensor([1, -2]))
+
+
+def test_result_dtypes_of_bool_and_integer_powers_and_abs_are_pytorchs(xp_backend):
+    flags = Tensor([True, False])
+    assert (flags**True).numpy().dtype == np.bool_ and (flags**True).tolist() == [True, False]
+    assert (flags**False).numpy().dtype == np.bool_ and (flags**False).tolist() == [True, True]
+    assert (2**flags).numpy().dtype == np.int64 and (2**flags).tolist() == [2, 1]
+    assert (Tensor([2, 3]) ** flags).tolist() == [2, 1]
+    assert (flags ** Tensor([2, 3])).numpy().dtype == np.int64
+    assert Tensor([1, -2]).abs().numpy().dtype == np.int64
+
+
 def test_empty_dims_reduce_every_dimension_as_pytorch(xp_backend):
     x = Tensor(M)
     for reduce in (x.sum, x.mean, x.amax, x.amin):

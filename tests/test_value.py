@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Value, autograd, draw_dot, to_dot
-from tinygrad_edu.value import _backward_order
+from tinygrad_edu import value as value_module
 
 
 def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -276,6 +277,24 @@ def test_gradients_accumulate_until_zero_grad_then_start_clean():
     assert x.grad == pytest.approx(5 * (1 - math.tanh(2.0) ** 2), rel=1e-12)
 
 
+def test_a_second_backward_over_one_graph_keeps_micrograds_sums_and_warns_once(monkeypatch):
+    """Issue 20 item 7 (karpathy/micrograd #25, #53): PyTorch raises, micrograd silently
+    doubles; here the arithmetic stays micrograd's and one warning says why."""
+    monkeypatch.setattr(value_module, "_warned_backward_again", False)
+    x = Value(2.0)
+    y = x * x
+    y.backward()
+    with pytest.warns(UserWarning, match=r"backward\(\) ran again.*zero_grad\(\)"):
+        y.backward()
+    assert x.grad == 8.0  # 4 + 4, micrograd's sum
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward()  # once per process: no second warning
+        y.zero_grad()
+        y.backward()  # after zero_grad nothing is repeated
+    assert x.grad == 4.0
+
+
 def test_backward_through_a_chain_of_a_million_operations():
     """The graph walk is iterative: no RecursionError (its speed is benchmark W4, not a test)."""
     n = 1_000_000
@@ -366,7 +385,7 @@ def reachable(root: Value) -> set[int]:
 
 @given(root=value_graphs())
 def test_backward_order_puts_every_reachable_node_once_after_its_parents(root):
-    order = _backward_order(root)
+    order = autograd.topological_order(root)
     assert len(order) == len({id(n) for n in order}) == len(reachable(root))
     assert {id(n) for n in order} == reachable(root)
     position = {id(n): i for i, n in enumerate(order)}
@@ -376,11 +395,10 @@ def test_backward_order_puts_every_reachable_node_once_after_its_parents(root):
 
 @given(root=value_graphs())
 def test_backward_gives_the_shared_cores_gradients_bit_for_bit(root):
-    """Value.backward (its own walk, calling each `_grad_fn` directly) against the shared
-    `autograd.backpropagate` (the walk the Tensor engine uses, through ``_backward``): the
-    same nodes in the same order, so the same sums in the same order: equal bits."""
+    """Value.backward (the shared walk's speed tail `autograd.backpropagate_scalars`, calling
+    each `_grad_fn` directly) against `autograd.backpropagate` (the walk the Tensor engine
+    uses, through ``_backward``): the same order, so the same sums in the same order."""
     nodes = autograd.topological_order(root)
-    assert [id(n) for n in _backward_order(root)] == [id(n) for n in nodes]
     root.backward()
     fast = [n.grad.hex() for n in nodes]
     for n in nodes:

@@ -1,22 +1,29 @@
 """tinygrad_edu: a small, readable reverse-mode autograd framework.
 
-Reading order: `autograd` (the graph walk shared by both engines), `value` (scalars),
-`backend` (NumPy or CuPy), `tensor` (arrays), `functional` (activations and losses),
-`gradcheck`, then `nn`, `optim`, `summary`, and the layers above the engine: `spec`,
-`data` and `training`.
+``import tinygrad_edu`` loads the engine only: the modules of `ENGINE`, in the order they
+depend on each other (each imports only modules before it): `errors`, `autograd` (the
+graph walk both engines share), `backend` (NumPy, CuPy or array_api_strict), `rng`,
+`dtypes`, `dims`, `ops` (each elementwise op once: forward, derivative, formula), `value`
+(scalars), the `tensor_*` modules (the classes `Tensor` is made of), `tensor` (arrays),
+`functional` (activations and losses), `gradcheck`. `tg.summary` comes with them, and
+brings `nn` (see there why). The other tools above the engine load on first use (PEP 562
+`__getattr__` below): `optim`, `tg.compile` (`jit`), `tg.save` and `tg.load`, the
+drawings, and `tg.runs` with the spec language, data and training.
 """
 
-from . import functional, nn, optim
+from . import functional
 from .autograd import inference_mode, is_grad_enabled, no_grad
 from .backend import get_backend, set_backend
-from .compile import compile  # noqa: A004  (tg.compile, as torch.compile)
 
-# PyTorch's names at the package level too (tg.float32, tg.save, tg.zeros, ...); `tg.tensor`
-# is the function, as torch.tensor (the module stays importable as tinygrad_edu.tensor)
+# PyTorch's names at the package level too (tg.float32, tg.zeros, ...); `tg.tensor` is the
+# function, as torch.tensor (the module stays importable as tinygrad_edu.tensor)
 from .dtypes import bool, float32, float64, int32, int64  # noqa: A004
 from .gradcheck import GradcheckError, gradcheck
 from .rng import manual_seed
-from .serialization import load, save
+
+# Loaded now although it is a tool over the engine (it brings `nn`): the module is named like
+# the function, and a lazy `tg.summary` would turn into the module as soon as any caller
+# imported tinygrad_edu.summary (the import system sets the package attribute).
 from .summary import summary
 from .tensor import (
     ShapeError,
@@ -39,8 +46,13 @@ from .tensor import (
     zeros_like,
 )
 from .value import Value
-from .viz.draw import draw
-from .viz.graphviz import draw_dot, to_dot
+
+ENGINE = (
+    "errors", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value", "tensor_base",
+    "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
+    "tensor_reductions", "tensor_shape", "tensor_factories", "tensor", "functional", "gradcheck",
+)  # fmt: skip
+"""The engine's modules in dependency order (tests/test_package.py checks it)."""
 
 __version__ = "0.1.0"
 
@@ -93,11 +105,33 @@ __all__ += [  # PyTorch's package-level names: torch.tensor, torch.zeros, torch.
 ]
 
 
-def __getattr__(name: str) -> object:
-    """``tg.runs`` (`training.runs`: ``load_model``, ``load_weights``, ...) is imported on
-    first use, so ``import tinygrad_edu`` does not load the training stack."""
-    if name == "runs":
-        from .training import runs
+_LAZY = {
+    "nn": ("nn", None),
+    "optim": ("optim", None),
+    "compile": ("jit", "compile"),  # tg.compile, as torch.compile
+    "save": ("serialization", "save"),
+    "load": ("serialization", "load"),
+    "draw": ("viz.draw", "draw"),
+    "draw_dot": ("viz.graphviz", "draw_dot"),
+    "to_dot": ("viz.graphviz", "to_dot"),
+    "runs": ("training.runs", None),  # load_model, load_weights, ...
+}
+"""Package names above the engine: (module, attribute; None for the module itself)."""
 
-        return runs
-    raise AttributeError(f"module 'tinygrad_edu' has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    """Load a name of `_LAZY` on first use (PEP 562), so that ``import tinygrad_edu`` costs
+    the engine only; later uses find it in the package's namespace."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tinygrad_edu' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

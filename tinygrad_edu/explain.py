@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import ops
 from .autograd import topological_order
 from .errors import UserError
 from .tensor import Tensor
@@ -277,34 +278,25 @@ def _local_derivatives(node: Value, names: Mapping[int, str]) -> list[tuple[Valu
     return [(p, formulas.get(id(p), f"d{node._op}"), d) for p, d in zip(parents, locals_)]
 
 
+_SCALAR_OPS = {"+": ops.ADD, "*": ops.MUL, "**": ops.POW, "ReLU": ops.RELU, "tanh": ops.TANH,
+               "exp": ops.EXP, "log": ops.LOG, "sigmoid": ops.SIGMOID}  # fmt: skip
+"""`Value`'s op names and their rows of the op table, whose ``words`` say each derivative."""
+
+
 def _formulas(node: Value, names: Mapping[int, str]) -> dict[int, str]:
-    """d node/d input in symbols, for the operations `Value` defines."""
+    """d node/d input in symbols, for the operations `Value` defines (read from `ops`)."""
     name = {id(p): _symbol(p, names) for p in node._prev}
     out, op, prev = _symbol(node, names), node._op, node._prev
     slots: list[tuple[Value, str]]
-    if op == "+":
-        slots = [(prev[0], "1"), (prev[1], "1")]
-    elif op == "*":
-        slots = [(prev[0], name[id(prev[1])]), (prev[1], name[id(prev[0])])]
-    elif op.startswith("**") and len(prev) == 1:
-        p = op[2:]
-        x = name[id(prev[0])]
-        slots = [(prev[0], f"{p} * {x}^({p} - 1)")]
-    elif op == "**":
-        x, p = name[id(prev[0])], name[id(prev[1])]
-        slots = [(prev[0], f"{p} * {x}^({p} - 1)"), (prev[1], f"{x}^{p} * ln({x})")]
-    elif op == "ReLU":
-        x = name[id(prev[0])]
-        slots = [(prev[0], f"1 if {x} > 0 else 0")]
-    elif op == "tanh":
-        slots = [(prev[0], f"1 - {out}^2")]
-    elif op == "exp":
-        slots = [(prev[0], out)]
-    elif op == "log":
-        slots = [(prev[0], f"1 / {name[id(prev[0])]}")]
-    elif op == "sigmoid":
-        slots = [(prev[0], f"{out} * (1 - {out})")]
-    elif op == "dot":
+    if op.startswith("**") and len(prev) == 1:  # x ** p with a number p: the row of x ** y
+        symbols = {"x": name[id(prev[0])], "y": op[2:], "out": out}
+        slots = [(prev[0], ops.POW.words[0].format(**symbols))]
+    elif op in _SCALAR_OPS:
+        row = _SCALAR_OPS[op]
+        symbols = {"x": name[id(prev[0])], "y": name[id(prev[-1])], "out": out}
+        words = row.words if isinstance(row, ops.Binary) else (row.words,)
+        slots = [(p, w.format(**symbols)) for p, w in zip(prev, words)]
+    elif op == "dot":  # Value's own fused op, no row: d(b + sum w_i x_i)/dw_i = x_i, /dx_i = w_i
         n = (len(prev) - 1) // 2
         ws, xs = prev[1 : n + 1], prev[n + 1 :]
         slots = [(prev[0], "1")]
@@ -463,7 +455,6 @@ def _matrix_rule(node: Tensor, index: int, names: Mapping[int, str]) -> str:
     parent = node._prev[index]
     g, shape = f"dL/d{out}", tuple(parent.shape)
     gshape = tuple(node.shape)
-    other = [names[id(p)] for j, p in enumerate(node._prev) if j != index]
     if op == "linear":
         x, w = node._prev[0], node._prev[1]
         if index == 0:
@@ -476,29 +467,16 @@ def _matrix_rule(node: Tensor, index: int, names: Mapping[int, str]) -> str:
         if index == 0:
             return f"{g} @ {names[id(b)]}.T: {gshape} @ {tuple(b.shape)[::-1]} -> {shape}"
         return f"{names[id(a)]}.T @ {g}: {tuple(a.shape)[::-1]} @ {gshape} -> {shape}"
-    elementwise = {
-        "relu": f"{g} * ({names[id(parent)]} > 0)",
-        "tanh": f"{g} * (1 - {out}^2)",
-        "sigmoid": f"{g} * {out} * (1 - {out})",
-        "exp": f"{g} * {out}",
-        "log": f"{g} / {names[id(parent)]}",
-        "neg": f"-{g}",
-    }
-    if op in elementwise:
-        return f"{elementwise[op]}, element by element: {shape}"
+    if op in ops.UNARY:
+        symbols = {"g": g, "x": names[id(parent)], "out": out}
+        return f"{ops.UNARY[op].rule.format(**symbols)}, element by element: {shape}"
     if op == "cross_entropy":
         return f"(softmax({names[id(parent)]}) - one_hot(targets)) / batch size: {shape}"
-    if op in ("add", "sub", "mul", "div"):
-        factor = {
-            ("add", 0): g,
-            ("add", 1): g,
-            ("sub", 0): g,
-            ("sub", 1): f"-{g}",
-            ("mul", 0): f"{g} * {other[0]}" if other else f"{g} * the number",
-            ("mul", 1): f"{g} * {names[id(node._prev[0])]}",
-            ("div", 0): f"{g} / {other[0]}" if other else f"{g} / the number",
-            ("div", 1): f"-{g} * {out} / {names[id(node._prev[1])]}",
-        }[(op, index)]
+    if op in ops.BINARY:
+        # the first input is always a tensor; the second may be a number (``x * 2``, ``2 - x``)
+        x = names[id(node._prev[0])]
+        y = names[id(node._prev[1])] if len(node._prev) == 2 else "the number"
+        factor = ops.BINARY[op].rule[index].format(g=g, x=x, y=y, out=out)
         if shape != gshape:
             return f"{factor}, summed over the broadcast axes: {gshape} -> {shape}"
         return f"{factor}, element by element: {shape}"

@@ -14,9 +14,10 @@ import math
 from typing import Any
 
 from . import backend, rng
+from .dtypes import _floating_only
 from .errors import UserError
 from .tensor import ShapeError, Tensor, _as_tensor, _data, _result
-from .tensor import _dim as tensor_dim
+from .tensor_reductions import _log_softmax_data
 
 
 def relu(x: Tensor) -> Tensor:
@@ -67,7 +68,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate != "none":
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
     xp = backend.active.xp
-    xd = x.data
+    xd = _floating_only(x.data, "GeluKernelImpl")
     cdf = 0.5 * (1.0 + _erf_data(xd * (1.0 / math.sqrt(2.0))))  # as PyTorch computes it
     # d gelu/dx = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
     local = cdf + xd * xp.exp(-0.5 * xd * xd) * (1.0 / math.sqrt(2.0 * math.pi))
@@ -120,31 +121,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out
 
 
-def _log_softmax_data(x: Any, axis: int) -> Any:
-    """log softmax(x) = x - max - log(sum(exp(x - max))): no overflow for large |x|."""
-    xp = backend.active.xp
-    shifted = x - xp.max(x, axis=axis, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-
-
 def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    xp = backend.active.xp
-    axis = tensor_dim(axis if dim is None else dim, x.ndim)  # dim= as PyTorch, checked
-    out_data = _log_softmax_data(x.data, axis)
-    # d log_softmax/dx: g - softmax(x) * sum(g)
-    return x._unary(
-        "log_softmax",
-        out_data,
-        lambda g: g - xp.exp(out_data) * xp.sum(g, axis=axis, keepdims=True),
-    )
+    return x.log_softmax(axis if dim is None else dim)  # dim= as PyTorch
 
 
 def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    xp = backend.active.xp
-    axis = tensor_dim(axis if dim is None else dim, x.ndim)  # dim= as PyTorch, checked
-    s = xp.exp(_log_softmax_data(x.data, axis))
-    # d softmax/dx: s * (g - sum(g * s))
-    return x._unary("softmax", s, lambda g: s * (g - xp.sum(g * s, axis=axis, keepdims=True)))
+    return x.softmax(axis if dim is None else dim)
 
 
 _REDUCTIONS = ("mean", "sum", "none")

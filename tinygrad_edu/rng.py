@@ -2,13 +2,16 @@
 
 Random numbers are drawn on the host with NumPy's PCG64 and then moved to the active
 backend, so a seed gives the same numbers on NumPy, CuPy and every other backend.
+
+``rng.generator`` is made on first use (seed 0), not at import: NumPy loads its random
+module (a sixth of ``import tinygrad_edu``) only when something random happens.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-generator: np.random.Generator = np.random.default_rng(0)
+generator: np.random.Generator  # made by `__getattr__` on first use, or by `manual_seed`
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -20,9 +23,20 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 def get_state() -> dict:
     """The generator's state, a plain dict that checkpoints can store."""
-    return generator.bit_generator.state
+    return _current().bit_generator.state
 
 
 def set_state(state: dict) -> None:
     """Restore a state from `get_state` (for bit-identical resume)."""
-    generator.bit_generator.state = state
+    _current().bit_generator.state = state
+
+
+def _current() -> np.random.Generator:
+    return globals().get("generator") or manual_seed(0)
+
+
+def __getattr__(name: str) -> object:
+    """``rng.generator`` before anything set it: the generator of seed 0 (PEP 562)."""
+    if name == "generator":
+        return manual_seed(0)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

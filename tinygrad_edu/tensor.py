@@ -1,19 +1,14 @@
 """The array engine: `Tensor`, an n-dimensional array that records how it was computed.
 
 Every op computes its result with the active backend's array namespace (``xp``) and,
-when gradients are wanted, attaches a ``_backward`` closure holding the op's local
-derivative next to its forward code. Broadcasting is undone in one place
-(`_unbroadcast`): a gradient is summed back to the shape of the input it belongs to.
+when gradients are wanted, attaches a ``_backward`` closure. The elementwise ops are rows
+of the op table in `ops` (forward, local derivative, formula and the rule at kinks, each
+written once); this module builds the graph around them. Broadcasting is undone in one
+place (`_unbroadcast`): a gradient is summed back to the shape of the input it belongs to.
 
-Rules at non-differentiable points (the same as PyTorch's):
-- ``relu``, ``abs`` and ``leaky_relu`` take the derivative 0 (resp. the negative slope)
-  at exactly 0;
-- ``max``/``min`` reductions split the gradient evenly between tied elements;
-- ``maximum``/``minimum`` give half of the gradient to each input where they tie;
-- ``clip`` passes the gradient where ``min <= x <= max`` (boundaries included);
-- at NaN: relu' = 1, abs' = 0, and maximum/minimum give the gradient to both inputs;
-- ``x**p``: d/dx = 0 where p = 0; d/dp = 0 where x = 0 and p >= 0, -inf where x = 0 and
-  p < 0, nan where x < 0.
+Rules at non-differentiable points (PyTorch's) live with each op: the elementwise ones in
+`ops` (each row's ``tie``); ``max``/``min`` reductions (below) split the gradient evenly
+between tied elements.
 
 Result dtypes follow PyTorch's promotion (`_result_dtype`), not NumPy's.
 """
@@ -27,33 +22,24 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import autograd, backend, rng
+from . import autograd, backend, dtypes, ops
+from .dims import ShapeError, _dim, _kept_shape
+from .dtypes import _dtype_str, _floating, _floating_only, _is_float, _not_implemented
+from .dtypes import get_default_dtype as get_default_dtype  # also tinygrad_edu.tensor.*
+from .dtypes import set_default_dtype as set_default_dtype
+from .tensor_base import _data as _data  # also functional's
+from .tensor_compare import Comparisons
+from .tensor_conversions import Conversions
+from .tensor_factories import Factories
+from .tensor_indexing import Indexing
+from .tensor_inplace import InPlace
+from .tensor_reductions import Reductions
+from .tensor_shape import ShapeOps, _same
 
 Number = Union[int, float]
-Axis = Union[int, Sequence[int], None]
-
-_default_dtype = "float32"
 
 
-def set_default_dtype(dtype: Any) -> None:
-    """Set the dtype of new floating tensors ("float32", the default, or "float64")."""
-    global _default_dtype
-    name = backend._dtype_name(dtype)
-    if name not in ("float32", "float64"):
-        raise TypeError(f"default dtype must be float32 or float64, got {dtype!r}")
-    _default_dtype = name
-
-
-def get_default_dtype() -> str:
-    """The dtype name of new floating tensors."""
-    return _default_dtype
-
-
-class ShapeError(ValueError):
-    """Two operands of an op have shapes that do not fit together."""
-
-
-class Tensor:
+class Tensor(Conversions, Comparisons, InPlace, Indexing, Reductions, ShapeOps, Factories):
     """An array of the active backend, with reverse-mode gradients (PyTorch's names).
 
     ``requires_grad=True`` makes it a leaf whose ``.grad`` is filled by ``backward()``.
@@ -98,7 +84,7 @@ class Tensor:
             array = b.asarray(data)
             python_data = isinstance(data, (list, tuple)) or type(data) in (int, float)
             if python_data and _is_float(array):  # NumPy scalars and arrays keep their dtype
-                array = b.xp.astype(array, b.dtype(_default_dtype), copy=False)
+                array = b.xp.astype(array, b.dtype(get_default_dtype()), copy=False)
         self._array = array
         self._grad = None
         self._prev: tuple = ()
@@ -112,8 +98,9 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, data: Any) -> Tensor:
-        """A tensor around an existing backend array, without conversion or copying."""
-        out = cls.__new__(cls)
+        """A tensor around an existing backend array, without conversion or copying; always a
+        plain `Tensor` (also when reached through ``self`` of an `nn.Parameter`)."""
+        out = Tensor.__new__(Tensor)
         out._array = data
         out.requires_grad = False
         out._grad = None
@@ -193,53 +180,6 @@ class Tensor:
         return self.data.shape[0]
 
     # --- conversion ---------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (copied from the GPU when needed)."""
-        return backend.active.to_numpy(self.data)
-
-    def item(self) -> Number:
-        """The value of a one-element tensor as a Python number."""
-        if self.numel() != 1:
-            raise ValueError(
-                f"item() needs a tensor with one element, this one has shape {self.shape}"
-            )
-        return self.numpy().item()
-
-    def tolist(self) -> Any:
-        return self.numpy().tolist()
-
-    def __float__(self) -> float:
-        return float(self._scalar())
-
-    def __int__(self) -> int:
-        return int(self._scalar())
-
-    def __bool__(self) -> bool:
-        """Truth of a one-element tensor (``if loss < 0.5:``); more elements are ambiguous."""
-        if self.numel() != 1:
-            amount = "no values" if self.numel() == 0 else "more than one value"
-            raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous")
-        return bool(self.numpy().item())
-
-    def __index__(self) -> int:
-        """A one-element integer tensor works as an index or an axis (``x[Tensor(1)]``)."""
-        if self.numel() != 1 or not backend.active.xp.isdtype(self.dtype, "integral"):
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.numpy().item())
-
-    def _scalar(self) -> Number:
-        if self.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return self.numpy().item()
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """``np.asarray(t)`` gives the values (a host copy on the GPU)."""
-        values = self.numpy()
-        return values if dtype is None else values.astype(dtype)
-
-    def __contains__(self, element: Any) -> bool:
-        """``v in t``: whether some element equals `v`, as PyTorch."""
-        return bool(backend.active.xp.any((self == element).data))
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory)."""
@@ -300,35 +240,6 @@ class Tensor:
 
             out._backward = _backward
         return out
-
-    def float(self) -> Tensor:
-        return self.to("float32")
-
-    def double(self) -> Tensor:
-        return self.to("float64")
-
-    def long(self) -> Tensor:
-        return self.to("int64")
-
-    def int(self) -> Tensor:
-        return self.to("int32")
-
-    def bool(self) -> Tensor:
-        return self.to("bool")
-
-    def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extras = []
-        name = _dtype_str(self.dtype)
-        if name not in (_default_dtype, "int64", "bool"):
-            extras.append(f"dtype={name}")
-        if backend.active.name != "numpy":
-            extras.append(f"backend={backend.active.name!r}")
-        if self._op:
-            extras.append(f"grad_fn=<{self._op}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
 
     __hash__ = object.__hash__
 
@@ -427,46 +338,40 @@ class Tensor:
 
     # --- elementwise arithmetic ---------------------------------------------------------
     def __add__(self, other: Tensor | Number) -> Tensor:
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return _binary(self, other, "add", operator.add, _grad_pass, _grad_pass)
+        return _binary(self, other, ops.ADD)
 
     def __radd__(self, other: Number) -> Tensor:
         return self + other
 
     def __sub__(self, other: Tensor | Number) -> Tensor:
-        # d(a-b)/da = 1, d(a-b)/db = -1
-        return _binary(self, other, "sub", operator.sub, _grad_pass, _grad_neg)
+        return _binary(self, other, ops.SUB)
 
     def __rsub__(self, other: Number) -> Tensor:
-        # d(c-a)/da = -1
-        return _binary(self, other, "rsub", _flip(operator.sub), _grad_neg, None)
+        return _binary(self, other, ops.RSUB)
 
     def __mul__(self, other: Tensor | Number) -> Tensor:
-        # d(ab)/da = b, d(ab)/db = a
-        return _binary(self, other, "mul", operator.mul, _grad_mul_other, _grad_mul_self)
+        return _binary(self, other, ops.MUL)
 
     def __rmul__(self, other: Number) -> Tensor:
         return self * other
 
     def __truediv__(self, other: Tensor | Number) -> Tensor:
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
-        return _binary(self, other, "div", operator.truediv, _grad_div_num, _grad_div_den)
+        return _binary(self, other, ops.DIV)
 
     def __rtruediv__(self, other: Number) -> Tensor:
-        # d(c/a)/da = -c/a^2 = -(c/a)/a
-        return _binary(self, other, "rdiv", _flip(operator.truediv), _grad_rdiv, None)
+        return _binary(self, other, ops.RDIV)
 
     def __pow__(self, other: Tensor | Number) -> Tensor:
-        # d(x^p)/dx = p x^(p-1), d(x^p)/dp = x^p ln(x)
-        return _binary(self, other, "pow", operator.pow, _grad_pow_base, _grad_pow_exp)
+        if isinstance(other, Tensor):
+            _no_bool_power(self, other)
+        return _binary(self, other, ops.POW)
 
     def __rpow__(self, other: Number) -> Tensor:
-        # d(c^p)/dp = c^p ln(c)
-        return _binary(self, other, "rpow", _flip(operator.pow), _grad_rpow, None)
+        _no_bool_power(other, self)
+        return _binary(self, other, ops.RPOW)
 
     def __neg__(self) -> Tensor:
-        # d(-x)/dx = -1
-        return self._unary("neg", -self.data, lambda g: -g)
+        return self._apply(ops.NEG, self.data)
 
     def __matmul__(self, other: Tensor) -> Tensor:
         return matmul(self, other)
@@ -488,124 +393,6 @@ class Tensor:
     pow = __pow__
     matmul = __matmul__
 
-    # --- in place (PyTorch's rule: not on a leaf that requires grad, outside no_grad) ------
-    def _write(self, index: Any, values: Any) -> Tensor:
-        """Store `values` at `index` of this tensor's own array."""
-        if autograd.is_grad_enabled() and self.requires_grad:
-            if self.is_leaf:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place "
-                    "operation. (Update parameters under `with tg.no_grad():`, e.g. "
-                    "`p -= lr * p.grad`, or write to `p.data`.)"
-                )
-            raise RuntimeError(
-                "in-place change of a tensor that is part of a graph: tinygrad_edu keeps no "
-                "version counters to make that safe; write it out of place (y = y + 1)"
-            )
-        values = _data(values)
-        if isinstance(values, np.generic):
-            values = values.item()
-        elif not isinstance(values, (int, float)):
-            values = backend.active.xp.astype(backend.active.asarray(values), self.dtype)
-        self.data[index] = values
-        return self
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._write(_index_data(index), value)
-
-    def add_(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
-        return self._write(..., self.detach().add(_plain(other), alpha).data)
-
-    def sub_(self, other: Tensor | Number, alpha: Number = 1) -> Tensor:
-        return self._write(..., self.detach().sub(_plain(other), alpha).data)
-
-    def mul_(self, other: Tensor | Number) -> Tensor:
-        return self._write(..., (self.detach() * _plain(other)).data)
-
-    def div_(self, other: Tensor | Number) -> Tensor:
-        return self._write(..., (self.detach() / _plain(other)).data)
-
-    def zero_(self) -> Tensor:
-        return self._write(..., 0)
-
-    def fill_(self, value: Number) -> Tensor:
-        return self._write(..., value)
-
-    def copy_(self, source: Tensor | Any) -> Tensor:
-        return self._write(..., source)
-
-    def _augmented(self, other: Any, op: Callable) -> Tensor:
-        """``t += x``: in place when no graph is recorded (as PyTorch), else a new tensor
-        (PyTorch would change the graph node in place; here the name is rebound)."""
-        records = autograd.is_grad_enabled() and (
-            self.requires_grad or getattr(other, "requires_grad", False)
-        )
-        if not records or (self.is_leaf and self.requires_grad):
-            return self._write(..., op(self.detach(), _plain(other)).data)
-        return op(self, other)
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.add)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.sub)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.mul)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self._augmented(other, operator.truediv)
-
-    # --- comparisons (not differentiable) -----------------------------------------------
-    def _compare(self, other: Any, op: Callable) -> Tensor:
-        return Tensor._wrap(op(self.data, _data(other) if isinstance(other, Tensor) else other))
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, operator.eq)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, operator.ne)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.lt)
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.le)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.gt)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, operator.ge)
-
-    def argmax(
-        self,
-        axis: int | None = None,
-        keepdims: bool = False,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Index of the largest element (along `axis`); an integer tensor, no gradient."""
-        return self._arg("argmax", axis, keepdims, dim, keepdim)
-
-    def argmin(
-        self,
-        axis: int | None = None,
-        keepdims: bool = False,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        return self._arg("argmin", axis, keepdims, dim, keepdim)
-
-    def _arg(self, op: str, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Tensor:
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        if axis is not None:
-            axis = _dim(axis, self.ndim) if self.ndim else None
-        found = getattr(backend.active.xp, op)(self.data, axis=axis, keepdims=keepdims)
-        return Tensor._wrap(found)
-
     # --- unary functions ----------------------------------------------------------------
     def _unary(self, op: str, data: Any, grad_fn: Callable[[Any], Any]) -> Tensor:
         """A one-input op; ``grad_fn(g)`` maps the output gradient to the input's."""
@@ -618,117 +405,71 @@ class Tensor:
             out._backward = _backward
         return out
 
+    def _apply(self, op: ops.Unary, x: Any, *args: Any) -> Tensor:
+        """Run a row of the op table (`ops`) on the array `x` (this tensor's values, maybe
+        converted); its backward gets ``(g, x, out, *args)``."""
+        out = op.forward(x, *args)
+        backward = op.backward
+        return self._unary(op.name, out, lambda g: backward(g, x, out, *args))
+
     # integer and bool inputs of these functions become the default float dtype, as PyTorch
     def exp(self) -> Tensor:
-        e = backend.active.xp.exp(_floating(self.data))
-        # d e^x/dx = e^x
-        return self._unary("exp", e, lambda g: g * e)
+        return self._apply(ops.EXP, _floating(self.data))
 
     def log(self) -> Tensor:
-        x = _floating(self.data)
-        # d ln(x)/dx = 1/x
-        return self._unary("log", backend.active.xp.log(x), lambda g: g / x)
+        return self._apply(ops.LOG, _floating(self.data))
 
     def log1p(self) -> Tensor:
-        x = _floating(self.data)
-        # d ln(1 + x)/dx = 1 / (1 + x)
-        return self._unary("log1p", backend.active.xp.log1p(x), lambda g: g / (1 + x))
+        return self._apply(ops.LOG1P, _floating(self.data))
 
     def sqrt(self) -> Tensor:
-        s = backend.active.xp.sqrt(_floating(self.data))
-        # d sqrt(x)/dx = 1 / (2 sqrt(x))
-        return self._unary("sqrt", s, lambda g: g / (2 * s))
+        return self._apply(ops.SQRT, _floating(self.data))
 
     def sin(self) -> Tensor:
-        x = _floating(self.data)
-        # d sin(x)/dx = cos(x)
-        return self._unary("sin", backend.active.xp.sin(x), lambda g: g * backend.active.xp.cos(x))
+        return self._apply(ops.SIN, _floating(self.data))
 
     def cos(self) -> Tensor:
-        x = _floating(self.data)
-        # d cos(x)/dx = -sin(x)
-        return self._unary("cos", backend.active.xp.cos(x), lambda g: -g * backend.active.xp.sin(x))
+        return self._apply(ops.COS, _floating(self.data))
 
     def tanh(self) -> Tensor:
-        t = backend.active.xp.tanh(_floating(self.data))
-        # d tanh(x)/dx = 1 - tanh(x)^2
-        return self._unary("tanh", t, lambda g: g * (1 - t * t))
+        return self._apply(ops.TANH, _floating(self.data))
 
     def sigmoid(self) -> Tensor:
-        s = _stable_sigmoid(_floating(self.data))
-        # d sigma(x)/dx = sigma(x) (1 - sigma(x))
-        return self._unary("sigmoid", s, lambda g: g * s * (1 - s))
+        return self._apply(ops.SIGMOID, _floating(self.data))
 
     def relu(self) -> Tensor:
-        xp = backend.active.xp
-        x = self.data
-        out = xp.maximum(x, 0)  # a Python int: float stays float, integers stay integer
-
-        def grad_fn(g):
-            # d relu(x)/dx = 1 where relu(x) != 0, else 0 (so 1 at NaN, as PyTorch's mask);
-            # a 0/1 mask times g is ~4x faster than where(...) on NumPy, made only if needed
-            mask = xp.astype(out != 0, g.dtype)
-            mask *= g
-            return mask
-
-        # maximum(x, 0) is ~3x faster than where(x > 0, x, 0) and keeps NaN, as PyTorch
-        return self._unary("relu", out, grad_fn)
+        if self.data.dtype == backend.active.xp.bool:
+            raise RuntimeError("Boolean inputs not supported for relu")  # PyTorch's words
+        return self._apply(ops.RELU, self.data)  # integers stay integer, as PyTorch
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        xp = backend.active.xp
-        x = self.data
-        positive = x > 0
-        # d leaky_relu(x)/dx = 1 if x > 0 else negative_slope
-        return self._unary(
-            "leaky_relu",
-            xp.where(positive, x, x * negative_slope),
-            lambda g: xp.where(positive, g, g * negative_slope),
+        return self._apply(
+            ops.LEAKY_RELU, _floating_only(self.data, "leaky_relu_cpu"), negative_slope
         )
 
     def gelu(self) -> Tensor:
         """GELU, tanh approximation (PyTorch's ``approximate="tanh"``)."""
-        xp = backend.active.xp
-        x = self.data
-        c = math.sqrt(2.0 / math.pi)
-        t = xp.tanh(c * (x + 0.044715 * x**3))
-        # d gelu/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
-        local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-        return self._unary("gelu", 0.5 * x * (1 + t), lambda g: g * local)
+        return self._apply(ops.GELU_TANH, _floating_only(self.data, "GeluKernelImpl"))
 
     def abs(self) -> Tensor:
-        xp = backend.active.xp
-        x = self.data
-
-        def grad_fn(g):
-            # d|x|/dx = sign(x): 0 at 0 and at NaN, as PyTorch
-            return xp.where(x > 0, g, xp.where(x < 0, -g, 0.0))
-
-        return self._unary("abs", xp.abs(x), grad_fn)
+        if self.data.dtype == backend.active.xp.bool:
+            raise NotImplementedError(_not_implemented("abs_cpu", self.data.dtype))
+        return self._apply(ops.ABS, self.data)
 
     def __abs__(self) -> Tensor:
         return self.abs()
 
     def clip(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient passes where min <= x <= max."""
-        xp = backend.active.xp
-        x = self.data
-        inside = xp.ones(x.shape, dtype=xp.bool)
-        if min is not None:
-            inside = inside & (x >= min)
-        if max is not None:
-            inside = inside & (x <= max)
-        # d clip(x)/dx = 1 inside [min, max], 0 outside
-        return self._unary("clip", xp.clip(x, min, max), lambda g: xp.where(inside, g, 0.0))
+        return self._apply(ops.CLIP, self.data, min, max)
 
     clamp = clip
 
     def maximum(self, other: Tensor | Number) -> Tensor:
-        # d max(a,b)/da = 1 where a > b, 1/2 where a == b, 0 elsewhere
-        return _binary(self, other, "maximum", _xp_fn("maximum"), _grad_max_a, _grad_max_b)
+        return _binary(self, other, ops.MAXIMUM)
 
     def minimum(self, other: Tensor | Number) -> Tensor:
-        # d min(a,b)/da = 1 where a < b, 1/2 where a == b, 0 elsewhere
-        return _binary(self, other, "minimum", _xp_fn("minimum"), _grad_min_a, _grad_min_b)
+        return _binary(self, other, ops.MINIMUM)
 
     # --- reductions ---------------------------------------------------------------------
     def _reduce(self, op: str, data: Any, axes: tuple, keepdims: bool, grad_fn: Callable) -> Tensor:
@@ -746,308 +487,7 @@ class Tensor:
             out._backward = _backward
         return out
 
-    # axis=/keepdims= (NumPy) or dim=/keepdim= (PyTorch); axis=() reduces every dimension,
-    # as PyTorch (NumPy would reduce none)
-    def sum(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        xp = backend.active.xp
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        axes = _axes(axis, self.ndim)
-        shape = self.data.shape
-        # d sum(x)/dx_i = 1
-        return self._reduce(
-            "sum",
-            xp.sum(self.data, axis=axes, keepdims=keepdims),
-            axes,
-            keepdims,
-            lambda g: xp.broadcast_to(g, shape),
-        )
-
-    def mean(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        xp = backend.active.xp
-        if not _is_float(self.data):
-            raise RuntimeError(
-                "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {_torch_type_name(self.dtype)}"
-            )
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        axes = _axes(axis, self.ndim)
-        shape = self.data.shape
-        count = math.prod(shape[a] for a in axes)
-        # d mean(x)/dx_i = 1/n
-        return self._reduce(
-            "mean",
-            xp.mean(self.data, axis=axes, keepdims=keepdims),
-            axes,
-            keepdims,
-            lambda g: xp.broadcast_to(g / count, shape),
-        )
-
-    def max(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Largest values along `axis`: values only, as ``torch.amax`` (``torch.max(dim=)``
-        also returns the indices; use `argmax` for those)."""
-        return self._extreme("max", *_torch_names(axis, keepdims, dim, keepdim))
-
-    def min(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Smallest values along `axis`: values only, as ``torch.amin``."""
-        return self._extreme("min", *_torch_names(axis, keepdims, dim, keepdim))
-
-    amax = max
-    amin = min
-
-    def _extreme(self, op: str, axis: Axis, keepdims: bool) -> Tensor:
-        xp = backend.active.xp
-        axes = _axes(axis, self.ndim)
-        x = self.data
-        kept = getattr(xp, op)(x, axis=axes, keepdims=True)
-        data = kept if keepdims else xp.reshape(kept, _reduced_shape(self.shape, axes))
-
-        def grad_fn(g):
-            # d max(x)/dx_i = 1/k for each of the k tied maxima, 0 elsewhere
-            winners = xp.astype(x == kept, g.dtype)
-            return winners * (g / xp.sum(winners, axis=axes, keepdims=True))
-
-        return self._reduce(op, data, axes, keepdims, grad_fn)
-
-    def var(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        correction: int = 1,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Variance along `axis`, divided by n - correction (1 by default, as PyTorch).
-
-        With n - correction <= 0 the divisor is 0, as PyTorch: inf (nan for constant
-        values), and a gradient of inf (nan where x equals the mean)."""
-        xp = backend.active.xp
-        centred, dof, axes, keepdims = self._centred(axis, keepdims, correction, dim, keepdim)
-        squares = xp.sum(centred * centred, axis=axes, keepdims=keepdims)
-        if dof > 0:
-            # d var/dx_i = 2 (x_i - mean) / (n - correction)
-            return self._reduce(
-                "var", squares / dof, axes, keepdims, lambda g: g * (2.0 / dof) * centred
-            )
-        data = xp.where(squares == 0, xp.full_like(squares, math.nan), math.inf)
-        # d var/dx_i with no degrees of freedom: inf, nan where x_i is the mean (PyTorch's)
-        local = xp.where(centred == 0, xp.full_like(centred, math.nan), math.inf)
-        return self._reduce("var", data, axes, keepdims, lambda g: g * local)
-
-    def std(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        correction: int = 1,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Standard deviation, sqrt(var); its gradient is 0 where it is 0, as PyTorch."""
-        xp = backend.active.xp
-        centred, dof, axes, keepdims = self._centred(axis, keepdims, correction, dim, keepdim)
-        squares = xp.sum(centred * centred, axis=axes, keepdims=True)
-        if dof <= 0:
-            return self.var(axes, keepdims, correction).sqrt()
-        kept = xp.sqrt(squares / dof)
-        data = kept if keepdims else xp.reshape(kept, _reduced_shape(self.shape, axes))
-        # d std/dx_i = (x_i - mean) / ((n - correction) std), 0 where std = 0
-        safe = xp.where(kept == 0, 1.0, kept)
-        local = xp.where(kept == 0, 0.0, centred / (dof * safe))
-        return self._reduce("std", data, axes, keepdims, lambda g: g * local)
-
-    def _centred(self, axis, keepdims, correction, dim, keepdim):
-        """x - mean(x) over the axes, and the divisor max(0, n - correction)."""
-        xp = backend.active.xp
-        if not _is_float(self.data):
-            raise RuntimeError("std and var only support floating point and complex dtypes")
-        axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
-        axes = _axes(axis, self.ndim)
-        x = self.data
-        centred = x - xp.mean(x, axis=axes, keepdims=True)
-        dof = max(0, math.prod(self.shape[a] for a in axes) - correction)
-        return centred, dof, axes, keepdims
-
-    def logsumexp(self, dim: Axis, keepdim: bool = False) -> Tensor:
-        """log(sum(exp(x))) along `dim`, without overflow (the max is taken out first)."""
-        xp = backend.active.xp
-        x = _floating(self.data)
-        axes = _axes(dim, self.ndim)
-        peak = xp.max(x, axis=axes, keepdims=True)
-        peak = xp.where(xp.isfinite(peak), peak, 0.0)  # all -inf (or an inf): no shift
-        kept = peak + xp.log(xp.sum(xp.exp(x - peak), axis=axes, keepdims=True))
-        data = kept if keepdim else xp.reshape(kept, _reduced_shape(self.shape, axes))
-        # d logsumexp/dx_i = exp(x_i - logsumexp) = softmax(x)_i
-        return self._reduce("logsumexp", data, axes, keepdim, lambda g: g * xp.exp(x - kept))
-
-    def softmax(self, dim: int = -1) -> Tensor:
-        from .functional import softmax
-
-        return softmax(self, dim=dim)
-
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        from .functional import log_softmax
-
-        return log_softmax(self, dim=dim)
-
     # --- shape ----------------------------------------------------------------------------
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        xp = backend.active.xp
-        new_shape = _shape_arg(shape)
-        old_shape = self.data.shape
-        try:
-            data = xp.reshape(self.data, new_shape)
-        except ValueError:
-            raise ShapeError(
-                f"reshape: cannot view shape {self.shape} ({self.numel()} elements) as {new_shape}"
-            ) from None
-        # d reshape(x)/dx: reshape the gradient back
-        return self._unary("reshape", data, lambda g: xp.reshape(g, old_shape))
-
-    view = reshape
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dimensions start_dim..end_dim into one (PyTorch's semantics)."""
-        start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
-        if self.ndim == 0:
-            return self.reshape(1)
-        if start > end:
-            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        if start == end:  # no dimensions to merge: the input itself, as torch.flatten
-            return self
-        shape = self.shape
-        merged = math.prod(shape[start : end + 1])
-        return self.reshape(shape[:start] + (merged,) + shape[end + 1 :])
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A new dimension of size 1 at `dim` (in [-ndim - 1, ndim])."""
-        d = _dim(dim, self.ndim + 1)
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
-
-    def squeeze(self, dim: Axis = None) -> Tensor:
-        """Drop dimensions of size 1 (all, or those of `dim` that have size 1, as PyTorch)."""
-        axes = range(self.ndim) if dim is None else _axes(dim, self.ndim)
-        drop = {a for a in axes if self.shape[a] == 1}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
-
-    def permute(self, *dims: int | Sequence[int]) -> Tensor:
-        xp = backend.active.xp
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        if len(dims) != self.ndim:
-            raise RuntimeError(
-                "permute(): number of dimensions in the tensor input does not match the "
-                "length of the desired ordering of dimensions i.e. input.dim() = "
-                f"{self.ndim} is not equal to len(dims) = {len(dims)}"
-            )
-        order = tuple(_dim(d, self.ndim) for d in dims)
-        if len(set(order)) != len(order):
-            raise RuntimeError("permute(): duplicate dims are not allowed.")
-        inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        # d permute(x)/dx: permute the gradient back with the inverse order
-        return self._unary(
-            "permute", xp.permute_dims(self.data, order), lambda g: xp.permute_dims(g, inverse)
-        )
-
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        """Swap two dimensions (the last two by default)."""
-        order = list(range(self.ndim))
-        dim0, dim1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        if self.ndim:
-            order[dim0], order[dim1] = order[dim1], order[dim0]
-        return self.permute(order)
-
-    @property
-    def T(self) -> Tensor:
-        """All dimensions reversed (the matrix transpose for 2-D tensors)."""
-        return self.permute(tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self) -> Tensor:
-        """The last two dimensions swapped (a batch of matrices transposed)."""
-        if self.ndim < 2:
-            raise RuntimeError(
-                "tensor.mT is only supported on matrices or batches of matrices. "
-                f"Got {self.ndim}-D tensor."
-            )
-        return self.transpose(-2, -1)
-
-    def t(self) -> Tensor:
-        """The transpose of a tensor with at most 2 dimensions."""
-        if self.ndim > 2:
-            raise RuntimeError(
-                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
-            )
-        return self.transpose(0, 1) if self.ndim == 2 else self
-
-    def broadcast_to(self, *shape: int | Sequence[int]) -> Tensor:
-        """Repeat size-1 dimensions (no copy); -1 keeps a dimension's size, as PyTorch."""
-        xp = backend.active.xp
-        target = list(_shape_arg(shape))
-        lead = len(target) - self.ndim
-        for i, n in enumerate(target):
-            if n == -1:
-                if i < lead:
-                    raise RuntimeError(
-                        f"The expanded size of the tensor (-1) isn't allowed in a leading, "
-                        f"non-existing dimension {i}"
-                    )
-                target[i] = self.shape[i - lead]
-        target = tuple(target)
-        try:
-            data = xp.broadcast_to(self.data, target)
-        except ValueError:
-            raise ShapeError(
-                f"broadcast_to: cannot broadcast shape {self.shape} to {target}"
-            ) from None
-        # d broadcast(x)/dx: sum the gradient over the broadcast dimensions
-        return self._unary("broadcast_to", data, _same)
-
-    expand = broadcast_to
-
-    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
-        """Tile the tensor `sizes[d]` times along each dimension d, as PyTorch."""
-        sizes = _shape_arg(sizes)
-        if len(sizes) < self.ndim:
-            raise RuntimeError(
-                "Number of dimensions of repeat dims can not be smaller than number of "
-                "dimensions of tensor"
-            )
-        shape = (1,) * (len(sizes) - self.ndim) + self.shape
-        # (1, s0, 1, s1, ..) broadcast to (r0, s0, r1, s1, ..), merged to (r0 s0, r1 s1, ..):
-        # built from differentiable shape ops, so the gradient sums over the copies
-        spread = tuple(v for n in shape for v in (1, n))
-        tiled = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
-        merged = tuple(r * n for r, n in zip(sizes, shape))
-        return self.reshape(spread).broadcast_to(tiled).reshape(merged)
 
     def masked_fill(self, mask: Tensor | Any, value: Number) -> Tensor:
         """`value` where `mask` is True, the tensor's own values elsewhere."""
@@ -1057,105 +497,7 @@ class Tensor:
         """PyTorch's ``x.where(condition, y)``: ``tg.where(condition, x, y)``."""
         return where(condition, self, other)
 
-    def __getitem__(self, index: Any) -> Tensor:
-        xp = backend.active.xp
-        index = _index_data(index)
-        select = _selector(index)
-        data = select(self.data)
-        if not (autograd.is_grad_enabled() and self.requires_grad):
-            return Tensor._wrap(data)
-        shape, dtype = self.data.shape, self.dtype
-        if not _is_basic_index(index):
-            # integer arrays or a boolean mask: find which element of x each output element
-            # came from (select from an array of positions the same way), then scatter-add
-            size = math.prod(shape)
-            positions = xp.reshape(select(xp.reshape(xp.arange(size), shape)), (-1,))
-
-            def scatter_add(g):
-                # d x[idx]/dx: each output element's gradient adds up at the element it read
-                flat = _sum_at(positions, xp.reshape(g, (-1,)), size)
-                return xp.reshape(xp.astype(flat, dtype), shape)
-
-            return self._unary("getitem", data, scatter_add)
-        # setitem takes no None (new axes): write through the index without them
-        target = tuple(p for p in index if p is not None)
-        target_shape = self.data[target].shape
-
-        def scatter(g):
-            # d x[idx]/dx: the gradient lands at idx, zero elsewhere
-            full = xp.zeros(shape, dtype=dtype)
-            full[target] = xp.reshape(g, target_shape)
-            return full
-
-        return self._unary("getitem", data, scatter)
-
     # --- factories (PyTorch names) ----------------------------------------------------------
-    @staticmethod
-    def zeros(
-        *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        return _factory("zeros", shape, dtype, requires_grad)
-
-    @staticmethod
-    def ones(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return _factory("ones", shape, dtype, requires_grad)
-
-    @staticmethod
-    def full(
-        shape: Sequence[int], fill_value: Number, dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        b = backend.active
-        if dtype is None:  # as PyTorch: the fill value's kind picks the dtype
-            kinds = {bool: "bool", int: "int64"}
-            dtype = kinds.get(type(fill_value), _default_dtype)
-        data = b.xp.full(_shape_arg((shape,)), fill_value, dtype=b.dtype(dtype))
-        return Tensor._wrap(data).requires_grad_(requires_grad)
-
-    @staticmethod
-    def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return Tensor.zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
-
-    @staticmethod
-    def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return Tensor.ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
-
-    @staticmethod
-    def randn(
-        *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        """Standard normal samples from the global generator (see `manual_seed`)."""
-        values = rng.generator.standard_normal(_shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or _default_dtype)
-
-    @staticmethod
-    def rand(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        """Uniform samples in [0, 1) from the global generator (see `manual_seed`)."""
-        values = rng.generator.random(_shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or _default_dtype)
-
-    @staticmethod
-    def uniform(
-        *shape: int | Sequence[int],
-        low: float = 0.0,
-        high: float = 1.0,
-        dtype: Any = None,
-        requires_grad: bool = False,
-    ) -> Tensor:
-        """Uniform samples in [low, high) from the global generator."""
-        values = rng.generator.uniform(low, high, _shape_arg(shape))
-        return Tensor(values, requires_grad=requires_grad, dtype=dtype or _default_dtype)
-
-    @staticmethod
-    def arange(
-        start: Number, end: Number | None = None, step: Number = 1, dtype: Any = None
-    ) -> Tensor:
-        """Evenly spaced values in [start, end); integers unless a bound is a float."""
-        if end is None:
-            start, end = 0, start
-        b = backend.active
-        if dtype is None and any(isinstance(v, float) for v in (start, end, step)):
-            dtype = _default_dtype
-        return Tensor._wrap(b.xp.arange(start, end, step, dtype=b.dtype(dtype)))
 
     @staticmethod
     def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
@@ -1218,16 +560,19 @@ def _free_grad(node: Tensor) -> None:
 def _binary(
     a: Tensor,
     b: Tensor | Number,
-    op: str,
-    forward: Callable[[Any, Any], Any],
-    grad_a: Callable | None,
-    grad_b: Callable | None,
+    op: ops.Binary,
+    forward: Callable[[Any, Any], Any] | None = None,
+    backward: tuple[Callable | None, Callable | None] | None = None,
 ) -> Tensor:
-    """A two-input elementwise op with NumPy broadcasting and PyTorch's result dtype.
+    """A two-input elementwise op (a row of `ops`) with NumPy broadcasting and PyTorch's
+    result dtype; `forward` and `backward` replace the row's (`where` binds its condition).
 
-    ``grad_a(g, x, y, out)`` and ``grad_b(...)`` give the gradient of each input before
-    un-broadcasting; ``b`` may be a plain Python or NumPy number (then it gets no gradient).
+    Each backward ``(g, x, y, out)`` gives the gradient of one input before un-broadcasting;
+    ``b`` may be a plain Python or NumPy number (then it gets no gradient).
     """
+    name = op.name
+    forward = forward or op.forward
+    grad_a, grad_b = backward or op.backward
     if isinstance(b, np.generic):
         b = b.item()  # PyTorch treats NumPy scalars as Python numbers
     if isinstance(b, (int, float)):
@@ -1237,8 +582,8 @@ def _binary(
         y, parents = b.data, (a, b)
     x = a.data
     target = _result_dtype(a, b)
-    if op in ("div", "rdiv") and not backend.active.xp.isdtype(target, "real floating"):
-        target = backend.active.dtype(_default_dtype)  # true division of integers
+    if name in ("div", "rdiv") and not backend.active.xp.isdtype(target, "real floating"):
+        target = backend.active.dtype(get_default_dtype())  # true division of integers
     if x.dtype != target:
         x = backend.active.xp.astype(x, target)
     if len(parents) == 2 and y.dtype != target:
@@ -1250,9 +595,9 @@ def _binary(
     except (ValueError, TypeError) as error:
         other_shape = tuple(y.shape) if hasattr(y, "shape") else "a scalar"
         raise ShapeError(
-            f"{op}: shapes {a.shape} and {other_shape} cannot be broadcast together ({error})"
+            f"{name}: shapes {a.shape} and {other_shape} cannot be broadcast together ({error})"
         ) from None
-    out = _result(data, parents, op)
+    out = _result(data, parents, name)
     if out._prev:
 
         def _backward():
@@ -1276,93 +621,6 @@ _NUMPY_OPERATORS = {
     "maximum": lambda a, b: _as_tensor(a).maximum(b),
     "minimum": lambda a, b: _as_tensor(a).minimum(b),
 }  # the NumPy ufuncs that reach Tensor.__array_ufunc__ with a Tensor operand
-
-
-def _flip(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """``fn`` with its arguments swapped, for the reflected operators (``2 - t``)."""
-    return lambda x, y: fn(y, x)
-
-
-def _xp_fn(name: str) -> Callable[[Any, Any], Any]:
-    return lambda x, y: getattr(backend.active.xp, name)(x, y)
-
-
-def _grad_pass(g, x, y, out):
-    return g
-
-
-def _grad_neg(g, x, y, out):
-    return -g
-
-
-def _grad_mul_other(g, x, y, out):
-    return g * y
-
-
-def _grad_mul_self(g, x, y, out):
-    return g * x
-
-
-def _grad_div_num(g, x, y, out):
-    return g / y
-
-
-def _grad_div_den(g, x, y, out):
-    return -g * out / y
-
-
-def _grad_rdiv(g, x, y, out):
-    return -g * out / x
-
-
-def _grad_pow_base(g, x, y, out):
-    # PyTorch's rule: 0 where the exponent is 0 (x^0 = 1 is flat, also at x = 0)
-    xp = backend.active.xp
-    if isinstance(y, (int, float)):
-        return xp.zeros_like(g) if y == 0 else g * y * x ** (y - 1)
-    return xp.where(y == 0, 0.0, g * y * x ** xp.where(y == 0, 1.0, y - 1))
-
-
-def _grad_pow_exp(g, x, y, out):
-    # PyTorch's rule: 0 where x == 0 and p >= 0; ln(0) = -inf for p < 0, nan for x < 0
-    xp = backend.active.xp
-    flat = (x == 0) & (y >= 0)
-    log_x = xp.where(
-        x > 0,
-        xp.log(xp.where(x > 0, x, 1.0)),
-        xp.where(x == 0, xp.full_like(x, -math.inf), math.nan),
-    )
-    return xp.where(flat, 0.0, g * out * xp.where(flat, 0.0, log_x))
-
-
-def _grad_rpow(g, x, y, out):
-    # the base c = y is a number: 0 where c == 0 and p >= 0, as PyTorch (and -inf for p < 0)
-    if y == 0:
-        return backend.active.xp.where(x >= 0, 0.0, g * -math.inf)
-    return g * out * (math.log(y) if y > 0 else math.nan)
-
-
-def _grad_max_a(g, x, y, out):
-    return _tie_split(g, x < y, x == y)
-
-
-def _grad_max_b(g, x, y, out):
-    return _tie_split(g, x > y, x == y)
-
-
-def _grad_min_a(g, x, y, out):
-    return _tie_split(g, x > y, x == y)
-
-
-def _grad_min_b(g, x, y, out):
-    return _tie_split(g, x < y, x == y)
-
-
-def _tie_split(g, loses, ties):
-    """The gradient for one input of maximum/minimum, PyTorch's formula: 0 where it lost,
-    half where tied, all elsewhere (so both inputs get all of it where one is NaN)."""
-    xp = backend.active.xp
-    return xp.where(loses, 0.0, xp.where(ties, g * 0.5, g))
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -1456,25 +714,6 @@ def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
-def _data(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
-
-
-def _is_float(array: Any) -> bool:
-    return backend.active.xp.isdtype(array.dtype, "real floating")
-
-
-def _dtype_str(dtype: Any) -> str:
-    return backend._dtype_name(dtype)
-
-
-def _stable_sigmoid(x: Any) -> Any:
-    """1 / (1 + e^-x) computed without overflow for large |x|."""
-    xp = backend.active.xp
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
 def _unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum a broadcast gradient back down to `shape` (NumPy broadcasting in reverse)."""
     xp = backend.active.xp
@@ -1487,123 +726,6 @@ def _unbroadcast(g: Any, shape: tuple) -> Any:
     return xp.reshape(g, shape)
 
 
-def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
-    """Normalise an axis argument (None, an int-like or a sequence) to a tuple of
-    non-negative ints; None and () mean every dimension, as PyTorch."""
-    if axis is None:
-        return tuple(range(ndim))
-    if not isinstance(axis, (tuple, list)):
-        axis = (axis,)
-    if not axis:
-        return tuple(range(ndim))
-    result = []
-    for a in axis:
-        d = _dim(a, ndim)
-        if d in result:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        if ndim:  # a 0-d tensor accepts axis 0 or -1 (as PyTorch) and has nothing to reduce
-            result.append(d)
-    return tuple(result)
-
-
-def _dim(dim: Any, ndim: int) -> int:
-    """One dimension as a non-negative int (NumPy integers and one-element integer tensors
-    too), checked as PyTorch checks it; a 0-d tensor accepts 0 and -1."""
-    d = operator.index(dim)
-    size = max(ndim, 1)
-    if not -size <= d < size:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
-            f"but got {d})"
-        )
-    return d % size
-
-
-def _torch_names(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple:
-    """Accept PyTorch's ``dim=``/``keepdim=`` for NumPy's ``axis=``/``keepdims=``."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("give the dimensions as axis= or as dim=, not both")
-        axis = dim
-    return axis, keepdims if keepdim is None else keepdim
-
-
-def _kept_shape(shape: tuple, axes: tuple) -> tuple:
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _reduced_shape(shape: tuple, axes: tuple) -> tuple:
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``, as PyTorch does."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
-
-
-def _factory(kind: str, shape: tuple, dtype: Any, requires_grad: bool) -> Tensor:
-    b = backend.active
-    data = getattr(b.xp, kind)(_shape_arg(shape), dtype=b.dtype(dtype or _default_dtype))
-    return Tensor._wrap(data).requires_grad_(requires_grad)
-
-
-def _index_data(index: Any) -> Any:
-    """Replace tensors, lists and NumPy arrays inside an index by backend arrays (NumPy
-    integers and one-element integer tensors by ints); make NumPy's implicit trailing
-    ``...`` explicit, as the array API standard asks."""
-    parts = tuple(map(_index_part, index if isinstance(index, tuple) else (index,)))
-    if _is_basic_index(parts) and Ellipsis not in parts:
-        parts = parts + (Ellipsis,)
-    return parts
-
-
-def _is_basic_index(index: Any) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, slice)) or p is None or p is Ellipsis for p in parts)
-
-
-def _index_part(part: Any) -> Any:
-    if isinstance(part, Tensor):
-        if part.ndim == 0 and backend.active.xp.isdtype(part.dtype, "integral"):
-            return int(part)
-        return part.data
-    if isinstance(part, np.integer):
-        return int(part)
-    if isinstance(part, (list, np.ndarray)):
-        return backend.active.asarray(part)
-    return part
-
-
-def _selector(index: tuple) -> Callable[[Any], Any]:
-    """``array[index]``; ``take`` for one integer array on the first axis (``x[rows]``),
-    which the array API standard spells that way (its indexing mixes integer arrays only
-    with integers)."""
-    parts = [p for p in index if p is not Ellipsis]
-    first = parts[0] if len(parts) == 1 else None
-    xp = backend.active.xp
-    if getattr(first, "ndim", 0) == 1 and xp.isdtype(first.dtype, "integral"):
-        return lambda array: xp.take(array, first, axis=0)
-    return lambda array: array[index]
-
-
-def _sum_at(positions: Any, values: Any, size: int) -> Any:
-    """Scatter-add with array-API functions only: ``out[p] = sum(values[positions == p])``.
-
-    Sort by position, take a running sum (in float64, so no precision is lost), and
-    for every p subtract the running sums at the two ends of its run (binary search).
-    """
-    xp = backend.active.xp
-    order = xp.argsort(positions)
-    sorted_positions = xp.take(positions, order)
-    running = xp.cumulative_sum(xp.astype(xp.take(values, order), xp.float64), include_initial=True)
-    every = xp.arange(size, dtype=sorted_positions.dtype)
-    first = xp.searchsorted(sorted_positions, every, side="left")
-    after = xp.searchsorted(sorted_positions, every, side="right")
-    return xp.take(running, after) - xp.take(running, first)
-
-
 def where(condition: Tensor | Any, input: Tensor | Number, other: Tensor | Number) -> Tensor:
     """`input` where `condition` is True, else `other` (broadcast together), as torch.where."""
     xp = backend.active.xp
@@ -1613,83 +735,31 @@ def where(condition: Tensor | Any, input: Tensor | Number, other: Tensor | Numbe
             return Tensor(xp.where(cond, input, other))
         # a number first: the same op with the tensor first and the condition flipped
         return _binary(
-            other, input, "where", lambda x, y: xp.where(cond, y, x), _grad_where(~cond), None
+            other, input, ops.WHERE, lambda x, y: xp.where(cond, y, x), (_grad_where(~cond), None)
         )
     # d where(c, a, b)/da = 1 where c, else 0; d/db = 1 where not c, else 0
     forward = lambda x, y: xp.where(cond, x, y)  # noqa: E731
-    return _binary(input, other, "where", forward, _grad_where(cond), _grad_where(~cond))
+    return _binary(input, other, ops.WHERE, forward, (_grad_where(cond), _grad_where(~cond)))
 
 
 def _grad_where(mask: Any) -> Callable:
     return lambda g, x, y, out: backend.active.xp.where(mask, g, 0.0)
 
 
-def _floating(x: Any) -> Any:
-    """`x` itself if floating, else converted to the default float dtype (as PyTorch's
-    exp, log, sqrt, tanh, sigmoid, ... of integer or bool tensors)."""
-    if _is_float(x):
-        return x
-    return backend.active.xp.astype(x, backend.active.dtype(_default_dtype))
-
-
-def _plain(value: Any) -> Any:
-    """A Tensor's values cut from the graph; numbers unchanged (for in-place updates)."""
-    return value.detach() if isinstance(value, Tensor) else value
-
-
-def _same(g: Any) -> Any:
-    return g
+def _no_bool_power(base: Any, exponent: Any) -> None:
+    """PyTorch has no power of bool by bool tensor (``b ** b``, ``True ** b``); a bool tensor
+    to a Python bool is allowed (`ops.POW`)."""
+    bools = [isinstance(v, bool) or (isinstance(v, Tensor) and _dtype_str(v.dtype) == "bool")
+             for v in (base, exponent)]  # fmt: skip
+    if all(bools):
+        raise NotImplementedError(_not_implemented("pow", backend.active.xp.bool))
 
 
 def _is_device_name(name: str) -> bool:
     return name == "cpu" or name == "cuda" or name.startswith("cuda:")
 
 
-_TORCH_TYPE_NAMES = {
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool",
-}  # fmt: skip
-
-
-def _torch_type_name(dtype: Any) -> str:
-    name = _dtype_str(dtype)
-    return _TORCH_TYPE_NAMES.get(name, name)
-
-
-# --- result dtypes, PyTorch's promotion ---------------------------------------------------------
-# Operands are ranked: tensors with dimensions, then 0-d tensors, then Python/NumPy numbers.
-# The result has the highest kind (bool < integer < float) among all operands, but a lower-
-# ranked operand changes the dtype only when it brings a higher kind: float32 * 0-d float64
-# stays float32, int tensor * 2.5 is the default float dtype, bool tensor + 1 is int64.
-
-
-def _kind(name: str) -> int:
-    return 0 if name == "bool" else 2 if name.startswith("float") else 1
-
-
-def _promote_names(first: str | None, second: str | None) -> str | None:
-    if first is None or second is None:
-        return first or second
-    if _kind(first) != _kind(second):
-        return first if _kind(first) > _kind(second) else second
-    return np.promote_types(first, second).name
-
-
-def _combine_ranks(higher: str | None, lower: str | None) -> str | None:
-    """PyTorch's combine_categories: a lower rank matters only through a higher kind."""
-    if higher is None or lower is None:
-        return higher or lower
-    if _kind(higher) == 2:
-        return higher
-    if _kind(higher) == 0 or _kind(lower) == 2:
-        return _promote_names(higher, lower)
-    return higher
-
-
-def _number_dtype(value: Number) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    return "int64" if isinstance(value, int) else _default_dtype
+# --- result dtypes: PyTorch's promotion (its rules: `dtypes`) -----------------------------------
 
 
 def _result_dtype(a: Tensor, b: Tensor | Number) -> Any:
@@ -1700,13 +770,12 @@ def _result_dtype(a: Tensor, b: Tensor | Number) -> Any:
         ranks = {2: None, 1: None, 0: None}
         for t in (a, b):
             rank = 2 if t.ndim else 1
-            ranks[rank] = _promote_names(ranks[rank], _dtype_str(t.dtype))
+            ranks[rank] = dtypes.promote_names(ranks[rank], _dtype_str(t.dtype))
     elif type(b) is float and _is_float(a.data):
         return a.dtype
     else:
-        ranks = {2 if a.ndim else 1: _dtype_str(a.dtype), 0: _number_dtype(b)}
-    name = _combine_ranks(ranks.get(2), _combine_ranks(ranks.get(1), ranks.get(0)))
-    return backend.active.dtype(name)
+        ranks = {2 if a.ndim else 1: _dtype_str(a.dtype), 0: dtypes.number_dtype(b)}
+    return backend.active.dtype(dtypes.combine_ranks(ranks))
 
 
 # --- package-level factories and dtype names (PyTorch's torch.tensor, torch.zeros, ...) -------

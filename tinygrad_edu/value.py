@@ -14,10 +14,14 @@ instead, and the hot operations (``+``, ``*``, ``relu``, ``tanh``, `dot`) use on
 function per operation rather than a new closure per node: no cycles, fewer objects, and
 reference counting frees a graph as soon as it is dropped. The hot operations also build
 their node with `_node`, which skips ``__init__``'s conversions, and ``backward()`` walks
-the graph with `_backward_order`, a topological sort specialised for `Value` nodes (see
-there why it is not the shared `autograd.topological_order`). bench/run.py (W3, W4)
+the graph with the shared core's `autograd.backpropagate_scalars`, which calls each
+``_grad_fn`` directly (no ``partial`` per node). bench/run.py (W3, W4)
 measures the effect: micrograd's demo, written with micrograd's own classes, runs about
 15x faster than on micrograd's engine in a training loop.
+
+The formulas of the ops this engine shares with `Tensor` (exp, log, sigmoid, tanh, relu,
++, *, **) are written once, in `ops`; the hot ones (+, *, relu, tanh) repeat theirs inline
+in one line, marked, because a function call per node would cost bench W3 its speed.
 
 Where Python's float arithmetic raises (``0.0 ** -1``, ``math.log(0)``, ``math.exp(1000)``,
 ``10.0 ** 400``) or turns complex (``(-2.0) ** 0.5``), a `Value` gives the IEEE 754 result
@@ -28,9 +32,12 @@ path runs only in the ``except`` clause, so ordinary operations cost nothing ext
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Union
+
+from . import autograd, ops
 
 Number = Union[int, float]
 
@@ -205,7 +212,7 @@ class Value:
 
     @staticmethod
     def _relu_backward(out: Value) -> None:
-        # d relu(x)/dx = 1 if x > 0 else 0 (0 at the kink, as PyTorch)
+        # d relu(x)/dx = 1 if x > 0 else 0 (0 at the kink, as PyTorch): ops.RELU's rule, inline
         if out.data > 0:
             out._prev[0].grad += out.grad
 
@@ -214,7 +221,8 @@ class Value:
 
     @staticmethod
     def _tanh_backward(out: Value) -> None:
-        # d tanh(x)/dx = 1 - tanh(x)^2
+        # d tanh(x)/dx = 1 - tanh(x)^2: ops.TANH.local, written inline (a call per node
+        # costs the hot path, bench W3)
         out._prev[0].grad += (1.0 - out.data * out.data) * out.grad
 
     def exp(self) -> Value:
@@ -222,38 +230,38 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:  # e^x beyond the largest float: inf
             e = math.inf
-        # d e^x/dx = e^x
-        return self._unary(e, "exp", e)
+        return self._unary(e, "exp", ops.EXP.local(self.data, e))
 
     def log(self) -> Value:
         x = self.data
         try:
-            # d ln(x)/dx = 1/x
-            return self._unary(math.log(x), "log", 1.0 / x)
+            out = math.log(x)
+            return self._unary(out, "log", ops.LOG.local(x, out))
         except _FLOAT_ERRORS:  # ln 0 = -inf with 1/0 = inf; ln x = nan for x < 0
             return self._unary(_ieee_log(x), "log", _ieee_pow(x, -1))
 
     def sigmoid(self) -> Value:
         s = _sigmoid(self.data)
-        # d sigma(x)/dx = sigma(x) * (1 - sigma(x))
-        return self._unary(s, "sigmoid", s * (1.0 - s))
+        return self._unary(s, "sigmoid", ops.SIGMOID.local(self.data, s))
 
     # --- graph ------------------------------------------------------------------------
     def backward(self) -> None:
         """Fill ``.grad`` of every node this value depends on with d(self)/d(node).
 
         Gradients accumulate (``+=``), as in micrograd and PyTorch: reset them (for example
-        with ``zero_grad``) before a new backward pass over the same leaves.
+        with ``zero_grad``) before a new backward pass over the same leaves. A second
+        ``backward()`` over the same graph keeps micrograd's arithmetic (the inputs'
+        gradients grow by a second pass, interior nodes' too) where PyTorch raises; it warns
+        once per process, since micrograd's users keep asking why their gradients doubled.
         """
+        if self.grad != 0.0:  # only a backward pass (or a hand-set grad) leaves it nonzero
+            _warn_backward_again()
         self.grad = 1.0
-        for node in reversed(_backward_order(self)):
-            grad_fn = node._grad_fn  # called directly: no `partial` per node, as `_backward`
-            if grad_fn is not None:  # leaves have none
-                grad_fn(node)
+        autograd.backpropagate_scalars(self)  # the shared walk, calling `_grad_fn` directly
 
     def zero_grad(self) -> None:
         """Set the gradient of this value and of everything it depends on to zero."""
-        for node in _backward_order(self):
+        for node in autograd.topological_order(self):
             node.grad = 0.0
 
     def __repr__(self) -> str:
@@ -285,33 +293,22 @@ def _node(data: float, parents: tuple, op: str, grad_fn: Callable[[Value], None]
     return out
 
 
-def _backward_order(root: Value) -> list[Value]:
-    """Every node `root` depends on, each after all of its parents (iterative DFS).
+_warned_backward_again = False
 
-    The same order as `autograd.topological_order`, by a walk specialised for `Value`. A
-    node is pushed once to be expanded (its parents go on the stack above it) and met
-    again once all those parents are placed; the two sets tell the two visits apart, so
-    the walk allocates no object per node (``(node, done)`` tuples would wake the garbage
-    collector about once per 700 nodes). And a `Value` is hashable (it defines no
-    ``__eq__``, unlike `Tensor`), so the sets hold the nodes, not their ``id()``.
-    """
-    order: list[Value] = []
-    expanded: set[Value] = set()  # its parents have been pushed
-    placed: set[Value] = set()  # it is in `order`
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in expanded:
-            # Second visit: every parent is placed by now. (Other entries of this node, pushed
-            # by its other children, come before its expansion or after it is placed.)
-            if node not in placed:
-                placed.add(node)
-                order.append(node)
-            continue
-        expanded.add(node)
-        stack.append(node)  # meet it again after its parents
-        stack.extend(node._prev)  # those already met are skipped when popped: `placed`
-    return order
+
+def _warn_backward_again() -> None:
+    """Say once per process why gradients grow when ``backward()`` runs twice on one graph."""
+    global _warned_backward_again
+    if not _warned_backward_again:
+        _warned_backward_again = True
+        warnings.warn(
+            "Value.backward() ran again on a graph whose gradients were not reset, so every "
+            "node's .grad now adds up both passes (micrograd's arithmetic; PyTorch raises): "
+            "call zero_grad() on the output (or set the inputs' .grad to 0) first, or build "
+            "the graph again",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 # What Python's float arithmetic raises where IEEE 754 has a result (TypeError: a complex

@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from .. import backend, rng
-from ..compile import compile as compile_step
 from ..errors import UserError
+from ..jit import compile as compile_step
 from ..tensor import Tensor, set_default_dtype
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
@@ -442,7 +442,7 @@ class Trainer:
         row["lr"] = s.optimizer.lr
         row["seconds"] = round(seconds, 3)
         if s.scheduler is not None:
-            from ..lr_scheduler import ReduceLROnPlateau
+            from ..optim.lr_scheduler import ReduceLROnPlateau
 
             if isinstance(s.scheduler, ReduceLROnPlateau):  # it watches the held-out loss
                 s.scheduler.step(held["loss"])

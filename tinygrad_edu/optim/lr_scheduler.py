@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .optim import Optimizer, OptimizerStateError
+from .optimizer import Optimizer, OptimizerStateError
 
 
 class LRScheduler:

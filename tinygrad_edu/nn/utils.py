@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from . import autograd, backend
-from .tensor import Tensor
+from .. import autograd, backend
+from ..tensor import Tensor
 
 
 def clear_grad(param: Tensor, set_to_none: bool = True) -> None:

@@ -82,7 +82,7 @@ import numpy as np
 from . import autograd, backend, optim, rng
 from .tensor import Tensor, get_default_dtype
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tinygrad_edu.compile")  # the name users filter on, as before the move
 
 _recording: Tape | None = None
 """The tape being recorded (only one at a time; a compiled step inside it runs eagerly)."""
@@ -698,7 +698,8 @@ class Tape:
     def optimizer_step(self, opt: optim.Optimizer, step: Callable) -> None:
         """``opt.step()`` inside the recorded step.
 
-        `optim.SGD` is recorded like the rest of the step: its update depends on Python
+        An optimizer class that declares ``recordable_step = True`` (`optim.SGD`) is
+        recorded like the rest of the step: its update depends on Python
         numbers only through its hyperparameters, which each replay checks (a changed
         ``lr`` records anew), and on its momentum buffers, checked by identity. Other
         optimizers (Adam's bias correction uses a step count that changes every step) run
@@ -706,7 +707,7 @@ class Tape:
         """
         self.params += [(p, p._array) for p in opt.params]
         self.grads += [(p, self._template(p._grad)) for p in opt.params]
-        if type(opt) in _RECORDED_OPTIMIZERS:
+        if vars(type(opt)).get("recordable_step", False):  # declared by the class itself
             self._record_optimizer(opt, step)
             return
         sources = []
@@ -1080,9 +1081,6 @@ def _flat(value: Any) -> list:
     if isinstance(value, dict):
         return [x for v in value.values() for x in _flat(v)]
     return [value]
-
-
-_RECORDED_OPTIMIZERS = (optim.SGD,)  # exactly these classes (a subclass may change step)
 
 
 def _recorded_data(tensor: Tensor) -> Any:
