@@ -684,12 +684,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_graph(args: argparse.Namespace) -> int:
     from .spec import load_spec
     from .spec.limits import check_memory
-    from .viz.graphs import graph_dot, graph_format, write_graph
+    from .viz.graphs import RENDERED_FORMATS, graph_dot, graph_format, require_dot, write_graph
 
-    if args.out is not None:
-        graph_format(args.out)  # an unknown extension is refused before any work
+    # an unknown extension is refused before any work, a missing dot once the spec is read
+    fmt = graph_format(args.out) if args.out is not None else "dot"
     spec = load_spec(args.spec)
     check_memory(spec, args.batch_size, training=False)
+    if fmt in RENDERED_FORMATS:
+        require_dot(f"--out {args.out}", "--out graph.dot writes the DOT text without it")
     dot = graph_dot(spec, batch_size=args.batch_size)
     if args.out is None:
         sys.stdout.write(dot)
@@ -764,7 +766,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_backprop(args: argparse.Namespace) -> int:
-    from .explain import backprop, check_gif_target, parse
+    from .explain import backprop, check_frames_folder, check_gif_target, parse
 
     values = {}
     for item in args.values:
@@ -779,7 +781,12 @@ def cmd_backprop(args: argparse.Namespace) -> int:
             ) from None
     if args.gif:
         check_gif_target(args.gif)
+    if args.frames:
+        check_frames_folder(args.frames)
     explanation = backprop(parse(args.expression, values))
+    for option, target in (("--frames", args.frames), ("--gif", args.gif)):
+        if target:  # checked before the explanation is printed: a refusal prints nothing
+            explanation.check_drawable(f"{option} {target}")
     print(explanation)
     if args.frames:
         paths = explanation.frames(args.frames)

@@ -113,6 +113,7 @@ class Explanation:
         nodes whose gradient is complete so far highlighted. Returns the files in order."""
         from .viz.graphs import render_svg
 
+        self.check_drawable("the frames")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         return [
@@ -127,11 +128,7 @@ class Explanation:
         from .training.checkpoint import atomic_write
         from .viz.graphs import dot_output
 
-        if not self.steps:
-            raise UserError(
-                f"{self.names[id(self.root)]} is an input, not computed from others: its "
-                "backward pass has no steps to animate; give an expression such as 'a * b + a'"
-            )
+        self.check_drawable("the GIF")
         Image = _pillow()
         pictures = [
             Image.open(io.BytesIO(dot_output(dot, "png"))).convert("RGB")
@@ -154,6 +151,18 @@ class Explanation:
                 loop=0,
             )
         return Path(path)
+
+    def check_drawable(self, request: str) -> None:
+        """Refuse `request` (``--frames DIR``, ``--gif FILE``) before anything is printed or
+        written: an input alone has no steps to draw, and each frame is drawn by ``dot``."""
+        from .viz.graphs import require_dot
+
+        if not self.steps:
+            raise UserError(
+                f"{request}: {self.names[id(self.root)]} is an input, not computed from others: "
+                "its backward pass has no steps to draw; give an expression such as 'a * b + a'"
+            )
+        require_dot(request, "without it, leave the option out to get the steps as text")
 
     def frame_dots(self) -> list[str]:
         """The DOT text of each step's frame: the graph with the gradients as they were after
@@ -197,19 +206,19 @@ def _pillow() -> Any:
 
 def check_gif_target(path: str | Path) -> None:
     """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif, a
-    folder that does not exist, no Pillow or no Graphviz ``dot``."""
+    folder that does not exist, or no Pillow (``dot`` is `Explanation.check_drawable`'s)."""
     from .training.checkpoint import check_writable_file
-    from .viz.graphs import GraphvizMissing, dot_installed
 
     if Path(path).suffix.lower() != ".gif":
         raise UserError(f"--gif {path}: the animation is a GIF; end the file name with .gif")
     check_writable_file(path)
     _pillow()
-    if not dot_installed():
-        raise GraphvizMissing(
-            "the Graphviz dot program draws the frames of --gif and is not installed; "
-            "install graphviz (e.g. apt-get install graphviz)"
-        )
+
+
+def check_frames_folder(path: str | Path) -> None:
+    """Refuse, before any work, a ``--frames`` destination that is a file, not a folder."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise UserError(f"--frames {path} is a file; give a folder for the frames' SVG files")
 
 
 def backprop(root: Any, names: Mapping[int, str] | None = None) -> Explanation | TensorExplanation:

@@ -20,12 +20,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..autograd import topological_order
+from .graphs import INSTALL_GRAPHVIZ
 
 MAX_INLINE_NODES = 200
 """Largest graph a `Value` draws by itself in Jupyter; a bigger one would not be readable."""
 MAX_TEXT_NODES = 60
 """Nodes listed by the text form; the rest are counted."""
-DOT_HINT = "(install Graphviz's dot program, e.g. apt-get install graphviz, to see it drawn)"
+DOT_HINT = f"(to see it drawn, {INSTALL_GRAPHVIZ})"
 
 
 class Graph:
