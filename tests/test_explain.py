@@ -19,6 +19,7 @@ from tinygrad_edu import Tensor, Value, nn
 from tinygrad_edu import functional as F
 from tinygrad_edu.errors import UserError
 from tinygrad_edu.explain import MAX_EXPRESSION, MAX_NODES, backprop, parse
+from tinygrad_edu.extras import install_hint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -229,7 +230,7 @@ def test_gif_without_pillow_says_what_to_install(monkeypatch, tmp_path):
     with pytest.raises(UserError) as error:
         check_gif_target(tmp_path / "steps.gif")
     assert str(error.value) == GIF_MISSING
-    assert 'pip install "tinygrad-edu[plot]"' in GIF_MISSING
+    assert GIF_MISSING.endswith(install_hint("plot"))
 
 
 # The same verdict with and without Graphviz: the request's own mistake is reported first

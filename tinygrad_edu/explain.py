@@ -34,6 +34,7 @@ from typing import Any
 
 from .autograd import topological_order
 from .errors import UserError
+from .extras import install_hint
 from .tensor import Tensor
 from .value import Value
 
@@ -192,7 +193,7 @@ class Explanation:
         return dots
 
 
-GIF_MISSING = '--gif needs Pillow (it comes with matplotlib): pip install "tinygrad-edu[plot]"'
+GIF_MISSING = f"--gif needs Pillow (it comes with matplotlib): {install_hint('plot')}"
 
 
 def _pillow() -> Any:
