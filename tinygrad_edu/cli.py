@@ -31,7 +31,7 @@ EXAMPLES = {
     "gradcheck": "python cli.py gradcheck specs/mlp.yaml --batch-size 4 --tol 1e-6",
     "train": "python cli.py train specs/mlp.yaml --epochs 3 --lr 0.05 --out runs/try",
     "evaluate": "python cli.py evaluate runs/mnist-mlp/20261125-120000",
-    "predict": "python cli.py predict runs/mnist-mlp/20261125-120000 --input digits.csv "
+    "predict": "python cli.py predict runs/mnist-mlp/20261125-120000 --input examples/digits.csv "
     "--output preds.csv",
     "sweep": "python cli.py sweep specs/universal_approximation.yaml --jobs 2",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
