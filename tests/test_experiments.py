@@ -160,6 +160,30 @@ def test_cli_runs_and_compare(tmp_path, spec):
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
 
 
+def test_compare_draws_beside_the_runs_not_in_the_current_folder(tmp_path, spec):
+    """Issue 20: compare wrote compare.png into the current folder (the repository's root)."""
+    for name, lr in (("a", 0.05), ("b", 0.1)):
+        runs.train(spec, {"optimizer.lr": lr}, out=tmp_path / "runs" / name, quiet=True)
+    here = tmp_path / "here"  # where the user typed the command
+    here.mkdir()
+    shown = cli("compare", "../runs/a", "../runs/b", cwd=here)
+    assert shown.returncode == 0, shown.stderr
+    assert list(here.iterdir()) == []
+    assert (tmp_path / "runs" / "compare.png").read_bytes().startswith(b"\x89PNG")
+    assert shown.stdout.rstrip().endswith(f"wrote {Path('..') / 'runs' / 'compare.png'}")
+    assert compare.default_picture([tmp_path / "s" / "p1", tmp_path / "s" / "p2"]) == (
+        tmp_path / "s" / "compare.png"  # a sweep's runs: in the sweep's folder
+    )
+    assert compare.default_picture([Path("runs/a"), tmp_path / "runs" / "b"]).is_absolute()
+
+
+def test_compare_refuses_a_folder_as_picture_before_printing(tmp_path, spec):
+    runs.train(spec, {}, out=tmp_path / "runs" / "a", quiet=True)
+    shown = cli("compare", str(tmp_path / "runs" / "a"), "--out", str(tmp_path))
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr
+    assert shown.stdout == ""  # refused before the tables
+
+
 def test_evaluate_shows_the_record(tmp_path, spec):
     runs.train(spec, {}, out=tmp_path / "run", quiet=True)
     shown = cli("evaluate", str(tmp_path / "run"))

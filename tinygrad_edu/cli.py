@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("runs", nargs="+", metavar="RUN_OR_SWEEP", help="run, sweep or runs folders")
     p.add_argument(
-        "--out", default="compare.png", metavar="FILE", help="curves (default: compare.png)"
+        "--out", metavar="FILE", help="curves (default: compare.png in the folder of the runs)"
     )
     p.add_argument("--no-plots", action="store_true", help="do not write the curves")
     p.set_defaults(handler=cmd_compare)
@@ -704,9 +704,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .training import compare
+    from .training.checkpoint import check_writable_file
     from .training.record import describe, read_record
 
     runs = compare.expand(args.runs)
+    out = Path(args.out) if args.out else compare.default_picture(runs)
+    if not args.no_plots:
+        check_writable_file(out)  # before the tables, not after them
     console = _wide_console()
     for table in compare.compare_tables(runs):
         console.print(table)
@@ -716,7 +720,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from .viz.plots import PlotsUnavailable
 
         try:
-            print(f"wrote {compare.learning_curves(runs, Path(args.out))}")
+            print(f"wrote {compare.learning_curves(runs, out)}")
         except PlotsUnavailable as missing:
             print(missing)
     return 0
