@@ -39,7 +39,7 @@ EXAMPLES = {
     "compare": "python cli.py compare runs/activation-none runs/activation-relu",
     "runs": "python cli.py runs runs/",
     "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
-    "specs": "python cli.py specs --copy mlp my_specs",
+    "examples": "python cli.py examples --copy mlp my_specs",
     "spec": "python cli.py spec examples/extends/wide.yaml --resolved --set train.epochs=5",
     "export": "python cli.py export runs/mnist-mlp/20261125-120000 --format onnx",
     "playground": "python cli.py playground specs/activation_relu.yaml --no-browser",
@@ -271,16 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_option(p)
     p.set_defaults(handler=cmd_predict)
 
-    p = command(
-        "specs", "List the example specs shipped with the package, or copy one.", EXAMPLES["specs"]
-    )
-    p.add_argument(
-        "--copy",
-        nargs=2,
-        metavar=("NAME", "DIR"),
-        help="copy the example NAME into the folder DIR to edit it (never overwrites)",
-    )
-    p.set_defaults(handler=cmd_specs)
+    examples = "List the example specs shipped with the package, or copy one."
+    # 'specs' is the old name, one letter from 'spec': it still works, unlisted, naming the new one
+    old_name = sub.add_parser("specs", description=f"The old name of 'examples'. {examples}")
+    for p in (command("examples", examples, EXAMPLES["examples"]), old_name):
+        p.add_argument(
+            "--copy",
+            nargs=2,
+            metavar=("NAME", "DIR"),
+            help="copy the example NAME into the folder DIR to edit it (never overwrites)",
+        )
+        p.set_defaults(handler=cmd_examples)
 
     p = command("spec", "Print a spec with its bases merged, or fully resolved.", EXAMPLES["spec"])
     p.add_argument("spec", help="spec file or example name")
@@ -846,9 +847,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_specs(args: argparse.Namespace) -> int:
+def cmd_examples(args: argparse.Namespace) -> int:
     from .spec.shipped import copy_spec, describe, shipped_spec, spec_names
 
+    if args.command == "specs":
+        print("note: 'specs' is now called 'examples': python cli.py examples", file=sys.stderr)
     if args.copy:
         for path in copy_spec(*args.copy):
             print(f"wrote {path}")
