@@ -52,6 +52,25 @@ def test_run_json_records_how_the_run_was_made(tmp_path, spec):
     assert data["command"] == sys.argv
 
 
+@pytest.mark.parametrize("where", ["jupyter", "interactive", "python -c"])
+def test_a_run_made_from_python_records_no_command_line(tmp_path, spec, monkeypatch, where):
+    """Issue 20: in a notebook the record gave the kernel's launch command as how the run was
+    made; in an interactive interpreter (argv ['']) or python -c, argv says nothing either."""
+    from tinygrad_edu.training import progress
+
+    if where == "jupyter":
+        kernel = ["/venv/lib/python3.11/site-packages/ipykernel_launcher.py", "-f", "k.json"]
+        monkeypatch.setattr(sys, "argv", kernel)
+        monkeypatch.setattr(progress, "in_jupyter", lambda: True)
+    else:
+        monkeypatch.setattr(sys, "argv", [""] if where == "interactive" else ["-c"])
+    runs.train(spec, {}, out=tmp_path / "run", quiet=True)
+    data = record.read_record(tmp_path / "run")
+    assert data["command"] is None
+    said = record.describe(data)
+    assert record.FROM_PYTHON in said and "ipykernel" not in said
+
+
 def test_the_git_commit_of_the_working_tree_is_recorded(tmp_path, monkeypatch):
     git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=t"]
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
