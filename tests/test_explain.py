@@ -224,12 +224,16 @@ def test_cli_backprop_gif_refuses_bad_targets_before_any_work(tmp_path):
 
 
 def test_gif_without_pillow_says_what_to_install(monkeypatch, tmp_path):
-    from tinygrad_edu.explain import GIF_MISSING, check_gif_target
+    from tinygrad_edu.explain import GIF_MISSING
 
     monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
+    monkeypatch.setenv("PATH", str(tmp_path))  # and no dot: Pillow is named first either way
+    explanation = backprop(parse("L = a * b", {"a": 2.0, "b": -3.0}))
     with pytest.raises(UserError) as error:
-        check_gif_target(tmp_path / "steps.gif")
+        explanation.check_drawable("--gif steps.gif", animated=True)
     assert str(error.value) == GIF_MISSING
+    with pytest.raises(UserError, match="a is an input"):  # the request's mistake comes first
+        backprop(parse("a", {"a": 2.0})).check_drawable("--gif steps.gif", animated=True)
     assert GIF_MISSING.endswith(install_hint("plot"))
 
 
@@ -276,3 +280,12 @@ def test_frames_into_a_file_is_refused_before_any_work(tmp_path):
     result = cli("backprop", "a * b", "--set", "a=2", "b=-3", "--frames", str(target))
     assert result.returncode == 2 and "is a file; give a folder" in result.stderr
     assert result.stdout == "" and target.read_text() == "mine"
+
+
+def test_the_library_refuses_frames_of_an_input_alone_before_making_the_folder(tmp_path):
+    explanation = backprop(parse("a", {"a": 2.0}))
+    with pytest.raises(UserError, match="drawing the frames: a is an input"):
+        explanation.frames(tmp_path / "frames")
+    with pytest.raises(UserError, match="drawing the GIF: a is an input"):
+        explanation.gif(tmp_path / "steps.gif")
+    assert list(tmp_path.iterdir()) == []

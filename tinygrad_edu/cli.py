@@ -791,7 +791,7 @@ def cmd_backprop(args: argparse.Namespace) -> int:
     explanation = backprop(parse(args.expression, values))
     for option, target in (("--frames", args.frames), ("--gif", args.gif)):
         if target:  # checked before the explanation is printed: a refusal prints nothing
-            explanation.check_drawable(f"{option} {target}")
+            explanation.check_drawable(f"{option} {target}", animated=option == "--gif")
     print(explanation)
     if args.frames:
         paths = explanation.frames(args.frames)

@@ -114,7 +114,7 @@ class Explanation:
         nodes whose gradient is complete so far highlighted. Returns the files in order."""
         from .viz.graphs import render_svg
 
-        self.check_drawable("the frames")
+        self.check_drawable("drawing the frames")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         return [
@@ -129,7 +129,7 @@ class Explanation:
         from .training.checkpoint import atomic_write
         from .viz.graphs import dot_output
 
-        self.check_drawable("the GIF")
+        self.check_drawable("drawing the GIF", animated=True)
         Image = _pillow()
         pictures = [
             Image.open(io.BytesIO(dot_output(dot, "png"))).convert("RGB")
@@ -153,9 +153,11 @@ class Explanation:
             )
         return Path(path)
 
-    def check_drawable(self, request: str) -> None:
+    def check_drawable(self, request: str, animated: bool = False) -> None:
         """Refuse `request` (``--frames DIR``, ``--gif FILE``) before anything is printed or
-        written: an input alone has no steps to draw, and each frame is drawn by ``dot``."""
+        written: an input alone has no steps to draw, a GIF (`animated`) is put together by
+        Pillow, and each frame is drawn by ``dot``. The request's own mistake comes first, so
+        it is reported the same whether or not Pillow and ``dot`` are installed."""
         from .viz.graphs import require_dot
 
         if not self.steps:
@@ -163,6 +165,8 @@ class Explanation:
                 f"{request}: {self.names[id(self.root)]} is an input, not computed from others: "
                 "its backward pass has no steps to draw; give an expression such as 'a * b + a'"
             )
+        if animated:
+            _pillow()
         require_dot(request, "without it, leave the option out to get the steps as text")
 
     def frame_dots(self) -> list[str]:
@@ -206,14 +210,13 @@ def _pillow() -> Any:
 
 
 def check_gif_target(path: str | Path) -> None:
-    """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif, a
-    folder that does not exist, or no Pillow (``dot`` is `Explanation.check_drawable`'s)."""
+    """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif or a
+    folder that does not exist (Pillow and ``dot`` are `Explanation.check_drawable`'s)."""
     from .training.checkpoint import check_writable_file
 
     if Path(path).suffix.lower() != ".gif":
         raise UserError(f"--gif {path}: the animation is a GIF; end the file name with .gif")
     check_writable_file(path)
-    _pillow()
 
 
 def check_frames_folder(path: str | Path) -> None:
