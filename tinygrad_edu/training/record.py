@@ -27,7 +27,7 @@ from typing import Any
 
 RECORD = "run.json"
 STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
-FROM_PYTHON = "from Python, in a notebook or an interactive session (no command line)"
+FROM_PYTHON = "from Python in a notebook or an interactive session, no command line"
 """What `describe` says of a run made where the process's command line is not how it was made."""
 
 
