@@ -62,7 +62,9 @@ def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
 
 # --- 3. graph --out: the extension picks the format -----------------------------------------------
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz's dot is not installed"
+)
 
 MAGIC = {"svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
