@@ -16,6 +16,7 @@ import pytest
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
 from tinygrad_edu.backend import BackendError
+from tinygrad_edu.extras import install_hint
 
 PACKAGE = Path(tg.__file__).parent
 
@@ -67,7 +68,7 @@ def test_cupy_not_installed(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)  # makes `import cupy` raise ImportError
     with pytest.raises(BackendError) as info:
         tg.set_backend("cupy")
-    assert 'pip install "tinygrad-edu[gpu]"' in str(info.value)
+    assert install_hint("gpu") in str(info.value)  # the command that fits this installation
     assert "not installed" in str(info.value)
     assert tg.get_backend().name == "numpy"  # a failed switch leaves the backend as it was
 

@@ -69,6 +69,37 @@ def test_train_evaluate_predict_round_trip(tmp_path):
     assert (tmp_path / "p.csv").read_text().splitlines()[0] == "prediction,p_0,p_1"
 
 
+def test_the_readme_predict_example_has_its_input(tmp_path):
+    """The README's ``predict runs/try --input examples/digits.csv`` names a file the clone
+    holds (issue 20: digits.csv was never provided), and it is what its tool writes."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from make_example_digits import COUNT, digits_csv
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    example = ROOT / "examples" / "digits.csv"
+    assert (
+        example.read_text(encoding="utf-8") == digits_csv()
+    )  # python tools/make_example_digits.py
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "predict runs/try --input examples/digits.csv --output preds.csv" in readme
+    assert "--input digits.csv" not in readme
+
+    out = tmp_path / "try"
+    trained = run(
+        "train", "specs/mlp.yaml", "--epochs", "1", "--out", str(out), "--no-plots", cwd=ROOT
+    )
+    assert trained.returncode == 0, trained.stderr
+    preds = tmp_path / "preds.csv"
+    predicted = run(
+        "predict", str(out), "--input", "examples/digits.csv", "--output", str(preds), cwd=ROOT
+    )
+    assert predicted.returncode == 0, predicted.stderr
+    lines = preds.read_text().splitlines()
+    assert lines[0] == ",".join(["prediction"] + [f"p_{d}" for d in range(10)])
+    assert len(lines) == 1 + COUNT
+
+
 def test_overrides_reach_the_run(tmp_path):
     out = tmp_path / "run"
     result = run(

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from notebook_outputs import shown_text
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, Value, nn
 from tinygrad_edu.errors import UserError
 from tinygrad_edu.training import progress
-from tinygrad_edu.training.record import describe
+from tinygrad_edu.training.record import FROM_PYTHON, describe
 from tinygrad_edu.viz import draw as draw_module
 from tinygrad_edu.viz.draw import DOT_HINT, MAX_INLINE_NODES
 
@@ -126,18 +127,63 @@ def test_without_dot_the_text_form_with_the_hint(monkeypatch, tmp_path):
     assert "image/svg+xml" not in formats and DOT_HINT in formats["text/plain"]
 
 
-@needs_dot
-def test_a_tensor_graph_draws_with_names_and_keeps_its_numbers():
+def fake_dot(folder: Path) -> Path:
+    """A stand-in for Graphviz's dot in `folder`: reads DOT text, writes an SVG."""
+    folder.mkdir(exist_ok=True)
+    dot = folder / "dot"
+    dot.write_text("#!/bin/sh\ncat > /dev/null\necho '<svg><g>a picture</g></svg>'\n")
+    dot.chmod(0o755)
+    return folder
+
+
+@pytest.mark.parametrize("dot", ["missing", "present"])
+def test_a_computed_value_in_jupyter_shows_its_graph_as_text_without_dot(
+    monkeypatch, tmp_path, dot
+):
+    """Issue 20: notebook 06 promised one line per node without dot, and showed
+    Value(label='L', data=-4.0, grad=1.0). Where dot draws, the picture shows the graph and
+    the text is the repr; where it cannot, the text is the graph. repr() never changes."""
+    programs = fake_dot(tmp_path / "bin") if dot == "present" else tmp_path
+    monkeypatch.setenv("PATH", str(programs))
+    a, _, L = small_graph()
+    formats = ipython_formats(L)
+    assert repr(L) == "Value(label='L', data=-4.0, grad=1.0)"
+    if dot == "present":
+        assert "a picture" in formats["image/svg+xml"] and formats["text/plain"] == repr(L)
+    else:
+        assert "image/svg+xml" not in formats
+        assert formats["text/plain"] == repr(tg.draw(L))
+        lines = formats["text/plain"].splitlines()
+        assert "  n3  L | data -4.0000 | grad 1.0000  = + (n2, n0)" in lines
+        assert lines[-1] == DOT_HINT
+    assert ipython_formats(a)["text/plain"] == repr(a)  # a leaf keeps its one line
+
+
+def test_a_graph_too_big_to_read_keeps_its_one_line_without_dot(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    total = Value(0.0)
+    for i in range(MAX_INLINE_NODES):
+        total = total + Value(float(i))
+    assert ipython_formats(total)["text/plain"] == repr(total)
+
+
+def test_a_tensor_graph_names_its_tensors_and_keeps_their_numbers():
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
-    x = Tensor.randn(4, 3)
-    loss = model(x).sum()
-    names = {id(p): n for n, p in model.named_parameters()}
-    graph = tg.draw(loss, names)
+    loss = model(Tensor.randn(4, 3)).sum()
+    graph = tg.draw(loss, {id(p): n for n, p in model.named_parameters()})
     assert "0.weight | shape (2, 3) | float32" in repr(graph)
-    assert "0.weight" in graph._repr_svg_()
     # a tensor shows its numbers in a notebook, never a graph in their place
     assert "image/svg+xml" not in ipython_formats(loss)
+
+
+@needs_dot
+def test_a_tensor_graph_draws_with_its_names():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    loss = model(Tensor.randn(4, 3)).sum()
+    graph = tg.draw(loss, {id(p): n for n, p in model.named_parameters()})
+    assert "0.weight" in html.unescape(graph._repr_svg_())
 
 
 def test_draw_limits_its_text_form(monkeypatch):
@@ -212,6 +258,13 @@ def test_a_run_folder_shows_metrics_record_and_plots(run_dir):
     text = repr(run)
     assert "Metrics per epoch" in text and "plots: fit, learning_curves" in text
     assert "text/html" in ipython_formats(run)
+
+
+def test_a_run_folders_text_has_no_escape_codes_where_jupyter_forces_colour(run_dir, monkeypatch):
+    """Jupyter's kernels set FORCE_COLOR; the text view still holds no escape codes (issue 20)."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    text = repr(tg.runs.open(run_dir))
+    assert "\x1b" not in text and "┃ epoch ┃" in text
 
 
 def test_a_run_folders_model_is_the_trained_one(run_dir):
@@ -291,10 +344,18 @@ def test_a_notebook_cell_that_trains_shows_a_live_display(tmp_path, monkeypatch)
         "from tinygrad_edu.training.runs import train\n"
         f"final = train({str(spec)!r}, {{'train.epochs': 2}}, out={str(tmp_path / 'run')!r})"
     )
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    view = f"import tinygrad_edu as tg\ntg.runs.open({str(tmp_path / 'run')!r})"
+    cells = [nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell(view)]
+    notebook = nbformat.v4.new_notebook(cells=cells)
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     outputs = notebook.cells[0].outputs
-    assert "\x1b" not in nbformat.writes(notebook)
+    assert "\x1b" not in shown_text(notebook)
+    # the run folder's view (issue 20): the kernel's launch command is not how the run was made
+    (folder,) = notebook.cells[1].outputs
+    text, page = folder["data"]["text/plain"], html.unescape(folder["data"]["text/html"])
+    assert "Metrics per epoch" in text and "<table" in page
+    for shown in (text, page):
+        assert FROM_PYTHON in shown and "ipykernel" not in shown
     shown = [o for o in outputs if o["output_type"] == "display_data"]
     assert len(shown) == 1  # one display, updated in place
     assert "2/2" in shown[0]["data"]["text/plain"] and "<pre" in shown[0]["data"]["text/html"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu.extras import install_hint
 from tinygrad_edu.training import compare, record, runs
 from tinygrad_edu.training.loop import TrainingDiverged, TrainingInterrupted
 
@@ -49,6 +50,25 @@ def test_run_json_records_how_the_run_was_made(tmp_path, spec):
     assert data["peak_memory_mib"] > 10
     assert data["blas"]["library"] and data["cpu"]
     assert data["command"] == sys.argv
+
+
+@pytest.mark.parametrize("where", ["jupyter", "interactive", "python -c"])
+def test_a_run_made_from_python_records_no_command_line(tmp_path, spec, monkeypatch, where):
+    """Issue 20: in a notebook the record gave the kernel's launch command as how the run was
+    made; in an interactive interpreter (argv ['']) or python -c, argv says nothing either."""
+    from tinygrad_edu.training import progress
+
+    if where == "jupyter":
+        kernel = ["/venv/lib/python3.11/site-packages/ipykernel_launcher.py", "-f", "k.json"]
+        monkeypatch.setattr(sys, "argv", kernel)
+        monkeypatch.setattr(progress, "in_jupyter", lambda: True)
+    else:
+        monkeypatch.setattr(sys, "argv", [""] if where == "interactive" else ["-c"])
+    runs.train(spec, {}, out=tmp_path / "run", quiet=True)
+    data = record.read_record(tmp_path / "run")
+    assert data["command"] is None
+    said = record.describe(data)
+    assert record.FROM_PYTHON in said and "ipykernel" not in said
 
 
 def test_the_git_commit_of_the_working_tree_is_recorded(tmp_path, monkeypatch):
@@ -159,6 +179,30 @@ def test_cli_runs_and_compare(tmp_path, spec):
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
 
 
+def test_compare_draws_beside_the_runs_not_in_the_current_folder(tmp_path, spec):
+    """Issue 20: compare wrote compare.png into the current folder (the repository's root)."""
+    for name, lr in (("a", 0.05), ("b", 0.1)):
+        runs.train(spec, {"optimizer.lr": lr}, out=tmp_path / "runs" / name, quiet=True)
+    here = tmp_path / "here"  # where the user typed the command
+    here.mkdir()
+    shown = cli("compare", "../runs/a", "../runs/b", cwd=here)
+    assert shown.returncode == 0, shown.stderr
+    assert list(here.iterdir()) == []
+    assert (tmp_path / "runs" / "compare.png").read_bytes().startswith(b"\x89PNG")
+    assert shown.stdout.rstrip().endswith(f"wrote {Path('..') / 'runs' / 'compare.png'}")
+    assert compare.default_picture([tmp_path / "s" / "p1", tmp_path / "s" / "p2"]) == (
+        tmp_path / "s" / "compare.png"  # a sweep's runs: in the sweep's folder
+    )
+    assert compare.default_picture([Path("runs/a"), tmp_path / "runs" / "b"]).is_absolute()
+
+
+def test_compare_refuses_a_folder_as_picture_before_printing(tmp_path, spec):
+    runs.train(spec, {}, out=tmp_path / "runs" / "a", quiet=True)
+    shown = cli("compare", str(tmp_path / "runs" / "a"), "--out", str(tmp_path))
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr
+    assert shown.stdout == ""  # refused before the tables
+
+
 def test_evaluate_shows_the_record(tmp_path, spec):
     runs.train(spec, {}, out=tmp_path / "run", quiet=True)
     shown = cli("evaluate", str(tmp_path / "run"))
@@ -215,5 +259,6 @@ def test_tensorboard_without_tensorboardx_says_how_to_install_it(monkeypatch):
     from tinygrad_edu.training import tensorboard
 
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
-    with pytest.raises(UserError, match=r'pip install "tinygrad-edu\[tensorboard\]"'):
+    with pytest.raises(UserError) as info:
         tensorboard.check_available()
+    assert str(info.value) == f"TensorBoard files need tensorboardX: {install_hint('tensorboard')}"

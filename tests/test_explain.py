@@ -4,6 +4,7 @@ expression language builds graphs without evaluating Python."""
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from tinygrad_edu import Tensor, Value, nn
 from tinygrad_edu import functional as F
 from tinygrad_edu.errors import UserError
 from tinygrad_edu.explain import MAX_EXPRESSION, MAX_NODES, backprop, parse
+from tinygrad_edu.extras import install_hint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,10 +144,22 @@ def test_the_expression_language_refuses_what_it_does_not_know(expression, messa
         parse(expression, {"a": 1.0})
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
     )
+
+
+def without_dot(tmp_path: Path) -> dict[str, str]:
+    """An environment whose PATH holds no programs, so no ``dot``, whether or not this machine
+    has Graphviz: the CLI runs by its full path and needs none."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir(exist_ok=True)
+    return {**os.environ, "PATH": str(empty)}
 
 
 def test_cli_backprop_prints_the_steps_and_rejects_bad_values():
@@ -210,16 +224,68 @@ def test_cli_backprop_gif_refuses_bad_targets_before_any_work(tmp_path):
 
 
 def test_gif_without_pillow_says_what_to_install(monkeypatch, tmp_path):
-    from tinygrad_edu.explain import GIF_MISSING, check_gif_target
+    from tinygrad_edu.explain import GIF_MISSING
 
     monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
+    monkeypatch.setenv("PATH", str(tmp_path))  # and no dot: Pillow is named first either way
+    explanation = backprop(parse("L = a * b", {"a": 2.0, "b": -3.0}))
     with pytest.raises(UserError) as error:
-        check_gif_target(tmp_path / "steps.gif")
+        explanation.check_drawable("--gif steps.gif", animated=True)
     assert str(error.value) == GIF_MISSING
-    assert 'pip install "tinygrad-edu[plot]"' in GIF_MISSING
+    with pytest.raises(UserError, match="a is an input"):  # the request's mistake comes first
+        backprop(parse("a", {"a": 2.0})).check_drawable("--gif steps.gif", animated=True)
+    assert GIF_MISSING.endswith(install_hint("plot"))
 
 
-def test_a_gif_of_an_input_alone_is_refused_in_words(tmp_path):
-    result = cli("backprop", "a", "--set", "a=2", "--gif", str(tmp_path / "steps.gif"))
-    assert result.returncode == 2 and "no steps to animate" in result.stderr
-    assert "Traceback" not in result.stderr and not (tmp_path / "steps.gif").exists()
+# The same verdict with and without Graphviz: the request's own mistake is reported first
+# (issue 20: without dot, the missing dot was reported instead and the test failed).
+@pytest.mark.parametrize("dot", ["as installed", "hidden"])
+@pytest.mark.parametrize("option, target", [("--gif", "steps.gif"), ("--frames", "frames")])
+def test_drawing_an_input_alone_is_refused_in_words(tmp_path, dot, option, target):
+    env = without_dot(tmp_path) if dot == "hidden" else None
+    result = cli("backprop", "a", "--set", "a=2", option, str(tmp_path / target), env=env)
+    assert result.returncode == 2 and "a is an input" in result.stderr
+    assert "no steps to draw" in result.stderr and "Graphviz" not in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / target).exists()
+
+
+@pytest.mark.parametrize("option, target", [("--gif", "steps.gif"), ("--frames", "frames")])
+def test_without_dot_drawing_is_refused_before_anything_is_printed_or_made(
+    tmp_path, option, target
+):
+    expression = "c = a * b; L = c + a"
+    result = cli(
+        "backprop",
+        expression,
+        "--set",
+        "a=2",
+        "b=-3",
+        option,
+        str(tmp_path / target),
+        env=without_dot(tmp_path),
+    )
+    assert result.returncode == 2 and result.stdout == ""  # not the listing, then a failure
+    message = result.stderr
+    assert message.startswith(f"error: {option} {tmp_path / target} needs the Graphviz dot")
+    for way in ("apt-get install graphviz", "brew install", "conda install", "winget install"):
+        assert way in message
+    assert "leave the option out" in message and "--out" not in message  # backprop has no --out
+    assert not (tmp_path / target).exists()  # no empty frames folder left behind
+
+
+def test_frames_into_a_file_is_refused_before_any_work(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    result = cli("backprop", "a * b", "--set", "a=2", "b=-3", "--frames", str(target))
+    assert result.returncode == 2 and "is a file; give a folder" in result.stderr
+    assert result.stdout == "" and target.read_text() == "mine"
+
+
+def test_the_library_refuses_frames_of_an_input_alone_before_making_the_folder(tmp_path):
+    explanation = backprop(parse("a", {"a": 2.0}))
+    with pytest.raises(UserError, match="drawing the frames: a is an input"):
+        explanation.frames(tmp_path / "frames")
+    with pytest.raises(UserError, match="drawing the GIF: a is an input"):
+        explanation.gif(tmp_path / "steps.gif")
+    assert list(tmp_path.iterdir()) == []

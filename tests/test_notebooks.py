@@ -5,12 +5,29 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
+from notebook_outputs import shown_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_the_notebooks_extra_brings_jupyter_and_the_readme_says_how_to_open_them():
+    """Issue 20: the README said "open them with Jupyter", and nothing it installed had it."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in Python 3.11 and newer")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = {
+        re.split(r"[<>=\[ ]", need)[0] for need in project["optional-dependencies"]["notebooks"]
+    }
+    assert {"jupyterlab", "nbconvert", "ipykernel", "matplotlib"} <= names
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'pip install -e ".[notebooks]" && jupyter lab notebooks/' in readme
+    executed = "jupyter nbconvert --to notebook --execute notebooks/02_activations.ipynb"
+    assert executed in readme
+    assert "*.nbconvert.ipynb" in (ROOT / ".gitignore").read_text().splitlines()
 
 
 def test_there_is_one_notebook_per_part_of_the_lecture():
@@ -51,4 +68,7 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch):
     ]
     assert not errors
     # what a notebook shows is HTML or plain text: terminal escape codes would print as garbage
-    assert "\x1b" not in nbformat.writes(notebook)
+    # (searched in the decoded outputs: the notebook's JSON spells the character \\u001b)
+    assert "\x1b" not in shown_text(notebook)
+    # a run made in the notebook does not claim the kernel's launch command made it
+    assert "ipykernel_launcher" not in shown_text(notebook)

@@ -62,7 +62,9 @@ def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
 
 # --- 3. graph --out: the extension picks the format -----------------------------------------------
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz's dot is not installed"
+)
 
 MAGIC = {"svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
@@ -96,10 +98,21 @@ def test_graph_refuses_an_unknown_extension_before_any_work(tmp_path, name):
 
 def test_graph_without_dot_says_what_to_install_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(graphs, "graph_dot", lambda *a, **k: pytest.fail("drew without dot"))
     spec = write(tmp_path, "tiny.yaml", TINY)
     assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
-    assert capsys.readouterr().err == f"error: {graphs.DOT_MISSING}\n"
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --out {tmp_path / 'graph.png'} needs the Graphviz dot program")
+    assert graphs.INSTALL_GRAPHVIZ in err and "--out graph.dot writes the DOT text" in err
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.yaml"]
+
+
+def test_graph_reports_a_bad_spec_before_a_missing_dot(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    spec = write(tmp_path, "bad.yaml", TINY.replace("epochs: 1", "epochs: -1"))
+    assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
+    err = capsys.readouterr().err
+    assert "epochs" in err and "Graphviz" not in err
 
 
 # --- 5. the README's example of errors is a real file, and prints what the README says ------------
@@ -521,7 +534,7 @@ def test_a_file_in_the_current_folder_wins_over_an_example_of_that_name(own_code
             "specs/mlp.yaml",
             "error: spec file not found: specs/mlp.yaml (relative to {cwd}); the "
             "example 'mlp' ships with the package: give its name (mlp), or copy it here to edit "
-            "with: python cli.py specs --copy mlp .",
+            "with: python cli.py examples --copy mlp .",
         ),
         ("nowhere.yaml", "error: spec file not found: nowhere.yaml (relative to {cwd})"),
     ],
@@ -531,8 +544,8 @@ def test_a_spec_that_is_neither_a_file_nor_an_example(own_code, capsys, spec, me
     assert capsys.readouterr().err.startswith(message.format(cwd=own_code))
 
 
-def test_specs_lists_every_example_with_its_description(capsys):
-    assert cli.main(["specs"]) == 0
+def test_examples_lists_every_example_with_its_description(capsys):
+    assert cli.main(["examples"]) == 0
     lines = capsys.readouterr().out.splitlines()
     names = sorted(path.stem for path in SHIPPED.glob("*.yaml"))
     assert [line.split()[0] for line in lines] == names and len(names) >= 5
@@ -542,9 +555,25 @@ def test_specs_lists_every_example_with_its_description(capsys):
     assert all(len(line.split(None, 1)[1]) <= 100 for line in lines)  # one line each
 
 
-def test_specs_copy_writes_an_editable_copy_and_never_overwrites(tmp_path, capsys):
+def test_specs_the_old_name_of_examples_still_works_unlisted_and_names_the_new_one(capsys):
+    """Issue 20: 'spec' and 'specs' were two commands one letter apart."""
+    assert cli.main(["examples"]) == 0
+    listed = capsys.readouterr()
+    assert cli.main(["specs"]) == 0
+    renamed = capsys.readouterr()
+    assert renamed.out == listed.out and listed.err == ""
+    assert renamed.err == "note: 'specs' is now called 'examples': python cli.py examples\n"
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    commands = [
+        line.split()[0] for line in capsys.readouterr().out.splitlines() if line[:4] == " " * 4
+    ]
+    assert "examples" in commands and "spec" in commands and "specs" not in commands
+
+
+def test_examples_copy_writes_an_editable_copy_and_never_overwrites(tmp_path, capsys):
     folder = tmp_path / "mine"
-    assert cli.main(["specs", "--copy", "mlp", str(folder)]) == 0
+    assert cli.main(["examples", "--copy", "mlp", str(folder)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"wrote {folder / 'mlp.yaml'}",
         f"wrote {folder / 'schema.json'}",  # the file its first line names for editors
@@ -552,12 +581,12 @@ def test_specs_copy_writes_an_editable_copy_and_never_overwrites(tmp_path, capsy
     assert (folder / "mlp.yaml").read_text() == (SHIPPED / "mlp.yaml").read_text()
     assert load_spec(folder / "mlp.yaml").name == "mnist-mlp"
     (folder / "mlp.yaml").write_text("# my edits\n")
-    assert cli.main(["specs", "--copy", "mlp", str(folder)]) == 2
+    assert cli.main(["examples", "--copy", "mlp", str(folder)]) == 2
     assert "exists already and is not overwritten" in capsys.readouterr().err
     assert (folder / "mlp.yaml").read_text() == "# my edits\n"
-    assert cli.main(["specs", "--copy", "deep_mlp", str(folder)]) == 0  # schema.json is kept
+    assert cli.main(["examples", "--copy", "deep_mlp", str(folder)]) == 0  # schema.json is kept
     assert capsys.readouterr().out == f"wrote {folder / 'deep_mlp.yaml'}\n"
-    assert cli.main(["specs", "--copy", "mpl", str(folder)]) == 2
+    assert cli.main(["examples", "--copy", "mpl", str(folder)]) == 2
     assert "no example spec is named 'mpl'; did you mean 'mlp'?" in capsys.readouterr().err
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu.extras import install_hint
 from tinygrad_edu.training import runs
 from tinygrad_edu.training.sweep import run_sweep
 from tinygrad_edu.viz import plots
@@ -142,7 +143,7 @@ def test_without_matplotlib_plots_give_the_install_hint(tmp_path, monkeypatch, m
     with pytest.raises(plots.PlotsUnavailable) as info:
         plots.plot_run(run)
     message = str(info.value)
-    assert message == 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
+    assert message == f"plots need matplotlib: {install_hint('plot')}"
     assert "\n" not in message
     assert plots.try_plot_run(run) == message  # the training's helper: a message, no error
     assert list(run.glob("*.png")) == []

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UserError
+from .extras import install_hint
 
 
 class BackendError(UserError, RuntimeError):
@@ -84,7 +85,7 @@ def _load_cupy() -> Backend:
     except ImportError:
         raise BackendError(
             "backend 'cupy' needs CuPy, which is not installed: "
-            'pip install "tinygrad-edu[gpu]" (CuPy for CUDA 12), or use backend numpy'
+            f"{install_hint('gpu')} (CuPy for CUDA 12), or use backend numpy"
         ) from None
     try:
         devices = cupy.cuda.runtime.getDeviceCount()
@@ -108,7 +109,7 @@ def _load_array_api_strict() -> Backend:
     except ImportError:
         raise BackendError(
             "backend 'array_api_strict' (test-only) needs the package array-api-strict: "
-            'pip install "tinygrad-edu[test]"'
+            f"{install_hint('test')}"
         ) from None
     return Backend("array_api_strict", array_api_strict)
 

@@ -31,7 +31,7 @@ EXAMPLES = {
     "gradcheck": "python cli.py gradcheck specs/mlp.yaml --batch-size 4 --tol 1e-6",
     "train": "python cli.py train specs/mlp.yaml --epochs 3 --lr 0.05 --out runs/try",
     "evaluate": "python cli.py evaluate runs/mnist-mlp/20261125-120000",
-    "predict": "python cli.py predict runs/mnist-mlp/20261125-120000 --input digits.csv "
+    "predict": "python cli.py predict runs/mnist-mlp/20261125-120000 --input examples/digits.csv "
     "--output preds.csv",
     "sweep": "python cli.py sweep specs/universal_approximation.yaml --jobs 2",
     "plot": "python cli.py plot runs/mnist-mlp/20261125-120000",
@@ -39,7 +39,7 @@ EXAMPLES = {
     "compare": "python cli.py compare runs/activation-none runs/activation-relu",
     "runs": "python cli.py runs runs/",
     "backprop": "python cli.py backprop 'c = a * b; L = c + a' --set a=2 b=-3 --frames frames/",
-    "specs": "python cli.py specs --copy mlp my_specs",
+    "examples": "python cli.py examples --copy mlp my_specs",
     "spec": "python cli.py spec examples/extends/wide.yaml --resolved --set train.epochs=5",
     "export": "python cli.py export runs/mnist-mlp/20261125-120000 --format onnx",
     "playground": "python cli.py playground specs/activation_relu.yaml --no-browser",
@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("runs", nargs="+", metavar="RUN_OR_SWEEP", help="run, sweep or runs folders")
     p.add_argument(
-        "--out", default="compare.png", metavar="FILE", help="curves (default: compare.png)"
+        "--out", metavar="FILE", help="curves (default: compare.png in the folder of the runs)"
     )
     p.add_argument("--no-plots", action="store_true", help="do not write the curves")
     p.set_defaults(handler=cmd_compare)
@@ -271,16 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_option(p)
     p.set_defaults(handler=cmd_predict)
 
-    p = command(
-        "specs", "List the example specs shipped with the package, or copy one.", EXAMPLES["specs"]
-    )
-    p.add_argument(
-        "--copy",
-        nargs=2,
-        metavar=("NAME", "DIR"),
-        help="copy the example NAME into the folder DIR to edit it (never overwrites)",
-    )
-    p.set_defaults(handler=cmd_specs)
+    examples = "List the example specs shipped with the package, or copy one."
+    # 'specs' is the old name, one letter from 'spec': it still works, unlisted, naming the new one
+    old_name = sub.add_parser("specs", description=f"The old name of 'examples'. {examples}")
+    for p in (command("examples", examples, EXAMPLES["examples"]), old_name):
+        p.add_argument(
+            "--copy",
+            nargs=2,
+            metavar=("NAME", "DIR"),
+            help="copy the example NAME into the folder DIR to edit it (never overwrites)",
+        )
+        p.set_defaults(handler=cmd_examples)
 
     p = command("spec", "Print a spec with its bases merged, or fully resolved.", EXAMPLES["spec"])
     p.add_argument("spec", help="spec file or example name")
@@ -684,12 +685,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_graph(args: argparse.Namespace) -> int:
     from .spec import load_spec
     from .spec.limits import check_memory
-    from .viz.graphs import graph_dot, graph_format, write_graph
+    from .viz.graphs import RENDERED_FORMATS, graph_dot, graph_format, require_dot, write_graph
 
-    if args.out is not None:
-        graph_format(args.out)  # an unknown extension is refused before any work
+    # an unknown extension is refused before any work, a missing dot once the spec is read
+    fmt = graph_format(args.out) if args.out is not None else "dot"
     spec = load_spec(args.spec)
     check_memory(spec, args.batch_size, training=False)
+    if fmt in RENDERED_FORMATS:
+        require_dot(f"--out {args.out}", "--out graph.dot writes the DOT text without it")
     dot = graph_dot(spec, batch_size=args.batch_size)
     if args.out is None:
         sys.stdout.write(dot)
@@ -702,9 +705,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .training import compare
+    from .training.checkpoint import check_writable_file
     from .training.record import describe, read_record
 
     runs = compare.expand(args.runs)
+    out = Path(args.out) if args.out else compare.default_picture(runs)
+    if not args.no_plots:
+        check_writable_file(out)  # before the tables, not after them
     console = _wide_console()
     for table in compare.compare_tables(runs):
         console.print(table)
@@ -714,7 +721,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from .viz.plots import PlotsUnavailable
 
         try:
-            print(f"wrote {compare.learning_curves(runs, Path(args.out))}")
+            print(f"wrote {compare.learning_curves(runs, out)}")
         except PlotsUnavailable as missing:
             print(missing)
     return 0
@@ -764,7 +771,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_backprop(args: argparse.Namespace) -> int:
-    from .explain import backprop, check_gif_target, parse
+    from .explain import backprop, check_frames_folder, check_gif_target, parse
 
     values = {}
     for item in args.values:
@@ -779,7 +786,12 @@ def cmd_backprop(args: argparse.Namespace) -> int:
             ) from None
     if args.gif:
         check_gif_target(args.gif)
+    if args.frames:
+        check_frames_folder(args.frames)
     explanation = backprop(parse(args.expression, values))
+    for option, target in (("--frames", args.frames), ("--gif", args.gif)):
+        if target:  # checked before the explanation is printed: a refusal prints nothing
+            explanation.check_drawable(f"{option} {target}", animated=option == "--gif")
     print(explanation)
     if args.frames:
         paths = explanation.frames(args.frames)
@@ -835,9 +847,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_specs(args: argparse.Namespace) -> int:
+def cmd_examples(args: argparse.Namespace) -> int:
     from .spec.shipped import copy_spec, describe, shipped_spec, spec_names
 
+    if args.command == "specs":
+        print("note: 'specs' is now called 'examples': python cli.py examples", file=sys.stderr)
     if args.copy:
         for path in copy_spec(*args.copy):
             print(f"wrote {path}")

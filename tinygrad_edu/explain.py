@@ -35,6 +35,7 @@ from typing import Any
 from . import ops
 from .autograd import topological_order
 from .errors import UserError
+from .extras import install_hint
 from .tensor import Tensor
 from .value import Value
 
@@ -114,6 +115,7 @@ class Explanation:
         nodes whose gradient is complete so far highlighted. Returns the files in order."""
         from .viz.graphs import render_svg
 
+        self.check_drawable("drawing the frames")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         return [
@@ -128,11 +130,7 @@ class Explanation:
         from .training.checkpoint import atomic_write
         from .viz.graphs import dot_output
 
-        if not self.steps:
-            raise UserError(
-                f"{self.names[id(self.root)]} is an input, not computed from others: its "
-                "backward pass has no steps to animate; give an expression such as 'a * b + a'"
-            )
+        self.check_drawable("drawing the GIF", animated=True)
         Image = _pillow()
         pictures = [
             Image.open(io.BytesIO(dot_output(dot, "png"))).convert("RGB")
@@ -155,6 +153,22 @@ class Explanation:
                 loop=0,
             )
         return Path(path)
+
+    def check_drawable(self, request: str, animated: bool = False) -> None:
+        """Refuse `request` (``--frames DIR``, ``--gif FILE``) before anything is printed or
+        written: an input alone has no steps to draw, a GIF (`animated`) is put together by
+        Pillow, and each frame is drawn by ``dot``. The request's own mistake comes first, so
+        it is reported the same whether or not Pillow and ``dot`` are installed."""
+        from .viz.graphs import require_dot
+
+        if not self.steps:
+            raise UserError(
+                f"{request}: {self.names[id(self.root)]} is an input, not computed from others: "
+                "its backward pass has no steps to draw; give an expression such as 'a * b + a'"
+            )
+        if animated:
+            _pillow()
+        require_dot(request, "without it, leave the option out to get the steps as text")
 
     def frame_dots(self) -> list[str]:
         """The DOT text of each step's frame: the graph with the gradients as they were after
@@ -184,7 +198,7 @@ class Explanation:
         return dots
 
 
-GIF_MISSING = '--gif needs Pillow (it comes with matplotlib): pip install "tinygrad-edu[plot]"'
+GIF_MISSING = f"--gif needs Pillow (it comes with matplotlib): {install_hint('plot')}"
 
 
 def _pillow() -> Any:
@@ -197,20 +211,19 @@ def _pillow() -> Any:
 
 
 def check_gif_target(path: str | Path) -> None:
-    """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif, a
-    folder that does not exist, no Pillow or no Graphviz ``dot``."""
+    """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif or a
+    folder that does not exist (Pillow and ``dot`` are `Explanation.check_drawable`'s)."""
     from .training.checkpoint import check_writable_file
-    from .viz.graphs import GraphvizMissing, dot_installed
 
     if Path(path).suffix.lower() != ".gif":
         raise UserError(f"--gif {path}: the animation is a GIF; end the file name with .gif")
     check_writable_file(path)
-    _pillow()
-    if not dot_installed():
-        raise GraphvizMissing(
-            "the Graphviz dot program draws the frames of --gif and is not installed; "
-            "install graphviz (e.g. apt-get install graphviz)"
-        )
+
+
+def check_frames_folder(path: str | Path) -> None:
+    """Refuse, before any work, a ``--frames`` destination that is a file, not a folder."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise UserError(f"--frames {path} is a file; give a folder for the frames' SVG files")
 
 
 def backprop(root: Any, names: Mapping[int, str] | None = None) -> Explanation | TensorExplanation:

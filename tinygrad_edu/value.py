@@ -35,7 +35,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Union
+from typing import Any, Union
 
 from . import autograd, ops
 
@@ -274,6 +274,13 @@ class Value:
         from .viz.draw import inline_svg
 
         return inline_svg(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text form: where Jupyter would draw the graph but Graphviz's ``dot`` is
+        missing, the graph one line per node; else the repr above (see `viz.draw`)."""
+        from .viz.draw import inline_text
+
+        printer.text(inline_text(self))
 
 
 _new_value = object.__new__  # makes an empty Value without running __init__

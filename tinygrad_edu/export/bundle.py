@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
+from ..extras import install_hint
 
-EXPORT_HINT = 'export needs safetensors and onnx: pip install "tinygrad-edu[export]"'
+EXPORT_HINT = f"export needs safetensors and onnx: {install_hint('export')}"
 
 # the keys of the string metadata in exported files
 SPEC_KEY = "tinygrad_edu.spec"

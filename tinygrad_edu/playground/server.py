@@ -27,8 +27,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import UserError
+from ..extras import install_hint
 
-HINT = 'the playground needs starlette and uvicorn: pip install "tinygrad-edu[playground]"'
+HINT = f"the playground needs starlette and uvicorn: {install_hint('playground')}"
 MAX_MESSAGE = 64 * 1024  # characters of one message from the page (an upload's CSV included)
 MAX_SESSIONS = 32
 DEFAULT_PORT = 8765

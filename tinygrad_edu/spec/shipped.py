@@ -46,7 +46,7 @@ def find_spec(spec: str | os.PathLike[str]) -> Path:
         raise UserError(
             f"spec file not found: {path} (relative to {Path.cwd()}); the example "
             f"'{path.stem}' ships with the package: give its name ({path.stem}), or copy it "
-            f"here to edit with: python cli.py specs --copy {path.stem} ."
+            f"here to edit with: python cli.py examples --copy {path.stem} ."
         )
     if path.parent == Path(".") and not path.suffix:
         raise UserError(
@@ -101,4 +101,4 @@ def _suggestion(name: str) -> str:
     names = spec_names()
     close = difflib.get_close_matches(name.removesuffix(".yaml"), names, n=1, cutoff=0.6)
     mean = f"; did you mean '{close[0]}'?" if close else "."
-    return f"{mean} The examples: {', '.join(names)} (python cli.py specs describes them)"
+    return f"{mean} The examples: {', '.join(names)} (python cli.py examples describes them)"

@@ -5,13 +5,15 @@ run; a sweep's runs are found in its subfolders), `summarize` says what one run 
 date, epochs, final metrics, status), and `compare` puts several runs next to each other:
 the final metrics, and the fields of their resolved specs (``spec.yaml``) whose values are not
 the same in all of them, so a reader sees at once what was changed between the runs.
-`learning_curves` overlays their curves in one picture (``compare.png``).
+`learning_curves` overlays their curves in one picture (``compare.png``), by default beside the
+runs (`default_picture`), so comparing never leaves a file in whatever folder the command ran in.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,18 @@ def compare_tables(runs: list[Path]) -> list[Any]:
         for key, values in differences.items():
             diff.add_row(key, *(str(v) for v in values))
     return [table, diff]
+
+
+def default_picture(runs: list[Path]) -> Path:
+    """Where ``compare`` draws the curves without ``--out``: ``compare.png`` in the deepest
+    folder that holds all the runs (``runs/`` for ``runs/a runs/b``, the sweep's folder for a
+    sweep), not the current folder, which may be a repository that would carry it along."""
+    parents = [run.parent for run in runs]
+    try:
+        common = os.path.commonpath(parents)
+    except ValueError:  # relative and absolute paths mixed
+        common = os.path.commonpath([parent.resolve() for parent in parents])
+    return Path(common) / "compare.png"
 
 
 def learning_curves(runs: list[Path], path: Path) -> Path:

@@ -70,17 +70,12 @@ class RunFolder:
         return load_model(self.path)
 
     def __repr__(self) -> str:
-        from rich.console import Console
-
-        from .progress import metrics_table
+        from .progress import metrics_table, rich_bundle
 
         lines = [f"run folder {self.path}", describe(self.record)]
         metrics = self.metrics
-        if metrics:
-            console = Console(width=100, no_color=True, highlight=False, force_jupyter=False)
-            with console.capture() as captured:
-                console.print(metrics_table(metrics))
-            lines.append(captured.get().rstrip())
+        if metrics:  # plain text, no escape codes, even where Jupyter sets FORCE_COLOR
+            lines.append(rich_bundle(metrics_table(metrics))["text/plain"])
         else:
             lines.append("no epoch has finished yet (metrics.csv is empty)")
         plots = self.plots

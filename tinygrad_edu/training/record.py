@@ -1,11 +1,12 @@
 """How a run was made: ``run.json`` in each run folder.
 
 A number in a table is only worth as much as what is known about how it was produced. The
-record holds the command line, start and end time, how the run ended (finished, interrupted,
-diverged, failed) with its exit code, the versions of Python, NumPy and tinygrad_edu, the git
-commit of the working tree the command ran in (when it is a git checkout, and whether it had
-uncommitted changes), the backend and its device, the BLAS library and its thread count, the
-CPU, the seed, and the peak memory of the process.
+record holds the command line (None for a run made in a notebook or an interactive session,
+where the process's own is the kernel's or empty), start and end time, how the run ended
+(finished, interrupted, diverged, failed) with its exit code, the versions of Python, NumPy
+and tinygrad_edu, the git commit of the working tree the command ran in (when it is a git
+checkout, and whether it had uncommitted changes), the backend and its device, the BLAS
+library and its thread count, the CPU, the seed, and the peak memory of the process.
 
 `RunRecord.start` writes the record with status ``running`` before the first step, and
 `finish` rewrites it (atomically) at the end, so a run killed with SIGKILL still says it
@@ -26,6 +27,8 @@ from typing import Any
 
 RECORD = "run.json"
 STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
+FROM_PYTHON = "from Python in a notebook or an interactive session, no command line"
+"""What `describe` says of a run made where the process's command line is not how it was made."""
 
 
 def environment() -> dict[str, Any]:
@@ -107,6 +110,16 @@ def _git(folder: Path) -> dict[str, Any] | None:
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
+def _command_line() -> list[str] | None:
+    """This process's command line, or None where it does not say how the run was made: in a
+    Jupyter kernel it is the kernel's launch command, in an interactive interpreter empty."""
+    from .progress import in_jupyter
+
+    if in_jupyter() or not sys.argv or sys.argv[0] in ("", "-c"):
+        return None
+    return list(sys.argv)
+
+
 def _peak_memory_mib() -> float | None:
     """The process's peak resident memory so far, in MiB (None where unknown)."""
     try:
@@ -149,7 +162,7 @@ class RunRecord:
     ) -> None:
         previous = read_record(self.run_dir) if resumed else None
         self.data = {
-            "command": list(sys.argv if argv is None else argv),
+            "command": list(argv) if argv is not None else _command_line(),
             "status": "running",
             "exit_code": None,
             "started": _now(),
@@ -204,7 +217,8 @@ def describe(record: dict[str, Any] | None) -> str:
     blas = record.get("blas", {})
     return (
         f"{record['status']} {record.get('finished') or record['started']}: "
-        f"{' '.join(record['command'])} (seed {record['seed']}, {record['backend']} on "
+        f"{' '.join(record['command']) if record['command'] else FROM_PYTHON} "
+        f"(seed {record['seed']}, {record['backend']} on "
         f"{record['device']}, tinygrad_edu {record['tinygrad_edu']}, NumPy {record['numpy']}, "
         f"BLAS {blas.get('library')} (threads: {blas.get('threads')}), Python {record['python']}"
         f"{commit})"

@@ -20,12 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UserError
+from ..extras import install_hint
 from .loop import Reporter, Trainer
 
 FOLDER = "tensorboard"
-MISSING_TENSORBOARDX = (
-    'TensorBoard files need tensorboardX: pip install "tinygrad-edu[tensorboard]"'
-)
+MISSING_TENSORBOARDX = f"TensorBoard files need tensorboardX: {install_hint('tensorboard')}"
 
 
 def check_available() -> None:

@@ -10,8 +10,9 @@ it returns None, and Jupyter falls back to the text form, `Graph.__repr__`: one 
 Why an object rather than a picture for every value: Jupyter shows the richest format an object
 has, so an SVG hook on `Tensor` would hide every tensor's numbers behind a graph. A computed
 `Value` (one with inputs) does draw itself (`Value._repr_svg_` calls `inline_svg`): its node
-shows its data and gradient anyway. Leaves, and graphs of more than `MAX_INLINE_NODES` nodes
-(one step of micrograd's demo has thousands), keep their one-line repr.
+shows its data and gradient anyway. Without ``dot`` its IPython text form is the graph's text
+form (`inline_text`), while ``repr()`` stays micrograd's one line. Leaves, and graphs of more
+than `MAX_INLINE_NODES` nodes (one step of micrograd's demo has thousands), keep their repr.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..autograd import topological_order
+from .graphs import INSTALL_GRAPHVIZ
 
 MAX_INLINE_NODES = 200
 """Largest graph a `Value` draws by itself in Jupyter; a bigger one would not be readable."""
 MAX_TEXT_NODES = 60
 """Nodes listed by the text form; the rest are counted."""
-DOT_HINT = "(install Graphviz's dot program, e.g. apt-get install graphviz, to see it drawn)"
+DOT_HINT = f"(to see it drawn, {INSTALL_GRAPHVIZ})"
 
 
 class Graph:
@@ -94,9 +96,24 @@ def draw(root: Any, names: Mapping[int, str] | None = None, rankdir: str = "LR")
     return Graph(root, names, rankdir)
 
 
+def _drawn_inline(value: Any) -> bool:
+    """Whether Jupyter shows a `Value` as its graph: a computed one of at most
+    `MAX_INLINE_NODES` nodes (a leaf, or a bigger graph, keeps its one-line repr)."""
+    return bool(value._prev) and len(topological_order(value)) <= MAX_INLINE_NODES
+
+
 def inline_svg(value: Any) -> str | None:
-    """The SVG Jupyter shows for a computed `Value`, or None (its text repr) for a leaf, a
-    graph of more than `MAX_INLINE_NODES` nodes, or a machine without ``dot``."""
-    if not value._prev or len(topological_order(value)) > MAX_INLINE_NODES:
-        return None
-    return Graph(value)._repr_svg_()
+    """The SVG Jupyter shows for a computed `Value`, or None (its text form, `inline_text`)
+    for a leaf, a graph of more than `MAX_INLINE_NODES` nodes, or a machine without ``dot``."""
+    return Graph(value)._repr_svg_() if _drawn_inline(value) else None
+
+
+def inline_text(value: Any) -> str:
+    """The text IPython shows for a `Value` (its ``_repr_pretty_``): where `inline_svg` would
+    draw the graph but ``dot`` is missing, the graph's text form with the hint, so the cell
+    still shows the graph; otherwise the value's own repr, which ``repr()`` always gives."""
+    from .graphs import dot_installed
+
+    if _drawn_inline(value) and not dot_installed():
+        return repr(Graph(value))
+    return repr(value)

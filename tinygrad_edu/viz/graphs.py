@@ -24,10 +24,12 @@ import numpy as np
 
 from ..errors import UserError
 
-DOT_MISSING = (
-    "the Graphviz dot program is not installed; install graphviz "
-    "(e.g. apt-get install graphviz) or use --out graph.dot"
+INSTALL_GRAPHVIZ = (
+    "install Graphviz (apt-get install graphviz, brew install graphviz, "
+    "conda install -c conda-forge graphviz, or winget install graphviz)"
 )
+"""How to get ``dot``: it is a program, not a Python package, so no extra brings it."""
+DOT_MISSING = f"the Graphviz dot program is not installed; {INSTALL_GRAPHVIZ}"
 
 
 RENDERED_FORMATS = ("svg", "png", "pdf")
@@ -131,6 +133,20 @@ def render(dot_text: str, path: str | Path, fmt: str) -> Path:
 def dot_installed() -> bool:
     """Whether Graphviz's ``dot`` program is on the PATH."""
     return shutil.which("dot") is not None
+
+
+def require_dot(request: str, otherwise: str) -> None:
+    """Refuse `request` (the option that needs a drawing, e.g. ``--frames DIR``) where ``dot``
+    is not installed, saying how to install it and what works without it (`otherwise`).
+
+    Commands call this after checking the rest of the request, so a mistake in it is reported
+    first, and before they print or create anything, so a refusal leaves nothing behind.
+    """
+    if not dot_installed():
+        raise GraphvizMissing(
+            f"{request} needs the Graphviz dot program, which is not installed; "
+            f"{INSTALL_GRAPHVIZ}; {otherwise}"
+        )
 
 
 def dot_output(dot_text: str, fmt: str) -> bytes:

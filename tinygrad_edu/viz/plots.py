@@ -29,7 +29,7 @@ Figure 6).
 Each plot is made from the run folder alone: its spec (the data is loaded again with the
 spec's seed, so the split is the one the run trained on) and its ``model.npz``.
 
-matplotlib is optional (``pip install "tinygrad-edu[plot]"``) and imported only here,
+matplotlib is optional (the ``plot`` extra, `extras.install_hint`) and imported only here,
 inside the functions. Figures are drawn on matplotlib's `Figure` directly, never through
 ``pyplot``: that needs no display and leaves the backend of a notebook as it was.
 """
@@ -44,8 +44,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
+from ..extras import install_hint
 
-MISSING_MATPLOTLIB = 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
+MISSING_MATPLOTLIB = f"plots need matplotlib: {install_hint('plot')}"
 IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
 DPI = 110
 LOSS_NAMES = {
