@@ -8,7 +8,7 @@
   with the data points on top (the lecture's Figure 4);
 - ``fit.png`` for 1-D regression: the target function, the data and the fitted curve;
 - ``first_layer_weights.png`` for 28x28 images: each first-layer unit's weights drawn as
-  an image (the lecture's Figure 8), all on one colour scale;
+  an image (the lecture's Figure 8), each tile on its own colour scale, dead units marked;
 - ``confusion_matrix.png`` for classification and ``misclassified.png`` for images
   (`classification`);
 - ``hidden_units.png`` for 2-D inputs (each hidden unit over the plane) and ``network.png``
@@ -44,9 +44,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
+from .conventions import SIGN_LEGEND, class_colors, layer_labels, signed_colormap
 
 MISSING_MATPLOTLIB = 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
 IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
+DEAD_COLOR = "#b00020"  # the playground's mark of a dead unit
 DPI = 110
 LOSS_NAMES = {
     "cross_entropy": "cross-entropy",
@@ -111,9 +113,9 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
     if network.drawable(run.setup.model):
         written.append(network.network(run, run_dir / "network.png"))
     if (run_dir / "diagnostics.csv").is_file():
-        written.append(
-            diagnostics(run_dir / "diagnostics.csv", run.name, run_dir / "diagnostics.png")
-        )
+        labels = layer_labels(run.setup.model, tuple(run.setup.dataset.input_shape))
+        path = run_dir / "diagnostics.png"
+        written.append(diagnostics(run_dir / "diagnostics.csv", run.name, path, labels))
     return written
 
 
@@ -253,7 +255,7 @@ def draw_decision_boundary(ax: Any, run: TrainedRun, plane: tuple, title: str = 
     test = run.raw(ds.X_test)
     classes = objective.predict(run.predict(grid)).reshape(grid_x.shape)
     count = max(ds.num_classes or 2, 2)
-    colors = _class_colors(count)
+    colors = class_colors(count)
     levels = np.arange(count + 1) - 0.5
     ax.contourf(grid_x, grid_y, classes, levels=levels, colors=colors, alpha=0.25)
     ax.contour(grid_x, grid_y, classes, levels=levels[1:-1], colors="k", linewidths=0.8)
@@ -332,8 +334,12 @@ def draw_fit(ax: Any, runs: list[TrainedRun], resolution: int = 400, title: str 
 
 
 def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -> Path:
-    """Each first-layer unit's weights as an image: the pattern that excites it most. All
-    tiles share one colour scale (the colour bar), so tiles can be compared.
+    """Each first-layer unit's weights as an image: the pattern that excites it most.
+
+    Each tile is scaled on its own (its largest |weight| is full colour): on one shared
+    scale the few strongest units set the range and most tiles fade to white, hiding the
+    strokes and blobs the lecture's "first layers learn simple features" is about. Units
+    that are zero on every training image (dead ReLUs, `network.dead_units`) are marked.
 
     The tiles are one image (`tile_mosaic`), drawn by one ``imshow``: 128 small axes took
     matplotlib's layout about 3 s, longer than training the lecture's network."""
@@ -343,24 +349,57 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
     columns = min(16, shown)
     rows = math.ceil(shown / columns)
     height, width = run.image_shape
-    limit = float(np.abs(weights[:shown]).max()) or 1.0
+    tiles = weights[:shown].reshape(shown, height, width).astype(np.float64)
+    largest = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    tiles = tiles / np.where(largest > 0, largest, 1.0)
     gap, band = max(1, width // 7), max(2, height // 3)  # band: room for each tile's number
-    mosaic = tile_mosaic(weights[:shown].reshape(shown, height, width), columns, gap, band)
     fig = _figure(figsize=(0.8 * columns + 1.0, 0.8 * rows + 0.9))
     ax = fig.add_subplot()
-    colours = _matplotlib().colormaps["RdBu_r"].with_extremes(bad="#d0d0d0")
     image = ax.imshow(
-        mosaic, cmap=colours, vmin=-limit, vmax=limit, interpolation="nearest", aspect="equal"
+        tile_mosaic(tiles, columns, gap, band),
+        cmap=signed_colormap(bad="#d0d0d0"),
+        vmin=-1.0,
+        vmax=1.0,
+        interpolation="nearest",
+        aspect="equal",
     )
-    label_tiles(ax, [str(index) for index in range(shown)], columns, (height, width), gap, band)
+    dead = _dead_first_units(run, name)[:shown]
+    labels = [f"{index} dead" if dead[index] else str(index) for index in range(shown)]
+    label_tiles(ax, labels, columns, (height, width), gap, band)
+    for text, is_dead in zip(ax.texts, dead):
+        if is_dead:
+            text.set_color(DEAD_COLOR)
+            text.set_fontweight("bold")
     ax.set_axis_off()
-    fig.colorbar(image, ax=ax, shrink=0.8, label="weight")
+    fig.colorbar(
+        image, ax=ax, shrink=0.8, label=f"weight / the tile's largest |weight|\n({SIGN_LEGEND})"
+    )
+    count = int(np.sum(dead))
     fig.suptitle(
-        f"{run.name}: first-layer weights ({name}.weight), units 0-{shown - 1} of "
-        f"{len(weights)}, one {height}x{width} tile per unit (red positive, blue negative)",
+        f"{run.name}: first-layer weights ({layer_label(run, name)}), units 0-{shown - 1} of "
+        f"{len(weights)}, one {height}x{width} tile per unit, each tile on its own scale"
+        + (f"; {count} dead (zero on every training image)" if count else ""),
         fontsize=9,
     )
     return _save(fig, path)
+
+
+def _dead_first_units(run: TrainedRun, name: str) -> np.ndarray:
+    """Which units of the first layer are zero on every training image (all False when
+    that layer is not a hidden one)."""
+    from .network import dead_units, hidden_activations
+
+    ds = run.setup.dataset
+    hidden = dict(hidden_activations(run.setup.model, ds.X_train))
+    units = run.first_image_layer()[1].out_features
+    return dead_units(hidden[name]) if name in hidden else np.zeros(units, dtype=bool)
+
+
+def layer_label(run: TrainedRun, name: str) -> str:
+    """The summary's name of the model's layer `name` (``Linear: 1-2``), the numbering every
+    picture uses (`conventions.layer_labels`)."""
+    labels = layer_labels(run.setup.model, tuple(run.setup.dataset.input_shape))
+    return labels.get(name, f"layer {name}")
 
 
 def label_tiles(
@@ -394,9 +433,12 @@ def tile_mosaic(tiles: np.ndarray, columns: int, gap: int, band: int) -> np.ndar
     return mosaic
 
 
-def diagnostics(diagnostics_csv: Path, name: str, path: Path) -> Path:
+def diagnostics(
+    diagnostics_csv: Path, name: str, path: Path, labels: dict[str, str] | None = None
+) -> Path:
     """Per layer and epoch, from diagnostics.csv (`training.diagnostics`): the fraction of
-    dead units of each hidden layer, the last step's gradient norm and the weight norm."""
+    dead units of each hidden layer, the last step's gradient norm and the weight norm.
+    `labels` names each layer as the summary does (`conventions.layer_labels`)."""
     from ..training.diagnostics import read_diagnostics
 
     rows = read_diagnostics(diagnostics_csv)
@@ -422,7 +464,8 @@ def diagnostics(diagnostics_csv: Path, name: str, path: Path) -> Path:
                     "o-",
                     markersize=3,
                     color=color,
-                    label=f"layer {layer} ({units} unit{'' if units == '1' else 's'})",
+                    label=f"{(labels or {}).get(layer, f'layer {layer}')} "
+                    f"({units} unit{'' if units == '1' else 's'})",
                 )
         if column == "dead_fraction":
             ax.set_ylim(-0.05, 1.05)
@@ -609,6 +652,15 @@ def _figure(**options: Any) -> Any:
     return _matplotlib().figure.Figure(layout="constrained", **options)
 
 
+def _fit_suptitle(fig: Any, title: Any, margin: float = 0.4) -> None:
+    """Widen `fig` until its `title` (a `fig.suptitle`) fits with `margin` inches to spare:
+    a long run name must never be cut (a 340-pixel confusion matrix once read "on the tes")."""
+    fig.draw_without_rendering()
+    needed = title.get_window_extent().width / fig.dpi + margin
+    if needed > fig.get_figwidth():
+        fig.set_figwidth(needed)
+
+
 def _save(fig: Any, path: Path) -> Path:
     """Write the PNG atomically (a half-written picture never replaces a good one)."""
     from ..training.checkpoint import atomic_write
@@ -636,12 +688,6 @@ def _spans_decades(rows: list[dict[str, float]], metric: str) -> bool:
 
 def _split_name(split: str) -> str:
     return {"train": "training", "val": "validation", "test": "test"}[split]
-
-
-def _class_colors(count: int) -> list[Any]:
-    from matplotlib import colormaps
-
-    return [colormaps["tab10"](c % 10) for c in range(count)]
 
 
 def _sequence_colors(count: int) -> list[Any]:
