@@ -3,7 +3,8 @@
 `plot_run(run_dir)` draws what fits the run's data:
 
 - ``learning_curves.png``: loss and accuracy (regression: loss, MAE and R^2) per epoch,
-  training split against held-out split, from ``metrics.csv``;
+  training split against held-out split, from ``metrics.csv``, with a note where the
+  held-out loss has turned while the training loss keeps falling (`overfitting`);
 - ``decision_boundary.png`` for 2-D inputs: the class the model predicts over a grid,
   with the data points on top (the lecture's Figure 4);
 - ``fit.png`` for 1-D regression: the target function, the data and the fitted curve;
@@ -45,6 +46,7 @@ import numpy as np
 
 from ..errors import UserError
 from .conventions import SIGN_LEGEND, class_colors, layer_labels, signed_colormap
+from .overfitting import find_overfitting
 
 MISSING_MATPLOTLIB = 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
 IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
@@ -231,6 +233,10 @@ def learning_curves(metrics_csv: Path, name: str, folder: Path, loss: str | None
         if metric in ("loss", "mae") and _spans_decades(rows, metric):
             ax.set_yscale("log")
         ax.set_title(titles[metric].split(" (")[0])
+        turned = find_overfitting(rows, held) if metric == "loss" else None
+        if turned is not None:  # say what the curves show (`overfitting`)
+            ax.axvline(turned.best_epoch, color="0.4", linestyle=":", linewidth=1)
+            ax.set_title(f"{ax.get_title()}\n{turned.note(_split_name(held))}", fontsize=8)
         ax.set_xlabel("epoch")
         ax.set_ylabel(titles[metric])
         ax.yaxis.set_major_formatter(_significant_formatter())
