@@ -423,3 +423,45 @@ def test_learning_curves_note_overfitting_on_the_loss_panel(tmp_path, monkeypatc
     (tmp_path / "metrics.csv").write_text("\n".join(lines[:7]) + "\n")  # 6 epochs: 4 % up
     fig = drawn(monkeypatch, plots.learning_curves, tmp_path / "metrics.csv", "mlp", tmp_path)
     assert "overfitting" not in fig.axes[0].get_title()
+
+
+def test_a_swept_hidden_layer_width_is_called_hidden_width():
+    from tinygrad_edu.viz.conventions import field_names
+
+    layers = [{"linear": {"out_features": 8}}, "relu", {"linear": {"out_features": 1}}]
+    hidden, output = "model.layers[0].linear.out_features", "model.layers[2].linear.out_features"
+    assert field_names([hidden, "optimizer.lr"], layers) == {
+        hidden: "hidden width",
+        "optimizer.lr": "lr",
+    }
+    assert field_names(["model.layers[0].linear"], layers) == {
+        "model.layers[0].linear": "hidden width"
+    }
+    assert field_names([output], layers) == {output: "out_features"}  # the output layer's
+    deep = [{"linear": 4}, "relu", {"linear": 4}, "relu", {"linear": 1}]
+    two = ["model.layers[0].linear", "model.layers[2].linear"]
+    assert field_names(two, deep) == {
+        two[0]: "hidden width (layers.0.linear)",
+        two[1]: "hidden width (layers.2.linear)",
+    }
+    assert field_names(["model.mlp.hidden[0]"], None) == {"model.mlp.hidden[0]": "hidden width"}
+
+
+@needs_matplotlib
+def test_sweep_plots_say_hidden_width_where_out_features_is_swept(tmp_path, monkeypatch):
+    spec = tmp_path / "sine.yaml"
+    spec.write_text(SINE)
+    sweep = run_sweep(spec, "model.layers[0].linear.out_features", [2, 8], out=tmp_path / "sw")
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    plots.plot_sweep(sweep.folder)
+    metrics, curves, fitted = figures
+    assert {ax.get_xlabel() for ax in metrics.axes} == {"hidden width"}
+    (ax,) = curves.axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "hidden width 2",
+        "hidden width 8",
+    ]
+    legend = [t.get_text() for t in fitted.axes[0].get_legend().get_texts()]
+    assert [text.split(":")[0] for text in legend[-2:]] == ["hidden width 2", "hidden width 8"]
+    assert "out_features" not in " ".join(legend)

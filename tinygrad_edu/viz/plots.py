@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from .conventions import SIGN_LEGEND, class_colors, layer_labels, signed_colormap
+from .conventions import SIGN_LEGEND, class_colors, field_names, layer_labels, signed_colormap
 from .overfitting import find_overfitting
 
 MISSING_MATPLOTLIB = 'plots need matplotlib: pip install "tinygrad-edu[plot]"'
@@ -124,21 +124,26 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
 def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     """``sweep_metrics.png`` and ``sweep_learning_curves.png`` for any sweep, and
     ``fit.png`` for 1-D regression sweeps (one curve per point, its first seed's run)."""
+    from ..spec import load_spec
+    from ..training.loop import SPEC
     from ..training.sweep import group_by_point, point_label, read_sweep_csv
 
     _matplotlib()
     sweep_dir = Path(sweep_dir)
     paths, rows = read_sweep_csv(sweep_dir)
+    model = load_spec(sweep_dir / rows[0]["run_dir"] / SPEC).model.model_dump(exclude_none=True)
+    names = field_names(paths, model.get("layers"))  # "hidden width", not "out_features"
     written = [
-        sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png"),
-        sweep_learning_curves(paths, rows, sweep_dir),
+        sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png", names),
+        sweep_learning_curves(paths, rows, sweep_dir, names),
     ]
     firsts = [min(group, key=lambda row: row["seed"] or 0) for group in group_by_point(paths, rows)]
     runs = [load_trained(sweep_dir / row["run_dir"]) for row in firsts]
     if runs and runs[0].setup.objective.task == "regression" and runs[0].input_features == 1:
         several = len(firsts) < len(rows)
         for run, row in zip(runs, firsts):
-            run.label = point_label(paths, row) + (f" (seed {row['seed']})" if several else "")
+            seed = f" (seed {row['seed']})" if several else ""
+            run.label = point_label(paths, row, names) + seed
         written.append(fit(runs, sweep_dir / "fit.png"))
     return written
 
@@ -481,7 +486,10 @@ def diagnostics(
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        else:  # a network without hidden layers has no dead units to count
+            ax.text(0.5, 0.5, "no hidden layer", transform=ax.transAxes, ha="center")
     fig.suptitle(f"{name}: inside the network, layer by layer, at the end of each epoch")
     return _save(fig, path)
 
@@ -543,14 +551,18 @@ def animate_run(run_dir: str | Path, fps: int = 4) -> Path:
     return path
 
 
-def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> Path:
+def sweep_metrics(
+    paths: list[str], rows: list[dict[str, Any]], path: Path, names: dict[str, str] | None = None
+) -> Path:
     """The final held-out metrics of a sweep against the first swept field: per point the
     mean over its seeds with an error bar of one standard deviation (ddof=1), every run as
     a faint dot, and one line per value of the other fields. On the loss's log axis a bar
-    that would reach 0 or below stops at the point's lowest run instead."""
+    that would reach 0 or below stops at the point's lowest run instead. `names` are the
+    fields' names on the plot (`conventions.field_names`; default the sweep's short names)."""
     from ..training.sweep import format_value, group_by_point, point_label, summarize
     from ..training.sweep_plan import short_names
 
+    names = names or short_names(paths)
     metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if rows[0].get(m) is not None]
     first = paths[0] if paths else None
     values = list(dict.fromkeys(row[first] for row in rows)) if first else ["spec"]
@@ -558,7 +570,7 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
     position = dict(zip(map(format_value, values), values if numeric else range(len(values))))
     lines: dict[str, list[tuple[dict, list[dict]]]] = {}  # other fields' label -> points
     for point, group in zip(summarize(paths, rows), group_by_point(paths, rows)):
-        lines.setdefault(point_label(paths[1:], point) if paths[1:] else "", []).append(
+        lines.setdefault(point_label(paths[1:], point, names) if paths[1:] else "", []).append(
             (point, group)
         )
     fig = _figure(figsize=(4.2 * len(metrics), 3.4))
@@ -588,7 +600,7 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
             ax.set_yscale("log")
         ax.set_xticks(list(position.values()), list(position))
         ax.minorticks_off()
-        ax.set_xlabel(short_names(paths)[first] if first else "")
+        ax.set_xlabel(names[first] if first else "")
         ax.set_title({"test_r2": "test R²"}.get(metric, metric.replace("_", " ")))
         ax.grid(alpha=0.3)
         if len(lines) > 1:
@@ -599,9 +611,15 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
     return _save(fig, path)
 
 
-def sweep_learning_curves(paths: list[str], rows: list[dict[str, Any]], sweep_dir: Path) -> Path:
+def sweep_learning_curves(
+    paths: list[str],
+    rows: list[dict[str, Any]],
+    sweep_dir: Path,
+    names: dict[str, str] | None = None,
+) -> Path:
     """Every point's held-out loss per epoch: the mean over its seeds, with a band of one
-    standard deviation (ddof=1) when it has several, from each run's metrics.csv."""
+    standard deviation (ddof=1) when it has several, from each run's metrics.csv; `names`
+    as `sweep_metrics`'s."""
     from ..training.sweep import group_by_point, point_label
 
     groups = group_by_point(paths, rows)
@@ -616,7 +634,7 @@ def sweep_learning_curves(paths: list[str], rows: list[dict[str, Any]], sweep_di
         mean = losses.mean(axis=0)
         log = log and bool(np.all(losses > 0))
         x = [m["epoch"] for m in curves[0][:epochs]]
-        label = point_label(paths, group[0])
+        label = point_label(paths, group[0], names)
         ax.plot(x, mean, "o-", markersize=3, color=color, label=label)
         if len(group) > 1:
             std = losses.std(axis=0, ddof=1)
