@@ -177,7 +177,7 @@ def network(run: Any, path: Path) -> Path:
             else:
                 title = f"{label}\n{count} units, {activation.get(id(layer), '')}"
         ax.text(column, y_of(count)[0] + 0.9, title, ha="center", va="bottom", fontsize=8)
-    ax.set_xlim(-0.5, len(widths) - 0.5)
+    ax.set_xlim(-0.7, len(widths) - 0.3)  # room for the outer columns' names
     ax.set_ylim(-max(widths) / 2 - 0.5, max(widths) / 2 + 1.6)
     ax.axis("off")
     title = fig.suptitle(
