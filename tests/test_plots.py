@@ -426,25 +426,24 @@ def test_learning_curves_note_overfitting_on_the_loss_panel(tmp_path, monkeypatc
 
 
 def test_a_swept_hidden_layer_width_is_called_hidden_width():
+    from tinygrad_edu.training.sweep_plan import short_names
     from tinygrad_edu.viz.conventions import field_names
+
+    def names(paths, layers):
+        return field_names(paths, layers, short_names(paths))
 
     layers = [{"linear": {"out_features": 8}}, "relu", {"linear": {"out_features": 1}}]
     hidden, output = "model.layers[0].linear.out_features", "model.layers[2].linear.out_features"
-    assert field_names([hidden, "optimizer.lr"], layers) == {
-        hidden: "hidden width",
-        "optimizer.lr": "lr",
-    }
-    assert field_names(["model.layers[0].linear"], layers) == {
-        "model.layers[0].linear": "hidden width"
-    }
-    assert field_names([output], layers) == {output: "out_features"}  # the output layer's
+    assert names([hidden, "optimizer.lr"], layers) == {hidden: "hidden width", "optimizer.lr": "lr"}
+    assert names(["model.layers[0].linear"], layers) == {"model.layers[0].linear": "hidden width"}
+    assert names([output], layers) == {output: "out_features"}  # the output layer's
     deep = [{"linear": 4}, "relu", {"linear": 4}, "relu", {"linear": 1}]
     two = ["model.layers[0].linear", "model.layers[2].linear"]
-    assert field_names(two, deep) == {
+    assert names(two, deep) == {
         two[0]: "hidden width (layers.0.linear)",
         two[1]: "hidden width (layers.2.linear)",
     }
-    assert field_names(["model.mlp.hidden[0]"], None) == {"model.mlp.hidden[0]": "hidden width"}
+    assert names(["model.mlp.hidden[0]"], None) == {"model.mlp.hidden[0]": "hidden width"}
 
 
 @needs_matplotlib

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import rng
 from ..tensor import Tensor
+from .optimizers import make_optimizer
 
 PROBE_STEPS = 8  # updates per tried rate: enough to see the loss fall, or blow up
 PROBE_BUDGET = 64  # updates in all: the probe stays a fraction of a second on the course's nets
@@ -147,8 +148,6 @@ def _train(
     `batches`: the number made, and whether the rate diverged: a loss that is non-finite or
     over `BLOWN_UP` times `before` (a rate that large rarely comes back down, and stopping
     at once keeps the budget for smaller rates)."""
-    from .loop import make_optimizer
-
     optimizer = make_optimizer(spec.optimizer.model_copy(update={"lr": lr}), model.parameters())
     model.train()
     for step in range(min(PROBE_STEPS, budget)):

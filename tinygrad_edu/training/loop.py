@@ -41,6 +41,7 @@ from ..tensor import Tensor, set_default_dtype
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
 from .divergence import divergence_advice, quiet_float_errors
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
+from .optimizers import make_optimizer, make_scheduler
 
 
 class TrainingDiverged(UserError):
@@ -156,46 +157,6 @@ def _num_outputs(model: Any, input_shape: tuple) -> int:
         out = model.eval()(Tensor.zeros((1, *input_shape)))
     model.train()
     return int(out.shape[-1]) if out.ndim > 1 else 1
-
-
-def make_optimizer(config: Any, params: Any) -> Any:
-    """The optimizer a spec's ``optimizer:`` section names, with its options."""
-    from .. import optim
-
-    options = config.model_dump(exclude_none=True)
-    name = options.pop("name")
-    classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
-    classes.update({"rmsprop": optim.RMSprop, "adagrad": optim.Adagrad})
-    if "betas" in options:
-        options["betas"] = tuple(options["betas"])
-    return classes[name](params, **options)
-
-
-def make_scheduler(config: Any, optimizer: Any, epochs: int) -> Any:
-    """The schedule of a spec's ``scheduler:`` section (stepped once per epoch), or None."""
-    if config is None:
-        return None
-    from .. import optim
-
-    options = config.model_dump(exclude_none=True)
-    name = options.pop("name")
-    if name == "step":
-        return optim.StepLR(optimizer, **options)
-    schedules = optim.lr_scheduler
-    if name == "one_cycle":
-        options.setdefault("total_steps", epochs)
-    others = {
-        "linear": schedules.LinearLR,
-        "exponential": schedules.ExponentialLR,
-        "one_cycle": schedules.OneCycleLR,
-        "reduce_on_plateau": schedules.ReduceLROnPlateau,
-    }
-    if name in others:
-        return others[name](optimizer, **options)
-    options.setdefault("t_max", epochs)
-    return optim.CosineAnnealingLR(
-        optimizer, T_max=options.pop("t_max"), eta_min=options.pop("eta_min", 0.0)
-    )
 
 
 def new_run_dir(name: str, root: str | os.PathLike = "runs") -> Path:

@@ -68,14 +68,13 @@ _LINEAR_WIDTH = re.compile(r"model\.layers\[(\d+)\]\.linear(?:\.out_features)?")
 _MLP_WIDTH = re.compile(r"model\.mlp\.hidden(?:\[\d+\])?")
 
 
-def field_names(paths: Sequence[str], layers: Sequence[Any] | None) -> dict[str, str]:
+def field_names(
+    paths: Sequence[str], layers: Sequence[Any] | None, short: dict[str, str]
+) -> dict[str, str]:
     """Each swept path's name on a plot: ``"hidden width"`` for the ``out_features`` of a
     ``linear`` that another ``linear`` follows in the spec's `layers` (or an ``mlp:``'s
-    ``hidden``), the sweep's short name (``lr``) otherwise. Two swept widths keep their
-    short names in brackets, so they stay apart."""
-    from ..training.sweep_plan import short_names
-
-    short = short_names(paths)
+    ``hidden``), its `short` name (the sweep's, ``lr``) otherwise. Two swept widths keep
+    their short names in brackets, so they stay apart."""
     names = {}
     for path in paths:
         match = _LINEAR_WIDTH.fullmatch(path)

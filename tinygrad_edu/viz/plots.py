@@ -127,12 +127,13 @@ def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     from ..spec import load_spec
     from ..training.loop import SPEC
     from ..training.sweep import group_by_point, point_label, read_sweep_csv
+    from ..training.sweep_plan import short_names
 
     _matplotlib()
     sweep_dir = Path(sweep_dir)
     paths, rows = read_sweep_csv(sweep_dir)
     model = load_spec(sweep_dir / rows[0]["run_dir"] / SPEC).model.model_dump(exclude_none=True)
-    names = field_names(paths, model.get("layers"))  # "hidden width", not "out_features"
+    names = field_names(paths, model.get("layers"), short_names(paths))  # "hidden width"
     written = [
         sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png", names),
         sweep_learning_curves(paths, rows, sweep_dir, names),
