@@ -62,8 +62,9 @@ class Probe:
         """The suggestion, in one sentence a student can act on."""
         if self.lr is None:
             return (
-                f"A probe of {_rates(self.tried)} saw the loss fall with none of them, so the "
-                "learning rate may not be the cause: check the data's scale and the loss."
+                f"A probe of {_rates(self.tried)} saw the loss fall with none of them: the "
+                "learning rate may be far too large still, or not the cause; try a much "
+                "smaller one, and check the data's scale and the loss."
             )
         others = self.tried[:-1]
         failed = f" ({_rates(others)} diverged or did not improve)" if others else ""
