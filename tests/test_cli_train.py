@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -144,10 +145,33 @@ def test_user_errors_exit_2_without_traceback(tmp_path, args, fragment):
     assert_user_error(result, fragment)
 
 
-def test_nan_loss_exits_2_and_keeps_checkpoint(tmp_path):
+PROBED = re.compile(
+    r"Try --lr (\S+): a probe of (\d+) steps from the same starting weights saw the loss "
+    r"fall from (\S+) to (\S+) with it"
+)
+
+
+def test_nan_loss_exits_2_and_suggests_a_rate_the_probe_saw_work(tmp_path):
     out = tmp_path / "run"
     result = run("train", str(spec_file(tmp_path)), "--lr", "1e30", "--out", str(out))
-    assert_user_error(result, "smaller learning rate")
+    assert_user_error(result, "overshoots the minimum")
+    suggested, steps, before, after = PROBED.search(result.stderr).groups()
+    assert float(after) < float(before) and 0 < int(steps) <= 8
+    assert float(suggested) < 1e30
+    fixed = run("train", str(spec_file(tmp_path)), "--lr", suggested, "--out", str(out))
+    assert fixed.returncode == 0, fixed.stderr  # the suggestion trains, first time
+
+
+def test_the_lectures_net_at_lr_1e9_says_what_happened_in_one_paragraph(tmp_path):
+    """Issue 20, 3: no NumPy warnings, no compile note, one paragraph and a tried rate."""
+    spec = ROOT / "specs" / "mlp.yaml"
+    result = run("train", str(spec), "--lr", "1e9", "--epochs", "1", "--out", str(tmp_path / "r"))
+    assert_user_error(result, "the loss became nan at epoch 1, step ")
+    assert "RuntimeWarning" not in result.stderr and "guard failed" not in result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "the weights grow without bound" in error
+    suggested, steps, before, after = PROBED.search(error).groups()
+    assert float(suggested) <= 1e8 and float(after) < float(before)
 
 
 def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 60.0) -> None:

@@ -186,10 +186,11 @@ def test_the_nan_stop_blames_the_data_before_the_learning_rate(tmp_path):
     np.savez(path, X=X, y=np.arange(40) % 2)
     spec = tmp_path / "nan.yaml"
     spec.write_text(MOONS.replace("moons, n_samples: 100", f"npz, path: {path}"))
-    from tinygrad_edu.training.loop import divergence_advice, prepare
+    from tinygrad_edu.training.divergence import divergence_advice
+    from tinygrad_edu.training.loop import prepare
 
     setup = prepare(load_spec(spec))
-    assert "smaller learning rate (e.g. --lr 0.01)" in divergence_advice(setup)
+    assert "Try --lr 0.01: a probe of 8 steps" in divergence_advice(setup)
     setup.dataset.X_train[3, 1] = np.nan  # what a non-finite file would have given
     assert "training features hold nan or inf" in divergence_advice(setup)
     assert "learning rate" not in divergence_advice(setup).split("(")[0]

@@ -127,10 +127,45 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_pat
     with pytest.raises(TrainingDiverged) as info:
         runs.train(spec, {}, out=tmp_path / "run", quiet=True)
     message = str(info.value)
-    assert "epoch" in message and "step" in message and "smaller learning rate" in message
+    assert "epoch" in message and "step" in message and "Try --lr" in message
     assert info.value.exit_code == 2
     if (tmp_path / "run" / CHECKPOINT).exists():  # diverged after a finished epoch
         checkpoint.load_npz(tmp_path / "run" / CHECKPOINT)
+
+
+def test_the_divergence_probe_returns_the_largest_tried_rate_that_lowered_the_loss(tmp_path):
+    from tinygrad_edu import rng
+    from tinygrad_edu.spec import load_spec
+    from tinygrad_edu.training.divergence import PROBE_BUDGET, probe_learning_rate
+    from tinygrad_edu.training.loop import prepare
+
+    setup = prepare(load_spec(write_spec(tmp_path, optimizer="sgd", lr=1e30)))
+    start, ds = setup.model.state_dict(), setup.dataset
+    random_state = rng.get_state()
+
+    def probe(lr: float, budget: int = PROBE_BUDGET):
+        return probe_learning_rate(
+            setup.spec, start, setup.objective, ds.X_train, ds.y_train, lr, budget
+        )
+
+    found = probe(1e30)
+    assert found.lr is not None and found.loss_after < found.loss_before
+    assert found.tried == tuple(
+        float(f"{1e30 / 10**k:.3g}") for k in range(1, len(found.tried) + 1)
+    )
+    assert found.tried[-1] == found.lr and len(found.tried) > 1
+    assert rng.get_state() == random_state  # the run's random stream is untouched
+    assert_same_weights(start, setup.model.state_dict())  # the probe trains a copy
+    again = probe(found.lr * 10)  # the same rate, alone: the same numbers (no shuffling)
+    assert (again.lr, again.loss_before, again.loss_after) == (
+        found.lr,
+        found.loss_before,
+        found.loss_after,
+    )
+    larger = probe(found.lr * 100)  # the rate tried just before it did not lower the loss
+    assert larger.tried[0] == found.lr * 10 and larger.lr == found.lr
+    starved = probe(1e30, budget=3)  # the budget bounds the work: too small to find one
+    assert starved.lr is None and "saw the loss fall with none" in starved.advice()
 
 
 def test_evaluate_reproduces_the_final_test_metrics(tmp_path):

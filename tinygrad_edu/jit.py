@@ -1162,8 +1162,9 @@ class CompiledStep:
             except _StaleTape:  # parameters were replaced (a loaded checkpoint): record anew
                 del self.tapes[key]
             except _GuardFailed as guard:
+                result = self._eager(args, kwargs)  # if it raises, its error is the news
                 self._log(f"a guard failed ({guard}); this call ran eagerly")
-                return self._eager(args, kwargs)
+                return result
         if key in self.fallbacks:
             return self._eager(args, kwargs)
         return self._record(key, arrays, args, kwargs)

@@ -39,7 +39,9 @@ from ..errors import UserError
 from ..jit import compile as compile_step
 from ..tensor import Tensor, set_default_dtype
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
+from .divergence import divergence_advice, quiet_float_errors
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
+from .optimizers import make_optimizer, make_scheduler
 
 
 class TrainingDiverged(UserError):
@@ -157,46 +159,6 @@ def _num_outputs(model: Any, input_shape: tuple) -> int:
     return int(out.shape[-1]) if out.ndim > 1 else 1
 
 
-def make_optimizer(config: Any, params: Any) -> Any:
-    """The optimizer a spec's ``optimizer:`` section names, with its options."""
-    from .. import optim
-
-    options = config.model_dump(exclude_none=True)
-    name = options.pop("name")
-    classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
-    classes.update({"rmsprop": optim.RMSprop, "adagrad": optim.Adagrad})
-    if "betas" in options:
-        options["betas"] = tuple(options["betas"])
-    return classes[name](params, **options)
-
-
-def make_scheduler(config: Any, optimizer: Any, epochs: int) -> Any:
-    """The schedule of a spec's ``scheduler:`` section (stepped once per epoch), or None."""
-    if config is None:
-        return None
-    from .. import optim
-
-    options = config.model_dump(exclude_none=True)
-    name = options.pop("name")
-    if name == "step":
-        return optim.StepLR(optimizer, **options)
-    schedules = optim.lr_scheduler
-    if name == "one_cycle":
-        options.setdefault("total_steps", epochs)
-    others = {
-        "linear": schedules.LinearLR,
-        "exponential": schedules.ExponentialLR,
-        "one_cycle": schedules.OneCycleLR,
-        "reduce_on_plateau": schedules.ReduceLROnPlateau,
-    }
-    if name in others:
-        return others[name](optimizer, **options)
-    options.setdefault("t_max", epochs)
-    return optim.CosineAnnealingLR(
-        optimizer, T_max=options.pop("t_max"), eta_min=options.pop("eta_min", 0.0)
-    )
-
-
 def new_run_dir(name: str, root: str | os.PathLike = "runs") -> Path:
     """``runs/<name>/<timestamp>/``, made unique if two runs start in the same second."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -261,6 +223,7 @@ class Trainer:
         self._saved: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
         self._previous_handlers: dict[int, Any] = {}
         self._step: Callable | None = None  # _update, or its compiled form (train.compile)
+        self._start: dict[str, Any] | None = None  # the weights `fit` began with (the probe's)
         ds = setup.dataset
         self.held_out_name = "val" if ds.X_val is not None else "test"
         self.X_held, self.y_held = (
@@ -347,6 +310,7 @@ class Trainer:
         signals = STOP_SIGNALS if in_main_thread else ()
         previous = {signum: signal.signal(signum, self._on_stop_signal) for signum in signals}
         self._previous_handlers = previous
+        self._start = s.model.state_dict()  # a copy: where a divergence probe starts from
         try:
             self.reporter.start(self)
             while p.epoch < s.epochs:
@@ -398,7 +362,8 @@ class Trainer:
                 self._step = compile_step(
                     self._update, guard=lambda: model.training, name="train.compile"
                 )
-        loss, outputs = self._step(Tensor(xb), s.objective.targets(yb))
+        with quiet_float_errors():  # a non-finite loss is caught and explained (_bad_loss)
+            loss, outputs = self._step(Tensor(xb), s.objective.targets(yb))
         value = loss.item()
         metrics.update(value, outputs.numpy(), yb)
         self.reporter.step(value, len(yb))
@@ -420,7 +385,8 @@ class Trainer:
         """The scalar engine's step (`scalar`): a `Value` graph per sample gives the
         gradients, then the same optimizer updates the same arrays."""
         s = self.setup
-        outputs, value = s.model.loss_and_gradients(xb, s.objective.targets(yb).numpy())
+        with quiet_float_errors():
+            outputs, value = s.model.loss_and_gradients(xb, s.objective.targets(yb).numpy())
         if not math.isfinite(value):
             raise self._bad_loss(value)
         s.optimizer.step()
@@ -432,7 +398,8 @@ class Trainer:
         self._check_parameters(p.epoch + 1, p.step)
         row: dict[str, Any] = {"epoch": p.epoch + 1}
         row.update({f"train_{k}": v for k, v in metrics.result().items()})
-        held = evaluate_arrays(s.model, s.objective, self.X_held, self.y_held)
+        with quiet_float_errors():
+            held = evaluate_arrays(s.model, s.objective, self.X_held, self.y_held)
         if not math.isfinite(held["loss"]):
             raise self._diverged(
                 f"the {self.held_out_name} loss became {held['loss']} at the end of epoch "
@@ -485,7 +452,7 @@ class Trainer:
             epoch, step = self._saved
             at = f"epoch {epoch}" if step == 0 else f"epoch {epoch + 1}, step {step}"
             kept = f"The checkpoint of {at} is kept in {self.run_dir / CHECKPOINT}."
-        return TrainingDiverged(f"{what}. {kept} {divergence_advice(self.setup)}")
+        return TrainingDiverged(f"{what}. {kept} {divergence_advice(self.setup, self._start)}")
 
     def _on_stop_signal(self, signum: int, frame: Any) -> None:
         if self._interrupted:  # a second signal acts at once, as it would without us
@@ -510,19 +477,6 @@ DAMAGED_CHECKPOINT = (
     "finished), metrics.csv and spec.yaml are separate files and may still be intact: "
     "evaluate and predict use model.npz."
 )
-
-
-def divergence_advice(setup: Setup) -> str:
-    """What most likely made the loss non-finite: the data, the learning rate, or the step
-    size in general (checked in that order, so a NaN in the data is never blamed on lr)."""
-    ds, lr = setup.dataset, setup.optimizer.lr
-    for split, array in (("features", ds.X_train), ("targets", ds.y_train)):
-        array = np.asarray(array)
-        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-            return f"The training {split} hold nan or inf: fix the data (not the learning rate)."
-    if not math.isfinite(lr):
-        return f"The learning rate is {lr}: give a finite one, e.g. --lr 0.01."
-    return f"Try a smaller learning rate (e.g. --lr {lr / 10:g})."
 
 
 def write_metrics_csv(path: Path, history: list[dict]) -> None:

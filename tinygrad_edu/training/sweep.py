@@ -172,9 +172,12 @@ def group_by_point(paths: Sequence[str], rows: Sequence[dict[str, Any]]) -> list
     return list(groups.values())
 
 
-def point_label(paths: Sequence[str], row: Mapping[str, Any]) -> str:
-    """``out_features 12, lr 0.1``: a point for a legend or an axis (the seed alone: "spec")."""
-    labels = short_names(paths)
+def point_label(
+    paths: Sequence[str], row: Mapping[str, Any], labels: Mapping[str, str] | None = None
+) -> str:
+    """``out_features 12, lr 0.1``: a point for a legend or an axis (the seed alone: "spec");
+    `labels` names the paths (default: their short names; plots say "hidden width")."""
+    labels = labels or short_names(paths)
     return ", ".join(f"{labels[p]} {format_value(row[p])}" for p in paths) or "spec"
 
 

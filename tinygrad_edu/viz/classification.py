@@ -33,8 +33,9 @@ def _test_predictions(run: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def confusion_matrix(run: Any, path: Path) -> Path:
-    """The test split's confusion matrix, with counts in the cells."""
-    from .plots import _figure, _save
+    """The test split's confusion matrix, with counts in the cells; the figure is as wide
+    as its title needs."""
+    from .plots import _figure, _fit_suptitle, _save
 
     ds = run.setup.dataset
     count = max(ds.num_classes or 2, 2)
@@ -62,9 +63,10 @@ def confusion_matrix(run: Any, path: Path) -> Path:
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     accuracy = float(np.trace(counts)) / max(int(counts.sum()), 1)
-    ax.set_title(
+    title = fig.suptitle(
         f"{run.name}: confusion matrix on the test split\naccuracy {accuracy:.1%}", fontsize=9
     )
+    _fit_suptitle(fig, title)
     return _save(fig, path)
 
 

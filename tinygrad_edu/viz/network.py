@@ -5,8 +5,9 @@
   unit heatmaps. A ReLU unit that is zero on every training point is marked dead: no gradient
   reaches its weights, so it never learns again.
 - `network` draws the network as neurons and edges (``network.png``, the lecture's Figure 5):
-  one column per layer, every weight an edge whose width grows with its magnitude, red for
-  positive and blue for negative weights; it is drawn only for networks small enough to read.
+  one column per layer, every weight an edge whose width grows with its magnitude, blue for
+  positive and orange for negative weights (`conventions`, the playground's colours); it is
+  drawn only for networks small enough to read.
 
 Both work on `nn.Sequential` models (every spec builds one): the hidden layers are the
 outputs of the layers that follow each `Linear` but the last.
@@ -67,16 +68,20 @@ def dead_units(activations: np.ndarray) -> np.ndarray:
 
 
 def hidden_units(run: Any, path: Path, resolution: int = 60) -> Path:
-    """Every hidden unit's activation over the data's plane, dead ReLU units marked."""
+    """Every hidden unit's activation over the data's plane, dead ReLU units marked.
+
+    The legend says what the colours can show: a layer of ReLUs is never negative, so its
+    panels are white (zero) to blue, and only units that can be negative get orange."""
+    from ..data import apply_normalization
+    from .conventions import SIGN_LEGEND, SIGN_LEGEND_NONNEGATIVE, layer_labels, signed_colormap
     from .plots import _figure, _plane, _save
 
     grid_x, grid_y, grid, train = _plane(run, resolution)
     ds = run.setup.dataset
-    from ..data import apply_normalization
-
     X_grid = apply_normalization(ds.normalization, grid).astype(np.float32)
     over_plane = hidden_activations(run.setup.model, X_grid)
     on_data = dict(hidden_activations(run.setup.model, ds.X_train.reshape(len(ds.X_train), -1)))
+    labels = layer_labels(run.setup.model, tuple(ds.input_shape))
     panels = [
         (name, unit, values[:, unit], bool(dead_units(on_data[name])[unit]))
         for name, values in over_plane
@@ -86,20 +91,24 @@ def hidden_units(run: Any, path: Path, resolution: int = 60) -> Path:
     rows = max(math.ceil(len(panels) / columns), 1)
     fig = _figure(figsize=(1.6 * columns + 0.8, 1.6 * rows + 0.8))
     extent = (grid_x.min(), grid_x.max(), grid_y.min(), grid_y.max())
+    colours = signed_colormap()
     for index, (name, unit, values, dead) in enumerate(panels):
         ax = fig.add_subplot(rows, columns, index + 1)
         image = values.reshape(grid_x.shape)
         limit = float(np.abs(image).max()) or 1.0
-        ax.imshow(image, origin="lower", extent=extent, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.imshow(image, origin="lower", extent=extent, cmap=colours, vmin=-limit, vmax=limit)
         ax.scatter(train[:, 0], train[:, 1], s=1, color="k", alpha=0.25)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"layer {name}, unit {unit}" + (" (dead)" if dead else ""), fontsize=7)
+        title = f"{labels.get(name, name)}\nunit {unit}" + (" (dead)" if dead else "")
+        ax.set_title(title, fontsize=7, color="#b00020" if dead else "black")
     total = sum(v.shape[1] for _, v in over_plane)
     shown = f"{len(panels)} of {total}" if len(panels) < total else f"all {total}"
+    negative = any(float(values.min()) < 0 for _, _, values, _ in panels)
     fig.suptitle(
-        f"{run.name}: hidden units over the plane ({shown}; red positive, blue negative, "
-        "each on its own scale)\n'dead': zero on every training point",
+        f"{run.name}: hidden units over the plane, each after its activation ({shown}; "
+        f"{SIGN_LEGEND if negative else SIGN_LEGEND_NONNEGATIVE}, each on its own scale)\n"
+        "'dead': zero on every training point",
         fontsize=9,
     )
     return _save(fig, path)
@@ -117,12 +126,16 @@ def drawable(model: Any) -> bool:
 
 
 def network(run: Any, path: Path) -> Path:
-    """The network as neurons and edges, width and colour by weight (the lecture's Figure 5)."""
+    """The network as neurons and edges, width and colour by weight (the lecture's Figure 5);
+    each column is named as the summary names its layer (``Linear: 1-2``)."""
     from ..nn import Linear
-    from .plots import _figure, _save
+    from .conventions import SIGN_LEGEND, layer_labels, sign_color
+    from .plots import _figure, _fit_suptitle, _save
 
     model = run.setup.model
-    linears = [m for m in model.modules() if isinstance(m, Linear)]
+    named = [(name, m) for name, m in model.named_modules() if isinstance(m, Linear)]
+    linears = [m for _, m in named]
+    labels = layer_labels(model, tuple(run.setup.dataset.input_shape))
     groups = dict(hidden_layers(model))
     activation = {
         id(modules[0]): " ".join(type(m).__name__ for m in modules[1:]) or "identity"
@@ -145,7 +158,7 @@ def network(run: Any, path: Path) -> Path:
                 ax.plot(
                     [column, column + 1],
                     [y_in[i], y_out[j]],
-                    color="#c62828" if w > 0 else "#1565c0",
+                    color=sign_color(w),
                     linewidth=0.2 + 3.0 * abs(w) / largest,
                     alpha=0.75,
                     zorder=1,
@@ -156,17 +169,21 @@ def network(run: Any, path: Path) -> Path:
         )
         if column == 0:
             title = f"input\n{count} features"
-        elif column == len(widths) - 1:
-            title = f"output\n{count} units"
         else:
-            title = f"hidden {column}\n{count} units, {activation.get(id(linears[column - 1]), '')}"
+            name, layer = named[column - 1]
+            label = labels.get(name, name)
+            if column == len(widths) - 1:
+                title = f"{label} (output)\n{count} units"
+            else:
+                title = f"{label}\n{count} units, {activation.get(id(layer), '')}"
         ax.text(column, y_of(count)[0] + 0.9, title, ha="center", va="bottom", fontsize=8)
-    ax.set_xlim(-0.5, len(widths) - 0.5)
+    ax.set_xlim(-0.7, len(widths) - 0.3)  # room for the outer columns' names
     ax.set_ylim(-max(widths) / 2 - 0.5, max(widths) / 2 + 1.6)
     ax.axis("off")
-    ax.set_title(
-        f"{run.name}: the network, every weight an edge "
-        f"(red positive, blue negative, width by |w|, largest {largest:.2g})",
+    title = fig.suptitle(
+        f"{run.name}: the network, every weight an edge\n"
+        f"({SIGN_LEGEND}, width by |w|, largest {largest:.2g})",
         fontsize=9,
     )
+    _fit_suptitle(fig, title)
     return _save(fig, path)

@@ -3,12 +3,13 @@
 `plot_run(run_dir)` draws what fits the run's data:
 
 - ``learning_curves.png``: loss and accuracy (regression: loss, MAE and R^2) per epoch,
-  training split against held-out split, from ``metrics.csv``;
+  training split against held-out split, from ``metrics.csv``, with a note where the
+  held-out loss has turned while the training loss keeps falling (`overfitting`);
 - ``decision_boundary.png`` for 2-D inputs: the class the model predicts over a grid,
   with the data points on top (the lecture's Figure 4);
 - ``fit.png`` for 1-D regression: the target function, the data and the fitted curve;
 - ``first_layer_weights.png`` for 28x28 images: each first-layer unit's weights drawn as
-  an image (the lecture's Figure 8), all on one colour scale;
+  an image (the lecture's Figure 8), each tile on its own colour scale, dead units marked;
 - ``confusion_matrix.png`` for classification and ``misclassified.png`` for images
   (`classification`);
 - ``hidden_units.png`` for 2-D inputs (each hidden unit over the plane) and ``network.png``
@@ -45,9 +46,12 @@ import numpy as np
 
 from ..errors import UserError
 from ..extras import install_hint
+from .conventions import SIGN_LEGEND, class_colors, field_names, layer_labels, signed_colormap
+from .overfitting import find_overfitting
 
 MISSING_MATPLOTLIB = f"plots need matplotlib: {install_hint('plot')}"
 IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
+DEAD_COLOR = "#b00020"  # the playground's mark of a dead unit
 DPI = 110
 LOSS_NAMES = {
     "cross_entropy": "cross-entropy",
@@ -112,30 +116,36 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
     if network.drawable(run.setup.model):
         written.append(network.network(run, run_dir / "network.png"))
     if (run_dir / "diagnostics.csv").is_file():
-        written.append(
-            diagnostics(run_dir / "diagnostics.csv", run.name, run_dir / "diagnostics.png")
-        )
+        labels = layer_labels(run.setup.model, tuple(run.setup.dataset.input_shape))
+        path = run_dir / "diagnostics.png"
+        written.append(diagnostics(run_dir / "diagnostics.csv", run.name, path, labels))
     return written
 
 
 def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     """``sweep_metrics.png`` and ``sweep_learning_curves.png`` for any sweep, and
     ``fit.png`` for 1-D regression sweeps (one curve per point, its first seed's run)."""
+    from ..spec import load_spec
+    from ..training.loop import SPEC
     from ..training.sweep import group_by_point, point_label, read_sweep_csv
+    from ..training.sweep_plan import short_names
 
     _matplotlib()
     sweep_dir = Path(sweep_dir)
     paths, rows = read_sweep_csv(sweep_dir)
+    model = load_spec(sweep_dir / rows[0]["run_dir"] / SPEC).model.model_dump(exclude_none=True)
+    names = field_names(paths, model.get("layers"), short_names(paths))  # "hidden width"
     written = [
-        sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png"),
-        sweep_learning_curves(paths, rows, sweep_dir),
+        sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png", names),
+        sweep_learning_curves(paths, rows, sweep_dir, names),
     ]
     firsts = [min(group, key=lambda row: row["seed"] or 0) for group in group_by_point(paths, rows)]
     runs = [load_trained(sweep_dir / row["run_dir"]) for row in firsts]
     if runs and runs[0].setup.objective.task == "regression" and runs[0].input_features == 1:
         several = len(firsts) < len(rows)
         for run, row in zip(runs, firsts):
-            run.label = point_label(paths, row) + (f" (seed {row['seed']})" if several else "")
+            seed = f" (seed {row['seed']})" if several else ""
+            run.label = point_label(paths, row, names) + seed
         written.append(fit(runs, sweep_dir / "fit.png"))
     return written
 
@@ -230,6 +240,10 @@ def learning_curves(metrics_csv: Path, name: str, folder: Path, loss: str | None
         if metric in ("loss", "mae") and _spans_decades(rows, metric):
             ax.set_yscale("log")
         ax.set_title(titles[metric].split(" (")[0])
+        turned = find_overfitting(rows, held) if metric == "loss" else None
+        if turned is not None:  # say what the curves show (`overfitting`)
+            ax.axvline(turned.best_epoch, color="0.4", linestyle=":", linewidth=1)
+            ax.set_title(f"{ax.get_title()}\n{turned.note(_split_name(held))}", fontsize=8)
         ax.set_xlabel("epoch")
         ax.set_ylabel(titles[metric])
         ax.yaxis.set_major_formatter(_significant_formatter())
@@ -254,7 +268,7 @@ def draw_decision_boundary(ax: Any, run: TrainedRun, plane: tuple, title: str = 
     test = run.raw(ds.X_test)
     classes = objective.predict(run.predict(grid)).reshape(grid_x.shape)
     count = max(ds.num_classes or 2, 2)
-    colors = _class_colors(count)
+    colors = class_colors(count)
     levels = np.arange(count + 1) - 0.5
     ax.contourf(grid_x, grid_y, classes, levels=levels, colors=colors, alpha=0.25)
     ax.contour(grid_x, grid_y, classes, levels=levels[1:-1], colors="k", linewidths=0.8)
@@ -333,8 +347,12 @@ def draw_fit(ax: Any, runs: list[TrainedRun], resolution: int = 400, title: str 
 
 
 def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -> Path:
-    """Each first-layer unit's weights as an image: the pattern that excites it most. All
-    tiles share one colour scale (the colour bar), so tiles can be compared.
+    """Each first-layer unit's weights as an image: the pattern that excites it most.
+
+    Each tile is scaled on its own (its largest |weight| is full colour): on one shared
+    scale the few strongest units set the range and most tiles fade to white, hiding the
+    strokes and blobs the lecture's "first layers learn simple features" is about. Units
+    that are zero on every training image (dead ReLUs, `network.dead_units`) are marked.
 
     The tiles are one image (`tile_mosaic`), drawn by one ``imshow``: 128 small axes took
     matplotlib's layout about 3 s, longer than training the lecture's network."""
@@ -344,24 +362,57 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
     columns = min(16, shown)
     rows = math.ceil(shown / columns)
     height, width = run.image_shape
-    limit = float(np.abs(weights[:shown]).max()) or 1.0
+    tiles = weights[:shown].reshape(shown, height, width).astype(np.float64)
+    largest = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    tiles = tiles / np.where(largest > 0, largest, 1.0)
     gap, band = max(1, width // 7), max(2, height // 3)  # band: room for each tile's number
-    mosaic = tile_mosaic(weights[:shown].reshape(shown, height, width), columns, gap, band)
     fig = _figure(figsize=(0.8 * columns + 1.0, 0.8 * rows + 0.9))
     ax = fig.add_subplot()
-    colours = _matplotlib().colormaps["RdBu_r"].with_extremes(bad="#d0d0d0")
     image = ax.imshow(
-        mosaic, cmap=colours, vmin=-limit, vmax=limit, interpolation="nearest", aspect="equal"
+        tile_mosaic(tiles, columns, gap, band),
+        cmap=signed_colormap(bad="#d0d0d0"),
+        vmin=-1.0,
+        vmax=1.0,
+        interpolation="nearest",
+        aspect="equal",
     )
-    label_tiles(ax, [str(index) for index in range(shown)], columns, (height, width), gap, band)
+    dead = _dead_first_units(run, name)[:shown]
+    labels = [f"{index} dead" if dead[index] else str(index) for index in range(shown)]
+    label_tiles(ax, labels, columns, (height, width), gap, band)
+    for text, is_dead in zip(ax.texts, dead):
+        if is_dead:
+            text.set_color(DEAD_COLOR)
+            text.set_fontweight("bold")
     ax.set_axis_off()
-    fig.colorbar(image, ax=ax, shrink=0.8, label="weight")
+    fig.colorbar(
+        image, ax=ax, shrink=0.8, label=f"weight / the tile's largest |weight|\n({SIGN_LEGEND})"
+    )
+    count = int(np.sum(dead))
     fig.suptitle(
-        f"{run.name}: first-layer weights ({name}.weight), units 0-{shown - 1} of "
-        f"{len(weights)}, one {height}x{width} tile per unit (red positive, blue negative)",
+        f"{run.name}: first-layer weights ({layer_label(run, name)}), units 0-{shown - 1} of "
+        f"{len(weights)}, one {height}x{width} tile per unit, each tile on its own scale"
+        + (f"; {count} dead (zero on every training image)" if count else ""),
         fontsize=9,
     )
     return _save(fig, path)
+
+
+def _dead_first_units(run: TrainedRun, name: str) -> np.ndarray:
+    """Which units of the first layer are zero on every training image (all False when
+    that layer is not a hidden one)."""
+    from .network import dead_units, hidden_activations
+
+    ds = run.setup.dataset
+    hidden = dict(hidden_activations(run.setup.model, ds.X_train))
+    units = run.first_image_layer()[1].out_features
+    return dead_units(hidden[name]) if name in hidden else np.zeros(units, dtype=bool)
+
+
+def layer_label(run: TrainedRun, name: str) -> str:
+    """The summary's name of the model's layer `name` (``Linear: 1-2``), the numbering every
+    picture uses (`conventions.layer_labels`)."""
+    labels = layer_labels(run.setup.model, tuple(run.setup.dataset.input_shape))
+    return labels.get(name, f"layer {name}")
 
 
 def label_tiles(
@@ -395,9 +446,12 @@ def tile_mosaic(tiles: np.ndarray, columns: int, gap: int, band: int) -> np.ndar
     return mosaic
 
 
-def diagnostics(diagnostics_csv: Path, name: str, path: Path) -> Path:
+def diagnostics(
+    diagnostics_csv: Path, name: str, path: Path, labels: dict[str, str] | None = None
+) -> Path:
     """Per layer and epoch, from diagnostics.csv (`training.diagnostics`): the fraction of
-    dead units of each hidden layer, the last step's gradient norm and the weight norm."""
+    dead units of each hidden layer, the last step's gradient norm and the weight norm.
+    `labels` names each layer as the summary does (`conventions.layer_labels`)."""
     from ..training.diagnostics import read_diagnostics
 
     rows = read_diagnostics(diagnostics_csv)
@@ -423,7 +477,8 @@ def diagnostics(diagnostics_csv: Path, name: str, path: Path) -> Path:
                     "o-",
                     markersize=3,
                     color=color,
-                    label=f"layer {layer} ({units} unit{'' if units == '1' else 's'})",
+                    label=f"{(labels or {}).get(layer, f'layer {layer}')} "
+                    f"({units} unit{'' if units == '1' else 's'})",
                 )
         if column == "dead_fraction":
             ax.set_ylim(-0.05, 1.05)
@@ -433,7 +488,10 @@ def diagnostics(diagnostics_csv: Path, name: str, path: Path) -> Path:
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        else:  # a network without hidden layers has no dead units to count
+            ax.text(0.5, 0.5, "no hidden layer", transform=ax.transAxes, ha="center")
     fig.suptitle(f"{name}: inside the network, layer by layer, at the end of each epoch")
     return _save(fig, path)
 
@@ -495,14 +553,18 @@ def animate_run(run_dir: str | Path, fps: int = 4) -> Path:
     return path
 
 
-def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> Path:
+def sweep_metrics(
+    paths: list[str], rows: list[dict[str, Any]], path: Path, names: dict[str, str] | None = None
+) -> Path:
     """The final held-out metrics of a sweep against the first swept field: per point the
     mean over its seeds with an error bar of one standard deviation (ddof=1), every run as
     a faint dot, and one line per value of the other fields. On the loss's log axis a bar
-    that would reach 0 or below stops at the point's lowest run instead."""
+    that would reach 0 or below stops at the point's lowest run instead. `names` are the
+    fields' names on the plot (`conventions.field_names`; default the sweep's short names)."""
     from ..training.sweep import format_value, group_by_point, point_label, summarize
     from ..training.sweep_plan import short_names
 
+    names = names or short_names(paths)
     metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if rows[0].get(m) is not None]
     first = paths[0] if paths else None
     values = list(dict.fromkeys(row[first] for row in rows)) if first else ["spec"]
@@ -510,7 +572,7 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
     position = dict(zip(map(format_value, values), values if numeric else range(len(values))))
     lines: dict[str, list[tuple[dict, list[dict]]]] = {}  # other fields' label -> points
     for point, group in zip(summarize(paths, rows), group_by_point(paths, rows)):
-        lines.setdefault(point_label(paths[1:], point) if paths[1:] else "", []).append(
+        lines.setdefault(point_label(paths[1:], point, names) if paths[1:] else "", []).append(
             (point, group)
         )
     fig = _figure(figsize=(4.2 * len(metrics), 3.4))
@@ -540,7 +602,7 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
             ax.set_yscale("log")
         ax.set_xticks(list(position.values()), list(position))
         ax.minorticks_off()
-        ax.set_xlabel(short_names(paths)[first] if first else "")
+        ax.set_xlabel(names[first] if first else "")
         ax.set_title({"test_r2": "test R²"}.get(metric, metric.replace("_", " ")))
         ax.grid(alpha=0.3)
         if len(lines) > 1:
@@ -551,9 +613,15 @@ def sweep_metrics(paths: list[str], rows: list[dict[str, Any]], path: Path) -> P
     return _save(fig, path)
 
 
-def sweep_learning_curves(paths: list[str], rows: list[dict[str, Any]], sweep_dir: Path) -> Path:
+def sweep_learning_curves(
+    paths: list[str],
+    rows: list[dict[str, Any]],
+    sweep_dir: Path,
+    names: dict[str, str] | None = None,
+) -> Path:
     """Every point's held-out loss per epoch: the mean over its seeds, with a band of one
-    standard deviation (ddof=1) when it has several, from each run's metrics.csv."""
+    standard deviation (ddof=1) when it has several, from each run's metrics.csv; `names`
+    as `sweep_metrics`'s."""
     from ..training.sweep import group_by_point, point_label
 
     groups = group_by_point(paths, rows)
@@ -568,7 +636,7 @@ def sweep_learning_curves(paths: list[str], rows: list[dict[str, Any]], sweep_di
         mean = losses.mean(axis=0)
         log = log and bool(np.all(losses > 0))
         x = [m["epoch"] for m in curves[0][:epochs]]
-        label = point_label(paths, group[0])
+        label = point_label(paths, group[0], names)
         ax.plot(x, mean, "o-", markersize=3, color=color, label=label)
         if len(group) > 1:
             std = losses.std(axis=0, ddof=1)
@@ -610,6 +678,15 @@ def _figure(**options: Any) -> Any:
     return _matplotlib().figure.Figure(layout="constrained", **options)
 
 
+def _fit_suptitle(fig: Any, title: Any, margin: float = 0.4) -> None:
+    """Widen `fig` until its `title` (a `fig.suptitle`) fits with `margin` inches to spare:
+    a long run name must never be cut (a 340-pixel confusion matrix once read "on the tes")."""
+    fig.draw_without_rendering()
+    needed = title.get_window_extent().width / fig.dpi + margin
+    if needed > fig.get_figwidth():
+        fig.set_figwidth(needed)
+
+
 def _save(fig: Any, path: Path) -> Path:
     """Write the PNG atomically (a half-written picture never replaces a good one)."""
     from ..training.checkpoint import atomic_write
@@ -637,12 +714,6 @@ def _spans_decades(rows: list[dict[str, float]], metric: str) -> bool:
 
 def _split_name(split: str) -> str:
     return {"train": "training", "val": "validation", "test": "test"}[split]
-
-
-def _class_colors(count: int) -> list[Any]:
-    from matplotlib import colormaps
-
-    return [colormaps["tab10"](c % 10) for c in range(count)]
 
 
 def _sequence_colors(count: int) -> list[Any]:
