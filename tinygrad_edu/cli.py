@@ -267,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a run folder written by train, an exported .safetensors, or a spec with init.from",
     )
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
-    p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
+    p.add_argument(
+        "--output", required=True, metavar="FILE", help="CSV of predictions (- for stdout)"
+    )
     add_import_option(p)
     p.set_defaults(handler=cmd_predict)
 
@@ -831,7 +833,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .training import runs
 
     count = runs.predict(args.run_dir, args.input, args.output)
-    print(f"wrote {count} predictions to {args.output}")
+    to_stdout = args.output == "-"  # the CSV is stdout: the note goes beside it
+    where = "standard output" if to_stdout else args.output
+    print(f"wrote {count} predictions to {where}", file=sys.stderr if to_stdout else sys.stdout)
     return 0
 
 
