@@ -4,8 +4,8 @@ One module per format: `safetensors` (PyTorch's state-dict names, plus metadata 
 makes a file enough to predict), `onnx` (a checked ONNX graph for any ONNX runtime) and
 `torch` (model.py, the weights, the run's data and a training script for PyTorch and
 ``torchrun``). `bundle` gathers what they all need from a run folder or a spec.
-`export_run` is the CLI's ``export`` command. The libraries are the ``export`` extra;
-each function fails with an install hint without them.
+`export_run` is the CLI's ``export`` command. ONNX needs the ``export`` extra (and
+fails with an install hint without it); safetensors files need no library.
 """
 
 from __future__ import annotations
