@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -173,3 +174,123 @@ def test_predict_writes_to_stdout_and_into_a_fifo(tmp_path, finished_run):
     thread.join(timeout=10)
     assert received[0].decode() == result.stdout
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+# --- export's destinations (issue 21, items 2 and 9) ------------------------------------------
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_torch_export_never_overwrites_files_it_did_not_write(tmp_path, finished_run):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "model.py").write_text("# my own model\n")
+    (folder / "notes.txt").write_text("mine\n")
+    refused = cli("export", str(finished_run), "--format", "torch", "--out", str(folder))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "holds files this export did not write (model.py, notes.txt)" in refused.stderr
+    assert "--force" in refused.stderr
+    assert snapshot(folder) == {"model.py": b"# my own model\n", "notes.txt": b"mine\n"}
+    assert os.listdir(tmp_path) == ["project"]  # no temporary folder left beside it
+
+    forced = cli("export", str(finished_run), "--format", "torch", "--out", str(folder), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (folder / "notes.txt").read_text() == "mine\n"  # other files are left alone
+    assert "nn.Sequential" in (folder / "model.py").read_text()
+
+
+def test_torch_export_replaces_its_own_files_and_gives_the_same_bytes(tmp_path, finished_run):
+    folder = tmp_path / "torch"
+    assert (
+        cli("export", str(finished_run), "--format", "torch", "--out", str(folder)).returncode == 0
+    )
+    first = snapshot(folder)
+    assert {"model.py", "weights.safetensors", "data.npz", "train_torch.py"} <= set(first)
+    (folder / "__pycache__").mkdir()  # what running model.py leaves: allowed
+    again = cli("export", str(finished_run), "--format", "torch", "--out", str(folder))
+    assert again.returncode == 0, again.stderr
+    assert snapshot(folder) == first  # byte for byte (item 9)
+
+    (folder / "model.py").write_text((folder / "model.py").read_text() + "# my edit\n")
+    edited = cli("export", str(finished_run), "--format", "torch", "--out", str(folder))
+    assert edited.returncode == 2 and "(model.py)" in edited.stderr, edited.stderr
+    assert (folder / "model.py").read_text().endswith("# my edit\n")
+
+
+def test_torch_export_into_a_file_is_refused(tmp_path, finished_run):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = cli("export", str(finished_run), "--format", "torch", "--out", str(blocker))
+    assert result.returncode == 2 and "it is a file" in result.stderr, result.stderr
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "onnx"])
+def test_single_file_exports_give_the_same_bytes_each_time(tmp_path, finished_run, fmt):
+    if fmt == "onnx":
+        pytest.importorskip("onnx", reason="the onnx library is the export extra")
+    digests = set()
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.{fmt}"
+        assert cli("export", str(finished_run), "--format", fmt, "--out", str(out)).returncode == 0
+        digests.add(out.read_bytes())
+    assert len(digests) == 1
+
+
+def test_a_refused_torch_export_leaves_no_folder(tmp_path):
+    from tinygrad_edu import nn
+    from tinygrad_edu.export import to_torch
+    from tinygrad_edu.spec import parse_spec, registry
+
+    class Halved(nn.Module):
+        def forward(self, x):
+            return x * 0.5
+
+    registry.register_layer("halved_destinations")(Halved)
+    spec = parse_spec(MOONS.replace("relu", "halved_destinations"))
+    with pytest.raises(UserError, match="cannot write PyTorch code for layer 1"):
+        to_torch(spec, tmp_path / "new" / "torch")
+    assert not (tmp_path / "new" / "torch").exists()
+    assert [p.name for p in tmp_path.rglob("*") if p.name.endswith(".tmp")] == []
+
+
+# the export is paused right after its first temporary file is flushed, for the test's SIGTERM
+PAUSED_EXPORT = """\
+import os, sys, time
+flush = os.fsync
+def paused(fd):
+    flush(fd)
+    print("paused", flush=True)
+    time.sleep(60)
+os.fsync = paused
+sys.path.insert(0, sys.argv.pop(1))
+from tinygrad_edu.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "torch"])
+def test_sigterm_mid_export_leaves_nothing_behind(tmp_path, finished_run, fmt):
+    out = tmp_path / "out" / ("model.safetensors" if fmt == "safetensors" else "torch")
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_EXPORT, str(ROOT), "export", str(finished_run)]
+        + ["--format", fmt, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "paused"
+        assert [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]  # mid-write
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 143
+    finally:
+        process.kill()
+        process.communicate()
+    assert [p.name for p in tmp_path.rglob("*")] == ["out"]  # the folder export made, empty

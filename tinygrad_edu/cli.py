@@ -321,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--probabilities", action="store_true", help="onnx: end with Softmax (probabilities out)"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="torch: write into a folder that holds other files (the export's four are replaced)",
+    )
     add_import_option(p)
     p.set_defaults(handler=cmd_export)
 
@@ -874,7 +879,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_run
 
     written = export_run(
-        args.run_dir, args.format, args.out, args.include_preprocessing, args.probabilities
+        args.run_dir,
+        args.format,
+        args.out,
+        args.include_preprocessing,
+        args.probabilities,
+        args.force,
     )
     print(f"wrote {written}")
     return 0

@@ -23,9 +23,11 @@ import io
 import json
 import os
 import re
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,6 +156,29 @@ def _direct(kind: str, target: Path, mode: str) -> Iterator[IO]:
             handle.write(buffer.getvalue())
     except OSError as error:
         raise write_error(target, error) from None
+
+
+@contextmanager
+def removed_when_terminated() -> Iterator[None]:
+    """Within the block, SIGTERM raises `SystemExit` (exit code 143, as the signal gives)
+    instead of ending the process at once, so `atomic_write` and the other ``finally``
+    blocks remove their temporary files; SIGINT already raises KeyboardInterrupt. Only
+    the main thread may set handlers: elsewhere, and where a handler is already set (the
+    trainer's), the block runs as it is."""
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def write_error(path: Path, error: OSError) -> UserError:
