@@ -547,20 +547,44 @@ def test_a_gzip_bomb_as_mnist_is_read_no_further_than_its_header_says(tmp_path):
     assert path.stat().st_size < 100_000
     with pytest.raises(
         UserError,
-        match=r"promises shape \(10, 28, 28\) \(7840 bytes of data\), "
-        "but the file holds more",
+        match=r"claims shape \(10, 28, 28\) \(7,856 bytes\), but the file holds "
+        r"50,000,016 bytes, its gzip trailer says",
     ):
-        read_idx(path, 0x00000803)
+        read_idx(path, 0x00000803)  # refused from the trailer, before decompressing anything
+
+
+def test_idx_headers_are_compared_before_any_data_is_read(tmp_path):
+    """5,000,000 images claimed beside 0 labels (issue 21, item 3): refused from the
+    headers and sizes alone; the old code decompressed the images until memory ran out."""
+    import gzip
+
+    from tinygrad_edu.data.mnist import idx_shape, load_mnist
+
+    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (5_000_000, 28, 28))
+    forged = tmp_path / "forged-idx3-ubyte.gz"
+    forged.write_bytes(gzip.compress(header + b"\0" * 1000, mtime=0))
+    with pytest.raises(UserError, match=r"at most [\d,]+ bytes once decompressed"):
+        idx_shape(forged, 0x803)
+    write_fake_mnist(tmp_path / "mnist")
+    (tmp_path / "mnist" / "train-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 0]), mtime=0)
+    )
+    with pytest.raises(UserError, match="holds 40 images but .* holds 0 labels"):
+        load_mnist(tmp_path / "mnist", False, "", {})
+    raw = tmp_path / "raw-idx3-ubyte"
+    raw.write_bytes(header + b"\0" * 1000)
+    with pytest.raises(UserError, match=r"\(3,920,000,016 bytes\), but the file holds 1,016 bytes"):
+        read_idx(raw, 0x803)
 
 
 def test_an_idx_header_larger_than_memory_is_refused(tmp_path, monkeypatch):
     from tinygrad_edu.data import reading
 
-    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (60000, 999, 999))
+    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (1000, 28, 28))
     path = tmp_path / "train-images-idx3-ubyte"
-    path.write_bytes(header)
-    monkeypatch.setattr(reading, "available_memory", lambda: 10**9)
-    with pytest.raises(UserError, match="need about 299.4 GB of memory"):
+    path.write_bytes(header + bytes(1000 * 28 * 28))  # as large as the header says
+    monkeypatch.setattr(reading, "available_memory", lambda: 10**6)
+    with pytest.raises(UserError, match="need about 3.9 MB of memory"):
         read_idx(path, 0x00000803)
 
 
