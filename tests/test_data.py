@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from idx_files import write_fake_mnist, write_idx
 
 from tinygrad_edu.data import SOURCES, Dataset, apply_normalization, iterate_batches, load_dataset
@@ -601,3 +603,30 @@ def test_non_finite_npz_targets_are_refused(tmp_path):
     np.savez(path, X=np.zeros((10, 2)), y=np.array([0.5, np.nan] * 5))
     with pytest.raises(UserError, match="targets hold non-finite values"):
         load_dataset({"source": "npz", "path": str(path)}, seed=0, task="regression")
+
+
+csv_cells = st.sampled_from(["0", "1.5", "-2e3", "nan", "inf", "", " ", "x", '"', "1e999", "0x1"])
+csv_rows = st.lists(st.lists(csv_cells, min_size=0, max_size=4), max_size=5)
+
+
+@given(
+    rows=csv_rows,
+    delimiter=st.sampled_from([",", ";"]),
+    trailer=st.sampled_from(["", "\n", "\r\n"]),
+)
+def test_any_predict_csv_is_read_or_refused_in_one_paragraph(
+    tmp_path_factory, rows, delimiter, trailer
+):
+    """Structured hostile CSVs for predict's --input (issue 21's corpus): ragged rows, text,
+    quotes, non-finite and overflowing numbers, empty files. Either a finite 2-D float
+    matrix or one `UserError` paragraph naming the file, never another exception."""
+    from tinygrad_edu.data.files import load_features
+
+    path = tmp_path_factory.mktemp("csv") / "input.csv"
+    path.write_text("\n".join(delimiter.join(row) for row in rows) + trailer)
+    try:
+        X = load_features(path)
+    except UserError as error:
+        assert str(path) in str(error) and "\n" not in str(error)
+        return
+    assert X.ndim == 2 and X.dtype == np.float64 and np.all(np.isfinite(X))

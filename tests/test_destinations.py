@@ -294,3 +294,16 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path, finished_run, fmt):
         process.kill()
         process.communicate()
     assert [p.name for p in tmp_path.rglob("*")] == ["out"]  # the folder export made, empty
+
+
+def test_safetensors_export_to_stdout_is_the_file_alone(tmp_path, finished_run):
+    """``export --out -`` pipes the file: its note goes to stderr, not into the bytes."""
+    result = subprocess.run(
+        [*CLI, "export", str(finished_run), "--format", "safetensors", "--out", "-"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    cli("export", str(finished_run), "--format", "safetensors", "--out", str(tmp_path / "f.st"))
+    assert result.stdout == (tmp_path / "f.st").read_bytes()
+    assert b"standard output" in result.stderr

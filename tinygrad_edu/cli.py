@@ -886,7 +886,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         args.probabilities,
         args.force,
     )
-    print(f"wrote {written}")
+    if str(written) == "-":  # the file itself went to stdout: the note goes beside it
+        print("wrote the export to standard output", file=sys.stderr)
+    else:
+        print(f"wrote {written}")
     return 0
 
 
