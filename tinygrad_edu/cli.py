@@ -321,11 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--probabilities", action="store_true", help="onnx: end with Softmax (probabilities out)"
     )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="torch: write into a folder that holds other files (the export's four are replaced)",
-    )
+    p.add_argument("--force", action="store_true", help="torch: write into a non-empty folder")
     add_import_option(p)
     p.set_defaults(handler=cmd_export)
 
@@ -838,10 +834,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .training import runs
 
     count = runs.predict(args.run_dir, args.input, args.output)
-    to_stdout = args.output == "-"  # the CSV is stdout: the note goes beside it
-    where = "standard output" if to_stdout else args.output
-    print(f"wrote {count} predictions to {where}", file=sys.stderr if to_stdout else sys.stdout)
+    _wrote(f"{count} predictions to ", args.output)
     return 0
+
+
+def _wrote(what: str, path: object) -> None:
+    """ "wrote WHAT PATH" on stdout, or on stderr when PATH is "-": stdout holds the file."""
+    if str(path) == "-":
+        print(f"wrote {what}standard output", file=sys.stderr)
+    else:
+        print(f"wrote {what}{path}")
 
 
 def cmd_specs(args: argparse.Namespace) -> int:
@@ -878,18 +880,9 @@ def cmd_spec(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_run
 
-    written = export_run(
-        args.run_dir,
-        args.format,
-        args.out,
-        args.include_preprocessing,
-        args.probabilities,
-        args.force,
-    )
-    if str(written) == "-":  # the file itself went to stdout: the note goes beside it
-        print("wrote the export to standard output", file=sys.stderr)
-    else:
-        print(f"wrote {written}")
+    options = (args.include_preprocessing, args.probabilities, args.force)
+    written = export_run(args.run_dir, args.format, args.out, *options)
+    _wrote("", written)
     return 0
 
 
