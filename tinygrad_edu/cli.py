@@ -839,7 +839,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _wrote(what: str, path: object) -> None:
-    """ "wrote WHAT PATH" on stdout, or on stderr when PATH is "-": stdout holds the file."""
+    """Print 'wrote WHAT PATH' on stdout, or on stderr when PATH is '-' (stdout holds the file)."""
     if str(path) == "-":
         print(f"wrote {what}standard output", file=sys.stderr)
     else:
