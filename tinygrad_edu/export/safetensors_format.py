@@ -118,6 +118,8 @@ def _entry(name: str, info: Any, data_start: int, size: int, damaged: Any) -> En
     if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
         raise damaged(f"'{name}' needs dtype, shape and data_offsets")
     dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if not isinstance(dtype, str):
+        raise damaged(f"'{name}' has dtype {dtype!r}, not a dtype's name")
     if dtype not in DTYPES:
         readable = ", ".join(DTYPES)
         raise UserError(
