@@ -185,7 +185,10 @@ def _check_claimed_size(path: Path, handle: BinaryIO, claimed: int, shape: tuple
     elif claimed > size * MAX_DEFLATE_RATIO:
         holds, found = None, f"at most {size * MAX_DEFLATE_RATIO:,} bytes once decompressed"
     else:
-        trailer = os.pread(handle.fileno(), 4, max(0, size - 4))
+        position = handle.tell()  # the gzip stream reads on from here
+        handle.seek(max(0, size - 4))
+        trailer = handle.read(4)
+        handle.seek(position)
         recorded = int.from_bytes(trailer, "little")
         holds = claimed if len(trailer) == 4 and recorded == claimed % 2**32 else None
         found = f"{recorded:,} bytes, its gzip trailer says"
