@@ -363,6 +363,22 @@ def test_references_that_expand_a_section_too_often_are_refused():
         parse_spec(BASE + f"sweep: {{path: seed, values: {values}, more: {refs}}}\n")
 
 
+def test_references_that_double_a_text_level_after_level_are_refused():
+    """A 1 kB spec whose texts double 40 times would reach a terabyte (issue 21, item 3):
+    refused once the texts made pass the bound, as section expansions are."""
+    chain = "  t0: ab\n" + "".join(
+        f"  t{i + 1}: ${{sweep.t{i}}}${{sweep.t{i}}}\n" for i in range(40)
+    )
+    assert len(chain) < 1500
+    with pytest.raises(SpecError, match="texts longer than 1,000,000 characters") as caught:
+        parse_spec(BASE + "sweep:\n" + chain, file="t.yaml")
+    [problem] = caught.value.problems
+    assert problem.file == "t.yaml" and problem.line > 1
+    with pytest.raises(SpecError) as short:  # 10 levels (1 kB of text) resolve; the keys are
+        parse_spec(BASE + "sweep:\n" + chain[: chain.index("  t10:")])  # not sweep's: refused
+    assert not any("texts longer" in p.message for p in short.value.problems)
+
+
 def test_set_applies_before_references_are_resolved(tmp_path):
     spec = load_spec(write(tmp_path, "s.yaml", SCHEDULED))
     changed = apply_overrides(spec, {"train.epochs": "7"})

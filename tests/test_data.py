@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from idx_files import write_fake_mnist, write_idx
 
 from tinygrad_edu.data import SOURCES, Dataset, apply_normalization, iterate_batches, load_dataset
@@ -547,20 +549,44 @@ def test_a_gzip_bomb_as_mnist_is_read_no_further_than_its_header_says(tmp_path):
     assert path.stat().st_size < 100_000
     with pytest.raises(
         UserError,
-        match=r"promises shape \(10, 28, 28\) \(7840 bytes of data\), "
-        "but the file holds more",
+        match=r"claims shape \(10, 28, 28\) \(7,856 bytes\), but the file holds "
+        r"50,000,016 bytes, its gzip trailer says",
     ):
-        read_idx(path, 0x00000803)
+        read_idx(path, 0x00000803)  # refused from the trailer, before decompressing anything
+
+
+def test_idx_headers_are_compared_before_any_data_is_read(tmp_path):
+    """5,000,000 images claimed beside 0 labels (issue 21, item 3): refused from the
+    headers and sizes alone; the old code decompressed the images until memory ran out."""
+    import gzip
+
+    from tinygrad_edu.data.mnist import idx_shape, load_mnist
+
+    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (5_000_000, 28, 28))
+    forged = tmp_path / "forged-idx3-ubyte.gz"
+    forged.write_bytes(gzip.compress(header + b"\0" * 1000, mtime=0))
+    with pytest.raises(UserError, match=r"at most [\d,]+ bytes once decompressed"):
+        idx_shape(forged, 0x803)
+    write_fake_mnist(tmp_path / "mnist")
+    (tmp_path / "mnist" / "train-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 0]), mtime=0)
+    )
+    with pytest.raises(UserError, match="holds 40 images but .* holds 0 labels"):
+        load_mnist(tmp_path / "mnist", False, "", {})
+    raw = tmp_path / "raw-idx3-ubyte"
+    raw.write_bytes(header + b"\0" * 1000)
+    with pytest.raises(UserError, match=r"\(3,920,000,016 bytes\), but the file holds 1,016 bytes"):
+        read_idx(raw, 0x803)
 
 
 def test_an_idx_header_larger_than_memory_is_refused(tmp_path, monkeypatch):
     from tinygrad_edu.data import reading
 
-    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (60000, 999, 999))
+    header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (1000, 28, 28))
     path = tmp_path / "train-images-idx3-ubyte"
-    path.write_bytes(header)
-    monkeypatch.setattr(reading, "available_memory", lambda: 10**9)
-    with pytest.raises(UserError, match="need about 299.4 GB of memory"):
+    path.write_bytes(header + bytes(1000 * 28 * 28))  # as large as the header says
+    monkeypatch.setattr(reading, "available_memory", lambda: 10**6)
+    with pytest.raises(UserError, match="need about 3.9 MB of memory"):
         read_idx(path, 0x00000803)
 
 
@@ -577,3 +603,30 @@ def test_non_finite_npz_targets_are_refused(tmp_path):
     np.savez(path, X=np.zeros((10, 2)), y=np.array([0.5, np.nan] * 5))
     with pytest.raises(UserError, match="targets hold non-finite values"):
         load_dataset({"source": "npz", "path": str(path)}, seed=0, task="regression")
+
+
+csv_cells = st.sampled_from(["0", "1.5", "-2e3", "nan", "inf", "", " ", "x", '"', "1e999", "0x1"])
+csv_rows = st.lists(st.lists(csv_cells, min_size=0, max_size=4), max_size=5)
+
+
+@given(
+    rows=csv_rows,
+    delimiter=st.sampled_from([",", ";"]),
+    trailer=st.sampled_from(["", "\n", "\r\n"]),
+)
+def test_any_predict_csv_is_read_or_refused_in_one_paragraph(
+    tmp_path_factory, rows, delimiter, trailer
+):
+    """Structured hostile CSVs for predict's --input (issue 21's corpus): ragged rows, text,
+    quotes, non-finite and overflowing numbers, empty files. Either a finite 2-D float
+    matrix or one `UserError` paragraph naming the file, never another exception."""
+    from tinygrad_edu.data.files import load_features
+
+    path = tmp_path_factory.mktemp("csv") / "input.csv"
+    path.write_text("\n".join(delimiter.join(row) for row in rows) + trailer)
+    try:
+        X = load_features(path)
+    except UserError as error:
+        assert str(path) in str(error) and "\n" not in str(error)
+        return
+    assert X.ndim == 2 and X.dtype == np.float64 and np.all(np.isfinite(X))

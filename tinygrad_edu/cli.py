@@ -267,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a run folder written by train, an exported .safetensors, or a spec with init.from",
     )
     p.add_argument("--input", required=True, metavar="FILE", help="features: .csv or .npz (X)")
-    p.add_argument("--output", required=True, metavar="FILE", help="CSV of predictions")
+    p.add_argument(
+        "--output", required=True, metavar="FILE", help="CSV of predictions (- for stdout)"
+    )
     add_import_option(p)
     p.set_defaults(handler=cmd_predict)
 
@@ -320,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--probabilities", action="store_true", help="onnx: end with Softmax (probabilities out)"
     )
+    p.add_argument("--force", action="store_true", help="torch: write into a non-empty folder")
     add_import_option(p)
     p.set_defaults(handler=cmd_export)
 
@@ -843,8 +846,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .training import runs
 
     count = runs.predict(args.run_dir, args.input, args.output)
-    print(f"wrote {count} predictions to {args.output}")
+    _wrote(f"{count} predictions to ", args.output)
     return 0
+
+
+def _wrote(what: str, path: object) -> None:
+    """Print 'wrote WHAT PATH' on stdout, or on stderr when PATH is '-' (stdout holds the file)."""
+    if str(path) == "-":
+        print(f"wrote {what}standard output", file=sys.stderr)
+    else:
+        print(f"wrote {what}{path}")
 
 
 def cmd_examples(args: argparse.Namespace) -> int:
@@ -883,10 +894,9 @@ def cmd_spec(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_run
 
-    written = export_run(
-        args.run_dir, args.format, args.out, args.include_preprocessing, args.probabilities
-    )
-    print(f"wrote {written}")
+    options = (args.include_preprocessing, args.probabilities, args.force)
+    written = export_run(args.run_dir, args.format, args.out, *options)
+    _wrote("", written)
     return 0
 
 

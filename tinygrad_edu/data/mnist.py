@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import re
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -122,20 +126,20 @@ def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
 
     With ``magic`` the header must match it exactly (type and number of dimensions), so
     a labels file given where images belong is caught with a clear message. The header
-    is read first and bounds everything after it: the data must fit in memory and no
-    more than the header promises is ever decompressed (a gzip bomb stops there).
+    is read first and bounds everything after it: the size it claims must agree with the
+    file (`_check_claimed_size`), the data must fit in memory, and no more than the
+    header promises is ever decompressed (a gzip bomb stops there).
     """
     path = Path(path)
-    fix = "delete it and download it again (data.download: true) or replace it with a good copy"
     try:
-        with open_regular(path, None, "MNIST file", fix) as handle:
-            stream = gzip.GzipFile(fileobj=handle) if path.suffix == ".gz" else handle
+        with _open_idx(path) as (handle, stream):
             shape, dtype, header = _idx_header(path, stream.read(4 + 4 * 255), magic)
             expected = math.prod(shape) * dtype.itemsize
+            _check_claimed_size(path, handle, len(header[0]) + expected, shape)
             check_fits(path, expected * 5, "the images as uint8 and float32")
             raw = header[1] + stream.read(expected + 1 - len(header[1]))
     except (OSError, EOFError, zlib.error) as error:
-        raise UserError(f"{path}: cannot read it ({error}); {fix}") from None
+        raise UserError(f"{path}: cannot read it ({error}); {_FIX}") from None
     if len(raw) != expected:
         raise UserError(
             f"{path}: the header promises shape {shape} ({expected} bytes of data), but the "
@@ -143,6 +147,56 @@ def read_idx(path: str | Path, magic: int | None = None) -> np.ndarray:
             "corrupt: download it again"
         )
     return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
+def idx_shape(path: Path, magic: int) -> tuple[int, ...]:
+    """The shape an IDX file's header claims, checked against the file's size; nothing
+    else is read (so two files' counts are compared before either is decompressed)."""
+    try:
+        with _open_idx(path) as (handle, stream):
+            shape, dtype, header = _idx_header(path, stream.read(4 + 4 * 255), magic)
+            _check_claimed_size(
+                path, handle, len(header[0]) + math.prod(shape) * dtype.itemsize, shape
+            )
+    except (OSError, EOFError, zlib.error) as error:
+        raise UserError(f"{path}: cannot read it ({error}); {_FIX}") from None
+    return shape
+
+
+_FIX = "delete it and download it again (data.download: true) or replace it with a good copy"
+MAX_DEFLATE_RATIO = 1032  # deflate cannot expand data more than this (zlib's technical note)
+
+
+@contextmanager
+def _open_idx(path: Path) -> Iterator[tuple[BinaryIO, BinaryIO]]:
+    """(the file, the stream of its IDX bytes: decompressed for .gz)."""
+    with open_regular(path, None, "MNIST file", _FIX) as handle:
+        yield handle, gzip.GzipFile(fileobj=handle) if path.suffix == ".gz" else handle
+
+
+def _check_claimed_size(path: Path, handle: BinaryIO, claimed: int, shape: tuple) -> None:
+    """The bytes the header claims must be what the file holds: exactly, for a raw file;
+    for a gzipped one, what its trailer records (the size modulo 2**32) and no more than
+    deflate can expand it to. A header claiming millions of images is caught here, before
+    any decompression."""
+    size = os.fstat(handle.fileno()).st_size
+    if path.suffix != ".gz":
+        holds, found = size, f"{size:,} bytes"
+    elif claimed > size * MAX_DEFLATE_RATIO:
+        holds, found = None, f"at most {size * MAX_DEFLATE_RATIO:,} bytes once decompressed"
+    else:
+        position = handle.tell()  # the gzip stream reads on from here
+        handle.seek(max(0, size - 4))
+        trailer = handle.read(4)
+        handle.seek(position)
+        recorded = int.from_bytes(trailer, "little")
+        holds = claimed if len(trailer) == 4 and recorded == claimed % 2**32 else None
+        found = f"{recorded:,} bytes, its gzip trailer says"
+    if holds != claimed:
+        raise UserError(
+            f"{path}: the header claims shape {shape} ({claimed:,} bytes), but the file holds "
+            f"{found}; it is truncated or corrupt (or forged): {_FIX}"
+        )
 
 
 def _idx_header(
@@ -179,13 +233,15 @@ def _find(folder: Path, name: str) -> Path | None:
 def _read_pair(folder: Path, images_name: str, labels_name: str) -> tuple[np.ndarray, np.ndarray]:
     """Images flattened to (n, rows * columns) and their labels, checked to agree."""
     images_path, labels_path = _find(folder, images_name), _find(folder, labels_name)
-    images = read_idx(images_path, IMAGES_MAGIC)
-    labels = read_idx(labels_path, LABELS_MAGIC)
-    if len(images) != len(labels):
+    images_count = idx_shape(images_path, IMAGES_MAGIC)[0]  # the headers, before the data
+    labels_count = idx_shape(labels_path, LABELS_MAGIC)[0]
+    if images_count != labels_count:
         raise UserError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} "
+            f"{images_path} holds {images_count} images but {labels_path} holds {labels_count} "
             "labels; the files do not belong together"
         )
+    images = read_idx(images_path, IMAGES_MAGIC)
+    labels = read_idx(labels_path, LABELS_MAGIC)
     if len(labels) and labels.max() > 9:
         raise UserError(f"{labels_path}: labels must be digits 0-9, found {labels.max()}")
     return images.reshape(len(images), -1), labels.astype(np.int64)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +23,8 @@ import numpy as np
 from ..errors import UserError
 from ..extras import install_hint
 
-EXPORT_HINT = f"export needs safetensors and onnx: {install_hint('export')}"
+# .safetensors files are read and written by `safetensors_format`: only ONNX needs a library
+EXPORT_HINT = f"export --format onnx needs onnx: {install_hint('export')}"
 
 # the keys of the string metadata in exported files
 SPEC_KEY = "tinygrad_edu.spec"
@@ -32,7 +34,8 @@ VERSION_KEY = "tinygrad_edu.version"
 
 
 def require(module: str) -> ModuleType:
-    """Import an optional library of the ``export`` extra, or fail with the install hint."""
+    """Import an optional library of the ``export`` extra (onnx), or fail with the install
+    hint."""
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -81,13 +84,71 @@ def spec_yaml(spec: Any) -> str:
     return yaml.safe_dump(spec_to_dict(spec), sort_keys=False)
 
 
-def normalization_from_metadata(metadata: dict[str, str]) -> dict[str, Any]:
-    stats = json.loads(metadata[NORMALIZATION_KEY])
-    return {
-        "method": stats["method"],
-        "shift": np.asarray(stats["shift"], dtype=np.float64),
-        "scale": np.asarray(stats["scale"], dtype=np.float64),
-    }
+def normalization_from_metadata(metadata: dict[str, str], spec: Any, path: Path) -> dict[str, Any]:
+    """The normalization a file's metadata holds, checked: a method, and a shift and a
+    scale of finite numbers, one per input feature (or one for all)."""
+    features = math.prod(spec.model.input)
+    stats = _metadata_json(metadata, NORMALIZATION_KEY, path)
+    arrays = {}
+    for key in ("shift", "scale"):
+        values = stats.get(key) if isinstance(stats, dict) else None
+        try:
+            array = np.asarray(values, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            array = np.zeros(0)
+        if values is None or len(array) not in (1, features) or not np.all(np.isfinite(array)):
+            raise _bad_metadata(
+                path,
+                NORMALIZATION_KEY,
+                f"its {key} must be a list of 1 or {features} finite numbers (one per input "
+                f"feature), found {str(values)[:80]}",
+            )
+        arrays[key] = array
+    if not isinstance(stats.get("method"), str):
+        raise _bad_metadata(path, NORMALIZATION_KEY, "it has no method (a name, e.g. standard)")
+    return {"method": stats["method"], **arrays}
+
+
+def class_names_from_metadata(metadata: dict[str, str], spec: Any, path: Path) -> list | None:
+    """The class names a file's metadata holds, checked: null, or one name (text or a
+    number) per class of the network's output."""
+    from ..training.objectives import loss_options, task_of
+
+    if CLASS_NAMES_KEY not in metadata:
+        return None
+    names = _metadata_json(metadata, CLASS_NAMES_KEY, path)
+    if names is None or task_of(loss_options(spec.loss)[0]) != "classification":
+        return names
+    outputs = spec.model.output_shape[-1]
+    classes = outputs if outputs > 1 else 2  # one logit: two classes
+    scalars = isinstance(names, list) and all(
+        isinstance(name, (str, int, float)) and not isinstance(name, bool) for name in names
+    )
+    if not scalars or len(names) != classes:
+        raise _bad_metadata(
+            path,
+            CLASS_NAMES_KEY,
+            f"it must list {classes} class names (text or numbers), one per class of the "
+            f"network, found {str(names)[:80]}",
+        )
+    return names
+
+
+def _metadata_json(metadata: dict[str, str], key: str, path: Path) -> Any:
+    if key not in metadata:
+        raise _bad_metadata(path, key, "it is missing")
+    try:
+        return json.loads(metadata[key])
+    except ValueError as error:
+        raise _bad_metadata(path, key, f"it is not JSON ({error})") from None
+
+
+def _bad_metadata(path: Path, key: str, problem: str) -> UserError:
+    return UserError(
+        f"{path}: the metadata {key} is malformed: {problem}. The file was changed after "
+        "it was exported: export the run again (python cli.py export RUN_DIR --format "
+        "safetensors)"
+    )
 
 
 def from_run(run_dir: str | Path, with_data: bool = False) -> Bundle:

@@ -21,12 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from .bundle import (
-    CLASS_NAMES_KEY,
-    SPEC_KEY,
-    normalization_from_metadata,
-    require,
-)
+from .bundle import SPEC_KEY, class_names_from_metadata, normalization_from_metadata
+from .safetensors_format import encode, read_header, read_tensors
 
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".ckpt")
 
@@ -34,37 +30,42 @@ PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".ckpt")
 def save_safetensors(
     model: Any, path: str | Path, metadata: Mapping[str, Any] | None = None
 ) -> Path:
-    """Write the model's parameters (state-dict names and shapes) to `path`, atomically.
+    """Write the model's parameters (state-dict names and shapes) to `path`, atomically,
+    the same bytes for the same weights and metadata.
 
     `metadata` values that are not strings are stored as JSON text (safetensors keeps
     only a string-to-string map).
     """
-    st = require("safetensors.numpy")
     from ..training.checkpoint import atomic_write
 
-    arrays = {name: np.ascontiguousarray(array) for name, array in model.state_dict().items()}
     text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
-    data = st.save(arrays, metadata=text or None)
+    data = encode(model.state_dict(), text)
     path = Path(path)
     with atomic_write(path) as handle:
         handle.write(data)
     return path
 
 
-def read_safetensors(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(arrays by name, string metadata) of a ``.safetensors`` file; never unpickles."""
+def read_safetensors(
+    path: str | Path, expected: Mapping[str, tuple[int, ...]] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """(arrays by name, string metadata) of a ``.safetensors`` file; never unpickles.
+
+    The header is checked first: against the file, and against `expected` (names to
+    shapes) when given, before any tensor is read; then the tensors must fit in memory.
+    """
+    from ..data.files import check_fits
+
     path = Path(path)
     check_weights_file(path)
-    require("safetensors.numpy")
-    from safetensors import SafetensorError, safe_open
-
     try:
-        with safe_open(str(path), framework="np") as handle:
-            metadata = dict(handle.metadata() or {})
-            arrays = {key: handle.get_tensor(key) for key in handle.keys()}
-    except (SafetensorError, OSError) as error:
-        raise UserError(f"{path}: not a readable .safetensors file ({error})") from None
-    return arrays, metadata
+        entries, metadata = read_header(path)
+        if expected is not None:
+            check_state(expected, {name: entry.shape for name, entry in entries.items()}, path)
+        check_fits(path, sum(entry.nbytes for entry in entries.values()), "its tensors")
+        return read_tensors(path, entries), metadata
+    except OSError as error:
+        raise UserError(f"{path}: cannot read it ({error.strerror or error})") from None
 
 
 def check_weights_file(path: Path) -> None:
@@ -81,35 +82,41 @@ def check_weights_file(path: Path) -> None:
         raise UserError(f"weights file not found: {path}")
 
 
-def check_state(model: Any, arrays: Mapping[str, np.ndarray], path: str | Path) -> None:
-    """Every key and shape of the file must be the model's; names the first mismatch."""
-    expected = {name: tuple(param.shape) for name, param in model.named_parameters()}
+def parameter_shapes(model: Any) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(param.shape) for name, param in model.named_parameters()}
+
+
+def check_state(
+    expected: Mapping[str, tuple[int, ...]],
+    found: Mapping[str, tuple[int, ...]],
+    path: str | Path,
+) -> None:
+    """Every name and shape of the file (`found`) must be the model's (`expected`); names
+    the first mismatch."""
     for name, shape in expected.items():
-        if name not in arrays:
+        if name not in found:
             raise UserError(
                 f"{path}: the model has '{name}' of shape {shape}, but the file has no such "
-                f"key (it has: {', '.join(arrays) or 'none'}); was it saved from the same "
+                f"key (it has: {', '.join(found) or 'none'}); was it saved from the same "
                 "network (the same layers, as an nn.Sequential)?"
             )
-        found = tuple(np.shape(arrays[name]))
-        if found != shape:
+        if tuple(found[name]) != shape:
             raise UserError(
-                f"{path}: '{name}' has shape {found} in the file, but the model expects "
-                f"{shape}; the file was saved from a different network"
+                f"{path}: '{name}' has shape {tuple(found[name])} in the file, but the model "
+                f"expects {shape}; the file was saved from a different network"
             )
-    for name in arrays:
+    for name in found:
         if name not in expected:
             raise UserError(
-                f"{path}: the file has '{name}' of shape {tuple(np.shape(arrays[name]))}, which "
+                f"{path}: the file has '{name}' of shape {tuple(found[name])}, which "
                 f"the model does not have (it has: {', '.join(expected)})"
             )
 
 
 def load_safetensors(model: Any, path: str | Path) -> dict[str, str]:
     """Load a ``.safetensors`` file's weights into `model` after checking every key and
-    shape; returns the file's metadata."""
-    arrays, metadata = read_safetensors(path)
-    check_state(model, arrays, path)
+    shape from the header; returns the file's metadata."""
+    arrays, metadata = read_safetensors(path, parameter_shapes(model))
     model.load_state_dict(arrays)
     return metadata
 
@@ -117,19 +124,34 @@ def load_safetensors(model: Any, path: str | Path) -> dict[str, str]:
 def read_run_file(path: str | Path) -> tuple[Any, dict[str, Any]]:
     """(spec, flat contents) of an exported ``.safetensors`` file, in the form of a run
     folder's ``model.npz`` (``model/...``, ``norm/...``, ``meta/class_names``), so that
-    predict and evaluate run from the file alone."""
-    from ..spec import parse_spec
+    predict and evaluate run from the file alone.
+
+    The file's metadata is untrusted input like any spec: the embedded spec is validated
+    and its memory estimated, and the normalization and class names are checked against
+    its network, before the model is built and the tensors read.
+    """
+    from ..spec import build_model, parse_spec
+    from ..spec.limits import check_memory
     from ..training.checkpoint import flatten
 
-    arrays, metadata = read_safetensors(path)
+    path = Path(path)
+    check_weights_file(path)
+    _, metadata = read_header(path)
     if SPEC_KEY not in metadata:
         raise UserError(
             f"{path} holds weights but no tinygrad_edu metadata (no spec), so it cannot be "
             "used alone; export a run with python cli.py export RUN_DIR --format safetensors, "
             "or load these weights into a spec with init: {from: ...} or --init-from"
         )
-    spec = parse_spec(metadata[SPEC_KEY], file=str(path))
+    spec = parse_spec(metadata[SPEC_KEY], file=f"{path} (its metadata {SPEC_KEY})")
+    try:
+        check_memory(spec, training=False)
+    except UserError as error:
+        raise UserError(f"{path}: the network its metadata {SPEC_KEY} describes: {error}") from None
+    normalization = normalization_from_metadata(metadata, spec, path)
+    class_names = class_names_from_metadata(metadata, spec, path)
+    arrays, _ = read_safetensors(path, parameter_shapes(build_model(spec)))
     flat: dict[str, Any] = flatten("model", arrays)
-    flat.update(flatten("norm", normalization_from_metadata(metadata)))
-    flat["meta/class_names"] = json.loads(metadata.get(CLASS_NAMES_KEY, "null"))
+    flat.update(flatten("norm", normalization))
+    flat["meta/class_names"] = class_names
     return spec, flat

@@ -13,7 +13,8 @@
 - ``train_torch.py``: the spec's recipe in plain PyTorch, for one process or
   ``torchrun --nproc_per_node N`` (DistributedDataParallel).
 
-PyTorch itself is not needed to write them, only to run them.
+PyTorch itself is not needed to write them, only to run them. They are written all or
+none, and never over files the export did not write (`folder`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .. import nn
 from ..errors import UserError
 from ..features import InputFeatures
 from .bundle import Bundle, load_bundle, spec_yaml
+from .folder import check_folder, staged
 from .safetensors import save_safetensors
 
 # our layers whose repr is the torch.nn constructor call that builds the same layer
@@ -75,23 +77,27 @@ class InputFeatures(nn.Module):
 '''
 
 
-def to_torch(spec_or_run: Any, folder: str | Path) -> Path:
-    """Write model.py, weights.safetensors, data.npz and train_torch.py into `folder`.
+def to_torch(spec_or_run: Any, folder: str | Path, force: bool = False) -> Path:
+    """Write model.py, weights.safetensors, data.npz and train_torch.py into `folder`,
+    all of them or none (`folder.staged`); a folder holding files the export did not write
+    is refused unless `force` (`folder.check_folder`).
 
     `spec_or_run` is a run folder, a spec file or a `Spec`.
     """
+    from ..training.checkpoint import write_text_atomic
+
+    folder = Path(folder)
+    check_folder(folder, force)
     if isinstance(spec_or_run, Bundle) and spec_or_run.dataset is not None:
         bundle = spec_or_run
     else:
         bundle = load_bundle(spec_or_run, with_data=True)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    from ..training.checkpoint import write_text_atomic
-
-    write_text_atomic(folder / "model.py", model_code(bundle))
-    save_safetensors(bundle.model, folder / "weights.safetensors", bundle.metadata())
-    save_data(bundle, folder / "data.npz")
-    write_text_atomic(folder / "train_torch.py", training_code(bundle.spec))
+    code = model_code(bundle)  # a layer PyTorch lacks is refused before anything is written
+    with staged(folder) as stage:
+        write_text_atomic(stage / "model.py", code)
+        save_safetensors(bundle.model, stage / "weights.safetensors", bundle.metadata())
+        save_data(bundle, stage / "data.npz")
+        write_text_atomic(stage / "train_torch.py", training_code(bundle.spec))
     return folder
 
 

@@ -38,6 +38,7 @@ from .loader import (
     _PATH,
     _STEP,
     MAX_NODES,
+    MAX_SPEC_BYTES,
     Loc,
     Problem,
     SpecError,
@@ -57,6 +58,9 @@ MAX_BASE_FILES = 16  # different files one spec may read through extends, in all
 # recursion limit, and in the values they produce (a whole section referred to many times).
 MAX_REFERENCE_NESTING = 160
 MAX_RESOLVED_VALUES = 2 * MAX_NODES
+# and in the text they make: "${a}${a}" refers to a text that may itself double, so a
+# 1 kB spec could reach gigabytes; the pieces put into texts are counted, as values are
+MAX_RESOLVED_TEXT = MAX_SPEC_BYTES
 
 EXTENDS = "extends"
 _REFERENCE = re.compile(r"\$\{([^${}]*)\}")
@@ -298,6 +302,7 @@ class _Resolver:
         self.references: list[Reference] = []
         self.problems: list[Problem] = []
         self.values = 0  # values produced, a referred subtree counted at each reference
+        self.characters = 0  # characters put into texts by references, against MAX_RESOLVED_TEXT
         self.nesting = 0  # levels of the data and of references being resolved
 
     def tree(self, loc: Loc, value: Any) -> Any:
@@ -359,7 +364,15 @@ class _Resolver:
                 f"{token} names {kind}, which cannot be part of a text; write the reference "
                 "as the whole value, or refer to a single value",
             )
-        return _as_text(value)
+        piece = _as_text(value)
+        self.characters += len(piece)
+        if self.characters > MAX_RESOLVED_TEXT:
+            raise self.bounded(
+                f"references make the spec's texts longer than {MAX_RESOLVED_TEXT:,} "
+                "characters in all (a text that refers to itself twice, level after level, "
+                "doubles at each); write the text out, or refer to single values"
+            )
+        return piece
 
     def target(self, loc: Loc, token: str, path: str) -> Any:
         """The resolved value that `path` names, for the reference `token` at `loc`."""
