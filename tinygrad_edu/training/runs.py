@@ -13,6 +13,7 @@ leaves the folder as it was, and a start that fails leaves no folder at all.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from .lock import RunLock, check_new_folder, claim_new_folder
 from .loop import (
     CHECKPOINT,
     DAMAGED_CHECKPOINT,
+    METRICS,
     MODEL,
     SPEC,
     Setup,
@@ -238,10 +240,42 @@ def _no_trace_without_a_checkpoint(run_dir: Path) -> Iterator[None]:
         yield
     except BaseException:
         if not (run_dir / CHECKPOINT).exists():
-            (run_dir / SPEC).unlink(missing_ok=True)
-            (run_dir / RECORD).unlink(missing_ok=True)
-            remove_stale_temp_files(run_dir)
+            _remove_run_files(run_dir)
         raise
+
+
+def _remove_run_files(run_dir: Path) -> None:
+    """Delete what a run writes before its first checkpoint (and killed writes' leftovers)."""
+    from .diagnostics import DIAGNOSTICS
+    from .tensorboard import FOLDER as TENSORBOARD
+
+    for name in (SPEC, RECORD, METRICS, DIAGNOSTICS):
+        (run_dir / name).unlink(missing_ok=True)
+    if (run_dir / TENSORBOARD).is_dir():
+        shutil.rmtree(run_dir / TENSORBOARD)
+    remove_stale_temp_files(run_dir)
+
+
+def restart_unstarted(run_dir: Path) -> None:
+    """Empty the folder of a run that was killed (SIGKILL, power loss) before its first
+    checkpoint, so that it can start again from scratch: there is nothing to resume, and
+    what it wrote (its spec.yaml, record, the first rows of metrics) is rewritten by the
+    new start. Only the run's own files go; a folder holding anything else is refused."""
+    from .diagnostics import DIAGNOSTICS
+    from .lock import LOCK
+    from .tensorboard import FOLDER as TENSORBOARD
+
+    own = {SPEC, RECORD, METRICS, DIAGNOSTICS, TENSORBOARD, LOCK}
+    with RunLock(run_dir):  # a living owner is refused by the lock itself
+        remove_stale_temp_files(run_dir)  # the killed writes' leftovers: never anyone's data
+        others = sorted(p.name for p in run_dir.iterdir() if p.name not in own)
+        if others:
+            raise UserError(
+                f"{run_dir} holds no checkpoint (its run stopped before the first epoch ended) "
+                f"but also files a run does not write ({', '.join(others[:5])}); move them "
+                "elsewhere and resume the sweep again, so that its run can start there anew"
+            )
+        _remove_run_files(run_dir)
 
 
 def _finish(
