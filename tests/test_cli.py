@@ -172,3 +172,39 @@ def test_the_cli_module_imports_no_heavy_module():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]"
+
+
+def _main(capsys, *args: object) -> tuple[int, str]:
+    """`python cli.py ARGS` in this process: (exit code, stderr); argparse's exit included."""
+    try:
+        code = cli.main([str(a) for a in args])
+    except SystemExit as exit:
+        code = exit.code
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1e-6"])
+def test_gradcheck_refuses_a_tolerance_that_is_not_a_finite_non_negative_number(capsys, value):
+    code, err = _main(capsys, "gradcheck", "specs/mlp.yaml", f"--tol={value}")
+    assert code == 2 and "Traceback" not in err
+    assert (
+        f"argument --tol: expected a finite number of 0 or more (e.g. 1e-6), found {value}" in err
+    )
+
+
+def test_gradcheck_refuses_a_negative_seed_before_any_work(capsys):
+    code, err = _main(capsys, "gradcheck", "specs/mlp.yaml", "--seed", "-1")
+    assert code == 2 and "argument --seed: expected a seed of 0 or more" in err
+
+
+def test_backprop_frames_into_an_existing_file_is_refused_before_any_work(tmp_path, capsys):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("the user's notes")
+    for target in (existing, existing / "frames"):
+        code, err = _main(
+            capsys, "backprop", "c = a * b", "--set", "a=1", "b=2", "--frames", target
+        )
+        assert code == 2, err
+        assert err.startswith(f"error: --frames {target}: {existing} is a file, not a folder"), err
+        assert err.count("\n") == 1
+    assert existing.read_text() == "the user's notes"

@@ -607,9 +607,33 @@ def test_an_empty_npz_is_refused_in_train_and_predict(tmp_path, finished_run):
 def test_a_300_character_name_is_refused_before_any_folder_is_made(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = write_spec(tmp_path)
-    with pytest.raises(UserError, match=r"is 300 bytes long.*shorter 'name'.*--out DIR"):
+    with pytest.raises(UserError, match=r"name: expected a name of 1 to 200 letters"):
         runs.train(spec, {"name": "n" * 300}, quiet=True)
     assert not (tmp_path / "runs").exists()
+
+
+def test_validate_and_train_refuse_a_300_character_name_alike(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = write_spec(tmp_path).read_text().replace("moons-reliable", "n" * 300)
+    (tmp_path / "long.yaml").write_text(text)
+    for command in ("validate", "train"):
+        code, err = run_cli(capsys, command, tmp_path / "long.yaml")
+        assert code == 2, err
+        assert "long.yaml:1:7: name: expected a name of 1 to 200 letters" in err, err
+        assert "(300 characters)" in err
+    assert not (tmp_path / "runs").exists()
+    (tmp_path / "ok.yaml").write_text(text.replace("n" * 300, "n" * 200))  # the limit itself
+    assert run_cli(capsys, "validate", tmp_path / "ok.yaml")[0] == 0
+
+
+def test_resume_with_tensorboard_where_a_file_is_named_tensorboard(tmp_path, capsys):
+    pytest.importorskip("tensorboardX", reason="--tensorboard needs tensorboardX (the extra)")
+    out = interrupted_run(tmp_path)
+    (out / "tensorboard").write_text("the user's notes")
+    before = snapshot(out)
+    code, err = run_cli(capsys, "train", "--resume", out, "--tensorboard", "--no-plots")
+    assert_one_paragraph(code, err, f"{out / 'tensorboard'} is not a folder", "mv ")
+    assert snapshot(out) == before
 
 
 def test_gradcheck_refuses_a_negative_max_elements(capsys):

@@ -16,6 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .arguments import non_negative_int as _non_negative_int
+from .arguments import positive_int as _positive_int
+from .arguments import seed, tolerance
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -117,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=_positive_int, default=4, help="random batch size (default: 4)"
     )
     p.add_argument(
-        "--tol", type=float, default=1e-6, help="largest relative error allowed (default: 1e-6)"
+        "--tol", type=tolerance, default=1e-6, help="largest relative error allowed (default: 1e-6)"
     )
     p.add_argument(
         "--max-elements",
@@ -126,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="check N random elements of each parameter, 0 for all (default: 256)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random batch (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random batch (default: 0)")
     add_import_option(p)
     p.set_defaults(handler=cmd_gradcheck)
 
@@ -383,20 +386,6 @@ def _sweep_entries(entries: list[str] | None, flag: str) -> dict[str, str] | Non
             )
         parsed[path.strip()] = values
     return parsed
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 (all) or a positive integer, found {text}")
-    return value
 
 
 def _version() -> str:
@@ -764,7 +753,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_backprop(args: argparse.Namespace) -> int:
-    from .explain import backprop, check_gif_target, parse
+    from .explain import backprop, check_frames_target, check_gif_target, parse
 
     values = {}
     for item in args.values:
@@ -777,6 +766,8 @@ def cmd_backprop(args: argparse.Namespace) -> int:
             raise UserError(
                 f"--set {item}: expected NAME=NUMBER with a Python-style name, e.g. --set a=2 b=-3"
             ) from None
+    if args.frames:
+        check_frames_target(args.frames)
     if args.gif:
         check_gif_target(args.gif)
     explanation = backprop(parse(args.expression, values))
@@ -895,12 +886,13 @@ def _print_error(error: UserError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
+    """Run the command line `argv`; a Ctrl-C at any moment (parsing included) is exit 130."""
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 0
         if getattr(args, "imports", None):
             from .spec.plugins import import_modules
 
@@ -914,5 +906,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def finish(code: int) -> None:
+    """Exit with `code`, ignoring a Ctrl-C at shutdown (an exit handler's traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    finish(main())

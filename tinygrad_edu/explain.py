@@ -195,6 +195,18 @@ def _pillow() -> Any:
     return Image
 
 
+def check_frames_target(folder: str | Path) -> None:
+    """Refuse, before any work, a --frames destination that cannot be a folder: an existing
+    file, or a path through one."""
+    path = Path(folder)
+    blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise UserError(
+            f"--frames {folder}: {blocking} is a file, not a folder, and the frames are one SVG "
+            "file per step in a folder; give a folder (it is created if missing)"
+        )
+
+
 def check_gif_target(path: str | Path) -> None:
     """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif, a
     folder that does not exist, no Pillow or no Graphviz ``dot``."""

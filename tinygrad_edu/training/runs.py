@@ -166,6 +166,10 @@ def _resume(
         trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
         trainer.load_checkpoint(run_dir / CHECKPOINT)
         _check_resume_point(run_dir, recorded, spec, trainer.progress)
+        if spec.train.tensorboard:
+            from .tensorboard import check_folder
+
+            check_folder(run_dir)
         _apply_optimizer_overrides(run_dir, recorded, spec, setup)
         # every check passed: from here on the run folder may change
         remove_stale_temp_files(run_dir)
