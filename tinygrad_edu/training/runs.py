@@ -341,11 +341,23 @@ def _fit_recorded(
 def load_initial_weights(model: Any, spec: Any) -> None:
     """Replace the seed's initial weights by those of the spec's ``init.from`` (a
     safetensors state dict, PyTorch's or ours), when it names one; every key and shape
-    is checked."""
+    is checked, and every value must be finite (a nan weight would otherwise be blamed
+    on the learning rate at the first step)."""
     if getattr(spec, "init", None) is not None:
         from ..export.safetensors import load_safetensors
 
-        load_safetensors(model, getattr(spec.init, "from"))
+        path = getattr(spec.init, "from")
+        load_safetensors(model, path)
+        for name, parameter in model.named_parameters():
+            values = np.asarray(parameter.numpy())
+            bad = int(np.count_nonzero(~np.isfinite(values)))
+            if bad:
+                raise UserError(
+                    f"{path}: '{name}' holds {bad} of {values.size} values that are not finite "
+                    "(nan or inf), and training from them gives a nan loss from the first step; "
+                    "use weights saved before their training diverged, or start from the "
+                    "seed's weights (drop init.from / --init-from)"
+                )
 
 
 def _final_line(final: Mapping[str, Any]) -> str:
