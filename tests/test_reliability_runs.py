@@ -4,7 +4,9 @@ checkpoint, damaged files and unwritable places are one paragraph with exit code
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
 import os
 import signal
 import subprocess
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinygrad_edu import cli
 from tinygrad_edu.errors import UserError
@@ -662,3 +666,41 @@ def test_predict_warns_when_features_overflow_to_non_finite_probabilities(
     assert runs.predict(finished_run, points, tmp_path / "p.csv") == 2
     err = capsys.readouterr().err
     assert "warning: 1 of 2 predictions" in err and "not finite" in err
+
+
+# --- the predictions CSV, quoted as RFC 4180 says --------------------------------------------
+
+HOSTILE_LABELS = ["a,b", 'say "hi"', "two\nlines"]
+
+
+def test_class_labels_with_commas_quotes_and_newlines_stay_one_cell(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 2))
+    y = np.array(HOSTILE_LABELS)[np.argmax(X @ rng.normal(size=(2, 3)), axis=1)]
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    (tmp_path / "spec.yaml").write_text(
+        MOONS.format(n=0, epochs=1, optimizer="adam", lr=0.05)
+        .replace(
+            "{source: moons, n_samples: 0, noise: 0.1}",
+            f"{{source: npz, path: {tmp_path / 'd.npz'}}}",
+        )
+        .replace("linear: 2]", "linear: 3]")
+    )
+    runs.train(tmp_path / "spec.yaml", {}, out=tmp_path / "run", quiet=True)
+    (tmp_path / "in.csv").write_text("0.5,0.5\n-1,2\n3,-1\n")
+    assert runs.predict(tmp_path / "run", tmp_path / "in.csv", tmp_path / "p.csv") == 3
+    with open(tmp_path / "p.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["prediction", *(f"p_{name}" for name in sorted(HOSTILE_LABELS))]
+    assert len(rows) == 4 and all(len(row) == 4 and row[0] in HOSTILE_LABELS for row in rows[1:])
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=2, max_size=4, unique=True))
+def test_any_class_names_read_back_from_the_predictions_csv(names):
+    from tinygrad_edu.training.objectives import Objective
+
+    outputs = np.eye(len(names), dtype=np.float32)[::-1] * 5  # each row predicts one class
+    rows = runs.prediction_rows(Objective("cross_entropy", len(names), {}), outputs, names)
+    read = list(csv.reader(io.StringIO(runs.csv_text(rows), newline="")))
+    assert read == rows
+    assert [row[0] for row in read[1:]] == names[::-1]

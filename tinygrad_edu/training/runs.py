@@ -12,6 +12,8 @@ leaves the folder as it was, and a start that fails leaves no folder at all.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import sys
@@ -505,8 +507,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     with np.errstate(over="ignore", invalid="ignore"):  # reported once, below, in words
         outputs = predict_arrays(model, X)
         objective = Objective(name, outputs.shape[-1] if outputs.ndim > 1 else 1, options)
-        lines = _prediction_rows(objective, outputs, flat.get("meta/class_names"))
-    write_text_atomic(output_path, "\n".join(lines) + "\n")
+        rows = prediction_rows(objective, outputs, flat.get("meta/class_names"))
+    write_text_atomic(output_path, csv_text(rows))
     bad = int(np.count_nonzero(~np.all(np.isfinite(outputs.reshape(len(outputs), -1)), axis=1)))
     if bad:
         print(
@@ -517,15 +519,30 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     return len(X)
 
 
-def _prediction_rows(objective: Any, outputs: np.ndarray, class_names: list | None) -> list[str]:
+def prediction_rows(
+    objective: Any, outputs: np.ndarray, class_names: list | None
+) -> list[list[str]]:
+    """The cells of the predictions CSV: a header, then per sample the prediction (the
+    class name, or the regression value in full) and each class's probability."""
     if objective.task == "regression":
-        return ["prediction"] + [repr(float(v)) for v in outputs.reshape(len(outputs), -1)[:, 0]]
+        values = outputs.reshape(len(outputs), -1)[:, 0]
+        return [["prediction"]] + [[repr(float(v))] for v in values]
     probs = objective.probabilities(outputs)
     names = class_names or [str(c) for c in range(probs.shape[1])]
-    rows = [",".join(["prediction"] + [f"p_{n}" for n in names])]
+    rows = [["prediction"] + [f"p_{n}" for n in names]]
     for cls, p in zip(objective.predict(outputs), probs):
-        rows.append(",".join([str(names[int(cls)])] + [f"{v:.6f}" for v in p]))
+        rows.append([str(names[int(cls)])] + [f"{v:.6f}" for v in p])
     return rows
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    """`rows` as CSV, as RFC 4180 says and the csv module writes by default: a class name
+    with a comma, a quote or a line break is quoted and stays one cell. Lines end in
+    CRLF: with a bare LF as line end the module leaves a lone CR unquoted, and a reader
+    then splits the row there."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
 
 
 def open(run_dir: str | Path) -> Any:
