@@ -754,6 +754,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_backprop(args: argparse.Namespace) -> int:
     from .explain import backprop, check_frames_target, check_gif_target, parse
+    from .nonfinite import warn_non_finite
 
     values = {}
     for item in args.values:
@@ -772,6 +773,7 @@ def cmd_backprop(args: argparse.Namespace) -> int:
         check_gif_target(args.gif)
     explanation = backprop(parse(args.expression, values))
     print(explanation)
+    warn_non_finite(explanation)
     if args.frames:
         paths = explanation.frames(args.frames)
         print(f"wrote {len(paths)} frames to {args.frames}")
@@ -906,13 +908,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def finish(code: int) -> None:
-    """Exit with `code`, ignoring a Ctrl-C at shutdown (an exit handler's traceback)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.exit(code)
-
-
 if __name__ == "__main__":
-    finish(main())
+    sys.exit(main())
