@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_edu import cli
@@ -704,3 +704,27 @@ def test_any_class_names_read_back_from_the_predictions_csv(names):
     read = list(csv.reader(io.StringIO(runs.csv_text(rows), newline="")))
     assert read == rows
     assert [row[0] for row in read[1:]] == names[::-1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet='0123456789.,-+e "\n\r\tnaifx', max_size=60),
+        st.binary(max_size=60).map(lambda b: b.decode("latin-1")),
+    )
+)
+def test_predict_reads_or_refuses_any_features_csv(finished_run, text):
+    """Whatever the input CSV holds: predictions for its rows, or one UserError; never
+    another exception, and never a half-written predictions file."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.csv", Path(folder) / "p.csv"
+        source.write_bytes(text.encode("latin-1"))
+        try:
+            count = runs.predict(finished_run, source, target)
+        except UserError:
+            assert not target.exists()
+        else:
+            with open(target, newline="") as handle:
+                assert len(list(csv.reader(handle))) == count + 1
