@@ -439,6 +439,33 @@ def test_a_run_killed_before_its_first_checkpoint_restarts_on_resume(tmp_path):
     assert not stale.exists() and not list(killed.glob(".*.tmp"))
 
 
+def test_a_sweep_killed_in_its_first_epoch_resumes(tmp_path):
+    """SIGKILL (no handler runs) while the first run trains its first epoch; a long epoch
+    (1,250 steps) so that the kill comes before its checkpoint."""
+    text = MOONS.replace("n_samples: 100", "n_samples: 50000").replace("epochs: 1", "epochs: 2")
+    spec = write(tmp_path, text + "sweep: {path: seed, values: [3]}\n")
+    out = tmp_path / "sweep"
+    process = subprocess.Popen(
+        [*CLI, "sweep", str(spec), "--out", str(out), "--no-plots", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    run = out / "seed=3"
+    deadline = time.monotonic() + 120
+    while not (run / "run.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.005)
+    process.kill()
+    process.communicate()
+    assert not (run / "checkpoint.npz").exists(), "the epoch ended before the kill"
+    resumed = subprocess.run(
+        [*CLI, "sweep", "--resume", str(out), "--no-plots", "--quiet"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert [row["run_dir"] for row in rows_of(out)] == ["seed=3"]
+    assert (run / "model.npz").is_file()
+
+
 def test_a_killed_run_holding_the_users_files_is_refused_and_kept(tmp_path):
     spec = write(tmp_path, MOONS + SECTION)
     out = tmp_path / "sweep"
