@@ -399,11 +399,12 @@ def _version() -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .spec import check_spec_file
+    from .training.runs import init_problems
 
     failed = 0
     for path in args.specs:
         try:
-            check_spec_file(path)
+            check_spec_file(path, more_checks=[init_problems])
         except UserError as error:
             failed += 1
             _print_error(error)

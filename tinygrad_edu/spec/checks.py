@@ -42,22 +42,7 @@ def problems(spec: Spec) -> list[tuple[Loc, str]]:
             found.append((("data", "path" if spec.data.path else "source"), str(error)))
     if getattr(spec.train, "engine", "tensor") == "value" and memory is None:
         found += _scalar_problems(spec)
-    if getattr(spec, "init", None) is not None and memory is None:
-        found += _init_problems(spec)
     return found
-
-
-def _init_problems(spec: Spec) -> list[tuple[Loc, str]]:
-    """The weights of ``init.from`` loaded into the spec's model, as train loads them: the
-    file, its keys and shapes, and finite values."""
-    from ..training.runs import load_initial_weights
-    from . import build_model
-
-    try:
-        load_initial_weights(build_model(spec), spec)
-    except UserError as error:
-        return [(("init", "from"), str(error))]
-    return []
 
 
 def _scalar_problems(spec: Spec) -> list[tuple[Loc, str]]:

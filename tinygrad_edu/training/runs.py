@@ -362,6 +362,20 @@ def load_initial_weights(model: Any, spec: Any) -> None:
                 )
 
 
+def init_problems(spec: Any) -> list[tuple[tuple[str, ...], str]]:
+    """``validate``'s check of ``init.from``: the weights loaded into the spec's model as
+    train loads them (the file, its keys and shapes, finite values); (spec key, message)."""
+    from ..spec import build_model
+
+    if getattr(spec, "init", None) is None:
+        return []
+    try:
+        load_initial_weights(build_model(spec), spec)
+    except UserError as error:
+        return [(("init", "from"), str(error))]
+    return []
+
+
 def _final_line(final: Mapping[str, Any]) -> str:
     from .progress import format_metric as f
 
