@@ -81,14 +81,27 @@ def interrupt(process: subprocess.Popen) -> tuple[int, str]:
     return process.returncode, err
 
 
+# what Python prints when a signal cuts its own start-up, before cli.py runs
+PYTHON_START_UP = ("<frozen site>", "Fatal Python error", "Failed checking if argv[0]")
+
+
 def test_ctrl_c_right_after_the_start(tmp_path):
-    """Sent before Python has started: the default action of SIGINT, no traceback."""
+    """Sent before Python has started: the default action of SIGINT, no traceback. On a
+    busy machine the signal may come later, inside Python's own start-up: that try is
+    not ours to judge and is made again (at most 5 times)."""
     spec = write_spec(tmp_path)
-    for _ in range(3):  # the start is timing-sensitive: a try may land a little later
+    judged = 0
+    for _ in range(5):
         code, err = interrupt(start("train", spec, "--out", tmp_path / "run"))
+        if any(marker in err for marker in PYTHON_START_UP):
+            continue
         assert "Traceback" not in err, err
         assert code in (INTERRUPTED, 130), err
         assert not (tmp_path / "run").exists()
+        judged += 1
+        if judged == 2:
+            return
+    pytest.fail(f"only {judged} of 5 signals came before or after Python's start-up")
 
 
 @needs_proc
