@@ -172,3 +172,68 @@ def test_the_cli_module_imports_no_heavy_module():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]"
+
+
+def _main(capsys, *args: object) -> tuple[int, str]:
+    """`python cli.py ARGS` in this process: (exit code, stderr); argparse's exit included."""
+    try:
+        code = cli.main([str(a) for a in args])
+    except SystemExit as exit:
+        code = exit.code
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1e-6"])
+def test_gradcheck_refuses_a_tolerance_that_is_not_a_finite_non_negative_number(capsys, value):
+    code, err = _main(capsys, "gradcheck", "specs/mlp.yaml", f"--tol={value}")
+    assert code == 2 and "Traceback" not in err
+    assert (
+        f"argument --tol: expected a finite number of 0 or more (e.g. 1e-6), found {value}" in err
+    )
+
+
+def test_gradcheck_refuses_a_negative_seed_before_any_work(capsys):
+    code, err = _main(capsys, "gradcheck", "specs/mlp.yaml", "--seed", "-1")
+    assert code == 2 and "argument --seed: expected a seed of 0 or more" in err
+
+
+def test_backprop_frames_into_an_existing_file_is_refused_before_any_work(tmp_path, capsys):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("the user's notes")
+    for target in (existing, existing / "frames"):
+        code, err = _main(
+            capsys, "backprop", "c = a * b", "--set", "a=1", "b=2", "--frames", target
+        )
+        assert code == 2, err
+        assert err.startswith(f"error: --frames {target}: {existing} is a file, not a folder"), err
+        assert err.count("\n") == 1
+    assert existing.read_text() == "the user's notes"
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "warning"),
+    [
+        ("c = a * b; L = c * c", ["a=1e200", "b=1e200"],
+         "c = a * b is inf although its inputs are finite (a = 1e+200, b = 1e+200): the result "
+         "overflowed: its size exceeds the largest float64, about 1.8e+308"),
+        ("L = a ** b", ["a=10", "b=400"], "L = a^b is inf although its inputs are finite"),
+        ("L = a / b", ["a=1", "b=0"], "n1 = b^-1 is inf although its inputs are finite (b = 0): "
+         "the exact result is infinite (a division by zero"),
+        ("L = log(a)", ["a=-1"], "L = log(a) is nan although its inputs are finite (a = -1): "
+         "the operation is undefined there"),
+        ("L = a ** 0.5", ["a=0"], "the local derivative dL/da = 0.5 * a^(0.5 - 1) is inf here"),
+        ("L = a * b", ["a=inf", "b=1"], "the input a is inf, so every value computed from it"),
+    ],
+)  # fmt: skip
+def test_backprop_names_the_first_value_that_is_not_finite_and_why(
+    capsys, expression, values, warning
+):
+    code = cli.main(["backprop", expression, "--set", *values])
+    out, err = capsys.readouterr()
+    assert code == 0 and ("inf" in out or "nan" in out)  # the explanation stands
+    assert err.startswith(f"warning: {warning}") and err.count("\n") == 1, err
+
+
+def test_backprop_of_finite_numbers_warns_about_nothing(capsys):
+    assert cli.main(["backprop", "c = a * b; L = c * c", "--set", "a=1e50", "b=1e50"]) == 0
+    assert capsys.readouterr().err == ""

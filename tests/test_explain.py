@@ -278,7 +278,7 @@ def test_frames_into_a_file_is_refused_before_any_work(tmp_path):
     target = tmp_path / "notes.txt"
     target.write_text("mine")
     result = cli("backprop", "a * b", "--set", "a=2", "b=-3", "--frames", str(target))
-    assert result.returncode == 2 and "is a file; give a folder" in result.stderr
+    assert result.returncode == 2 and "is a file, not a folder" in result.stderr
     assert result.stdout == "" and target.read_text() == "mine"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -194,6 +195,84 @@ def test_the_nan_stop_blames_the_data_before_the_learning_rate(tmp_path):
     setup.dataset.X_train[3, 1] = np.nan  # what a non-finite file would have given
     assert "training features hold nan or inf" in divergence_advice(setup)
     assert "learning rate" not in divergence_advice(setup).split("(")[0]
+
+
+# --- init.from: the weights file ----------------------------------------------------------
+
+
+def moons_weights(path: Path, poison: float | None = None) -> Path:
+    """A safetensors state dict of MOONS's network; `poison` replaces one weight."""
+    st = pytest.importorskip("safetensors.numpy", reason="init.from needs the export extra")
+    rng = np.random.default_rng(0)
+    shapes = {"0.weight": (16, 2), "0.bias": (16,), "2.weight": (2, 16), "2.bias": (2,)}
+    arrays = {k: rng.normal(size=shape).astype(np.float32) for k, shape in shapes.items()}
+    if poison is not None:
+        arrays["2.weight"][1, 3] = poison
+    st.save_file(arrays, str(path))
+    return path
+
+
+def init_spec(tmp_path: Path, weights: str) -> Path:
+    path = tmp_path / "init.yaml"
+    path.write_text(MOONS + f"init: {{from: {weights}}}\n")
+    return path
+
+
+@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
+def test_non_finite_init_weights_name_the_file_not_the_learning_rate(tmp_path, poison):
+    weights = moons_weights(tmp_path / "w.safetensors", poison)
+    spec = init_spec(tmp_path, str(weights))
+    code, err = run_cli("validate", str(spec))
+    assert code == 2 and err.startswith(f"{spec}:7:14: init.from: {weights}: '2.weight' holds 1 ")
+    code, err = run_cli("train", str(tmp_path / "init.yaml"), "--out", str(tmp_path / "run"))
+    assert code == 2 and f"{weights}: '2.weight' holds 1 of 32 values that are not finite" in err
+    assert "learning rate" not in err and not (tmp_path / "run").exists()
+    (tmp_path / "x.yaml").write_text(MOONS)
+    code, err = run_cli("train", str(tmp_path / "x.yaml"), "--init-from", str(weights))
+    assert code == 2 and "'2.weight' holds 1 of 32 values" in err
+
+
+def _fifo(tmp_path: Path) -> str:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system (os.mkfifo)")
+    os.mkfifo(tmp_path / "pipe")
+    return str(tmp_path / "pipe")
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda tmp_path: str(tmp_path), "is a folder"),
+        (_fifo, "is a FIFO (named pipe)"),
+        (
+            lambda tmp_path: (
+                "/dev/zero" if Path("/dev/zero").exists() else pytest.skip("no /dev/zero")
+            ),
+            "is a character device",
+        ),
+    ],
+    ids=["folder", "fifo", "dev-zero"],
+)
+def test_init_from_what_is_not_a_regular_file_says_what_it_is(tmp_path, make, kind):
+    target = make(tmp_path)
+    spec = init_spec(tmp_path, target)
+    code, err = run_cli("validate", str(spec))
+    assert code == 2 and f"init.from: weights file {target} {kind}, not a regular file" in err
+    (tmp_path / "x.yaml").write_text(MOONS)
+    code, err = run_cli("train", str(tmp_path / "x.yaml"), "--init-from", target, "--out",
+                        str(tmp_path / "run"))  # fmt: skip
+    assert (
+        code == 2
+        and err
+        == f"error: weights file {target} {kind}, not a regular file "
+        "(only those are read); give the .safetensors file of the weights\n"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_validate_accepts_finite_init_weights(tmp_path):
+    spec = init_spec(tmp_path, str(moons_weights(tmp_path / "w.safetensors")))
+    assert run_cli("validate", str(spec)) == (0, "")
 
 
 # --- mutations of the example specs -------------------------------------------------------

@@ -4,7 +4,9 @@ checkpoint, damaged files and unwritable places are one paragraph with exit code
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
 import os
 import signal
 import subprocess
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_edu import cli
 from tinygrad_edu.errors import UserError
@@ -607,9 +611,33 @@ def test_an_empty_npz_is_refused_in_train_and_predict(tmp_path, finished_run):
 def test_a_300_character_name_is_refused_before_any_folder_is_made(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = write_spec(tmp_path)
-    with pytest.raises(UserError, match=r"is 300 bytes long.*shorter 'name'.*--out DIR"):
+    with pytest.raises(UserError, match=r"name: expected a name of 1 to 200 letters"):
         runs.train(spec, {"name": "n" * 300}, quiet=True)
     assert not (tmp_path / "runs").exists()
+
+
+def test_validate_and_train_refuse_a_300_character_name_alike(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = write_spec(tmp_path).read_text().replace("moons-reliable", "n" * 300)
+    (tmp_path / "long.yaml").write_text(text)
+    for command in ("validate", "train"):
+        code, err = run_cli(capsys, command, tmp_path / "long.yaml")
+        assert code == 2, err
+        assert "long.yaml:1:7: name: expected a name of 1 to 200 letters" in err, err
+        assert "(300 characters)" in err
+    assert not (tmp_path / "runs").exists()
+    (tmp_path / "ok.yaml").write_text(text.replace("n" * 300, "n" * 200))  # the limit itself
+    assert run_cli(capsys, "validate", tmp_path / "ok.yaml")[0] == 0
+
+
+def test_resume_with_tensorboard_where_a_file_is_named_tensorboard(tmp_path, capsys):
+    pytest.importorskip("tensorboardX", reason="--tensorboard needs tensorboardX (the extra)")
+    out = interrupted_run(tmp_path)
+    (out / "tensorboard").write_text("the user's notes")
+    before = snapshot(out)
+    code, err = run_cli(capsys, "train", "--resume", out, "--tensorboard", "--no-plots")
+    assert_one_paragraph(code, err, f"{out / 'tensorboard'} is not a folder", "mv ")
+    assert snapshot(out) == before
 
 
 def test_gradcheck_refuses_a_negative_max_elements(capsys):
@@ -638,3 +666,65 @@ def test_predict_warns_when_features_overflow_to_non_finite_probabilities(
     assert runs.predict(finished_run, points, tmp_path / "p.csv") == 2
     err = capsys.readouterr().err
     assert "warning: 1 of 2 predictions" in err and "not finite" in err
+
+
+# --- the predictions CSV, quoted as RFC 4180 says --------------------------------------------
+
+HOSTILE_LABELS = ["a,b", 'say "hi"', "two\nlines"]
+
+
+def test_class_labels_with_commas_quotes_and_newlines_stay_one_cell(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 2))
+    y = np.array(HOSTILE_LABELS)[np.argmax(X @ rng.normal(size=(2, 3)), axis=1)]
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    (tmp_path / "spec.yaml").write_text(
+        MOONS.format(n=0, epochs=1, optimizer="adam", lr=0.05)
+        .replace(
+            "{source: moons, n_samples: 0, noise: 0.1}",
+            f"{{source: npz, path: {tmp_path / 'd.npz'}}}",
+        )
+        .replace("linear: 2]", "linear: 3]")
+    )
+    runs.train(tmp_path / "spec.yaml", {}, out=tmp_path / "run", quiet=True)
+    (tmp_path / "in.csv").write_text("0.5,0.5\n-1,2\n3,-1\n")
+    assert runs.predict(tmp_path / "run", tmp_path / "in.csv", tmp_path / "p.csv") == 3
+    with open(tmp_path / "p.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["prediction", *(f"p_{name}" for name in sorted(HOSTILE_LABELS))]
+    assert len(rows) == 4 and all(len(row) == 4 and row[0] in HOSTILE_LABELS for row in rows[1:])
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=2, max_size=4, unique=True))
+def test_any_class_names_read_back_from_the_predictions_csv(names):
+    from tinygrad_edu.training.objectives import Objective
+
+    outputs = np.eye(len(names), dtype=np.float32)[::-1] * 5  # each row predicts one class
+    rows = runs.prediction_rows(Objective("cross_entropy", len(names), {}), outputs, names)
+    read = list(csv.reader(io.StringIO(runs.csv_text(rows), newline="")))
+    assert read == rows
+    assert [row[0] for row in read[1:]] == names[::-1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet='0123456789.,-+e "\n\r\tnaifx', max_size=60),
+        st.binary(max_size=60).map(lambda b: b.decode("latin-1")),
+    )
+)
+def test_predict_reads_or_refuses_any_features_csv(finished_run, text):
+    """Whatever the input CSV holds: predictions for its rows, or one UserError; never
+    another exception, and never a half-written predictions file."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.csv", Path(folder) / "p.csv"
+        source.write_bytes(text.encode("latin-1"))
+        try:
+            count = runs.predict(finished_run, source, target)
+        except UserError:
+            assert not target.exists()
+        else:
+            with open(target, newline="") as handle:
+                assert len(list(csv.reader(handle))) == count + 1

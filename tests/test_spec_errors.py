@@ -103,7 +103,7 @@ CASES = [
     ("bad backend", GOOD + "backend: torch\n", 13, 10,
      "backend: expected one of numpy, cupy, found 'torch'"),
     ("bad run name", edit("name: test", "name: my run"), 1, 7,
-     "name: expected a name of letters, digits"),
+     "name: expected a name of 1 to 200 letters, digits"),
     ("a spec named like a section", edit("name: test", "name: model").replace("[784]", "[0]"),
      3, 11, "model.input[0]: expected a positive integer, found 0"),
     ("input not a list", edit("input: [784]", "input: 784"), 3, 10,

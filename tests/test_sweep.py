@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from tinygrad_edu.cli import main
@@ -405,6 +407,110 @@ def test_resume_refuses_a_changed_spec_and_a_folder_in_use(tmp_path):
         run_sweep(None, resume=out)
     with pytest.raises(UserError, match="holds no sweep.yaml"):
         run_sweep(None, resume=out / "out_features=2,seed=1")
+
+
+def _killed_before_its_first_checkpoint(run_dir: Path, spec_source: Path) -> None:
+    """What SIGKILL during a run's first epoch leaves: its spec.yaml, record and a half
+    written file, the lock of the dead process, and no checkpoint."""
+    run_dir.mkdir()
+    (run_dir / "spec.yaml").write_text(spec_source.read_text())
+    (run_dir / "run.json").write_text('{"status": "running"}')
+    (run_dir / ".spec.yaml.k3j9x2ab.tmp").write_text("half a spec")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    (run_dir / ".lock").write_text(dead)
+
+
+def test_a_run_killed_before_its_first_checkpoint_restarts_on_resume(tmp_path):
+    spec = write(tmp_path, MOONS + SECTION)
+    fresh = run_sweep(spec, out=tmp_path / "fresh")
+    out = tmp_path / "sweep"
+    run_sweep(spec, out=out, values=[2])  # the run of width 6 is then killed at its start
+    killed = out / "out_features=6,seed=1"
+    _killed_before_its_first_checkpoint(killed, fresh.folder / killed.name / "spec.yaml")
+    stale = out / ".sweep.csv.a1b2c3d4.tmp"  # the sweep's own write, cut short by the kill
+    stale.write_text("seed,run_dir\n")
+
+    run_sweep(None, resume=out, values=[2, 6])
+
+    assert (out / SWEEP_CSV).read_text() == (fresh.folder / SWEEP_CSV).read_text()
+    model = killed / "model.npz"
+    assert model.read_bytes() == (fresh.folder / killed.name / "model.npz").read_bytes()
+    assert not stale.exists() and not list(killed.glob(".*.tmp"))
+
+
+def test_a_sweep_killed_in_its_first_epoch_resumes(tmp_path):
+    """SIGKILL (no handler runs) while the first run trains its first epoch; a long epoch
+    (1,250 steps) so that the kill comes before its checkpoint."""
+    text = MOONS.replace("n_samples: 100", "n_samples: 50000").replace("epochs: 1", "epochs: 2")
+    spec = write(tmp_path, text + "sweep: {path: seed, values: [3]}\n")
+    out = tmp_path / "sweep"
+    process = subprocess.Popen(
+        [*CLI, "sweep", str(spec), "--out", str(out), "--no-plots", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    run = out / "seed=3"
+    deadline = time.monotonic() + 120
+    while not (run / "run.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.005)
+    process.kill()
+    process.communicate()
+    assert not (run / "checkpoint.npz").exists(), "the epoch ended before the kill"
+    resumed = subprocess.run(
+        [*CLI, "sweep", "--resume", str(out), "--no-plots", "--quiet"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert [row["run_dir"] for row in rows_of(out)] == ["seed=3"]
+    assert (run / "model.npz").is_file()
+
+
+def test_a_killed_run_holding_the_users_files_is_refused_and_kept(tmp_path):
+    spec = write(tmp_path, MOONS + SECTION)
+    out = tmp_path / "sweep"
+    run_sweep(spec, out=out, values=[2])
+    killed = out / "out_features=6,seed=1"
+    _killed_before_its_first_checkpoint(killed, spec)
+    (killed / "notes.txt").write_text("the user's own")
+    with pytest.raises(UserError, match=r"files a run does not write \(notes.txt\)"):
+        run_sweep(None, resume=out, values=[2, 6])
+    assert (killed / "notes.txt").read_text() == "the user's own"
+    assert (killed / "spec.yaml").exists()
+
+
+def test_resume_of_a_damaged_sweep_csv_is_one_paragraph_and_the_way_out_works(tmp_path, capsys):
+    spec = write(tmp_path, MOONS + SECTION)
+    out = tmp_path / "sweep"
+    run_sweep(spec, out=out)
+    good = (out / SWEEP_CSV).read_text()
+    (out / SWEEP_CSV).write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe binary")
+    code, _, err = cli(capsys, "sweep", "--resume", out, "--no-plots")
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert f"{out / SWEEP_CSV} is damaged" in err and f"mv {out / SWEEP_CSV}" in err
+    assert (out / SWEEP_CSV).read_bytes().startswith(b"\x89PNG")  # nothing written
+    (out / SWEEP_CSV).rename(out / "sweep.csv.damaged")  # the advice, followed
+    assert cli(capsys, "sweep", "--resume", out, "--no-plots", "--quiet")[0] == 0
+    assert (out / SWEEP_CSV).read_text() == good  # rebuilt from the finished runs
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(st.binary(max_size=200), st.text(alphabet=',"\n\r\x00seedrun_dir01.x', max_size=80))
+)
+def test_read_sweep_csv_reads_or_refuses_any_bytes(content):
+    """Whatever sweep.csv holds, reading it gives rows or a UserError, never another error."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        data = content if isinstance(content, bytes) else content.encode()
+        (Path(folder) / SWEEP_CSV).write_bytes(data)
+        try:
+            paths, rows = read_sweep_csv(folder)
+        except UserError as error:
+            assert "is damaged" in str(error) or "cannot" in str(error)
+        else:
+            assert all("run_dir" in row and "seed" in row for row in rows)
 
 
 # --- parallel runs ---------------------------------------------------------------------------

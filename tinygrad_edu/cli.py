@@ -16,6 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .arguments import non_negative_int as _non_negative_int
+from .arguments import positive_int as _positive_int
+from .arguments import seed, tolerance
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -117,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=_positive_int, default=4, help="random batch size (default: 4)"
     )
     p.add_argument(
-        "--tol", type=float, default=1e-6, help="largest relative error allowed (default: 1e-6)"
+        "--tol", type=tolerance, default=1e-6, help="largest relative error allowed (default: 1e-6)"
     )
     p.add_argument(
         "--max-elements",
@@ -126,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="check N random elements of each parameter, 0 for all (default: 256)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random batch (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random batch (default: 0)")
     add_import_option(p)
     p.set_defaults(handler=cmd_gradcheck)
 
@@ -389,20 +392,6 @@ def _sweep_entries(entries: list[str] | None, flag: str) -> dict[str, str] | Non
     return parsed
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 (all) or a positive integer, found {text}")
-    return value
-
-
 def _version() -> str:
     from . import __version__
 
@@ -414,11 +403,12 @@ def _version() -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .spec import check_spec_file
+    from .training.runs import init_problems
 
     failed = 0
     for path in args.specs:
         try:
-            check_spec_file(path)
+            check_spec_file(path, more_checks=[init_problems])
         except UserError as error:
             failed += 1
             _print_error(error)
@@ -774,7 +764,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_backprop(args: argparse.Namespace) -> int:
-    from .explain import backprop, check_frames_folder, check_gif_target, parse
+    from .explain import backprop, check_frames_target, check_gif_target, parse
+    from .nonfinite import warn_non_finite
 
     values = {}
     for item in args.values:
@@ -787,15 +778,16 @@ def cmd_backprop(args: argparse.Namespace) -> int:
             raise UserError(
                 f"--set {item}: expected NAME=NUMBER with a Python-style name, e.g. --set a=2 b=-3"
             ) from None
+    if args.frames:
+        check_frames_target(args.frames)
     if args.gif:
         check_gif_target(args.gif)
-    if args.frames:
-        check_frames_folder(args.frames)
     explanation = backprop(parse(args.expression, values))
     for option, target in (("--frames", args.frames), ("--gif", args.gif)):
         if target:  # checked before the explanation is printed: a refusal prints nothing
             explanation.check_drawable(f"{option} {target}", animated=option == "--gif")
     print(explanation)
+    warn_non_finite(explanation)
     if args.frames:
         paths = explanation.frames(args.frames)
         print(f"wrote {len(paths)} frames to {args.frames}")
@@ -919,12 +911,13 @@ def _print_error(error: UserError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
+    """Run the command line `argv`; a Ctrl-C at any moment (parsing included) is exit 130."""
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 0
         if getattr(args, "imports", None):
             from .spec.plugins import import_modules
 

@@ -210,6 +210,18 @@ def _pillow() -> Any:
     return Image
 
 
+def check_frames_target(folder: str | Path) -> None:
+    """Refuse, before any work, a --frames destination that cannot be a folder: an existing
+    file, or a path through one."""
+    path = Path(folder)
+    blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise UserError(
+            f"--frames {folder}: {blocking} is a file, not a folder, and the frames are one SVG "
+            "file per step in a folder; give a folder (it is created if missing)"
+        )
+
+
 def check_gif_target(path: str | Path) -> None:
     """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif or a
     folder that does not exist (Pillow and ``dot`` are `Explanation.check_drawable`'s)."""
@@ -218,12 +230,6 @@ def check_gif_target(path: str | Path) -> None:
     if Path(path).suffix.lower() != ".gif":
         raise UserError(f"--gif {path}: the animation is a GIF; end the file name with .gif")
     check_writable_file(path)
-
-
-def check_frames_folder(path: str | Path) -> None:
-    """Refuse, before any work, a ``--frames`` destination that is a file, not a folder."""
-    if Path(path).exists() and not Path(path).is_dir():
-        raise UserError(f"--frames {path} is a file; give a folder for the frames' SVG files")
 
 
 def backprop(root: Any, names: Mapping[int, str] | None = None) -> Explanation | TensorExplanation:

@@ -69,7 +69,8 @@ def read_safetensors(
 
 
 def check_weights_file(path: Path) -> None:
-    """A missing file, or a pickled PyTorch file, is a user error with the fix."""
+    """A missing file, a pickled PyTorch file, or no regular file (a folder, a FIFO,
+    /dev/zero: reading it would fail or never end) is a user error with the fix."""
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise UserError(
             f"{path} is a pickled PyTorch file, and tinygrad_edu never unpickles (loading a "
@@ -78,8 +79,10 @@ def check_weights_file(path: Path) -> None:
             f"'{path.with_suffix('.safetensors')}')\" (for a whole saved model, use "
             "torch.load(...).state_dict()), then give the .safetensors file"
         )
-    if not path.is_file():
-        raise UserError(f"weights file not found: {path}")
+    from ..data.reading import open_regular
+
+    fix = "give the .safetensors file of the weights"
+    open_regular(path, None, "weights file", fix, f"weights file not found: {path}").close()
 
 
 def parameter_shapes(model: Any) -> dict[str, tuple[int, ...]]:

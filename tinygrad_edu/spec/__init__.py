@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -80,10 +80,11 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
 
 
 @_with_installed_layers
-def check_spec_file(path: str | os.PathLike[str]) -> Spec:
+def check_spec_file(path: str | os.PathLike[str], more_checks: Sequence[Any] = ()) -> Spec:
     """What ``validate`` runs: `load_spec` plus every check that needs the data files and
-    the machine's memory (`loader.check_spec_file`), for a file or a shipped example."""
-    return loader.check_spec_file(find_spec(path))
+    the machine's memory (`loader.check_spec_file`, with `more_checks`), for a file or a
+    shipped example."""
+    return loader.check_spec_file(find_spec(path), more_checks)
 
 
 parse_spec = _with_installed_layers(loader.parse_spec)

@@ -28,7 +28,7 @@ import math
 import re
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -309,9 +309,9 @@ def load_spec(path: str | Path) -> Spec:
     return spec
 
 
-def check_spec_file(path: str | Path) -> Spec:
-    """`load_spec`, then every check that needs the data file and the machine's memory
-    (`checks.problems`), all reported at once with their lines: what ``validate`` runs."""
+def check_spec_file(path: str | Path, more_checks: Sequence[Callable] = ()) -> Spec:
+    """`load_spec`, then `checks.problems` and the caller's `more_checks` (init.from's, from
+    the training code), all reported at once with their lines: what ``validate`` runs."""
     from . import checks, compose
 
     path = Path(path)
@@ -319,9 +319,8 @@ def check_spec_file(path: str | Path) -> Spec:
     document = compose.read_composed(path)
     spec = _validate(document.data, file, path.parent, document.root, document.duplicates)
     spec._file = path
-    found = [
-        _problem(file, document.root, loc, "spec_check", m) for loc, m in checks.problems(spec)
-    ]
+    problems = checks.problems(spec) + [p for check in more_checks for p in check(spec)]
+    found = [_problem(file, document.root, loc, "spec_check", m) for loc, m in problems]
     if found:
         raise SpecError(_unique(found))
     return spec

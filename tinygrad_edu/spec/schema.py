@@ -629,14 +629,14 @@ class ReduceLROnPlateau(Named):
 SchedulerSpec = _by_name(StepLR, Cosine, LinearLR, ExponentialLR, OneCycleLR, ReduceLROnPlateau)
 
 
-_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
 def _folder_name(value: str) -> str:
     if not _FOLDER_NAME.fullmatch(value):
         raise ValueError(
-            f"expected a name of letters, digits, '.', '_' and '-' (it names the run "
-            f"folder), found {value!r}"
+            f"expected a name of 1 to 200 letters, digits, '.', '_' and '-' (it names the run "
+            f"folder), found {value[:40]!r}{f'... ({len(value)} characters)' * (len(value) > 40)}"
         )
     return value
 
@@ -775,7 +775,7 @@ class Spec(Section):
     in its errors; ``file`` is the file it came from (None for one built in Python)."""
 
     name: Annotated[str, AfterValidator(_folder_name)] = Field(
-        description="names the run folder: letters, digits, '.', '_' and '-'",
+        description="names the run folder: 1 to 200 letters, digits, '.', '_' and '-'",
         json_schema_extra={"pattern": _FOLDER_NAME.pattern},
     )
     seed: int = Field(0, ge=0)

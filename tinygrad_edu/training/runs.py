@@ -12,7 +12,10 @@ leaves the folder as it was, and a start that fails leaves no folder at all.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +36,7 @@ from .lock import RunLock, check_new_folder, claim_new_folder
 from .loop import (
     CHECKPOINT,
     DAMAGED_CHECKPOINT,
+    METRICS,
     MODEL,
     SPEC,
     Setup,
@@ -164,6 +168,10 @@ def _resume(
         trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
         trainer.load_checkpoint(run_dir / CHECKPOINT)
         _check_resume_point(run_dir, recorded, spec, trainer.progress)
+        if spec.train.tensorboard:
+            from .tensorboard import check_folder
+
+            check_folder(run_dir)
         _apply_optimizer_overrides(run_dir, recorded, spec, setup)
         # every check passed: from here on the run folder may change
         remove_stale_temp_files(run_dir)
@@ -238,10 +246,42 @@ def _no_trace_without_a_checkpoint(run_dir: Path) -> Iterator[None]:
         yield
     except BaseException:
         if not (run_dir / CHECKPOINT).exists():
-            (run_dir / SPEC).unlink(missing_ok=True)
-            (run_dir / RECORD).unlink(missing_ok=True)
-            remove_stale_temp_files(run_dir)
+            _remove_run_files(run_dir)
         raise
+
+
+def _remove_run_files(run_dir: Path) -> None:
+    """Delete what a run writes before its first checkpoint (and killed writes' leftovers)."""
+    from .diagnostics import DIAGNOSTICS
+    from .tensorboard import FOLDER as TENSORBOARD
+
+    for name in (SPEC, RECORD, METRICS, DIAGNOSTICS):
+        (run_dir / name).unlink(missing_ok=True)
+    if (run_dir / TENSORBOARD).is_dir():
+        shutil.rmtree(run_dir / TENSORBOARD)
+    remove_stale_temp_files(run_dir)
+
+
+def restart_unstarted(run_dir: Path) -> None:
+    """Empty the folder of a run that was killed (SIGKILL, power loss) before its first
+    checkpoint, so that it can start again from scratch: there is nothing to resume, and
+    what it wrote (its spec.yaml, record, the first rows of metrics) is rewritten by the
+    new start. Only the run's own files go; a folder holding anything else is refused."""
+    from .diagnostics import DIAGNOSTICS
+    from .lock import LOCK
+    from .tensorboard import FOLDER as TENSORBOARD
+
+    own = {SPEC, RECORD, METRICS, DIAGNOSTICS, TENSORBOARD, LOCK}
+    with RunLock(run_dir):  # a living owner is refused by the lock itself
+        remove_stale_temp_files(run_dir)  # the killed writes' leftovers: never anyone's data
+        others = sorted(p.name for p in run_dir.iterdir() if p.name not in own)
+        if others:
+            raise UserError(
+                f"{run_dir} holds no checkpoint (its run stopped before the first epoch ended) "
+                f"but also files a run does not write ({', '.join(others[:5])}); move them "
+                "elsewhere and resume the sweep again, so that its run can start there anew"
+            )
+        _remove_run_files(run_dir)
 
 
 def _finish(
@@ -303,11 +343,37 @@ def _fit_recorded(
 def load_initial_weights(model: Any, spec: Any) -> None:
     """Replace the seed's initial weights by those of the spec's ``init.from`` (a
     safetensors state dict, PyTorch's or ours), when it names one; every key and shape
-    is checked."""
+    is checked, and every value must be finite (a nan weight would otherwise be blamed
+    on the learning rate at the first step)."""
     if getattr(spec, "init", None) is not None:
         from ..export.safetensors import load_safetensors
 
-        load_safetensors(model, getattr(spec.init, "from"))
+        path = getattr(spec.init, "from")
+        load_safetensors(model, path)
+        for name, parameter in model.named_parameters():
+            values = np.asarray(parameter.numpy())
+            bad = int(np.count_nonzero(~np.isfinite(values)))
+            if bad:
+                raise UserError(
+                    f"{path}: '{name}' holds {bad} of {values.size} values that are not finite "
+                    "(nan or inf), and training from them gives a nan loss from the first step; "
+                    "use weights saved before their training diverged, or start from the "
+                    "seed's weights (drop init.from / --init-from)"
+                )
+
+
+def init_problems(spec: Any) -> list[tuple[tuple[str, ...], str]]:
+    """``validate``'s check of ``init.from``: the weights loaded into the spec's model as
+    train loads them (the file, its keys and shapes, finite values); (spec key, message)."""
+    from ..spec import build_model
+
+    if getattr(spec, "init", None) is None:
+        return []
+    try:
+        load_initial_weights(build_model(spec), spec)
+    except UserError as error:
+        return [(("init", "from"), str(error))]
+    return []
 
 
 def _final_line(final: Mapping[str, Any]) -> str:
@@ -455,8 +521,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     with np.errstate(over="ignore", invalid="ignore"):  # reported once, below, in words
         outputs = predict_arrays(model, X)
         objective = Objective(name, outputs.shape[-1] if outputs.ndim > 1 else 1, options)
-        lines = _prediction_rows(objective, outputs, flat.get("meta/class_names"))
-    write_text_atomic(output_path, "\n".join(lines) + "\n")
+        rows = prediction_rows(objective, outputs, flat.get("meta/class_names"))
+    write_text_atomic(output_path, csv_text(rows))
     bad = int(np.count_nonzero(~np.all(np.isfinite(outputs.reshape(len(outputs), -1)), axis=1)))
     if bad:
         print(
@@ -467,15 +533,30 @@ def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path
     return len(X)
 
 
-def _prediction_rows(objective: Any, outputs: np.ndarray, class_names: list | None) -> list[str]:
+def prediction_rows(
+    objective: Any, outputs: np.ndarray, class_names: list | None
+) -> list[list[str]]:
+    """The cells of the predictions CSV: a header, then per sample the prediction (the
+    class name, or the regression value in full) and each class's probability."""
     if objective.task == "regression":
-        return ["prediction"] + [repr(float(v)) for v in outputs.reshape(len(outputs), -1)[:, 0]]
+        values = outputs.reshape(len(outputs), -1)[:, 0]
+        return [["prediction"]] + [[repr(float(v))] for v in values]
     probs = objective.probabilities(outputs)
     names = class_names or [str(c) for c in range(probs.shape[1])]
-    rows = [",".join(["prediction"] + [f"p_{n}" for n in names])]
+    rows = [["prediction"] + [f"p_{n}" for n in names]]
     for cls, p in zip(objective.predict(outputs), probs):
-        rows.append(",".join([str(names[int(cls)])] + [f"{v:.6f}" for v in p]))
+        rows.append([str(names[int(cls)])] + [f"{v:.6f}" for v in p])
     return rows
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    """`rows` as CSV, as RFC 4180 says and the csv module writes by default: a class name
+    with a comma, a quote or a line break is quoted and stays one cell. Lines end in
+    CRLF: with a bare LF as line end the module leaves a lone CR unquoted, and a reader
+    then splits the row there."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
 
 
 def open(run_dir: str | Path) -> Any:

@@ -252,9 +252,11 @@ def run_sweep(
     for run in plan.runs:
         apply_overrides(base, {**run.point, "seed": run.seed})
     with _claimed(folder, out, spec.name) as folder:
-        recorded = read_sweep_csv(folder)[1] if resume is not None else []
+        recorded: list[dict[str, Any]] = []
         if resume is not None:
-            _check_same_sweep(folder, base, plan, recorded)
+            old_paths, recorded = _recorded(folder)
+            _check_same_sweep(folder, base, plan, old_paths, recorded)
+            remove_stale_temp_files(folder)  # its own writes that a kill cut short
         todo = _todo(folder, plan, {row["run_dir"] for row in recorded})
         write_text_atomic(folder / SWEEP_SPEC, _sweep_yaml(spec))
         rows = _Rows(folder, plan, recorded)
@@ -389,7 +391,15 @@ def _swept_spec(
     return apply_overrides(spec, {"sweep": section}) if given else spec
 
 
-def _check_same_sweep(folder: Path, base: Any, plan: Plan, recorded: list[dict]) -> None:
+def _recorded(folder: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    """(swept paths, rows) of the sweep.csv of a sweep to resume; none if it was moved away
+    (the rows of its finished runs are then read back from their folders)."""
+    return read_sweep_csv(folder) if (folder / SWEEP_CSV).exists() else ([], [])
+
+
+def _check_same_sweep(
+    folder: Path, base: Any, plan: Plan, old_paths: list[str], recorded: list[dict]
+) -> None:
     """A resumed sweep must be the folder's own: the same spec apart from the sweep section,
     and the same swept fields, so that its rows compare like with like."""
     from ..spec import apply_overrides, load_spec, spec_to_dict
@@ -403,7 +413,6 @@ def _check_same_sweep(folder: Path, base: Any, plan: Plan, recorded: list[dict])
             f"in {', '.join(changed)}; a resumed sweep may only add values to its sweep "
             "section: undo the change, or start a new sweep with --out"
         )
-    old_paths, _ = read_sweep_csv(folder)
     if recorded and old_paths != plan.paths:
         raise UserError(
             f"the sweep in {folder} sweeps {', '.join(old_paths) or 'the seed alone'}, this one "
@@ -416,6 +425,7 @@ def _todo(folder: Path, plan: Plan, in_csv: set[str]) -> list[tuple[PlannedRun, 
     """The runs still to train, each with how: "new", "resume" (from its checkpoint) or
     "record" (finished, but its row is missing from sweep.csv)."""
     from .loop import CHECKPOINT, MODEL
+    from .runs import restart_unstarted
 
     todo = []
     for run in plan.runs:
@@ -425,12 +435,9 @@ def _todo(folder: Path, plan: Plan, in_csv: set[str]) -> list[tuple[PlannedRun, 
                 todo.append((run, "record"))
         elif (run_dir / CHECKPOINT).is_file():
             todo.append((run, "resume"))
-        elif run_dir.exists() and any(p.name != ".lock" for p in run_dir.iterdir()):
-            raise UserError(
-                f"{run_dir} holds neither a finished model nor a checkpoint (its run stopped "
-                "before the first epoch ended); remove that folder and resume the sweep again"
-            )
-        else:
+        else:  # a run killed before its first checkpoint left nothing to resume: it restarts
+            if run_dir.is_dir():
+                restart_unstarted(run_dir)
             todo.append((run, "new"))
     return todo
 
@@ -478,7 +485,7 @@ def final_metrics(run_dir: Path) -> dict[str, Any]:
 
     with open(run_dir / METRICS, newline="", encoding="utf-8") as handle:
         last = list(csv.DictReader(handle))[-1]
-    final: dict[str, Any] = {k: float(v) if v else None for k, v in last.items()}
+    final: dict[str, Any] = {k: _cell_value(k, v, ()) for k, v in last.items()}
     measured = runs.evaluate(run_dir)
     final.update(
         {f"test_{k}": v for k, v in measured.items() if k not in ("run_dir", "test_samples")}
@@ -569,30 +576,43 @@ def is_sweep_folder(folder: str | Path) -> bool:
 
 def read_sweep_csv(folder: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
     """(swept paths, rows) of a sweep folder's sweep.csv; values and metrics as numbers."""
-    from ..spec.loader import parse_value
-
     file = Path(folder) / SWEEP_CSV
     if not file.is_file():
         raise UserError(f"{folder} holds no {SWEEP_CSV}: not a sweep folder (runs/<name>-sweep/…)")
-    with open(file, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        paths = header[: header.index("seed")] if "seed" in header else header[:1]
-        rows = []
-        for cells in reader:
-            row: dict[str, Any] = {}
-            for name, cell in zip_(header, cells):
-                if name in paths:
-                    row[name] = parse_value(cell)
-                elif name == "run_dir":
-                    row[name] = cell
-                else:  # ints (epoch, seed) stay ints, so a rewritten row reads the same
-                    row[name] = (
-                        (int(cell) if _INTEGER.match(cell) else float(cell)) if cell else None
+    try:
+        with open(file, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            if "seed" not in header or "run_dir" not in header:
+                raise ValueError("its header names no seed and run_dir columns")
+            paths = header[: header.index("seed")]
+            rows = []
+            for cells in reader:
+                if len(cells) != len(header):
+                    raise ValueError(
+                        f"line {reader.line_num} has {len(cells)} of {len(header)} cells"
                     )
-            row.setdefault("seed", None)
-            rows.append(row)
+                rows.append({n: _cell_value(n, c, paths) for n, c in zip_(header, cells)})
+    except (UnicodeDecodeError, csv.Error, ValueError, StopIteration) as error:
+        raise UserError(
+            f"{file} is damaged and cannot be read ({error or 'it is empty'}); the runs' own "
+            f"folders are intact: move it away (mv {file} {file}.damaged) and resume with "
+            f"python cli.py sweep --resume {folder}, which writes it again from the finished runs"
+        ) from None
     return paths, rows
+
+
+def _cell_value(name: str, cell: str, paths: Sequence[str]) -> Any:
+    """A sweep.csv cell read back: a point's value as YAML, the run folder as text, the
+    rest as numbers (ints, such as epoch and seed, stay ints, so a rewritten row reads the
+    same; an empty cell is None)."""
+    from ..spec.loader import parse_value
+
+    if name in paths:
+        return parse_value(cell)
+    if name == "run_dir":
+        return cell
+    return (int(cell) if _INTEGER.match(cell) else float(cell)) if cell else None
 
 
 def evaluate_sweep(folder: str | Path) -> SweepResult:

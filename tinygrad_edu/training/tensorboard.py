@@ -17,6 +17,8 @@ one-line install hint.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
@@ -33,6 +35,18 @@ def check_available() -> None:
         import tensorboardX  # noqa: F401
     except ImportError:
         raise UserError(MISSING_TENSORBOARDX) from None
+
+
+def check_folder(run_dir: Path) -> None:
+    """Refuse, before a resumed run changes anything, a ``tensorboard`` entry of its folder
+    that is not a folder (a file, a dangling link): no event file could be written there."""
+    target = Path(run_dir) / FOLDER
+    if os.path.lexists(target) and not target.is_dir():
+        raise UserError(
+            f"{target} is not a folder, so the TensorBoard event files of --tensorboard cannot "
+            f"be written into it; move it away (mv {target} {target}.old) and resume again, "
+            "or resume without --tensorboard"
+        )
 
 
 class TensorBoardReporter(Reporter):
