@@ -27,10 +27,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import UserError
+from .schema import check_message
 
 HINT = 'the playground needs starlette and uvicorn: pip install "tinygrad-edu[playground]"'
 MAX_MESSAGE = 64 * 1024  # characters of one message from the page (an upload's CSV included)
 MAX_SESSIONS = 32
+# the close frame's reason for a binary frame (code 1003: unsupported data)
+BINARY = "the playground reads JSON text messages only; binary frames are not supported"
 DEFAULT_PORT = 8765
 LOOPBACK = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
@@ -49,6 +52,24 @@ class Sessions:
     def __init__(self, initial: dict[str, Any], notes: list[str], linger: float):
         self.initial, self.notes, self.linger = initial, notes, linger
         self.by_id: dict[str, Any] = {}
+        self.pending: set[str] = set()  # ids whose session is being built: their slot is taken
+
+    def claim(self, key: str) -> Any:
+        """Take a slot for a new session under `key`, or refuse when every slot is taken.
+
+        Runs without awaiting, so tabs opening at once cannot all pass the check before any
+        is counted. When full, the session whose page has been gone longest gives up its
+        slot (its linger only serves a reload, and a reload reconnects to its own slot);
+        it is returned, for the caller to stop outside the event loop.
+        """
+        evicted = None
+        if len(self.by_id) + len(self.pending) >= MAX_SESSIONS:
+            gone = [(s.detached_since, k) for k, s in self.by_id.items() if s.detached_since]
+            if not gone:
+                raise UserError(f"at most {MAX_SESSIONS} playground tabs at once; close one")
+            evicted = self.by_id.pop(min(gone)[1])
+        self.pending.add(key)
+        return evicted
 
     def reap(self) -> None:
         """Stop sessions whose page has been gone longer than `linger` seconds."""
@@ -145,9 +166,14 @@ def create_app(
         key, session = "", None
         try:
             while True:
-                text = await websocket.receive_text()
+                received = await websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    break
+                if received.get("text") is None:  # a binary frame: not this page's language
+                    await websocket.close(code=1003, reason=BINARY)
+                    break
                 try:
-                    message = _parse(text)
+                    message = _parse(received["text"])
                     kind = message["type"]
                     if kind == "open":
                         key, session = await _open(message, sessions, start, send, reply)
@@ -194,23 +220,26 @@ def create_app(
     async def _open(message, sessions, start, send, reply):  # type: ignore[no-untyped-def]
         key = message.get("session")
         settings = message.get("settings")
-        existing = sessions.by_id.get(key) if isinstance(key, str) else None
+        existing = sessions.by_id.get(key) if key else None
         if existing is not None and (settings is None or _same(settings, existing.settings)):
             existing.send = send
             existing.detached_since = None
             reply({**existing.describe(), "id": key, "notes": []})
             existing.control("pause")
             return key, existing
-        if len(sessions.by_id) >= MAX_SESSIONS:
-            await run_in_threadpool(sessions.reap)
-            if len(sessions.by_id) >= MAX_SESSIONS:
-                raise UserError(f"at most {MAX_SESSIONS} playground tabs at once; close one")
-        key = secrets.token_hex(8)
-        if settings is None and sessions.spec is not None:
-            return key, await start(key, {"spec": sessions.spec.name}, sessions.notes)
-        if settings is None:
-            return key, await start(key, sessions.initial, sessions.notes)
-        return key, await start(key, settings, [], fallback=True)
+        if existing is None:  # a new tab (a reconnecting one keeps its slot and its id)
+            key = secrets.token_hex(8)
+            evicted = sessions.claim(key)
+            if evicted is not None:
+                await run_in_threadpool(evicted.stop)
+        try:
+            if settings is None and sessions.spec is not None:
+                return key, await start(key, {"spec": sessions.spec.name}, sessions.notes)
+            if settings is None:
+                return key, await start(key, sessions.initial, sessions.notes)
+            return key, await start(key, settings, [], fallback=True)
+        finally:
+            sessions.pending.discard(key)
 
     def _same(settings: Any, current: dict[str, Any]) -> bool:
         try:
@@ -273,6 +302,7 @@ def _parse(text: str) -> dict[str, Any]:
         raise UserError(f"the page sent something that is not JSON ({error.msg})") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise UserError('each message is a JSON object with a "type"')
+    check_message(message)
     return message
 
 

@@ -24,14 +24,11 @@ from ..features import DEFAULT as DEFAULT_FEATURES
 from ..spec import Spec, validate_spec
 from ..spec.loader import SpecError
 from ..training.objectives import loss_options
+from .schema import ACTIVATIONS, MAX_SAMPLES, check_settings
 
 PLANE_SOURCES = ("circles", "xor", "gaussian", "spiral", "moons")
 FUNCTION_SOURCES = tuple(f"function:{name}" for name in FUNCTIONS)
 DATASETS = PLANE_SOURCES + FUNCTION_SOURCES
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity")
-MAX_LAYERS = 6
-MAX_UNITS = 64
-MAX_SAMPLES = 2000
 SPEC_FILE = "playground"  # how messages name the page's spec (validate names the file)
 
 # TensorFlow Playground's defaults: circles, two hidden tanh layers of 4 and 2 units,
@@ -88,13 +85,11 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
         raise UserError(f"unknown playground setting(s) {unknown}; known: {sorted(DEFAULTS)}")
-    _check_network(s["layers"])
+    check_settings(s)
     dataset = str(s["dataset"])
     if dataset not in DATASETS:
         raise UserError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
     regression = dataset.startswith("function:")
-    if isinstance(s["n"], int) and s["n"] > MAX_SAMPLES:
-        raise UserError(f"data.n_samples: at most {MAX_SAMPLES} points in the playground")
     data: dict[str, Any] = {"source": "function" if regression else dataset}
     if regression:
         data["function"] = dataset.split(":", 1)[1]
@@ -123,18 +118,6 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
         "optimizer": optimizer,
         "train": {"epochs": epochs, "batch_size": s["batch"]},
     }
-
-
-def _check_network(layers: Any) -> None:
-    if not isinstance(layers, list) or not all(isinstance(u, int) for u in layers):
-        raise UserError(f"model.layers: expected a list of hidden widths, found {layers!r}")
-    if len(layers) > MAX_LAYERS:
-        raise UserError(f"model.layers: at most {MAX_LAYERS} hidden layers, found {len(layers)}")
-    for index, units in enumerate(layers):
-        if not 1 <= units <= MAX_UNITS:
-            raise UserError(
-                f"model.layers: hidden layer {index + 1} has {units} units; give 1 to {MAX_UNITS}"
-            )
 
 
 def _feature_names(names: Any) -> list[Any]:
@@ -192,8 +175,11 @@ def problems_for_page(error: UserError) -> list[dict[str, str]]:
             {"text": str(p), "path": p.path, "control": _control(p.path)} for p in error.problems
         ]
     text = str(error)
-    path = text.split(":", 1)[0] if text.startswith(("model.", "data.")) else ""
+    path = text.split(":", 1)[0] if text.startswith(PATHS) else ""
     return [{"text": text, "path": path, "control": _control(path)}]
+
+
+PATHS = ("model.", "data.", "optimizer.", "train.", "seed:")
 
 
 def _control(path: str) -> str:
