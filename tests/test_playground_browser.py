@@ -228,10 +228,10 @@ def test_feature_toggles_can_be_hidden_and_unknown_names_get_the_spec_message(pa
     assert not by(page, "feature-x1").is_visible() and not by(page, "features").is_visible()
     page.goto(page.url.split("#")[0] + "#features=x1,x1_sqared")
     page.wait_for_function("window.playground.opened > 0")
-    page.wait_for_function(
-        "document.querySelector(\"[data-testid='error']\").textContent.includes('x1_squared')"
-    )
-    assert "did you mean 'x1_squared'?" in by(page, "error").text_content()
+    refused = "document.querySelector(\"[data-testid='address-refused']\").textContent"
+    page.wait_for_function(f"{refused}.includes('x1_squared')")  # the link's key, refused
+    assert "features=x1,x1_sqared:" in by(page, "address-refused").text_content()
+    assert "did you mean 'x1_squared'?" in by(page, "address-refused").text_content()
 
 
 def test_the_kink_count_leaves_with_the_function_set(page, served):
@@ -509,7 +509,33 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             context.close()
 
 
-def test_a_link_with_a_bad_setting_opens_the_defaults_and_says_why(page, served):
-    open_page(page, served, "dataset=moons&lr=fast")
-    assert page.evaluate("window.playground.settings") == state.DEFAULTS
-    assert "optimizer.lr: expected a number, found 'fast'" in by(page, "notes").text_content()
+def test_a_link_with_bad_values_keeps_the_rest_and_names_the_refused_keys(page, served):
+    open_page(page, served, "dataset=xorr&lr=0.1&layers=3,3&act=relu,relu&batch=1000000")
+    settings = page.evaluate("window.playground.settings")
+    assert settings == {**state.DEFAULTS, "lr": 0.1, "layers": [3, 3], "act": ["relu", "relu"]}
+    assert by(page, "dataset").input_value() == "circles"
+    refused = by(page, "address-refused").text_content()
+    assert "dataset=xorr: unknown data set 'xorr'; did you mean 'xor'?" in refused
+    assert "batch=1000000: train.batch_size: 1e+06 is outside the playground's range" in refused
+    assert by(page, "address-refused").is_visible()
+
+
+TEACHER = (
+    "activation=relu&batchSize=10&dataset=xor&learningRate=0.03&networkShape=4,2&noise=0&"
+    "percTrainData=50&regularization=L2&regularizationRate=0.001&x=true&y=true&"
+    "xSquared=false&problem=classification&seed=0.45796&showTestData=false&learningRate_hide=true"
+)
+
+
+def test_a_tensorflow_playground_link_opens_the_same_run(page, served):
+    open_page(page, served, TEACHER)
+    settings = page.evaluate("window.playground.settings")
+    expected = {"dataset": "xor", "layers": [4, 2], "act": ["relu", "relu"], "opt": "sgd"}
+    expected.update({"momentum": 0.0, "lr": 0.03, "batch": 10, "l2": 0.001, "noise": 0.0})
+    expected.update({"test": 0.5, "features": ["x1", "x2"], "seed": 45796})
+    assert {k: settings[k] for k in expected} == expected
+    assert by(page, "layer-activation-0").input_value() == "relu"
+    assert by(page, "optimizer").input_value() == "sgd"
+    assert not by(page, "learning-rate").is_visible()  # their KEY_hide=true hides it here too
+    assert not by(page, "show-test").is_checked()
+    assert not by(page, "address-refused").is_visible()

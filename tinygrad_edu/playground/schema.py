@@ -62,6 +62,10 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _whole(value: Any) -> bool:
+    return _number(value) and math.isfinite(value) and value == int(value)
+
+
 def check_message(message: dict[str, Any]) -> None:
     """Refuse a message whose type is unknown or whose fields have the wrong shape."""
     kind = message["type"]
@@ -96,7 +100,7 @@ def check_settings(settings: dict[str, Any]) -> None:
     """Refuse what the page's controls could not have sent: hidden layers beyond the caps,
     list entries that are not the page's choices, numbers outside a control's range."""
     layers = settings["layers"]
-    if not isinstance(layers, list) or not all(_number(u) and u == int(u) for u in layers):
+    if not isinstance(layers, list) or not all(_whole(u) for u in layers):
         raise UserError(f"model.layers: expected a list of hidden widths, found {layers!r}")
     if len(layers) > MAX_LAYERS:
         raise UserError(f"model.layers: at most {MAX_LAYERS} hidden layers, found {len(layers)}")
@@ -119,7 +123,7 @@ def check_settings(settings: dict[str, Any]) -> None:
             )
     for key, (low, high, integer, path, advice) in RANGES.items():
         value = settings.get(key)
-        if not _number(value) or (integer and value != int(value)):
+        if not _number(value) or (integer and math.isfinite(value) and value != int(value)):
             continue  # the spec schema names the type it expects
         if not (math.isfinite(value) and low <= value <= high):
             raise UserError(

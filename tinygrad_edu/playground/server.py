@@ -106,7 +106,7 @@ def create_app(
     from starlette.staticfiles import StaticFiles
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
-    from . import state
+    from . import address, state
     from .session import Session
 
     sessions = Sessions(initial or {}, notes or [], linger)
@@ -135,7 +135,9 @@ def create_app(
         def reply(message: dict[str, Any]) -> None:
             outbox.put_nowait(json.dumps(message))
 
-        async def start(key: str, settings: Any, notes: list[str], fallback: bool = False) -> Any:
+        async def start(
+            key: str, settings: Any, notes: list[str], fallback: bool = False, refused: Any = ()
+        ) -> Any:
             """A new session under `key` (replacing the old one), or None with the problems
             sent; with `fallback`, bad settings open the server's own instead (a link)."""
             try:
@@ -159,7 +161,7 @@ def create_app(
             sessions.by_id[key] = session
             if old is not None:
                 await run_in_threadpool(old.stop)
-            reply({**session.describe(), "id": key, "notes": notes})
+            reply({**session.describe(), "id": key, "notes": notes, "refused": list(refused)})
             return session
 
         pumping = asyncio.create_task(pump())
@@ -219,7 +221,9 @@ def create_app(
 
     async def _open(message, sessions, start, send, reply):  # type: ignore[no-untyped-def]
         key = message.get("session")
-        settings = message.get("settings")
+        settings, refused = message.get("settings"), []
+        if message.get("address"):  # a link: each key kept unless it is refused, and said why
+            settings, refused = await run_in_threadpool(address.read, message["address"])
         existing = sessions.by_id.get(key) if key else None
         if existing is not None and (settings is None or _same(settings, existing.settings)):
             existing.send = send
@@ -237,7 +241,7 @@ def create_app(
                 return key, await start(key, {"spec": sessions.spec.name}, sessions.notes)
             if settings is None:
                 return key, await start(key, sessions.initial, sessions.notes)
-            return key, await start(key, settings, [], fallback=True)
+            return key, await start(key, settings, [], fallback=True, refused=refused)
         finally:
             sessions.pending.discard(key)
 

@@ -29,7 +29,7 @@ from ..spec import spec_to_dict
 from ..summary import summary
 from ..tensor import set_default_dtype
 from ..training.loop import Trainer, prepare
-from . import frames, state
+from . import frames, schema, state
 
 ENGINE = threading.Lock()
 _engine_owner: list[Session | None] = [None]
@@ -113,6 +113,7 @@ class Session:
             "total_params": self.summary.total_params,
             "explain": self.summary.explain(),
             "warnings": list(self.summary.warnings),
+            "limits": schema.for_page(),  # the controls' ranges: the server's own checks
             **self.view.static(),
         }
 

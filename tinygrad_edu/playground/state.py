@@ -22,7 +22,7 @@ from ..data.synthetic import FUNCTIONS
 from ..errors import UserError
 from ..features import DEFAULT as DEFAULT_FEATURES
 from ..spec import Spec, validate_spec
-from ..spec.loader import SpecError
+from ..spec.loader import SpecError, _unknown
 from ..training.objectives import loss_options
 from .schema import ACTIVATIONS, MAX_SAMPLES, check_settings
 
@@ -88,7 +88,7 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
     check_settings(s)
     dataset = str(s["dataset"])
     if dataset not in DATASETS:
-        raise UserError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+        raise UserError(_unknown("data set", dataset, list(DATASETS)))
     regression = dataset.startswith("function:")
     data: dict[str, Any] = {"source": "function" if regression else dataset}
     if regression:
@@ -166,6 +166,13 @@ def validate(settings: dict[str, Any], epochs: int = 1, base_dir: Any = None) ->
     With the page's own points, ``base_dir`` is the folder holding `POINTS_FILE`.
     """
     return validate_spec(settings_to_spec(settings, epochs), file=SPEC_FILE, base_dir=base_dir)
+
+
+def check(settings: dict[str, Any]) -> None:
+    """Raise the `UserError` these settings would get when a session opens, without
+    building it (the page's own points are checked for shape, not written)."""
+    settings_to_spec(settings)
+    validate({**settings, "points": None})
 
 
 def problems_for_page(error: UserError) -> list[dict[str, str]]:

@@ -7,8 +7,7 @@ const DATASETS = ["circles", "xor", "gaussian", "spiral", "moons",
   "function:sin", "function:cos", "function:abs", "function:step", "function:relu",
   "function:square", "function:cubic"];
 const ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"];
-const LIST_KEYS = ["layers", "act", "dropout", "features"];
-const TEXT_LISTS = ["act", "features"];
+const OWN_POINTS = "own-points";  // the data-set menu's entry for uploaded or clicked points
 // the input features (the spec's features layer) and how the page writes them
 const FEATURES = { x1: "x1", x2: "x2", x1_squared: "x1²", x2_squared: "x2²", x1_times_x2: "x1·x2",
   sin_x1: "sin(x1)", sin_x2: "sin(x2)" };
@@ -23,24 +22,28 @@ const pg = window.playground = { settings: null, session: null, frame: null, fra
 let socket = null, drawPending = false;
 
 // --- address <-> settings ----------------------------------------------------------------
+// The server reads the settings of a link (ours or TensorFlow Playground's, key by key);
+// the page reads only what is its own: hidden controls, speed, and two display toggles.
+// TensorFlow Playground's names of the controls its links hide (KEY_hide=true)
+const TF_HIDE = { learningRate: "lr", batchSize: "batch", activation: "act", networkShape: "layers",
+  percTrainData: "test", regularization: "l2", regularizationRate: "l2", problem: "dataset",
+  regDataset: "dataset", x: "features", y: "features", xTimesY: "features", xSquared: "features",
+  ySquared: "features", sinX: "features", sinY: "features" };
+let writtenAddress = null;  // the address this page wrote last (a change by hand differs)
+
+function readPageOptions() {
+  for (const [key, value] of new URLSearchParams(location.hash.slice(1))) {
+    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(TF_HIDE[key.slice(0, -5)] || key.slice(0, -5)); }
+    else if (key === "speed") pg.speed = Number(value) || 0;
+    else if (key === "showTestData") $("show-test").checked = value === "true";
+    else if (key === "discretize") $("discretize").checked = value === "true";
+  }
+}
+
 function parseValue(text) {
   if (text === "") return text;
   const number = Number(text);
   return Number.isFinite(number) && /^[-+0-9.eE]+$/.test(text) ? number : text;
-}
-
-function readAddress() {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const settings = {};
-  for (const [key, value] of params) {
-    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(key.slice(0, -5)); continue; }
-    if (key === "speed") { pg.speed = Number(value) || 0; continue; }
-    if (key === "points") { settings.points = value.split(";").map((row) => row.split(",").map(parseValue)); continue; }
-    settings[key] = LIST_KEYS.includes(key)
-      ? (value === "" ? [] : value.split(",").map(TEXT_LISTS.includes(key) ? String : parseValue))
-      : parseValue(value);
-  }
-  return Object.keys(settings).length ? settings : null;
 }
 
 function writeAddress(settings) {
@@ -51,7 +54,8 @@ function writeAddress(settings) {
   }
   if (pg.speed) params.set("speed", String(pg.speed));
   for (const key of pg.hidden) params.set(`${key}_hide`, "true");
-  history.replaceState(null, "", `#${params.toString()}`);
+  writtenAddress = params.toString();
+  history.replaceState(null, "", `#${writtenAddress}`);
 }
 
 function readControls() {
@@ -59,6 +63,7 @@ function readControls() {
   for (const [key, id] of Object.entries(FIELDS)) {
     s[key] = key === "dataset" || key === "opt" ? $(id).value : parseValue($(id).value.trim());
   }
+  if (s.dataset === OWN_POINTS) s.dataset = pg.settings.dataset;  // the menu's "your points"
   if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
     s.points = null;  // another generated set: the points clicked in go
   }
@@ -75,7 +80,17 @@ function readControls() {
 }
 
 function showSettings(s) {
+  const own = $("dataset").querySelector(`option[value="${OWN_POINTS}"]`);
+  own.hidden = own.disabled = !s.points;
   for (const [key, id] of Object.entries(FIELDS)) $(id).value = String(s[key]);
+  if (s.points) $("dataset").value = OWN_POINTS;  // an upload or clicked points: say so
+  const limits = pg.session.limits;
+  $("add-layer").disabled = s.layers.length >= limits.max_layers;
+  $("remove-layer").disabled = s.layers.length === 0;
+  $("layer-word").textContent = s.layers.length === 1 ? "hidden layer" : "hidden layers";
+  for (const [key, [low, high]] of Object.entries(limits.ranges)) {
+    if (FIELDS[key]) $(FIELDS[key]).title = `${low} to ${high}`;
+  }
   $("speed").value = String(pg.speed);
   $("momentum").disabled = s.opt !== "sgd";
   $("layer-count").textContent = String(s.layers.length);
@@ -93,6 +108,8 @@ function showSettings(s) {
         `<option ${a === s.act[i] ? "selected" : ""}>${a}</option>`).join("")}</select>
       <label>dropout <input class="dropout" data-testid="layer-dropout-${i}" value="${s.dropout[i]}"></label>`;
     box.append(el);
+    el.querySelector(`[data-testid="units-minus-${i}"]`).disabled = units <= 1;
+    el.querySelector(`[data-testid="units-plus-${i}"]`).disabled = units >= limits.max_units;
     el.querySelector(`[data-testid="units-minus-${i}"]`).onclick = () => changeUnits(i, -1);
     el.querySelector(`[data-testid="units-plus-${i}"]`).onclick = () => changeUnits(i, +1);
     el.querySelectorAll("input, select").forEach((c) => c.addEventListener("change", applyControls));
@@ -110,7 +127,7 @@ function showSettings(s) {
 
 function changeUnits(i, delta) {
   const s = readControls();
-  s.layers[i] = Math.max(1, Math.min(64, Number(s.layers[i]) + delta));
+  s.layers[i] = Math.max(1, Math.min(pg.session.limits.max_units, Number(s.layers[i]) + delta));
   send({ type: "settings", settings: s });
 }
 
@@ -123,7 +140,7 @@ function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${proto}://${location.host}/ws`);
   socket.onopen = () => send({ type: "open", session: sessionStorage.getItem("playground-session"),
-    settings: readAddress() });
+    address: location.hash.slice(1) });
   socket.onmessage = (event) => receive(JSON.parse(event.data));
   socket.onclose = () => { $("error").textContent = "disconnected from the playground server; reload the page once it runs again"; };
 }
@@ -145,6 +162,10 @@ function openSession(m) {
   sessionStorage.setItem("playground-session", m.id);
   clearProblems();
   $("notes").textContent = (m.notes || []).join("; ");
+  const refused = $("address-refused");  // a link's keys that did not open, and why
+  refused.hidden = !(m.refused && m.refused.length);
+  refused.textContent = refused.hidden ? "" : "Your link opened without these settings (the rest of it is used):\n" +
+    m.refused.map((r) => `  ${r.text}`).join("\n");
   const images = m.task === "images";
   if (!images) showSettings(m.settings);
   writeAddress(m.settings);
@@ -250,7 +271,9 @@ function setPlaying(on) {
   pg.playing = on;
   const button = $("play");
   button.dataset.playing = String(on);
-  button.innerHTML = on ? "&#x23F8; pause" : "&#x25B6; play";
+  // drawn shapes, not characters: a font without the glyph shows a box
+  button.innerHTML = on ? `<svg class="icon" viewBox="0 0 10 10"><rect x="1" y="1" width="3" height="8"/><rect x="6" y="1" width="3" height="8"/></svg> pause`
+    : `<svg class="icon" viewBox="0 0 10 10"><path d="M2 1 L9 5 L2 9 Z"/></svg> play`;
 }
 
 // --- drawing ------------------------------------------------------------------------------
@@ -277,7 +300,7 @@ function draw(f) {
   const acc = (split) => (split.accuracy ?? split.r2);
   $("train-accuracy").textContent = fmt(acc(f.train));
   $("test-accuracy").textContent = fmt(acc(f.test));
-  document.querySelector("[data-testid='train-accuracy']").previousSibling.textContent = pg.session.task === "regression" ? "R² " : "accuracy ";
+  $("metric-name").textContent = pg.session.task === "regression" ? "R²" : "accuracy";
   const last = pg.history[pg.history.length - 1];
   if (!last || last.step !== f.step) {
     pg.history.push({ step: f.step, train: f.train.loss, test: f.test.loss,
@@ -459,10 +482,7 @@ function buildNetwork(s) {
   const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
   const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
   const rowGap = Math.min(46, 400 / Math.max(...sizes));
-  net.classList.toggle("tight", rowGap < 36);  // no room for names: hover shows them
-  if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
-    s.points = null;  // another generated set: the points clicked in go
-  }
+  net.classList.toggle("tight", rowGap < 46);  // no room for names below tiles: hover shows them
   document.querySelectorAll(".layer").forEach((el, i) => { el.style.left = `${30 + (i + 1) * colGap - 42}px`; });
   pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
     const x = 30 + layer * colGap, y = 10 + j * rowGap;
@@ -472,7 +492,7 @@ function buildNetwork(s) {
     el.dataset.testid = `unit-${layer}-${j}`;
     el.setAttribute("data-testid", `unit-${layer}-${j}`);
     el.innerHTML = `<canvas></canvas><span class="name">${unitName(layer, j, s)}</span>`;
-    el.onmouseenter = () => { $("hover-info").textContent = formula(layer, j); };
+    el.onmouseenter = () => showHover(formula(layer, j), x + 24, y);
     net.append(el);
     if (layer === 0 && s.task === "classification") {
       paintImage(el.querySelector("canvas"), decode(s.input_images[j].image), s.unit_grid, false);
@@ -494,7 +514,7 @@ function buildNetwork(s) {
         path.setAttribute("stroke-opacity", "0.7");
         path.onmouseenter = () => {
           const w = pg.frame ? pg.frame.weights[layer - 1].W[j][i] : NaN;
-          $("hover-info").textContent = `weight ${unitName(layer - 1, i, s)} → ${unitName(layer, j, s)} = ${w.toPrecision(4)}`;
+          showHover(`weight ${unitName(layer - 1, i, s)} → ${unitName(layer, j, s)} = ${w.toPrecision(4)}`, mid, (a.y + b.y) / 2);
         };
         svg.append(path);
         row.push(path);
@@ -503,6 +523,14 @@ function buildNetwork(s) {
     }
     pg.edges.push(rows);
   }
+}
+
+function showHover(text, x, y) {  // the card beside what the pointer is on
+  const card = $("hover-info"), net = $("network");
+  card.textContent = text;
+  card.classList.add("floating");
+  card.style.left = `${Math.max(0, Math.min(x, net.clientWidth - card.offsetWidth))}px`;
+  card.style.top = `${y + 40}px`;
 }
 
 function formula(layer, j) {
@@ -557,7 +585,8 @@ function drawUnitCurve(canvas, values) {
 
 // --- controls -----------------------------------------------------------------------------
 function wire() {
-  $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("");
+  $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("") +
+    `<option value="${OWN_POINTS}" hidden disabled>your points</option>`;
   $("features").insertAdjacentHTML("beforeend", Object.entries(FEATURES).map(([name, label]) =>
     `<label><input type="checkbox" data-testid="${featureId(name)}" value="${name}"> ${label}</label>`).join(""));
   $("features").querySelectorAll("input").forEach((box) => box.addEventListener("change", applyControls));
@@ -589,11 +618,15 @@ function wire() {
   $("output").addEventListener("contextmenu", removePoint);
   $("discretize").onchange = () => draw(pg.frame);
   $("show-test").onchange = () => draw(pg.frame);
-  window.addEventListener("hashchange", () => {
-    const settings = readAddress();
-    if (settings && pg.settings && JSON.stringify(settings) !== JSON.stringify(pg.settings)) send({ type: "settings", settings });
+  window.addEventListener("hashchange", () => {  // an address edited by hand: open it
+    const address = location.hash.slice(1);
+    if (pg.session && address !== writtenAddress) {
+      readPageOptions();
+      send({ type: "open", session: pg.session.id, address });
+    }
   });
 }
 
 wire();
+readPageOptions();
 connect();
