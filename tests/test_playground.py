@@ -7,6 +7,7 @@ import contextlib
 import gc
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -27,7 +28,7 @@ pytest.importorskip("starlette", reason="starlette not installed (the playground
 pytest.importorskip("uvicorn", reason="uvicorn not installed (the playground extra)")
 
 from tinygrad_edu.errors import UserError  # noqa: E402
-from tinygrad_edu.playground import address, schema, server, state  # noqa: E402
+from tinygrad_edu.playground import address, probe, schema, server, state  # noqa: E402
 from tinygrad_edu.playground.session import Session  # noqa: E402
 from tinygrad_edu.spec import build_model, load_spec, parse_spec, validate_spec  # noqa: E402
 from tinygrad_edu.summary import summary  # noqa: E402
@@ -468,6 +469,7 @@ def test_a_diverging_run_stops_and_tells_the_page():
         session.stop()
     stopped = [json.loads(t) for t in sent if '"stopped"' in t]
     assert stopped and "the loss became" in stopped[0]["error"]
+    assert "Try a learning rate of" in stopped[0]["divergence"]["text"]
     assert "smaller learning rate" in stopped[0]["error"]
 
 
@@ -722,3 +724,44 @@ def test_one_bad_value_of_our_own_link_costs_that_key_alone(key, bad):
         if other != key and other not in dependent:
             assert settings[other] == value, other
     state.check({**state.DEFAULTS, **settings})  # what opens is valid
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_a_loss_running_away_is_explained_with_a_rate_that_was_seen_to_train():
+    """A loss of 5e4 from 106 (finite: no NaN yet) pauses the run with the sentence on
+    divergence and the rates tried; the suggested one really lowers the loss."""
+    sent: list[str] = []
+    diverging = {"dataset": "function:cubic", "layers": [4], "act": ["identity"], "lr": 1.0}
+    session = Session({**state.DEFAULTS, **diverging, "opt": "sgd"}, sent.append)
+    try:
+        session.control("ready")
+        wait_until(lambda: len(sent) == 1)
+        for step in range(1, 4):  # one frame a step: the page takes each
+            session.control("step")
+            wait_until(lambda s=step: session.trainer.progress.global_step == s)
+            session.control("ready")
+            wait_until(lambda s=step: len(sent) == s + 1)
+    finally:
+        session.stop()
+    frames = [json.loads(text) for text in sent]
+    [warned] = [f for f in frames if "divergence" in f]
+    assert math.isfinite(warned["train"]["loss"]) and warned["paused"]
+    assert warned["train"]["loss"] > probe.GROWTH * frames[0]["train"]["loss"]
+    divergence = warned["divergence"]
+    assert "overshoots the minimum" in divergence["text"]
+    assert divergence["tried"][0].startswith("0.1: ") and divergence["suggested"] == 0.01
+    assert "Try a learning rate of 0.01." in divergence["text"]
+    check = Session({**state.DEFAULTS, **diverging, "opt": "sgd", "lr": 0.01}, lambda t: None)
+    try:
+        before = check.view.frame(check.trainer.progress, 1)["train"]["loss"]
+        trained(check, probe.STEPS)
+        after = check.view.frame(check.trainer.progress, 1)["train"]["loss"]
+    finally:
+        check.stop()
+    assert after < before and f"{before:.3g} to {after:.3g}, fell" in divergence["tried"][-1]
+
+
+def test_runs_away_only_on_a_hundredfold_loss_or_not_a_number():
+    assert probe.runs_away(1.0, None) and probe.runs_away(1.0, math.inf)
+    assert probe.runs_away(0.5, 50.1) and not probe.runs_away(0.5, 49.9)
+    assert not probe.runs_away(None, 1e9)  # no first loss yet: nothing to compare

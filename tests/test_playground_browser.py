@@ -539,3 +539,17 @@ def test_a_tensorflow_playground_link_opens_the_same_run(page, served):
     assert not by(page, "learning-rate").is_visible()  # their KEY_hide=true hides it here too
     assert not by(page, "show-test").is_checked()
     assert not by(page, "address-refused").is_visible()
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_a_diverging_run_explains_itself_and_offers_a_rate_that_trained(page, served):
+    open_page(page, served, "dataset=function:cubic&layers=4&act=identity&lr=1&opt=sgd")
+    by(page, "play").click()
+    by(page, "divergence").wait_for(state="visible", timeout=30_000)
+    text = by(page, "divergence").text_content()
+    assert "The training diverged" in text and "Try a learning rate of 0.01." in text
+    assert by(page, "play").get_attribute("data-playing") == "false"
+    by(page, "use-suggested-lr").click()
+    page.wait_for_function("window.playground.settings.lr === 0.01")
+    assert not by(page, "divergence").is_visible()
+    assert page.problems == []

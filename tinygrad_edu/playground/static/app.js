@@ -148,6 +148,7 @@ function connect() {
 function receive(m) {
   if (m.type === "session") openSession(m);
   else if (m.type === "frame") { pg.frame = m; pg.frames += 1; scheduleDraw(); }
+  if (m.divergence) showDivergence(m.divergence);
   else if (m.type === "problems") showProblems(m.problems);
   else if (m.type === "spec") saveSpec(m);
   else if (m.type === "stopped") { setPlaying(false); $("error").textContent = m.error; }
@@ -159,6 +160,7 @@ function openSession(m) {
   pg.settings = m.settings;
   pg.history = [];
   pg.frame = null;
+  $("divergence").hidden = true;
   sessionStorage.setItem("playground-session", m.id);
   clearProblems();
   $("notes").textContent = (m.notes || []).join("; ");
@@ -184,6 +186,17 @@ function openSession(m) {
   if (images) document.querySelector("section.images").before(document.querySelector("section.output"));
   else buildNetwork(m);
   send({ type: "ready" });
+}
+
+function showDivergence(d) {  // why the loss ran away, and a rate seen to train
+  setPlaying(false);
+  const box = $("divergence");
+  box.hidden = false;
+  box.querySelector("span").textContent = d.text;
+  const use = $("use-suggested-lr");
+  use.hidden = d.suggested === null;
+  use.textContent = `use learning rate ${d.suggested}`;
+  use.onclick = () => { const s = readControls(); s.lr = d.suggested; send({ type: "settings", settings: s }); };
 }
 
 function showProblems(problems) {
