@@ -473,6 +473,8 @@ def test_uploaded_csv_becomes_the_points_and_bad_cells_get_the_csv_message(page,
     points = page.evaluate("window.playground.settings.points")
     assert points[:2] == [[0, 0.3, 1], [0.1, -0.3, 0]]  # classes by sorted name: blue 0, orange 1
     assert by(page, "point-count").text_content() == "30"
+    menu = by(page, "dataset")  # the menu says whose points these are, not "xor"
+    assert menu.evaluate("m => m.options[m.selectedIndex].textContent") == "your points"
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,label\n0,1,0\n1,zz,1\n")
     by(page, "upload-csv").set_input_files(str(bad))
@@ -552,4 +554,51 @@ def test_a_diverging_run_explains_itself_and_offers_a_rate_that_trained(page, se
     by(page, "use-suggested-lr").click()
     page.wait_for_function("window.playground.settings.lr === 0.01")
     assert not by(page, "divergence").is_visible()
+    assert page.problems == []
+
+
+SIX_BY_EIGHT = "layers=8,8,8,8,8,8&act=relu,relu,relu,relu,relu,relu&dropout=0,0,0,0,0,0"
+UNREACHABLE = """() => [...document.querySelectorAll("button, input, select, canvas")]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => {
+    el.scrollIntoView({ block: "center", inline: "center" });
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    const inside = r.left >= 0 && r.right <= window.innerWidth;
+    return !inside || !(hit === el || el.contains(hit) || (hit && hit.contains(el)));
+  })
+  .map((el) => el.dataset.testid || el.outerHTML.slice(0, 60))"""
+
+
+@pytest.mark.parametrize("address", ["", SIX_BY_EIGHT])
+def test_a_phone_sized_window_needs_no_sideways_scrolling(browser, served, address):
+    """At 390 x 844 the page is one column: nothing is wider than the screen, and every
+    control lies inside it and is the element at its own centre (nothing covers it)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        open_page(page, served, address)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.evaluate(UNREACHABLE) == []
+    finally:
+        context.close()
+
+
+def test_polish_icons_labels_caps_and_the_hover_card(page, served):
+    open_page(page, served, "layers=3&act=tanh&dropout=0")
+    play = by(page, "play")
+    assert play.text_content().strip() == "play" and play.locator("svg").count() == 1
+    assert by(page, "layer-word").text_content() == "hidden layer"  # not "1 hidden layers"
+    train_steps(page, 1)
+    losses = " ".join(page.locator(".acc").last.text_content().split())
+    assert re.fullmatch(r"accuracy: train \d\.\d{4} test \d\.\d{4}", losses), losses
+    by(page, "unit-1-0").hover()
+    card, unit = by(page, "hover-info").bounding_box(), by(page, "unit-1-0").bounding_box()
+    assert 0 <= card["y"] - (unit["y"] + unit["height"]) <= 40, (card, unit)
+    assert by(page, "hover-info").text_content().startswith("h1_1 = tanh(")
+    opened = page.evaluate("window.playground.opened")
+    page.goto(page.url.split("#")[0] + "#" + SIX_BY_EIGHT.replace("8,8,8,8,8,8", "64,8,8,8,8,8"))
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert by(page, "add-layer").is_disabled() and not by(page, "remove-layer").is_disabled()
+    assert by(page, "units-plus-0").is_disabled() and not by(page, "units-plus-1").is_disabled()
     assert page.problems == []

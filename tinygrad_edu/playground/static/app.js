@@ -101,7 +101,7 @@ function showSettings(s) {
   s.layers.forEach((units, i) => {
     const el = document.createElement("div");
     el.className = "layer";
-    el.innerHTML = `<span><button data-testid="units-minus-${i}">&minus;</button>
+    el.innerHTML = `<span class="name">layer ${i + 1}</span><span><button data-testid="units-minus-${i}">&minus;</button>
       <input class="units" data-testid="layer-units-${i}" value="${units}">
       <button data-testid="units-plus-${i}">+</button></span>
       <select data-testid="layer-activation-${i}">${ACTIVATIONS.map((a) =>
@@ -544,6 +544,7 @@ function showHover(text, x, y) {  // the card beside what the pointer is on
   card.classList.add("floating");
   card.style.left = `${Math.max(0, Math.min(x, net.clientWidth - card.offsetWidth))}px`;
   card.style.top = `${y + 40}px`;
+  card.style.bottom = "auto";
 }
 
 function formula(layer, j) {
