@@ -3,6 +3,7 @@ own Trainer (bit for bit), and the command's port, host and Ctrl-C behaviour."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
 import json
@@ -765,3 +766,30 @@ def test_runs_away_only_on_a_hundredfold_loss_or_not_a_number():
     assert probe.runs_away(1.0, None) and probe.runs_away(1.0, math.inf)
     assert probe.runs_away(0.5, 50.1) and not probe.runs_away(0.5, 49.9)
     assert not probe.runs_away(None, 1e9)  # no first loss yet: nothing to compare
+
+
+# --- big networks stay fluid: nothing computed finer than it is seen ----------------------
+
+
+def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less():
+    from tinygrad_edu.playground import frames
+
+    # the page stands a column of n units 400 / n pixels apart: 4 units, 100 px; 64, 6 px
+    assert [frames.unit_side(n) for n in (2, 4, 16, 20, 32, 40, 64)] == [25, 25, 25, 20, 10, 10, 5]
+    assert frames.output_grid([2, 4, 2]) == 100 and frames.output_grid([2, 64, 64]) == 100
+    assert frames.output_grid([2, 64, 64, 64]) == 50
+    small, big = {**state.DEFAULTS}, {**state.DEFAULTS, "layers": [64] * 6, "act": ["tanh"] * 6}
+    sizes = {}
+    for name, chosen in (("small", small), ("big", big)):
+        session = Session({**chosen, "dropout": [0.0] * len(chosen["layers"])}, print)
+        try:
+            static = session.describe()
+            frame = session.view.frame(session.trainer.progress, 1)
+        finally:
+            session.stop()
+        side = static["unit_grid"]
+        assert all(len(base64.b64decode(u["image"])) == side * side for u in frame["units"][0])
+        assert len(base64.b64decode(frame["output"])) == static["grid"] ** 2
+        sizes[name] = (side, static["grid"], frame["weights"][0]["dtype"], len(json.dumps(frame)))
+    assert sizes["small"][:3] == (25, 100, "float32")  # exact weights: tests compare them
+    assert sizes["big"][:3] == (5, 50, "float16") and sizes["big"][3] < 100_000  # was 813 KB

@@ -7,7 +7,8 @@ const DATASETS = ["circles", "xor", "gaussian", "spiral", "moons",
   "function:sin", "function:cos", "function:abs", "function:step", "function:relu",
   "function:square", "function:cubic"];
 const ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"];
-const OWN_POINTS = "own-points";  // the data-set menu's entry for uploaded or clicked points
+const OWN_POINTS = "own-points";
+const SVG_EDGES = 1500;  // more edges than this are drawn on one canvas (no hover per edge)  // the data-set menu's entry for uploaded or clicked points
 // the input features (the spec's features layer) and how the page writes them
 const FEATURES = { x1: "x1", x2: "x2", x1_squared: "x1²", x2_squared: "x2²", x1_times_x2: "x1·x2",
   sin_x1: "sin(x1)", sin_x2: "sin(x2)" };
@@ -147,7 +148,7 @@ function connect() {
 
 function receive(m) {
   if (m.type === "session") openSession(m);
-  else if (m.type === "frame") { pg.frame = m; pg.frames += 1; scheduleDraw(); }
+  else if (m.type === "frame") { if (m.weights) unpackWeights(m); pg.frame = m; pg.frames += 1; scheduleDraw(); }
   if (m.divergence) showDivergence(m.divergence);
   else if (m.type === "problems") showProblems(m.problems);
   else if (m.type === "spec") saveSpec(m);
@@ -186,6 +187,27 @@ function openSession(m) {
   if (images) document.querySelector("section.images").before(document.querySelector("section.output"));
   else buildNetwork(m);
   send({ type: "ready" });
+}
+
+function half(bits) {  // an IEEE float16 as a number (a big network's weights)
+  const sign = bits & 0x8000 ? -1 : 1, exp = (bits >> 10) & 0x1f, frac = bits & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array };
+function numbers(b64, dtype) {
+  const raw = new ARRAYS[dtype](decode(b64).buffer);
+  return dtype === "float16" ? Array.from(raw, half) : Array.from(raw);
+}
+
+function unpackWeights(f) {  // raw little-endian bytes -> rows of exact numbers
+  f.weights = f.weights.map(({ dtype, shape, W, b }) => {
+    const flat = numbers(W, dtype), [rows, cols] = shape;
+    return { W: Array.from({ length: rows }, (_, j) => flat.slice(j * cols, (j + 1) * cols)),
+      b: b === null ? null : numbers(b, dtype) };
+  });
 }
 
 function showDivergence(d) {  // why the loss ran away, and a rate seen to train
@@ -490,7 +512,7 @@ function unitName(layer, j, s) {
 
 function buildNetwork(s) {
   const net = $("network"), svg = net.querySelector("svg");
-  net.querySelectorAll(".unit").forEach((el) => el.remove());
+  net.querySelectorAll(".unit, canvas.edges").forEach((el) => el.remove());
   svg.replaceChildren();
   const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
   const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
@@ -514,6 +536,18 @@ function buildNetwork(s) {
     return { x, y: y + 17, el };
   }));
   pg.edges = [];
+  pg.edgeCanvas = null;
+  const edges = sizes.slice(1).reduce((sum, n, i) => sum + n * sizes[i], 0);
+  if (edges > SVG_EDGES) {  // one canvas: thousands of SVG paths cost the page its fluidity
+    const canvas = document.createElement("canvas");
+    canvas.className = "edges";
+    canvas.dataset.testid = "edge-canvas";
+    canvas.width = width; canvas.height = net.clientHeight || 420;
+    net.prepend(canvas);
+    pg.edgeCanvas = canvas;
+    pg.nodes.slice(1, -1).flat().forEach((node) => node.el.classList.add("on-canvas"));
+    return;
+  }
   for (let layer = 1; layer < sizes.length; layer++) {
     const rows = [];
     for (let j = 0; j < sizes[layer]; j++) {
@@ -558,20 +592,56 @@ function formula(layer, j) {
   return `${unitName(layer, j, s)} = ${act ? `${act}(${inner})` : inner}   (bias ${b ? b[j].toFixed(3) : "none"})`;
 }
 
+function drawEdgeCanvas(f) {  // every edge, one stroke per colour and width
+  const canvas = pg.edgeCanvas, ctx = canvas.getContext("2d"), paths = new Map();
+  f.weights.forEach((layer, l) => layer.W.forEach((row, j) => row.forEach((w, i) => {
+    const look = edgeLook(w), a = pg.nodes[l][i], b = pg.nodes[l + 1][j], mid = (a.x + b.x) / 2;
+    if (!paths.has(look)) paths.set(look, new Path2D());
+    const path = paths.get(look);
+    path.moveTo(a.x + 17, a.y);
+    path.bezierCurveTo(mid, a.y, mid, b.y, b.x - 17, b.y);
+  })));
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.globalAlpha = 0.7;
+  for (const [look, path] of paths) {
+    ctx.strokeStyle = look >= 0 ? "#0877bd" : "#f59322";
+    ctx.lineWidth = Math.abs(look);
+    ctx.stroke(path);
+  }
+}
+
+// an edge's width in steps of 0.25 px, negative for a negative weight
+function edgeLook(w) {
+  const width = Math.round(Math.min(6, 0.4 + Math.abs(w) * 1.5) * 4) / 4;
+  return w >= 0 ? width : -width;
+}
+
 function updateNetwork(f) {
   const s = pg.session;
-  f.weights.forEach((layer, l) => layer.W.forEach((row, j) => row.forEach((w, i) => {
-    const path = pg.edges[l][j][i];
+  if (pg.edgeCanvas) drawEdgeCanvas(f);
+  else f.weights.forEach((layer, l) => layer.W.forEach((row, j) => row.forEach((w, i) => {
+    const path = pg.edges[l][j][i], look = edgeLook(w);
+    if (path.look === look) return;  // most edges look the same as a frame ago
+    path.look = look;
     path.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-    path.setAttribute("stroke-width", String(Math.min(6, 0.4 + Math.abs(w) * 1.5)));
+    path.setAttribute("stroke-width", String(Math.abs(look)));
   })));
   let dead = 0;
+  const shared = pg.edgeCanvas && s.task === "classification" ? pg.edgeCanvas.getContext("2d") : null;
+  if (shared) { shared.globalAlpha = 1; shared.imageSmoothingEnabled = true; }
   f.units.forEach((units, l) => units.forEach((u, j) => {
     const node = pg.nodes[l + 1][j];
     const isDead = f.dead[l][j];
     dead += isDead ? 1 : 0;
-    node.el.classList.toggle("dead", isDead);
-    node.el.dataset.dead = String(isDead);
+    if (node.el.dataset.dead !== String(isDead)) {  // unchanged: no style work for the page
+      node.el.classList.toggle("dead", isDead);
+      node.el.dataset.dead = String(isDead);
+    }
+    if (shared) {  // a big network: every tile on the one canvas, under the units' borders
+      paintImage(offscreen, decode(u.image), s.unit_grid, false);
+      shared.drawImage(offscreen, node.x - 17, node.y - 17, 34, 34);
+      return;
+    }
     const canvas = node.el.querySelector("canvas");
     if (s.task === "classification") paintImage(canvas, decode(u.image), s.unit_grid, false);
     else drawUnitCurve(canvas, u);
