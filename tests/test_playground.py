@@ -793,3 +793,46 @@ def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less
         sizes[name] = (side, static["grid"], frame["weights"][0]["dtype"], len(json.dumps(frame)))
     assert sizes["small"][:3] == (25, 100, "float32")  # exact weights: tests compare them
     assert sizes["big"][:3] == (5, 50, "float16") and sizes["big"][3] < 100_000  # was 813 KB
+
+
+# --- the images view (MNIST): its controls and when the test loss turns --------------------
+
+
+def test_the_test_loss_turning_is_said_only_while_training_still_improves():
+    from tinygrad_edu.playground.frames import TestLossWatch
+
+    watch = TestLossWatch()
+    seen = [
+        watch.update(s, tr, te) for s, tr, te in [(0, 2.0, 2.0), (10, 1.0, 1.0), (20, 0.5, 0.9)]
+    ]
+    assert seen == [None, None, None]  # both still falling
+    assert watch.update(30, 0.4, 0.92) is None  # within 5% of the lowest: noise
+    assert watch.update(40, 0.3, 0.97) == {"best": 0.9, "best_step": 20, "now": 0.97}
+    assert watch.update(50, 0.95, 1.2) is None  # training got worse too: not overfitting
+    assert watch.update(60, None, 1.0) is None
+
+
+def test_the_images_view_takes_an_optimizer_and_a_rate_within_the_pages_limits():
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    spec = load_spec(ROOT / "specs/mlp.yaml")
+    running = server.ServerThread(spec=spec)
+    with running as url, client.connect(socket_url(url)) as tab:
+        first = opened(tab)
+        assert first["settings"] == {"spec": spec.name, "opt": "sgd", "lr": 0.1}  # the spec's own
+        change = {"spec": spec.name, "opt": "adam", "lr": 0.002}
+        tab.send(json.dumps({"type": "settings", "settings": change}))
+        answer = json.loads(tab.recv(timeout=60))
+        assert answer["type"] == "session" and answer["settings"] == change
+        [session] = running.app.state.sessions.by_id.values()
+        assert session.spec.optimizer.name == "adam" and session.spec.optimizer.lr == 0.002
+        for bad, fragment in (({"lr": 50}, "give 0.00001 to 10"), ({"layers": [3]}, "only opt")):
+            tab.send(json.dumps({"type": "settings", "settings": {"spec": spec.name, **bad}}))
+            answer = json.loads(tab.recv(timeout=60))
+            assert answer["type"] == "problems" and fragment in answer["problems"][0]["text"]
+    with server.ServerThread(spec=spec) as url:  # a reload: its link keeps the images view
+        with client.connect(socket_url(url)) as tab:
+            key = opened(tab)["id"]
+        with client.connect(socket_url(url)) as tab:
+            tab.send(json.dumps({"type": "open", "session": key, "address": "spec=mnist-mlp"}))
+            again = json.loads(tab.recv(timeout=60))
+        assert again["id"] == key and again["task"] == "images"

@@ -506,6 +506,17 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             wrong = sum(p != t for p, t in zip(f["predictions"], s["labels"]))
             assert int(by(page, "misclassified-count").get_attribute("data-count")) == wrong
             assert f["test"]["accuracy"] > 0.8
+            for testid in ("speed", "optimizer", "learning-rate"):  # its controls (issue 20)
+                assert by(page, testid).is_visible(), testid
+            assert (
+                not by(page, "momentum").is_visible() and not by(page, "overfitting").is_visible()
+            )
+            by(page, "learning-rate").fill("0.05")
+            by(page, "learning-rate").dispatch_event("change")
+            page.wait_for_function("window.playground.settings.lr === 0.05")
+            assert by(page, "mnist-view").is_visible() and "lr=0.05" in page.url
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
             assert page.problems == []
         finally:
             context.close()

@@ -67,6 +67,15 @@ def read(text: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
     return accepted, refused
 
 
+def images(text: str, name: str) -> dict[str, Any]:
+    """The images view's settings in a link: its spec's name, optimizer and learning rate
+    (the server checks them when it opens the session)."""
+    values = dict(parse_qsl(text.lstrip("#"), keep_blank_values=True))
+    settings: dict[str, Any] = {"spec": name}
+    settings.update({k: _number(values[k]) for k in state.IMAGE_SETTINGS if k in values})
+    return settings
+
+
 def _number(text: str) -> Any:
     """A number where the text is one, else the text (the schema names what it expects)."""
     try:

@@ -257,6 +257,28 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+class TestLossWatch:
+    """Says when the test loss has turned: it is `MARGIN` above its lowest value while the
+    training loss is below where it was then (the network is fitting its training set,
+    not the task). Fed with each frame's losses."""
+
+    MARGIN = 0.05
+
+    def __init__(self) -> None:
+        self.best: tuple[float, float, int] | None = None  # (test loss, train loss, step)
+
+    def update(self, step: int, train: float | None, test: float | None) -> dict | None:
+        if train is None or test is None:
+            return None
+        if self.best is None or test < self.best[0]:
+            self.best = (test, train, step)
+            return None
+        best_test, best_train, best_step = self.best
+        if test > best_test * (1 + self.MARGIN) and train < best_train:
+            return {"best": best_test, "best_step": best_step, "now": test}
+        return None
+
+
 DIGITS_SHOWN = 48  # test images in the grid of predictions
 LIVE_SAMPLES = 1000  # images the live losses are measured on, from each split
 
@@ -276,6 +298,7 @@ class ImageView:
         features = int(np.prod(self.dataset.input_shape))
         side = int(round(math.sqrt(features)))
         self.side = side if side * side == features else None  # square images get tiles
+        self.watch = TestLossWatch()
 
     def static(self) -> dict[str, Any]:
         ds = self.dataset
@@ -313,6 +336,9 @@ class ImageView:
             "test": {k: _finite(v) for k, v in test.items()},
             "predictions": [int(v) for v in s.objective.predict(outputs)],
         }
+        frame["overfitting"] = self.watch.update(
+            progress.global_step, frame["train"]["loss"], frame["test"]["loss"]
+        )
         if self.first is not None and self.side and self.first.in_features == self.side**2:
             W = self.first.weight.numpy().astype(np.float64)
             scale = np.max(np.abs(W), axis=1, keepdims=True)

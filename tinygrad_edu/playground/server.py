@@ -146,7 +146,8 @@ def create_app(
                 if "spec" in settings:  # the images view of the spec given on the command line
                     if sessions.spec is None or settings["spec"] != sessions.spec.name:
                         raise UserError("this server was not started with that spec")
-                    session = await run_in_threadpool(Session, None, send, sessions.spec)
+                    spec = await run_in_threadpool(state.images_spec, sessions.spec, settings)
+                    session = await run_in_threadpool(Session, None, send, spec)
                 else:
                     session = await run_in_threadpool(Session, settings, send)
             except UserError as error:
@@ -183,8 +184,8 @@ def create_app(
                         raise UserError("open a session first")
                     elif kind == "reset":
                         session = await start(key, session.settings, []) or session
-                    elif kind in ("upload", "settings") and "spec" in session.settings:
-                        raise UserError("the images view trains its spec as it is: no settings")
+                    elif kind == "upload" and "spec" in session.settings:
+                        raise UserError("the images view trains its spec's own data: no upload")
                     elif kind == "settings":
                         session = await start(key, message.get("settings"), []) or session
                     elif kind == "upload":  # CSV text -> the page's own points
@@ -222,7 +223,9 @@ def create_app(
     async def _open(message, sessions, start, send, reply):  # type: ignore[no-untyped-def]
         key = message.get("session")
         settings, refused = message.get("settings"), []
-        if message.get("address"):  # a link: each key kept unless it is refused, and said why
+        if message.get("address") and sessions.spec is not None:  # the images view's link
+            settings = address.images(message["address"], sessions.spec.name)
+        elif message.get("address"):  # a link: each key kept unless it is refused, and why
             settings, refused = await run_in_threadpool(address.read, message["address"])
         existing = sessions.by_id.get(key) if key else None
         if existing is not None and (settings is None or _same(settings, existing.settings)):
@@ -247,8 +250,8 @@ def create_app(
 
     def _same(settings: Any, current: dict[str, Any]) -> bool:
         try:
-            if "spec" in settings or "spec" in current:
-                return settings == current
+            if "spec" in settings or "spec" in current:  # a link may leave opt and lr out
+                return all(current.get(k) == v for k, v in settings.items())
             return state.complete(settings) == current
         except Exception:
             return False

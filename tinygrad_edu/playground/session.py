@@ -52,7 +52,7 @@ class Session:
     ):
         self.points = None  # the page's own points: the CSV text the spec's csv source reads
         if spec is not None:  # a spec the plane cannot show (MNIST): trained as it is
-            self.settings = {"spec": spec.name}
+            self.settings = {"spec": spec.name, "opt": spec.optimizer.name, "lr": spec.optimizer.lr}
             self.spec = spec
             self._build(send)
             return

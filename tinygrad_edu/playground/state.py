@@ -21,7 +21,7 @@ import yaml
 from ..data.synthetic import FUNCTIONS
 from ..errors import UserError
 from ..features import DEFAULT as DEFAULT_FEATURES
-from ..spec import Spec, validate_spec
+from ..spec import Spec, spec_to_dict, validate_spec
 from ..spec.loader import SpecError, _unknown
 from ..training.objectives import loss_options
 from .schema import ACTIVATIONS, MAX_SAMPLES, check_settings
@@ -166,6 +166,28 @@ def validate(settings: dict[str, Any], epochs: int = 1, base_dir: Any = None) ->
     With the page's own points, ``base_dir`` is the folder holding `POINTS_FILE`.
     """
     return validate_spec(settings_to_spec(settings, epochs), file=SPEC_FILE, base_dir=base_dir)
+
+
+IMAGE_SETTINGS = ("opt", "lr")  # what the images view lets the page change of its spec
+
+
+def images_spec(spec: Spec, settings: dict[str, Any]) -> Spec:
+    """The spec of the images view with the page's optimizer and learning rate, checked by
+    the same limits as the plane's controls (the rest of the spec is trained as it is)."""
+    unknown = sorted(set(settings) - {"spec", *IMAGE_SETTINGS})
+    if unknown:
+        raise UserError(
+            f"the images view changes only {', '.join(IMAGE_SETTINGS)}; found {unknown}"
+        )
+    data = spec_to_dict(spec)
+    opt, lr = settings.get("opt", spec.optimizer.name), settings.get("lr", spec.optimizer.lr)
+    if opt not in ("sgd", "adam"):
+        raise UserError(_unknown("optimizer", opt, ["adam", "sgd"], found=True))
+    check_settings({**complete({}), "lr": lr})
+    if opt != data["optimizer"]["name"]:  # another optimizer: its own defaults
+        data["optimizer"] = {"name": opt, "lr": lr}
+    data["optimizer"]["lr"] = lr
+    return validate_spec(data, file=SPEC_FILE)
 
 
 def check(settings: dict[str, Any]) -> None:

@@ -132,7 +132,12 @@ function changeUnits(i, delta) {
   send({ type: "settings", settings: s });
 }
 
-function applyControls() { send({ type: "settings", settings: readControls() }); }
+function applyControls() {
+  if (pg.session && pg.session.task === "images") {  // the images view: optimizer and rate
+    const lr = parseValue($("learning-rate").value.trim());
+    send({ type: "settings", settings: { spec: pg.settings.spec, opt: $("optimizer").value, lr } });
+  } else send({ type: "settings", settings: readControls() });
+}
 
 // --- the connection -----------------------------------------------------------------------
 function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
@@ -171,6 +176,11 @@ function openSession(m) {
     m.refused.map((r) => `  ${r.text}`).join("\n");
   const images = m.task === "images";
   if (!images) showSettings(m.settings);
+  else {
+    $("optimizer").value = m.settings.opt;
+    $("learning-rate").value = String(m.settings.lr);
+    $("speed").value = String(pg.speed);
+  }
   writeAddress(m.settings);
   setPlaying(false);
   if (pg.speed) send({ type: "speed", value: pg.speed });
@@ -497,6 +507,12 @@ function drawImages(f) {
     ctx.fillStyle = ok ? "#333" : "#d00"; ctx.font = "11px sans-serif";
     ctx.fillText(`${s.classes[predicted]}${ok ? "" : ` (${s.classes[s.labels[i]]})`}`, x + 4, y + side * 2 + 14);
   });
+  const turned = $("overfitting"), o = f.overfitting;
+  turned.hidden = !o;
+  turned.textContent = o ? `The test loss has turned: its lowest was ${o.best.toFixed(4)} at step ${o.best_step}, ` +
+    `now ${o.now.toFixed(4)}, while the training loss keeps falling. The network is learning its training ` +
+    "images rather than digits (overfitting): stopping at the lowest test loss, more data, weight decay or " +
+    "dropout would keep it general." : "";
   const counter = $("misclassified-count");
   counter.dataset.count = String(wrong);
   counter.textContent = `${wrong} of ${s.digits.length} misclassified (red: predicted, true class in brackets); ` +
