@@ -613,3 +613,22 @@ def test_polish_icons_labels_caps_and_the_hover_card(page, served):
     assert by(page, "add-layer").is_disabled() and not by(page, "remove-layer").is_disabled()
     assert by(page, "units-plus-0").is_disabled() and not by(page, "units-plus-1").is_disabled()
     assert page.problems == []
+
+
+def test_a_big_network_draws_its_edges_and_tiles_on_canvases(page, served):
+    """6 x 64 units: 20,736 edges on one canvas (redrawn when they change, at most once a
+    second) and the units' 5 x 5 pictures on another, under the units' own borders."""
+    wide = "layers=64,64,64,64,64,64&act=tanh,tanh,tanh,tanh,tanh,tanh&dropout=0,0,0,0,0,0"
+    open_page(page, served, wide)
+    shown = train_steps(page, 2)
+    assert len(shown["weights"]) == 7 and len(shown["weights"][1]["W"]) == 64
+    assert page.evaluate("window.playground.session.unit_grid") == 5
+    assert by(page, "network").locator("svg path").count() == 0
+    painted = """(id) => { const c = document.querySelector(`[data-testid='${id}']`);
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }"""
+    assert page.evaluate(painted, "edge-canvas") > 10_000  # pixels the edges cover
+    assert page.evaluate(painted, "tile-canvas") > 6 * 64 * 34 * 5  # each unit's tile row
+    by(page, "unit-1-0").hover(position={"x": 17, "y": 2})  # its strip above the next tile
+    assert by(page, "hover-info").text_content().startswith("h1_1 = tanh(")
+    assert page.problems == []

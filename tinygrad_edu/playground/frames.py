@@ -166,13 +166,16 @@ class View:
         return x.numpy(), hidden
 
     def _unit_pictures(self, activations: np.ndarray) -> list[dict[str, Any]]:
-        pictures = activations.reshape(self.unit_side, self.unit_side, -1)
-        result = []
-        for j in range(pictures.shape[2]):
-            values = pictures[:, :, j].astype(np.float64)
-            scale = float(np.max(np.abs(values))) or 1.0
-            result.append({"scale": scale, "image": _bytes((values / scale + 1.0) / 2.0)})
-        return result
+        """Each unit's picture scaled by its largest magnitude, all units at once (a layer of
+        64 costs one pass, not 64)."""
+        values = activations.reshape(self.unit_side**2, -1).astype(np.float64)
+        scales = np.max(np.abs(values), axis=0)
+        scales[scales == 0] = 1.0
+        pixels = np.clip(np.round((values / scales + 1.0) / 2.0 * 255.0), 0, 255).astype(np.uint8)
+        return [
+            {"scale": float(scale), "image": base64.b64encode(column.tobytes()).decode("ascii")}
+            for scale, column in zip(scales, np.ascontiguousarray(pixels.T))
+        ]
 
     def _kinks(self, X_train: np.ndarray, train_units: list[np.ndarray]) -> dict[str, Any]:
         """Figure 6: where each first-layer ReLU unit bends the curve, inside the data.

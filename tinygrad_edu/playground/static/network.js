@@ -3,6 +3,9 @@
 "use strict";
 
 const SVG_EDGES = 1500;  // more edges than this are drawn on one canvas (no hover per edge)
+// ... and redrawn at most every EDGE_MS, when their looks changed: rasterizing 20,000 curves
+// costs a software-rendered page more than everything else in a frame
+const EDGE_MS = 1000;
 
 // --- the network drawing ------------------------------------------------------------------
 function unitName(layer, j, s) {
@@ -40,12 +43,18 @@ function buildNetwork(s) {
   pg.edgeCanvas = null;
   const edges = sizes.slice(1).reduce((sum, n, i) => sum + n * sizes[i], 0);
   if (edges > SVG_EDGES) {  // one canvas: thousands of SVG paths cost the page its fluidity
-    const canvas = document.createElement("canvas");
-    canvas.className = "edges";
-    canvas.dataset.testid = "edge-canvas";
-    canvas.width = width; canvas.height = net.clientHeight || 420;
-    net.prepend(canvas);
-    pg.edgeCanvas = canvas;
+    const layer = (testid) => {
+      const canvas = document.createElement("canvas");
+      canvas.className = "edges";
+      canvas.dataset.testid = testid;
+      canvas.width = width; canvas.height = net.clientHeight || 420;
+      return canvas;
+    };
+    pg.edgeCanvas = layer("edge-canvas");
+    pg.tileCanvas = layer("tile-canvas");
+    pg.edgeLooks = null;
+    pg.edgesDrawnAt = -Infinity;
+    net.prepend(pg.edgeCanvas, pg.tileCanvas);
     pg.nodes.slice(1, -1).flat().forEach((node) => node.el.classList.add("on-canvas"));
     return;
   }
@@ -94,6 +103,11 @@ function formula(layer, j) {
 }
 
 function drawEdgeCanvas(f) {  // every edge, one stroke per colour and width
+  const looks = Float32Array.from(f.weights.flatMap((layer) => layer.W.flat()), edgeLook);
+  const now = performance.now(), same = pg.edgeLooks && looks.every((v, k) => v === pg.edgeLooks[k]);
+  if (same || now - pg.edgesDrawnAt < EDGE_MS) return;
+  pg.edgeLooks = looks;
+  pg.edgesDrawnAt = now;
   const canvas = pg.edgeCanvas, ctx = canvas.getContext("2d"), paths = new Map();
   f.weights.forEach((layer, l) => layer.W.forEach((row, j) => row.forEach((w, i) => {
     const look = edgeLook(w), a = pg.nodes[l][i], b = pg.nodes[l + 1][j], mid = (a.x + b.x) / 2;
@@ -128,8 +142,8 @@ function updateNetwork(f) {
     path.setAttribute("stroke-width", String(Math.abs(look)));
   })));
   let dead = 0;
-  const shared = pg.edgeCanvas && s.task === "classification" ? pg.edgeCanvas.getContext("2d") : null;
-  if (shared) { shared.globalAlpha = 1; shared.imageSmoothingEnabled = true; }
+  const shared = pg.edgeCanvas && s.task === "classification" ? pg.tileCanvas.getContext("2d") : null;
+  if (shared) { shared.clearRect(0, 0, pg.tileCanvas.width, pg.tileCanvas.height); shared.imageSmoothingEnabled = true; }
   f.units.forEach((units, l) => units.forEach((u, j) => {
     const node = pg.nodes[l + 1][j];
     const isDead = f.dead[l][j];
