@@ -836,3 +836,16 @@ def test_the_images_view_takes_an_optimizer_and_a_rate_within_the_pages_limits()
             tab.send(json.dumps({"type": "open", "session": key, "address": "spec=mnist-mlp"}))
             again = json.loads(tab.recv(timeout=60))
         assert again["id"] == key and again["task"] == "images"
+
+
+def test_opening_again_on_one_socket_cannot_hold_more_than_one_slot():
+    """A page (or a script) that sends "open" again and again on its socket: each new
+    session lets the previous one go, so one socket never fills the tab cap."""
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    running = server.ServerThread(linger=30.0)
+    with running as url, client.connect(socket_url(url)) as tab:
+        answers = [opened(tab, None, {**state.DEFAULTS, "seed": i}) for i in range(40)]
+        assert [a["type"] for a in answers] == ["session"] * 40
+        by_id = running.app.state.sessions.by_id
+        attached = [k for k, s in by_id.items() if s.detached_since is None]
+        assert attached == [answers[-1]["id"]] and len(by_id) <= server.MAX_SESSIONS

@@ -179,7 +179,10 @@ def create_app(
                     message = _parse(received["text"])
                     kind = message["type"]
                     if kind == "open":
+                        was = (key, session)
                         key, session = await _open(message, sessions, start, send, reply)
+                        if session is not None and was[0] != key:  # its old one: let it go
+                            _detach(sessions, *was)
                     elif session is None:
                         raise UserError("open a session first")
                     elif kind == "reset":
@@ -216,9 +219,14 @@ def create_app(
             pass
         finally:
             pumping.cancel()
-            if session is not None and sessions.by_id.get(key) is session:
-                session.detached_since = time.monotonic()
-                session.control("pause")
+            _detach(sessions, key, session)
+
+    def _detach(sessions: Sessions, key: str, session: Any) -> None:
+        """The page of this session is gone (or opened another): it lingers for a reload,
+        and its slot goes to a new tab first when all are taken."""
+        if session is not None and sessions.by_id.get(key) is session:
+            session.detached_since = time.monotonic()
+            session.control("pause")
 
     async def _open(message, sessions, start, send, reply):  # type: ignore[no-untyped-def]
         key = message.get("session")
