@@ -631,4 +631,9 @@ def test_a_big_network_draws_its_edges_and_tiles_on_canvases(page, served):
     assert page.evaluate(painted, "tile-canvas") > 6 * 64 * 34 * 5  # each unit's tile row
     by(page, "unit-1-0").hover(position={"x": 17, "y": 2})  # its strip above the next tile
     assert by(page, "hover-info").text_content().startswith("h1_1 = tanh(")
+    opened = page.evaluate("window.playground.opened")  # a function set: curves, not tiles
+    page.goto(page.url.split("#")[0] + "#dataset=function:sin&" + wide)
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert page.evaluate("!!window.playground.edgeCanvas")
+    assert "on-canvas" not in by(page, "unit-1-0").get_attribute("class")  # its curve shows
     assert page.problems == []

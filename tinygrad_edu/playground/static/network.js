@@ -55,7 +55,9 @@ function buildNetwork(s) {
     pg.edgeLooks = null;
     pg.edgesDrawnAt = -Infinity;
     net.prepend(pg.edgeCanvas, pg.tileCanvas);
-    pg.nodes.slice(1, -1).flat().forEach((node) => node.el.classList.add("on-canvas"));
+    if (s.task === "classification") {  // their pictures go on the tile canvas (curves stay)
+      pg.nodes.slice(1, -1).flat().forEach((node) => node.el.classList.add("on-canvas"));
+    }
     return;
   }
   for (let layer = 1; layer < sizes.length; layer++) {
