@@ -3,8 +3,12 @@ own Trainer (bit for bit), and the command's port, host and Ctrl-C behaviour."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import gc
 import json
+import logging
+import math
 import os
 import re
 import signal
@@ -17,12 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("starlette", reason="starlette not installed (the playground extra)")
 pytest.importorskip("uvicorn", reason="uvicorn not installed (the playground extra)")
 
 from tinygrad_edu.errors import UserError  # noqa: E402
-from tinygrad_edu.playground import server, state  # noqa: E402
+from tinygrad_edu.playground import probe, schema, server, state  # noqa: E402
 from tinygrad_edu.playground.session import Session  # noqa: E402
 from tinygrad_edu.spec import build_model, load_spec, parse_spec, validate_spec  # noqa: E402
 from tinygrad_edu.summary import summary  # noqa: E402
@@ -95,7 +101,14 @@ def test_mnist_spec_opens_the_images_view_and_downloads_itself():
         ({"layers": [65]}, "hidden layer 1 has 65 units; give 1 to 64"),
         ({"dataset": "mnist"}, "unknown data set 'mnist'"),
         ({"path": "/etc/passwd"}, "unknown playground setting(s) ['path']"),
-        ({"lr": -1}, "optimizer.lr: expected a number > 0, found -1"),
+        ({"lr": -1}, "optimizer.lr: -1 is outside the playground's range: give 0.00001 to 10"),
+        ({"lr": 1e9}, "1e+09 is outside the playground's range: give 0.00001 to 10 (Tensor"),
+        ({"lr": "fast"}, "optimizer.lr: expected a number, found 'fast'"),
+        ({"batch": 10**9}, "train.batch_size: 1e+09 is outside the playground's range"),
+        ({"act": [{"linear": 300000}, "tanh"]}, "hidden layer 1's activation: expected one of"),
+        ({"act": ["flatten", "tanh"]}, "expected one of relu, tanh, sigmoid"),
+        ({"dropout": [{"p": 0.5}, 0]}, "hidden layer 1's dropout: expected a number from 0"),
+        ({"layers": [4, True]}, "model.layers: expected a list of hidden widths"),
         ({"act": ["relu", "tanhh"]}, "did you mean 'tanh'?"),
         ({"points": [[0, 0, 2], [1, 1, 0]]}, "data.points[0]: expected [x1, x2, label] with label"),
         ({"points": [[0, 0, 1]]}, "data.points: expected 2 to 2000 points"),
@@ -447,7 +460,7 @@ def test_other_sites_cannot_drive_a_session():
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
 def test_a_diverging_run_stops_and_tells_the_page():
     sent: list[str] = []
-    diverging = {"dataset": "function:cubic", "layers": [4], "act": ["identity"], "lr": 1e6}
+    diverging = {"dataset": "function:cubic", "layers": [4], "act": ["identity"], "lr": 10}
     session = Session({**state.DEFAULTS, **diverging, "opt": "sgd"}, sent.append)
     try:
         session.control("play")
@@ -456,4 +469,296 @@ def test_a_diverging_run_stops_and_tells_the_page():
         session.stop()
     stopped = [json.loads(t) for t in sent if '"stopped"' in t]
     assert stopped and "the loss became" in stopped[0]["error"]
-    assert "Try --lr" in stopped[0]["error"]  # a rate the divergence probe saw work
+    assert "Try a learning rate of" in stopped[0]["divergence"]["text"]
+    assert "learning rate" in stopped[0]["error"]
+
+
+# --- the socket: every message checked by the page's limits (issue 21 items 4 and 7) -------
+
+SETTING_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from([*schema.ACTIVATIONS, "flatten", "circles", "function:sin", "sgd"]),
+    st.lists(
+        st.one_of(
+            st.integers(-3, 100),
+            st.sampled_from(schema.ACTIVATIONS),
+            st.floats(0, 1),
+            st.fixed_dictionaries({"linear": st.integers(1, 300_000)}),
+        ),
+        max_size=14,
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(state.DEFAULTS)), SETTING_VALUES, max_size=5))
+def test_settings_that_validate_stay_within_the_pages_limits(change):
+    """Whatever a socket sends as settings, a spec that validates is one the controls could
+    have made: at most 6 hidden linear layers of 1 to 64 units, each followed by one of the
+    page's activations, and every number within its control's range."""
+    try:
+        spec = state.validate({**state.DEFAULTS, **change, "points": None})
+    except UserError:
+        return
+    layers = spec.model.layer_list()
+    kinds = [layer.type for layer in layers]
+    body = kinds[1:] if kinds[0] == "features" else kinds
+    hidden = [layer.options.out_features for layer in layers if layer.type == "linear"][:-1]
+    assert len(hidden) <= schema.MAX_LAYERS and all(1 <= u <= schema.MAX_UNITS for u in hidden)
+    assert set(body) <= {"linear", "dropout", *schema.ACTIVATIONS}, kinds
+    assert all(body[i + 1] in schema.ACTIVATIONS for i, k in enumerate(body[:-1]) if k == "linear")
+    assert 1e-5 <= spec.optimizer.lr <= 10 and 1 <= spec.train.batch_size <= state.MAX_SAMPLES
+
+
+def socket_url(url: str) -> str:
+    return url.replace("http", "ws") + "ws"
+
+
+def opened(tab, session=None, settings=None) -> dict:
+    tab.send(json.dumps({"type": "open", "session": session, "settings": settings}))
+    return json.loads(tab.recv(timeout=60))
+
+
+MESSAGE_VALUES = st.one_of(SETTING_VALUES, st.dictionaries(st.text(max_size=6), SETTING_VALUES))
+MESSAGES = st.one_of(
+    st.builds(
+        lambda kind, extra: {"type": kind, **extra},
+        st.sampled_from([*schema.MESSAGES, "linear", "open "]),
+        st.dictionaries(
+            st.sampled_from(["value", "settings", "name", "text", "x"]), MESSAGE_VALUES
+        ),
+    ),
+    st.builds(
+        lambda change: {"type": "settings", "settings": change},
+        st.dictionaries(st.sampled_from(sorted(state.DEFAULTS)), SETTING_VALUES, max_size=4),
+    ),
+)
+
+
+def test_every_socket_message_is_answered_and_no_session_passes_the_caps():
+    """Hypothesis sends messages of every type, with right and wrong fields, down one
+    socket: each gets an answer, the connection stays open, and no session the server
+    runs has more layers or units than the page allows."""
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    running = server.ServerThread()
+    with running as url, client.connect(socket_url(url)) as tab:
+        assert opened(tab)["type"] == "session"
+
+        @settings(max_examples=60, deadline=None)
+        @given(MESSAGES)
+        @example({"type": "settings", "settings": {"act": [{"linear": 100}, "tanh"]}})
+        def check(message):
+            tab.send(json.dumps(message))
+            tab.send(json.dumps({"type": "pause"}))
+            tab.send(json.dumps({"type": "spec"}))  # its answer ends this message's answers
+            while (answer := json.loads(tab.recv(timeout=60)))["type"] != "spec":
+                assert answer["type"] in ("problems", "session", "frame"), answer
+            for session in running.app.state.sessions.by_id.values():
+                hidden = [u["units"] for u in session.view.static()["layers"]]
+                assert len(hidden) <= schema.MAX_LAYERS, hidden
+                assert all(1 <= u <= schema.MAX_UNITS for u in hidden), hidden
+
+        check()
+
+
+def test_a_binary_frame_is_closed_with_1003_and_no_traceback_in_the_log():
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    from websockets.exceptions import ConnectionClosed
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    try:
+        with server.ServerThread() as url, client.connect(socket_url(url)) as tab:
+            assert opened(tab)["type"] == "session"
+            tab.send(b"\x00\x01binary")
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    tab.recv(timeout=30)
+    finally:
+        logger.removeHandler(handler)
+    assert closed.value.rcvd is not None, "closed without a close frame"
+    assert closed.value.rcvd.code == 1003 and closed.value.rcvd.reason == server.BINARY
+    assert not [r for r in records if r.exc_info or r.levelno >= logging.ERROR], records
+
+
+def test_tabs_opening_at_once_never_exceed_the_cap():
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    tabs = server.MAX_SESSIONS + 8
+    running = server.ServerThread()
+    start = threading.Barrier(tabs)
+    answers: list[dict] = []
+    with running as url, contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(client.connect(socket_url(url))) for _ in range(tabs)]
+
+        def open_tab(tab) -> None:
+            start.wait()
+            answers.append(opened(tab))
+
+        workers = [threading.Thread(target=open_tab, args=(tab,)) for tab in sockets]
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(timeout=120)
+            assert len(running.app.state.sessions.by_id) == server.MAX_SESSIONS
+        finally:
+            start.abort()
+    kinds = sorted(answer["type"] for answer in answers)
+    assert kinds == ["problems"] * 8 + ["session"] * server.MAX_SESSIONS
+    refused = [a["problems"][0]["text"] for a in answers if a["type"] == "problems"]
+    assert all(f"at most {server.MAX_SESSIONS} playground tabs" in text for text in refused)
+
+
+def test_a_class_reloading_together_keeps_its_slots():
+    """Every tab closes and reconnects with its session id (its address changed meanwhile):
+    each gets its own slot back, and a new tab still finds room by taking the slot of the
+    tab that left longest ago."""
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    running = server.ServerThread(linger=30.0)
+    with running as url:
+        ids = []
+        for _ in range(server.MAX_SESSIONS):
+            with client.connect(socket_url(url)) as tab:
+                ids.append(opened(tab)["id"])
+        by_id = running.app.state.sessions.by_id
+        wait_until(lambda: all(s.detached_since for s in by_id.values()))
+        for seed, key in enumerate(ids):
+            with client.connect(socket_url(url)) as tab:
+                answer = opened(tab, key, {**state.DEFAULTS, "seed": seed + 1})
+                assert answer["type"] == "session" and answer["id"] == key, answer
+        assert sorted(by_id) == sorted(ids)
+        with client.connect(socket_url(url)) as tab:
+            answer = opened(tab)
+        assert answer["type"] == "session" and ids[0] not in by_id
+        assert len(by_id) == server.MAX_SESSIONS
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_a_loss_running_away_is_explained_with_a_rate_that_was_seen_to_train():
+    """A loss of 5e4 from 106 (finite: no NaN yet) pauses the run with the sentence on
+    divergence and the rates tried; the suggested one really lowers the loss."""
+    sent: list[str] = []
+    diverging = {"dataset": "function:cubic", "layers": [4], "act": ["identity"], "lr": 1.0}
+    session = Session({**state.DEFAULTS, **diverging, "opt": "sgd"}, sent.append)
+    try:
+        session.control("ready")
+        wait_until(lambda: len(sent) == 1)
+        for step in range(1, 4):  # one frame a step: the page takes each
+            session.control("step")
+            wait_until(lambda s=step: session.trainer.progress.global_step == s)
+            session.control("ready")
+            wait_until(lambda s=step: len(sent) == s + 1)
+    finally:
+        session.stop()
+    frames = [json.loads(text) for text in sent]
+    [warned] = [f for f in frames if "divergence" in f]
+    assert math.isfinite(warned["train"]["loss"]) and warned["paused"]
+    assert warned["train"]["loss"] > probe.GROWTH * frames[0]["train"]["loss"]
+    divergence = warned["divergence"]
+    assert "overshoots the minimum" in divergence["text"]
+    assert divergence["tried"][0].startswith("0.1: ") and divergence["suggested"] == 0.01
+    assert "Try a learning rate of 0.01." in divergence["text"]
+    check = Session({**state.DEFAULTS, **diverging, "opt": "sgd", "lr": 0.01}, lambda t: None)
+    try:
+        before = check.view.frame(check.trainer.progress, 1)["train"]["loss"]
+        trained(check, probe.STEPS)
+        after = check.view.frame(check.trainer.progress, 1)["train"]["loss"]
+    finally:
+        check.stop()
+    assert after < before and f"{before:.3g} to {after:.3g}, fell" in divergence["tried"][-1]
+
+
+def test_runs_away_only_on_a_hundredfold_loss_or_not_a_number():
+    assert probe.runs_away(1.0, None) and probe.runs_away(1.0, math.inf)
+    assert probe.runs_away(0.5, 50.1) and not probe.runs_away(0.5, 49.9)
+    assert not probe.runs_away(None, 1e9)  # no first loss yet: nothing to compare
+
+
+# --- big networks stay fluid: nothing computed finer than it is seen ----------------------
+
+
+def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less():
+    from tinygrad_edu.playground import frames
+
+    # the page stands a column of n units 400 / n pixels apart: 4 units, 100 px; 64, 6 px
+    assert [frames.unit_side(n) for n in (2, 4, 16, 20, 32, 40, 64)] == [25, 25, 25, 20, 10, 10, 5]
+    assert frames.output_grid([2, 4, 2]) == 100 and frames.output_grid([2, 64, 64]) == 100
+    assert frames.output_grid([2, 64, 64, 64]) == 50
+    small, big = {**state.DEFAULTS}, {**state.DEFAULTS, "layers": [64] * 6, "act": ["tanh"] * 6}
+    sizes = {}
+    for name, chosen in (("small", small), ("big", big)):
+        session = Session({**chosen, "dropout": [0.0] * len(chosen["layers"])}, print)
+        try:
+            static = session.describe()
+            frame = session.view.frame(session.trainer.progress, 1)
+        finally:
+            session.stop()
+        side = static["unit_grid"]
+        assert all(len(base64.b64decode(u["image"])) == side * side for u in frame["units"][0])
+        assert len(base64.b64decode(frame["output"])) == static["grid"] ** 2
+        sizes[name] = (side, static["grid"], frame["weights"][0]["dtype"], len(json.dumps(frame)))
+    assert sizes["small"][:3] == (25, 100, "float32")  # exact weights: tests compare them
+    assert sizes["big"][:3] == (5, 50, "float16") and sizes["big"][3] < 100_000  # was 813 KB
+
+
+# --- the images view (MNIST): its controls and when the test loss turns --------------------
+
+
+def test_the_test_loss_turning_is_said_only_while_training_still_improves():
+    from tinygrad_edu.playground.frames import TestLossWatch
+
+    watch = TestLossWatch()
+    seen = [
+        watch.update(s, tr, te) for s, tr, te in [(0, 2.0, 2.0), (10, 1.0, 1.0), (20, 0.5, 0.9)]
+    ]
+    assert seen == [None, None, None]  # both still falling
+    assert watch.update(30, 0.4, 0.92) is None  # within 5% of the lowest: noise
+    assert watch.update(40, 0.3, 0.97) == {"best": 0.9, "best_step": 20, "now": 0.97}
+    assert watch.update(50, 0.95, 1.2) is None  # training got worse too: not overfitting
+    assert watch.update(60, None, 1.0) is None
+
+
+def test_the_images_view_takes_an_optimizer_and_a_rate_within_the_pages_limits():
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    spec = load_spec(ROOT / "specs/mlp.yaml")
+    running = server.ServerThread(spec=spec)
+    with running as url, client.connect(socket_url(url)) as tab:
+        first = opened(tab)
+        assert first["settings"] == {"spec": spec.name, "opt": "sgd", "lr": 0.1}  # the spec's own
+        change = {"spec": spec.name, "opt": "adam", "lr": 0.002}
+        tab.send(json.dumps({"type": "settings", "settings": change}))
+        answer = json.loads(tab.recv(timeout=60))
+        assert answer["type"] == "session" and answer["settings"] == change
+        [session] = running.app.state.sessions.by_id.values()
+        assert session.spec.optimizer.name == "adam" and session.spec.optimizer.lr == 0.002
+        for bad, fragment in (({"lr": 50}, "give 0.00001 to 10"), ({"layers": [3]}, "only opt")):
+            tab.send(json.dumps({"type": "settings", "settings": {"spec": spec.name, **bad}}))
+            answer = json.loads(tab.recv(timeout=60))
+            assert answer["type"] == "problems" and fragment in answer["problems"][0]["text"]
+    with server.ServerThread(spec=spec) as url:  # a reload: its link keeps the images view
+        with client.connect(socket_url(url)) as tab:
+            key = opened(tab)["id"]
+        with client.connect(socket_url(url)) as tab:
+            tab.send(json.dumps({"type": "open", "session": key, "address": "spec=mnist-mlp"}))
+            again = json.loads(tab.recv(timeout=60))
+        assert again["id"] == key and again["task"] == "images"
+
+
+def test_opening_again_on_one_socket_cannot_hold_more_than_one_slot():
+    """A page (or a script) that sends "open" again and again on its socket: each new
+    session lets the previous one go, so one socket never fills the tab cap."""
+    client = pytest.importorskip("websockets.sync.client", reason="websockets not installed")
+    running = server.ServerThread(linger=30.0)
+    with running as url, client.connect(socket_url(url)) as tab:
+        answers = [opened(tab, None, {**state.DEFAULTS, "seed": i}) for i in range(40)]
+        assert [a["type"] for a in answers] == ["session"] * 40
+        by_id = running.app.state.sessions.by_id
+        attached = [k for k, s in by_id.items() if s.detached_since is None]
+        assert attached == [answers[-1]["id"]] and len(by_id) <= server.MAX_SESSIONS

@@ -20,9 +20,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("no chromium browser installed (apt-get install chromium)", allow_module_level=True)
 
+from tinygrad_edu.errors import UserError  # noqa: E402
 from tinygrad_edu.playground import server, state  # noqa: E402
 from tinygrad_edu.spec import build_model, parse_spec, validate_spec  # noqa: E402
-from tinygrad_edu.spec.loader import SpecError  # noqa: E402
 from tinygrad_edu.summary import summary  # noqa: E402
 from tinygrad_edu.training.checkpoint import load_npz  # noqa: E402
 
@@ -228,10 +228,10 @@ def test_feature_toggles_can_be_hidden_and_unknown_names_get_the_spec_message(pa
     assert not by(page, "feature-x1").is_visible() and not by(page, "features").is_visible()
     page.goto(page.url.split("#")[0] + "#features=x1,x1_sqared")
     page.wait_for_function("window.playground.opened > 0")
-    page.wait_for_function(
-        "document.querySelector(\"[data-testid='error']\").textContent.includes('x1_squared')"
-    )
-    assert "did you mean 'x1_squared'?" in by(page, "error").text_content()
+    refused = "document.querySelector(\"[data-testid='address-refused']\").textContent"
+    page.wait_for_function(f"{refused}.includes('x1_squared')")  # the link's key, refused
+    assert "features=x1,x1_sqared:" in by(page, "address-refused").text_content()
+    assert "did you mean 'x1_squared'?" in by(page, "address-refused").text_content()
 
 
 def test_the_kink_count_leaves_with_the_function_set(page, served):
@@ -290,13 +290,15 @@ def test_url_round_trip_restores_every_control(page, served):
 
 def test_bad_learning_rate_shows_the_validation_message(page, served):
     open_page(page, served)
-    for bad in ("fast", -1):
-        with pytest.raises(SpecError) as caught:
-            parse_spec(state.spec_yaml(state.settings_to_spec({"lr": bad}), "bad"), "bad.yaml")
-        [problem] = caught.value.problems
+    for bad in ("fast", -1, 1e9):
+        with pytest.raises(UserError) as caught:
+            state.validate({"lr": bad})
+        [problem] = state.problems_for_page(caught.value)
+        expected = problem["text"]
+        if bad != "fast":  # a number out of range: the page says which range makes sense
+            assert "give 0.00001 to 10 (TensorFlow Playground's list); 0.001 to 0.1" in expected
         by(page, "learning-rate").fill(str(bad))
         by(page, "learning-rate").dispatch_event("change")
-        expected = f"{problem.path}: {problem.message}"
         page.wait_for_function(
             "t => document.querySelector(\"[data-testid='error']\").textContent.includes(t)",
             arg=expected,
@@ -471,6 +473,8 @@ def test_uploaded_csv_becomes_the_points_and_bad_cells_get_the_csv_message(page,
     points = page.evaluate("window.playground.settings.points")
     assert points[:2] == [[0, 0.3, 1], [0.1, -0.3, 0]]  # classes by sorted name: blue 0, orange 1
     assert by(page, "point-count").text_content() == "30"
+    menu = by(page, "dataset")  # the menu says whose points these are, not "xor"
+    assert menu.evaluate("m => m.options[m.selectedIndex].textContent") == "your points"
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,label\n0,1,0\n1,zz,1\n")
     by(page, "upload-csv").set_input_files(str(bad))
@@ -502,12 +506,134 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             wrong = sum(p != t for p, t in zip(f["predictions"], s["labels"]))
             assert int(by(page, "misclassified-count").get_attribute("data-count")) == wrong
             assert f["test"]["accuracy"] > 0.8
+            for testid in ("speed", "optimizer", "learning-rate"):  # its controls (issue 20)
+                assert by(page, testid).is_visible(), testid
+            assert (
+                not by(page, "momentum").is_visible() and not by(page, "overfitting").is_visible()
+            )
+            by(page, "learning-rate").fill("0.05")
+            by(page, "learning-rate").dispatch_event("change")
+            page.wait_for_function("window.playground.settings.lr === 0.05")
+            assert by(page, "mnist-view").is_visible() and "lr=0.05" in page.url
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
             assert page.problems == []
         finally:
             context.close()
 
 
-def test_a_link_with_a_bad_setting_opens_the_defaults_and_says_why(page, served):
-    open_page(page, served, "dataset=moons&lr=fast")
-    assert page.evaluate("window.playground.settings") == state.DEFAULTS
-    assert "optimizer.lr: expected a number, found 'fast'" in by(page, "notes").text_content()
+def test_a_link_with_bad_values_keeps_the_rest_and_names_the_refused_keys(page, served):
+    open_page(page, served, "dataset=xorr&lr=0.1&layers=3,3&act=relu,relu&batch=1000000")
+    settings = page.evaluate("window.playground.settings")
+    assert settings == {**state.DEFAULTS, "lr": 0.1, "layers": [3, 3], "act": ["relu", "relu"]}
+    assert by(page, "dataset").input_value() == "circles"
+    refused = by(page, "address-refused").text_content()
+    assert "dataset=xorr: unknown data set 'xorr'; did you mean 'xor'?" in refused
+    assert "batch=1000000: train.batch_size: 1e+06 is outside the playground's range" in refused
+    assert by(page, "address-refused").is_visible()
+
+
+TEACHER = (
+    "activation=relu&batchSize=10&dataset=xor&learningRate=0.03&networkShape=4,2&noise=0&"
+    "percTrainData=50&regularization=L2&regularizationRate=0.001&x=true&y=true&"
+    "xSquared=false&problem=classification&seed=0.45796&showTestData=false&learningRate_hide=true"
+)
+
+
+def test_a_tensorflow_playground_link_opens_the_same_run(page, served):
+    open_page(page, served, TEACHER)
+    settings = page.evaluate("window.playground.settings")
+    expected = {"dataset": "xor", "layers": [4, 2], "act": ["relu", "relu"], "opt": "sgd"}
+    expected.update({"momentum": 0.0, "lr": 0.03, "batch": 10, "l2": 0.001, "noise": 0.0})
+    expected.update({"test": 0.5, "features": ["x1", "x2"], "seed": 45796})
+    assert {k: settings[k] for k in expected} == expected
+    assert by(page, "layer-activation-0").input_value() == "relu"
+    assert by(page, "optimizer").input_value() == "sgd"
+    assert not by(page, "learning-rate").is_visible()  # their KEY_hide=true hides it here too
+    assert not by(page, "show-test").is_checked()
+    assert not by(page, "address-refused").is_visible()
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_a_diverging_run_explains_itself_and_offers_a_rate_that_trained(page, served):
+    open_page(page, served, "dataset=function:cubic&layers=4&act=identity&lr=1&opt=sgd")
+    by(page, "play").click()
+    by(page, "divergence").wait_for(state="visible", timeout=30_000)
+    text = by(page, "divergence").text_content()
+    assert "The training diverged" in text and "Try a learning rate of 0.01." in text
+    assert by(page, "play").get_attribute("data-playing") == "false"
+    by(page, "use-suggested-lr").click()
+    page.wait_for_function("window.playground.settings.lr === 0.01")
+    assert not by(page, "divergence").is_visible()
+    assert page.problems == []
+
+
+SIX_BY_EIGHT = "layers=8,8,8,8,8,8&act=relu,relu,relu,relu,relu,relu&dropout=0,0,0,0,0,0"
+UNREACHABLE = """() => [...document.querySelectorAll("button, input, select, canvas")]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => {
+    el.scrollIntoView({ block: "center", inline: "center" });
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    const inside = r.left >= 0 && r.right <= window.innerWidth;
+    return !inside || !(hit === el || el.contains(hit) || (hit && hit.contains(el)));
+  })
+  .map((el) => el.dataset.testid || el.outerHTML.slice(0, 60))"""
+
+
+@pytest.mark.parametrize("address", ["", SIX_BY_EIGHT])
+def test_a_phone_sized_window_needs_no_sideways_scrolling(browser, served, address):
+    """At 390 x 844 the page is one column: nothing is wider than the screen, and every
+    control lies inside it and is the element at its own centre (nothing covers it)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        open_page(page, served, address)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.evaluate(UNREACHABLE) == []
+    finally:
+        context.close()
+
+
+def test_polish_icons_labels_caps_and_the_hover_card(page, served):
+    open_page(page, served, "layers=3&act=tanh&dropout=0")
+    play = by(page, "play")
+    assert play.text_content().strip() == "play" and play.locator("svg").count() == 1
+    assert by(page, "layer-word").text_content() == "hidden layer"  # not "1 hidden layers"
+    train_steps(page, 1)
+    losses = " ".join(page.locator(".acc").last.text_content().split())
+    assert re.fullmatch(r"accuracy: train \d\.\d{4} test \d\.\d{4}", losses), losses
+    by(page, "unit-1-0").hover()
+    card, unit = by(page, "hover-info").bounding_box(), by(page, "unit-1-0").bounding_box()
+    assert 0 <= card["y"] - (unit["y"] + unit["height"]) <= 40, (card, unit)
+    assert by(page, "hover-info").text_content().startswith("h1_1 = tanh(")
+    opened = page.evaluate("window.playground.opened")
+    page.goto(page.url.split("#")[0] + "#" + SIX_BY_EIGHT.replace("8,8,8,8,8,8", "64,8,8,8,8,8"))
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert by(page, "add-layer").is_disabled() and not by(page, "remove-layer").is_disabled()
+    assert by(page, "units-plus-0").is_disabled() and not by(page, "units-plus-1").is_disabled()
+    assert page.problems == []
+
+
+def test_a_big_network_draws_its_edges_and_tiles_on_canvases(page, served):
+    """6 x 64 units: 20,736 edges on one canvas (redrawn when they change, at most once a
+    second) and the units' 5 x 5 pictures on another, under the units' own borders."""
+    wide = "layers=64,64,64,64,64,64&act=tanh,tanh,tanh,tanh,tanh,tanh&dropout=0,0,0,0,0,0"
+    open_page(page, served, wide)
+    shown = train_steps(page, 2)
+    assert len(shown["weights"]) == 7 and len(shown["weights"][1]["W"]) == 64
+    assert page.evaluate("window.playground.session.unit_grid") == 5
+    assert by(page, "network").locator("svg path").count() == 0
+    painted = """(id) => { const c = document.querySelector(`[data-testid='${id}']`);
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }"""
+    assert page.evaluate(painted, "edge-canvas") > 10_000  # pixels the edges cover
+    assert page.evaluate(painted, "tile-canvas") > 6 * 64 * 34 * 5  # each unit's tile row
+    by(page, "unit-1-0").hover(position={"x": 17, "y": 2})  # its strip above the next tile
+    assert by(page, "hover-info").text_content().startswith("h1_1 = tanh(")
+    opened = page.evaluate("window.playground.opened")  # a function set: curves, not tiles
+    page.goto(page.url.split("#")[0] + "#dataset=function:sin&" + wide)
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert page.evaluate("!!window.playground.edgeCanvas")
+    assert "on-canvas" not in by(page, "unit-1-0").get_attribute("class")  # its curve shows
+    assert page.problems == []

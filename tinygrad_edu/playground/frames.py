@@ -4,7 +4,16 @@ own picture, the weights, dead units and the ReLU breakpoints (the lecture's Fig
 `View.static` is sent once per session (the data and the drawing's layout); `View.frame`
 at the page's pace while training. Heatmaps are sent as bytes (0..255, base64) so a
 100 x 100 output and every unit's 25 x 25 picture fit in a few kilobytes. Weights are
-sent as exact floats, so the page can show them and tests can compare them bit for bit.
+sent as their raw bytes (base64, the model's dtype), so the page shows them exactly and
+tests can compare them bit for bit, at 5 characters a weight rather than about 20; a
+network of over `EXACT_WEIGHTS` weights sends them as float16 (3 significant digits, what
+its edges and formulas show), a third of its frame instead of nine tenths.
+
+A big network stays fluid (6 x 64 units: over 10 updates a second on 2 cores) because
+nothing is computed finer than it is seen: each unit's picture has the resolution its tile
+has on screen (`unit_side`: the page's tiles shrink as a layer widens), computed on its
+own coarse grid, and a network that costs many multiply-adds a point has its output drawn
+from a 50 x 50 grid (`output_grid`), smoothed by the canvas as the 100 x 100 one is.
 """
 
 from __future__ import annotations
@@ -24,7 +33,11 @@ from ..training.loop import Progress, Setup
 from ..training.objectives import evaluate_arrays
 
 GRID = 100  # the output heatmap: GRID x GRID points (TensorFlow Playground's size)
-UNIT_STRIDE = 4  # each unit's picture takes every 4th grid point: 25 x 25
+COARSE_GRID = 50  # ... for a network over HEAVY multiply-adds a point
+HEAVY = 8192  # multiply-adds a point: more than two 64 x 64 layers
+UNIT_SIDES = (25, 20, 10, 5)  # a unit's picture: side x side points
+EXACT_WEIGHTS = 1500  # weights sent in the model's dtype; more: float16 (the page's SVG_EDGES)
+NET_HEIGHT = 400  # pixels the page gives the tallest column of units (app.js buildNetwork)
 CURVE = 200  # regression: points of the fitted curve
 KINKED = ("relu", "leaky_relu")  # activations whose units bend the curve at one point
 
@@ -56,11 +69,21 @@ class View:
             lo2, hi2 = points.min(axis=0), points.max(axis=0)
             pad2 = 0.1 * (hi2 - lo2)
             self.domain = [float(v) for v in (*(lo2 - pad2), *(hi2 + pad2))]
-            x1 = np.linspace(self.domain[0], self.domain[2], GRID)
-            x2 = np.linspace(self.domain[3], self.domain[1], GRID)  # top row first
-            g1, g2 = np.meshgrid(x1, x2)
-            self.grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
+            widths = [self.modules[i].out_features for i in self.linears[:-1]]
+            self.side = output_grid([self.modules[self.linears[0]].in_features, *widths])
+            self.unit_side = unit_side(max(widths, default=1))
+            self.unit_grid = self._plane(self.unit_side).astype(ds.X_train.dtype)
+            self.grid = self._plane(self.side)
         self.grid = self.grid.astype(ds.X_train.dtype)
+        weights = sum(self.modules[i].weight.numpy().size for i in self.linears)
+        self.exact = weights <= EXACT_WEIGHTS
+
+    def _plane(self, side: int) -> np.ndarray:
+        """side x side points over the domain, row by row from the top."""
+        x1 = np.linspace(self.domain[0], self.domain[2], side)
+        x2 = np.linspace(self.domain[3], self.domain[1], side)  # top row first
+        g1, g2 = np.meshgrid(x1, x2)
+        return np.stack([g1.ravel(), g2.ravel()], axis=1)
 
     def static(self) -> dict[str, Any]:
         ds = self.dataset
@@ -83,14 +106,14 @@ class View:
             out["target"] = _rounded(self.target)
         else:
             out["domain"] = self.domain
-            out["grid"] = GRID
-            out["unit_grid"] = len(range(0, GRID, UNIT_STRIDE))
+            out["grid"] = self.side
+            out["unit_grid"] = self.unit_side
             out["input_images"] = self._input_pictures(features)
         return out
 
     def _input_pictures(self, features: InputFeatures | None) -> list[dict[str, Any]]:
         """What each input unit shows over the plane: x1, x2, or each chosen feature."""
-        values = Tensor(self.grid)
+        values = Tensor(self.unit_grid)
         if features is not None:
             with no_grad():
                 values = features(values)
@@ -104,21 +127,15 @@ class View:
         test = evaluate_arrays(model, s.objective, ds.X_test, ds.y_test)
         grid_out, grid_units = self._forward(self.grid)
         _, train_units = self._forward(ds.X_train)
+        if not self.regression:  # each unit's picture from its own coarse grid
+            _, grid_units = self._forward(self.unit_grid)
         frame: dict[str, Any] = {
             "type": "frame",
             "step": progress.global_step,
             "epoch": progress.global_step // steps_per_epoch,  # whole epochs done
             "train": {k: _finite(v) for k, v in train.items()},
             "test": {k: _finite(v) for k, v in test.items()},
-            "weights": [
-                {
-                    "W": self.modules[i].weight.numpy().tolist(),
-                    "b": self.modules[i].bias.numpy().tolist()
-                    if self.modules[i].bias is not None
-                    else None,
-                }
-                for i in self.linears
-            ],
+            "weights": [_raw(self.modules[i], self.exact) for i in self.linears],
             "dead": [_dead(a, name) for a, name in zip(train_units, self.activation_names)],
         }
         if self.regression:
@@ -149,13 +166,16 @@ class View:
         return x.numpy(), hidden
 
     def _unit_pictures(self, activations: np.ndarray) -> list[dict[str, Any]]:
-        pictures = activations.reshape(GRID, GRID, -1)[::UNIT_STRIDE, ::UNIT_STRIDE]
-        result = []
-        for j in range(pictures.shape[2]):
-            values = pictures[:, :, j].astype(np.float64)
-            scale = float(np.max(np.abs(values))) or 1.0
-            result.append({"scale": scale, "image": _bytes((values / scale + 1.0) / 2.0)})
-        return result
+        """Each unit's picture scaled by its largest magnitude, all units at once (a layer of
+        64 costs one pass, not 64)."""
+        values = activations.reshape(self.unit_side**2, -1).astype(np.float64)
+        scales = np.max(np.abs(values), axis=0)
+        scales[scales == 0] = 1.0
+        pixels = np.clip(np.round((values / scales + 1.0) / 2.0 * 255.0), 0, 255).astype(np.uint8)
+        return [
+            {"scale": float(scale), "image": base64.b64encode(column.tobytes()).decode("ascii")}
+            for scale, column in zip(scales, np.ascontiguousarray(pixels.T))
+        ]
 
     def _kinks(self, X_train: np.ndarray, train_units: list[np.ndarray]) -> dict[str, Any]:
         """Figure 6: where each first-layer ReLU unit bends the curve, inside the data.
@@ -185,6 +205,35 @@ class View:
         }
 
 
+def unit_side(widest: int) -> int:
+    """The side of each unit's picture: no finer than its tile on the page, which is
+    ``NET_HEIGHT / widest`` pixels apart from the next (at most 34 pixels wide)."""
+    room = NET_HEIGHT / max(1, widest)
+    return next((side for side in UNIT_SIDES if side <= room), UNIT_SIDES[-1])
+
+
+def output_grid(widths: list[int]) -> int:
+    """The output heatmap's side: `GRID`, or `COARSE_GRID` for a network over `HEAVY`
+    multiply-adds a point (the input, the hidden widths, the two outputs)."""
+    sizes = [*widths, 2]
+    cost = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    return GRID if cost <= HEAVY else COARSE_GRID
+
+
+def _raw(linear: Any, exact: bool) -> dict[str, Any]:
+    """A Linear layer's weight and bias as their bytes (little-endian), dtype and shape."""
+    dtype = linear.weight.numpy().dtype if exact else np.dtype(np.float16)
+    W = linear.weight.numpy()
+    out: dict[str, Any] = {"dtype": dtype.name, "shape": list(W.shape), "W": _b64(W, dtype)}
+    out["b"] = _b64(linear.bias.numpy(), dtype) if linear.bias is not None else None
+    return out
+
+
+def _b64(values: np.ndarray, dtype: np.dtype) -> str:
+    data = np.ascontiguousarray(values, dtype=dtype.newbyteorder("<"))
+    return base64.b64encode(data.tobytes()).decode("ascii")
+
+
 def _dead(activations: np.ndarray, name: str) -> list[bool]:
     """ReLU units that are zero on every training point: no gradient reaches them."""
     if name != "relu":
@@ -211,6 +260,28 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+class TestLossWatch:
+    """Says when the test loss has turned: it is `MARGIN` above its lowest value while the
+    training loss is below where it was then (the network is fitting its training set,
+    not the task). Fed with each frame's losses."""
+
+    MARGIN = 0.05
+
+    def __init__(self) -> None:
+        self.best: tuple[float, float, int] | None = None  # (test loss, train loss, step)
+
+    def update(self, step: int, train: float | None, test: float | None) -> dict | None:
+        if train is None or test is None:
+            return None
+        if self.best is None or test < self.best[0]:
+            self.best = (test, train, step)
+            return None
+        best_test, best_train, best_step = self.best
+        if test > best_test * (1 + self.MARGIN) and train < best_train:
+            return {"best": best_test, "best_step": best_step, "now": test}
+        return None
+
+
 DIGITS_SHOWN = 48  # test images in the grid of predictions
 LIVE_SAMPLES = 1000  # images the live losses are measured on, from each split
 
@@ -230,6 +301,7 @@ class ImageView:
         features = int(np.prod(self.dataset.input_shape))
         side = int(round(math.sqrt(features)))
         self.side = side if side * side == features else None  # square images get tiles
+        self.watch = TestLossWatch()
 
     def static(self) -> dict[str, Any]:
         ds = self.dataset
@@ -267,6 +339,9 @@ class ImageView:
             "test": {k: _finite(v) for k, v in test.items()},
             "predictions": [int(v) for v in s.objective.predict(outputs)],
         }
+        frame["overfitting"] = self.watch.update(
+            progress.global_step, frame["train"]["loss"], frame["test"]["loss"]
+        )
         if self.first is not None and self.side and self.first.in_features == self.side**2:
             W = self.first.weight.numpy().astype(np.float64)
             scale = np.max(np.abs(W), axis=1, keepdims=True)

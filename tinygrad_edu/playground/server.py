@@ -28,10 +28,13 @@ from urllib.parse import urlsplit
 
 from ..errors import UserError
 from ..extras import install_hint
+from .schema import check_message
 
 HINT = f"the playground needs starlette and uvicorn: {install_hint('playground')}"
 MAX_MESSAGE = 64 * 1024  # characters of one message from the page (an upload's CSV included)
 MAX_SESSIONS = 32
+# the close frame's reason for a binary frame (code 1003: unsupported data)
+BINARY = "the playground reads JSON text messages only; binary frames are not supported"
 DEFAULT_PORT = 8765
 LOOPBACK = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
@@ -50,6 +53,24 @@ class Sessions:
     def __init__(self, initial: dict[str, Any], notes: list[str], linger: float):
         self.initial, self.notes, self.linger = initial, notes, linger
         self.by_id: dict[str, Any] = {}
+        self.pending: set[str] = set()  # ids whose session is being built: their slot is taken
+
+    def claim(self, key: str) -> Any:
+        """Take a slot for a new session under `key`, or refuse when every slot is taken.
+
+        Runs without awaiting, so tabs opening at once cannot all pass the check before any
+        is counted. When full, the session whose page has been gone longest gives up its
+        slot (its linger only serves a reload, and a reload reconnects to its own slot);
+        it is returned, for the caller to stop outside the event loop.
+        """
+        evicted = None
+        if len(self.by_id) + len(self.pending) >= MAX_SESSIONS:
+            gone = [(s.detached_since, k) for k, s in self.by_id.items() if s.detached_since]
+            if not gone:
+                raise UserError(f"at most {MAX_SESSIONS} playground tabs at once; close one")
+            evicted = self.by_id.pop(min(gone)[1])
+        self.pending.add(key)
+        return evicted
 
     def reap(self) -> None:
         """Stop sessions whose page has been gone longer than `linger` seconds."""
@@ -86,7 +107,7 @@ def create_app(
     from starlette.staticfiles import StaticFiles
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
-    from . import state
+    from . import address, state
     from .session import Session
 
     sessions = Sessions(initial or {}, notes or [], linger)
@@ -115,7 +136,9 @@ def create_app(
         def reply(message: dict[str, Any]) -> None:
             outbox.put_nowait(json.dumps(message))
 
-        async def start(key: str, settings: Any, notes: list[str], fallback: bool = False) -> Any:
+        async def start(
+            key: str, settings: Any, notes: list[str], fallback: bool = False, refused: Any = ()
+        ) -> Any:
             """A new session under `key` (replacing the old one), or None with the problems
             sent; with `fallback`, bad settings open the server's own instead (a link)."""
             try:
@@ -124,7 +147,8 @@ def create_app(
                 if "spec" in settings:  # the images view of the spec given on the command line
                     if sessions.spec is None or settings["spec"] != sessions.spec.name:
                         raise UserError("this server was not started with that spec")
-                    session = await run_in_threadpool(Session, None, send, sessions.spec)
+                    spec = await run_in_threadpool(state.images_spec, sessions.spec, settings)
+                    session = await run_in_threadpool(Session, None, send, spec)
                 else:
                     session = await run_in_threadpool(Session, settings, send)
             except UserError as error:
@@ -139,25 +163,33 @@ def create_app(
             sessions.by_id[key] = session
             if old is not None:
                 await run_in_threadpool(old.stop)
-            reply({**session.describe(), "id": key, "notes": notes})
+            reply({**session.describe(), "id": key, "notes": notes, "refused": list(refused)})
             return session
 
         pumping = asyncio.create_task(pump())
         key, session = "", None
         try:
             while True:
-                text = await websocket.receive_text()
+                received = await websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    break
+                if received.get("text") is None:  # a binary frame: not this page's language
+                    await websocket.close(code=1003, reason=BINARY)
+                    break
                 try:
-                    message = _parse(text)
+                    message = _parse(received["text"])
                     kind = message["type"]
                     if kind == "open":
+                        was = (key, session)
                         key, session = await _open(message, sessions, start, send, reply)
+                        if session is not None and was[0] != key:  # its old one: let it go
+                            _detach(sessions, *was)
                     elif session is None:
                         raise UserError("open a session first")
                     elif kind == "reset":
                         session = await start(key, session.settings, []) or session
-                    elif kind in ("upload", "settings") and "spec" in session.settings:
-                        raise UserError("the images view trains its spec as it is: no settings")
+                    elif kind == "upload" and "spec" in session.settings:
+                        raise UserError("the images view trains its spec's own data: no upload")
                     elif kind == "settings":
                         session = await start(key, message.get("settings"), []) or session
                     elif kind == "upload":  # CSV text -> the page's own points
@@ -188,35 +220,47 @@ def create_app(
             pass
         finally:
             pumping.cancel()
-            if session is not None and sessions.by_id.get(key) is session:
-                session.detached_since = time.monotonic()
-                session.control("pause")
+            _detach(sessions, key, session)
+
+    def _detach(sessions: Sessions, key: str, session: Any) -> None:
+        """The page of this session is gone (or opened another): it lingers for a reload,
+        and its slot goes to a new tab first when all are taken."""
+        if session is not None and sessions.by_id.get(key) is session:
+            session.detached_since = time.monotonic()
+            session.control("pause")
 
     async def _open(message, sessions, start, send, reply):  # type: ignore[no-untyped-def]
         key = message.get("session")
-        settings = message.get("settings")
-        existing = sessions.by_id.get(key) if isinstance(key, str) else None
+        settings, refused = message.get("settings"), []
+        if message.get("address") and sessions.spec is not None:  # the images view's link
+            settings = address.images(message["address"], sessions.spec.name)
+        elif message.get("address"):  # a link: each key kept unless it is refused, and why
+            settings, refused = await run_in_threadpool(address.read, message["address"])
+        existing = sessions.by_id.get(key) if key else None
         if existing is not None and (settings is None or _same(settings, existing.settings)):
             existing.send = send
             existing.detached_since = None
             reply({**existing.describe(), "id": key, "notes": []})
             existing.control("pause")
             return key, existing
-        if len(sessions.by_id) >= MAX_SESSIONS:
-            await run_in_threadpool(sessions.reap)
-            if len(sessions.by_id) >= MAX_SESSIONS:
-                raise UserError(f"at most {MAX_SESSIONS} playground tabs at once; close one")
-        key = secrets.token_hex(8)
-        if settings is None and sessions.spec is not None:
-            return key, await start(key, {"spec": sessions.spec.name}, sessions.notes)
-        if settings is None:
-            return key, await start(key, sessions.initial, sessions.notes)
-        return key, await start(key, settings, [], fallback=True)
+        if existing is None:  # a new tab (a reconnecting one keeps its slot and its id)
+            key = secrets.token_hex(8)
+            evicted = sessions.claim(key)
+            if evicted is not None:
+                await run_in_threadpool(evicted.stop)
+        try:
+            if settings is None and sessions.spec is not None:
+                return key, await start(key, {"spec": sessions.spec.name}, sessions.notes)
+            if settings is None:
+                return key, await start(key, sessions.initial, sessions.notes)
+            return key, await start(key, settings, [], fallback=True, refused=refused)
+        finally:
+            sessions.pending.discard(key)
 
     def _same(settings: Any, current: dict[str, Any]) -> bool:
         try:
-            if "spec" in settings or "spec" in current:
-                return settings == current
+            if "spec" in settings or "spec" in current:  # a link may leave opt and lr out
+                return all(current.get(k) == v for k, v in settings.items())
             return state.complete(settings) == current
         except Exception:
             return False
@@ -265,6 +309,27 @@ def one_blas_thread() -> Any:
     return threadpool_limits(1, user_api="blas")
 
 
+SWITCH_INTERVAL = 0.0005  # seconds: how soon the training thread hands Python to the server
+
+
+@contextlib.contextmanager
+def serving() -> Any:
+    """One BLAS thread (`one_blas_thread`) and a short thread switch interval while serving.
+
+    The training thread keeps Python busy; the web server's thread waits for it at each
+    of the many small steps of receiving "ready" and sending a frame. At Python's default
+    5 ms a switch, a big network's frame took half a second to reach the page; at 0.5 ms
+    the page gets 10 or more a second while training goes on.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        with one_blas_thread():
+            yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
 def _parse(text: str) -> dict[str, Any]:
     if len(text) > MAX_MESSAGE:
         raise UserError(f"message too large: {len(text):,} bytes, at most {MAX_MESSAGE:,}")
@@ -274,6 +339,7 @@ def _parse(text: str) -> dict[str, Any]:
         raise UserError(f"the page sent something that is not JSON ({error.msg})") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise UserError('each message is a JSON object with a "type"')
+    check_message(message)
     return message
 
 
@@ -338,7 +404,7 @@ def serve(
         print(f"playground: {url}  (Ctrl-C stops it)", flush=True)
         if open_browser:
             threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-        with one_blas_thread():
+        with serving():
             server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled
         pass
@@ -367,7 +433,7 @@ class ServerThread:
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
 
     def __enter__(self) -> str:
-        self.blas = one_blas_thread()
+        self.blas = serving()
         self.blas.__enter__()
         self.thread.start()
         return self.url

@@ -28,8 +28,8 @@ from ..errors import UserError
 from ..spec import spec_to_dict
 from ..summary import summary
 from ..tensor import set_default_dtype
-from ..training.loop import Trainer, prepare
-from . import frames, state
+from ..training.loop import Trainer, TrainingDiverged, prepare
+from . import frames, probe, schema, state
 
 ENGINE = threading.Lock()
 _engine_owner: list[Session | None] = [None]
@@ -52,7 +52,7 @@ class Session:
     ):
         self.points = None  # the page's own points: the CSV text the spec's csv source reads
         if spec is not None:  # a spec the plane cannot show (MNIST): trained as it is
-            self.settings = {"spec": spec.name}
+            self.settings = {"spec": spec.name, "opt": spec.optimizer.name, "lr": spec.optimizer.lr}
             self.spec = spec
             self._build(send)
             return
@@ -99,6 +99,9 @@ class Session:
         self._next_step_at = 0.0
         self._holding = False  # this session's thread holds ENGINE
         self._last_frame_at = 0.0
+        self._first_loss: float | None = None  # the training loss of the first frame
+        self._probed = False  # the divergence message was sent with a frame
+        self._measured: tuple[list[str], float | None] | None = None  # what the probe saw
         self._thread = threading.Thread(target=self._run, daemon=True, name="playground")
         self._thread.start()
 
@@ -113,6 +116,7 @@ class Session:
             "total_params": self.summary.total_params,
             "explain": self.summary.explain(),
             "warnings": list(self.summary.warnings),
+            "limits": schema.for_page(),  # the controls' ranges: the server's own checks
             **self.view.static(),
         }
 
@@ -174,7 +178,11 @@ class Session:
             self.trainer.fit()
         except _Stopped:
             pass
-        except UserError as error:  # e.g. the loss became NaN: the page says so
+        except TrainingDiverged as error:  # the loss became NaN: why, and a rate that trains
+            self.error = str(error)
+            what = "the loss stopped being a number (NaN or infinite)"
+            self._send({"type": "stopped", "error": self.error, "divergence": self._probe(what)})
+        except UserError as error:
             self.error = str(error)
             self._send({"type": "stopped", "error": self.error})
         except Exception as error:  # a bug: the page says so instead of freezing
@@ -239,8 +247,44 @@ class Session:
             frame = self.view.frame(self.trainer.progress, self.trainer.steps_per_epoch)
         finally:
             self._give_engine()
+        loss = frame["train"]["loss"]
+        if self._first_loss is None:
+            self._first_loss = loss
+        elif not self._probed and probe.runs_away(self._first_loss, loss):
+            self._probed = True  # once a session: a reset or new settings start a new one
+            self._playing = False  # paused, so the message is read before more steps
+            what = f"the training loss grew from {self._first_loss:.3g} to {loss:.3g}"
+            frame["divergence"] = self._probe(what)
         frame["paused"] = not self._playing and not self._steps  # no step until the next action
         self._send(frame)
+
+    def _probe(self, what: str) -> dict[str, Any]:
+        """`probe.probe` on fresh copies of this run, with the engine held."""
+        lr = float(self.spec.optimizer.lr)
+        if self._measured is None:  # once: the NaN after a runaway loss reuses it
+            held = self._holding
+            if not held:
+                self._take_engine()
+            try:
+                self._measured = probe.measure(self._copy_at, lr)
+            finally:
+                rng.generator = self.generator  # the copies seeded their own
+                if not held:
+                    self._give_engine()
+        return probe.message(what, lr, *self._measured)
+
+    def _copy_at(self, lr: float) -> Any:
+        """This run from its start, at another learning rate."""
+        if "spec" in self.settings:
+            data = spec_to_dict(self.spec)
+            data["optimizer"]["lr"] = lr
+            return prepare(state.validate_spec(data, file=state.SPEC_FILE))
+        settings = {**self.settings, "lr": lr}
+        if self.points is None:
+            return prepare(state.validate(settings))
+        with tempfile.TemporaryDirectory(prefix="tinygrad-edu-playground-") as folder:
+            (Path(folder) / state.POINTS_FILE).write_text(self.points, encoding="utf-8")
+            return prepare(state.validate(settings, base_dir=folder))
 
     def _send(self, message: dict[str, Any]) -> None:
         self.send(json.dumps(message, allow_nan=False, default=_json_default))

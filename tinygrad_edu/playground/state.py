@@ -21,17 +21,14 @@ import yaml
 from ..data.synthetic import FUNCTIONS
 from ..errors import UserError
 from ..features import DEFAULT as DEFAULT_FEATURES
-from ..spec import Spec, validate_spec
-from ..spec.loader import SpecError
+from ..spec import Spec, spec_to_dict, validate_spec
+from ..spec.loader import SpecError, _unknown
 from ..training.objectives import loss_options
+from .schema import ACTIVATIONS, MAX_SAMPLES, check_settings
 
 PLANE_SOURCES = ("circles", "xor", "gaussian", "spiral", "moons")
 FUNCTION_SOURCES = tuple(f"function:{name}" for name in FUNCTIONS)
 DATASETS = PLANE_SOURCES + FUNCTION_SOURCES
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity")
-MAX_LAYERS = 6
-MAX_UNITS = 64
-MAX_SAMPLES = 2000
 SPEC_FILE = "playground"  # how messages name the page's spec (validate names the file)
 
 # TensorFlow Playground's defaults: circles, two hidden tanh layers of 4 and 2 units,
@@ -88,13 +85,11 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
         raise UserError(f"unknown playground setting(s) {unknown}; known: {sorted(DEFAULTS)}")
-    _check_network(s["layers"])
+    check_settings(s)
     dataset = str(s["dataset"])
     if dataset not in DATASETS:
-        raise UserError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+        raise UserError(_unknown("data set", dataset, list(DATASETS)))
     regression = dataset.startswith("function:")
-    if isinstance(s["n"], int) and s["n"] > MAX_SAMPLES:
-        raise UserError(f"data.n_samples: at most {MAX_SAMPLES} points in the playground")
     data: dict[str, Any] = {"source": "function" if regression else dataset}
     if regression:
         data["function"] = dataset.split(":", 1)[1]
@@ -123,18 +118,6 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
         "optimizer": optimizer,
         "train": {"epochs": epochs, "batch_size": s["batch"]},
     }
-
-
-def _check_network(layers: Any) -> None:
-    if not isinstance(layers, list) or not all(isinstance(u, int) for u in layers):
-        raise UserError(f"model.layers: expected a list of hidden widths, found {layers!r}")
-    if len(layers) > MAX_LAYERS:
-        raise UserError(f"model.layers: at most {MAX_LAYERS} hidden layers, found {len(layers)}")
-    for index, units in enumerate(layers):
-        if not 1 <= units <= MAX_UNITS:
-            raise UserError(
-                f"model.layers: hidden layer {index + 1} has {units} units; give 1 to {MAX_UNITS}"
-            )
 
 
 def _feature_names(names: Any) -> list[Any]:
@@ -185,6 +168,35 @@ def validate(settings: dict[str, Any], epochs: int = 1, base_dir: Any = None) ->
     return validate_spec(settings_to_spec(settings, epochs), file=SPEC_FILE, base_dir=base_dir)
 
 
+IMAGE_SETTINGS = ("opt", "lr")  # what the images view lets the page change of its spec
+
+
+def images_spec(spec: Spec, settings: dict[str, Any]) -> Spec:
+    """The spec of the images view with the page's optimizer and learning rate, checked by
+    the same limits as the plane's controls (the rest of the spec is trained as it is)."""
+    unknown = sorted(set(settings) - {"spec", *IMAGE_SETTINGS})
+    if unknown:
+        raise UserError(
+            f"the images view changes only {', '.join(IMAGE_SETTINGS)}; found {unknown}"
+        )
+    data = spec_to_dict(spec)
+    opt, lr = settings.get("opt", spec.optimizer.name), settings.get("lr", spec.optimizer.lr)
+    if opt not in ("sgd", "adam"):
+        raise UserError(_unknown("optimizer", opt, ["adam", "sgd"], found=True))
+    check_settings({**complete({}), "lr": lr})
+    if opt != data["optimizer"]["name"]:  # another optimizer: its own defaults
+        data["optimizer"] = {"name": opt, "lr": lr}
+    data["optimizer"]["lr"] = lr
+    return validate_spec(data, file=SPEC_FILE)
+
+
+def check(settings: dict[str, Any]) -> None:
+    """Raise the `UserError` these settings would get when a session opens, without
+    building it (the page's own points are checked for shape, not written)."""
+    settings_to_spec(settings)
+    validate({**settings, "points": None})
+
+
 def problems_for_page(error: UserError) -> list[dict[str, str]]:
     """Each problem as the page shows it: the text and the control it belongs to."""
     if isinstance(error, SpecError):
@@ -192,8 +204,11 @@ def problems_for_page(error: UserError) -> list[dict[str, str]]:
             {"text": str(p), "path": p.path, "control": _control(p.path)} for p in error.problems
         ]
     text = str(error)
-    path = text.split(":", 1)[0] if text.startswith(("model.", "data.")) else ""
+    path = text.split(":", 1)[0] if text.startswith(PATHS) else ""
     return [{"text": text, "path": path, "control": _control(path)}]
+
+
+PATHS = ("model.", "data.", "optimizer.", "train.", "seed:")
 
 
 def _control(path: str) -> str:

@@ -7,8 +7,7 @@ const DATASETS = ["circles", "xor", "gaussian", "spiral", "moons",
   "function:sin", "function:cos", "function:abs", "function:step", "function:relu",
   "function:square", "function:cubic"];
 const ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"];
-const LIST_KEYS = ["layers", "act", "dropout", "features"];
-const TEXT_LISTS = ["act", "features"];
+const OWN_POINTS = "own-points";  // the data-set menu's entry for uploaded or clicked points
 // the input features (the spec's features layer) and how the page writes them
 const FEATURES = { x1: "x1", x2: "x2", x1_squared: "x1²", x2_squared: "x2²", x1_times_x2: "x1·x2",
   sin_x1: "sin(x1)", sin_x2: "sin(x2)" };
@@ -23,24 +22,28 @@ const pg = window.playground = { settings: null, session: null, frame: null, fra
 let socket = null, drawPending = false;
 
 // --- address <-> settings ----------------------------------------------------------------
+// The server reads the settings of a link (ours or TensorFlow Playground's, key by key);
+// the page reads only what is its own: hidden controls, speed, and two display toggles.
+// TensorFlow Playground's names of the controls its links hide (KEY_hide=true)
+const TF_HIDE = { learningRate: "lr", batchSize: "batch", activation: "act", networkShape: "layers",
+  percTrainData: "test", regularization: "l2", regularizationRate: "l2", problem: "dataset",
+  regDataset: "dataset", x: "features", y: "features", xTimesY: "features", xSquared: "features",
+  ySquared: "features", sinX: "features", sinY: "features" };
+let writtenAddress = null;  // the address this page wrote last (a change by hand differs)
+
+function readPageOptions() {
+  for (const [key, value] of new URLSearchParams(location.hash.slice(1))) {
+    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(TF_HIDE[key.slice(0, -5)] || key.slice(0, -5)); }
+    else if (key === "speed") pg.speed = Number(value) || 0;
+    else if (key === "showTestData") $("show-test").checked = value === "true";
+    else if (key === "discretize") $("discretize").checked = value === "true";
+  }
+}
+
 function parseValue(text) {
   if (text === "") return text;
   const number = Number(text);
   return Number.isFinite(number) && /^[-+0-9.eE]+$/.test(text) ? number : text;
-}
-
-function readAddress() {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const settings = {};
-  for (const [key, value] of params) {
-    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(key.slice(0, -5)); continue; }
-    if (key === "speed") { pg.speed = Number(value) || 0; continue; }
-    if (key === "points") { settings.points = value.split(";").map((row) => row.split(",").map(parseValue)); continue; }
-    settings[key] = LIST_KEYS.includes(key)
-      ? (value === "" ? [] : value.split(",").map(TEXT_LISTS.includes(key) ? String : parseValue))
-      : parseValue(value);
-  }
-  return Object.keys(settings).length ? settings : null;
 }
 
 function writeAddress(settings) {
@@ -51,7 +54,8 @@ function writeAddress(settings) {
   }
   if (pg.speed) params.set("speed", String(pg.speed));
   for (const key of pg.hidden) params.set(`${key}_hide`, "true");
-  history.replaceState(null, "", `#${params.toString()}`);
+  writtenAddress = params.toString();
+  history.replaceState(null, "", `#${writtenAddress}`);
 }
 
 function readControls() {
@@ -59,6 +63,7 @@ function readControls() {
   for (const [key, id] of Object.entries(FIELDS)) {
     s[key] = key === "dataset" || key === "opt" ? $(id).value : parseValue($(id).value.trim());
   }
+  if (s.dataset === OWN_POINTS) s.dataset = pg.settings.dataset;  // the menu's "your points"
   if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
     s.points = null;  // another generated set: the points clicked in go
   }
@@ -75,7 +80,17 @@ function readControls() {
 }
 
 function showSettings(s) {
+  const own = $("dataset").querySelector(`option[value="${OWN_POINTS}"]`);
+  own.hidden = own.disabled = !s.points;
   for (const [key, id] of Object.entries(FIELDS)) $(id).value = String(s[key]);
+  if (s.points) $("dataset").value = OWN_POINTS;  // an upload or clicked points: say so
+  const limits = pg.session.limits;
+  $("add-layer").disabled = s.layers.length >= limits.max_layers;
+  $("remove-layer").disabled = s.layers.length === 0;
+  $("layer-word").textContent = s.layers.length === 1 ? "hidden layer" : "hidden layers";
+  for (const [key, [low, high]] of Object.entries(limits.ranges)) {
+    if (FIELDS[key]) $(FIELDS[key]).title = `${low} to ${high}`;
+  }
   $("speed").value = String(pg.speed);
   $("momentum").disabled = s.opt !== "sgd";
   $("layer-count").textContent = String(s.layers.length);
@@ -86,13 +101,15 @@ function showSettings(s) {
   s.layers.forEach((units, i) => {
     const el = document.createElement("div");
     el.className = "layer";
-    el.innerHTML = `<span><button data-testid="units-minus-${i}">&minus;</button>
+    el.innerHTML = `<span class="name">layer ${i + 1}</span><span><button data-testid="units-minus-${i}">&minus;</button>
       <input class="units" data-testid="layer-units-${i}" value="${units}">
       <button data-testid="units-plus-${i}">+</button></span>
       <select data-testid="layer-activation-${i}">${ACTIVATIONS.map((a) =>
         `<option ${a === s.act[i] ? "selected" : ""}>${a}</option>`).join("")}</select>
       <label>dropout <input class="dropout" data-testid="layer-dropout-${i}" value="${s.dropout[i]}"></label>`;
     box.append(el);
+    el.querySelector(`[data-testid="units-minus-${i}"]`).disabled = units <= 1;
+    el.querySelector(`[data-testid="units-plus-${i}"]`).disabled = units >= limits.max_units;
     el.querySelector(`[data-testid="units-minus-${i}"]`).onclick = () => changeUnits(i, -1);
     el.querySelector(`[data-testid="units-plus-${i}"]`).onclick = () => changeUnits(i, +1);
     el.querySelectorAll("input, select").forEach((c) => c.addEventListener("change", applyControls));
@@ -110,11 +127,16 @@ function showSettings(s) {
 
 function changeUnits(i, delta) {
   const s = readControls();
-  s.layers[i] = Math.max(1, Math.min(64, Number(s.layers[i]) + delta));
+  s.layers[i] = Math.max(1, Math.min(pg.session.limits.max_units, Number(s.layers[i]) + delta));
   send({ type: "settings", settings: s });
 }
 
-function applyControls() { send({ type: "settings", settings: readControls() }); }
+function applyControls() {
+  if (pg.session && pg.session.task === "images") {  // the images view: optimizer and rate
+    const lr = parseValue($("learning-rate").value.trim());
+    send({ type: "settings", settings: { spec: pg.settings.spec, opt: $("optimizer").value, lr } });
+  } else send({ type: "settings", settings: readControls() });
+}
 
 // --- the connection -----------------------------------------------------------------------
 function send(message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
@@ -123,14 +145,15 @@ function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${proto}://${location.host}/ws`);
   socket.onopen = () => send({ type: "open", session: sessionStorage.getItem("playground-session"),
-    settings: readAddress() });
+    address: location.hash.slice(1) });
   socket.onmessage = (event) => receive(JSON.parse(event.data));
   socket.onclose = () => { $("error").textContent = "disconnected from the playground server; reload the page once it runs again"; };
 }
 
 function receive(m) {
   if (m.type === "session") openSession(m);
-  else if (m.type === "frame") { pg.frame = m; pg.frames += 1; scheduleDraw(); }
+  else if (m.type === "frame") { if (m.weights) unpackWeights(m); pg.frame = m; pg.frames += 1; scheduleDraw(); }
+  if (m.divergence) showDivergence(m.divergence);
   else if (m.type === "problems") showProblems(m.problems);
   else if (m.type === "spec") saveSpec(m);
   else if (m.type === "stopped") { setPlaying(false); $("error").textContent = m.error; }
@@ -142,11 +165,21 @@ function openSession(m) {
   pg.settings = m.settings;
   pg.history = [];
   pg.frame = null;
+  $("divergence").hidden = true;
   sessionStorage.setItem("playground-session", m.id);
   clearProblems();
   $("notes").textContent = (m.notes || []).join("; ");
+  const refused = $("address-refused");  // a link's keys that did not open, and why
+  refused.hidden = !(m.refused && m.refused.length);
+  refused.textContent = refused.hidden ? "" : "Your link opened without these settings (the rest of it is used):\n" +
+    m.refused.map((r) => `  ${r.text}`).join("\n");
   const images = m.task === "images";
   if (!images) showSettings(m.settings);
+  else {
+    $("optimizer").value = m.settings.opt;
+    $("learning-rate").value = String(m.settings.lr);
+    $("speed").value = String(pg.speed);
+  }
   writeAddress(m.settings);
   setPlaying(false);
   if (pg.speed) send({ type: "speed", value: pg.speed });
@@ -163,6 +196,38 @@ function openSession(m) {
   if (images) document.querySelector("section.images").before(document.querySelector("section.output"));
   else buildNetwork(m);
   send({ type: "ready" });
+}
+
+function half(bits) {  // an IEEE float16 as a number (a big network's weights)
+  const sign = bits & 0x8000 ? -1 : 1, exp = (bits >> 10) & 0x1f, frac = bits & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array };
+function numbers(b64, dtype) {
+  const raw = new ARRAYS[dtype](decode(b64).buffer);
+  return dtype === "float16" ? Array.from(raw, half) : Array.from(raw);
+}
+
+function unpackWeights(f) {  // raw little-endian bytes -> rows of exact numbers
+  f.weights = f.weights.map(({ dtype, shape, W, b }) => {
+    const flat = numbers(W, dtype), [rows, cols] = shape;
+    return { W: Array.from({ length: rows }, (_, j) => flat.slice(j * cols, (j + 1) * cols)),
+      b: b === null ? null : numbers(b, dtype) };
+  });
+}
+
+function showDivergence(d) {  // why the loss ran away, and a rate seen to train
+  setPlaying(false);
+  const box = $("divergence");
+  box.hidden = false;
+  box.querySelector("span").textContent = d.text;
+  const use = $("use-suggested-lr");
+  use.hidden = d.suggested === null;
+  use.textContent = `use learning rate ${d.suggested}`;
+  use.onclick = () => { const s = readControls(); s.lr = d.suggested; send({ type: "settings", settings: s }); };
 }
 
 function showProblems(problems) {
@@ -250,7 +315,9 @@ function setPlaying(on) {
   pg.playing = on;
   const button = $("play");
   button.dataset.playing = String(on);
-  button.innerHTML = on ? "&#x23F8; pause" : "&#x25B6; play";
+  // drawn shapes, not characters: a font without the glyph shows a box
+  button.innerHTML = on ? `<svg class="icon" viewBox="0 0 10 10"><rect x="1" y="1" width="3" height="8"/><rect x="6" y="1" width="3" height="8"/></svg> pause`
+    : `<svg class="icon" viewBox="0 0 10 10"><path d="M2 1 L9 5 L2 9 Z"/></svg> play`;
 }
 
 // --- drawing ------------------------------------------------------------------------------
@@ -277,7 +344,7 @@ function draw(f) {
   const acc = (split) => (split.accuracy ?? split.r2);
   $("train-accuracy").textContent = fmt(acc(f.train));
   $("test-accuracy").textContent = fmt(acc(f.test));
-  document.querySelector("[data-testid='train-accuracy']").previousSibling.textContent = pg.session.task === "regression" ? "R² " : "accuracy ";
+  $("metric-name").textContent = pg.session.task === "regression" ? "R²" : "accuracy";
   const last = pg.history[pg.history.length - 1];
   if (!last || last.step !== f.step) {
     pg.history.push({ step: f.step, train: f.train.loss, test: f.test.loss,
@@ -400,164 +467,10 @@ function drawLosses() {
     (accuracy ? "; accuracy 0-1 (dashed blue)" : ""), 4, 10);
 }
 
-// --- the images view (MNIST, the lecture's Figure 8) ------------------------------------
-const LUT_RB = new Uint32Array(256), LUT_GREY = new Uint32Array(256);
-for (let v = 0; v < 256; v++) {
-  const t = v / 255, word = (r, g, b) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
-  const [r, g, b] = t < 0.5 ? [Math.round(510 * t), Math.round(510 * t), 255]
-    : [255, Math.round(510 * (1 - t)), Math.round(510 * (1 - t))];
-  LUT_RB[v] = word(r, g, b);
-  LUT_GREY[v] = word(255 - v, 255 - v, 255 - v);
-}
-
-function tile(ctx, b64, side, x, y, lut, zoom) {
-  const bytes = decode(b64), img = ctx.createImageData(side, side);
-  const pixels = new Uint32Array(img.data.buffer);
-  for (let i = 0; i < side * side; i++) pixels[i] = lut[bytes[i]];
-  if (zoom === 1) { ctx.putImageData(img, x, y); return; }
-  offscreen.width = side; offscreen.height = side;
-  offscreen.getContext("2d").putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(offscreen, x, y, side * zoom, side * zoom);
-}
-
-function drawImages(f) {
-  const s = pg.session, side = s.side;
-  if (!side) return;
-  const weights = $("first-layer-weights"), wctx = weights.getContext("2d");
-  const tiles = f.tiles || [], cols = 16, cell = side + 2;
-  weights.height = Math.ceil(tiles.length / cols) * cell;
-  tiles.forEach((t, i) => tile(wctx, t, side, (i % cols) * cell, Math.floor(i / cols) * cell, LUT_RB, 1));
-  const grid = $("test-digits"), ctx = grid.getContext("2d"), perRow = 8, box = 60;
-  ctx.clearRect(0, 0, grid.width, grid.height);
-  let wrong = 0;
-  s.digits.forEach((d, i) => {
-    const x = (i % perRow) * box, y = Math.floor(i / perRow) * (box + 16);
-    tile(ctx, d, side, x + 2, y + 2, LUT_GREY, 2);
-    const predicted = f.predictions[i], ok = predicted === s.labels[i];
-    if (!ok) { wrong += 1; ctx.strokeStyle = "#d00"; ctx.lineWidth = 3; ctx.strokeRect(x + 1, y + 1, side * 2 + 2, side * 2 + 2); }
-    ctx.fillStyle = ok ? "#333" : "#d00"; ctx.font = "11px sans-serif";
-    ctx.fillText(`${s.classes[predicted]}${ok ? "" : ` (${s.classes[s.labels[i]]})`}`, x + 4, y + side * 2 + 14);
-  });
-  const counter = $("misclassified-count");
-  counter.dataset.count = String(wrong);
-  counter.textContent = `${wrong} of ${s.digits.length} misclassified (red: predicted, true class in brackets); ` +
-    `losses on the first ${s.live_samples} images of each split`;
-}
-
-// --- the network drawing ------------------------------------------------------------------
-function unitName(layer, j, s) {
-  if (layer === 0) return s.inputs[j];
-  if (layer === s.layers.length + 1) return `out${j}`;
-  return `h${layer}_${j + 1}`;
-}
-
-function buildNetwork(s) {
-  const net = $("network"), svg = net.querySelector("svg");
-  net.querySelectorAll(".unit").forEach((el) => el.remove());
-  svg.replaceChildren();
-  const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
-  const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
-  const rowGap = Math.min(46, 400 / Math.max(...sizes));
-  net.classList.toggle("tight", rowGap < 36);  // no room for names: hover shows them
-  if (s.dataset !== pg.settings.dataset || s.n !== pg.settings.n || s.noise !== pg.settings.noise) {
-    s.points = null;  // another generated set: the points clicked in go
-  }
-  document.querySelectorAll(".layer").forEach((el, i) => { el.style.left = `${30 + (i + 1) * colGap - 42}px`; });
-  pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
-    const x = 30 + layer * colGap, y = 10 + j * rowGap;
-    const el = document.createElement("div");
-    el.className = "unit";
-    el.style.left = `${x - 17}px`; el.style.top = `${y}px`;
-    el.dataset.testid = `unit-${layer}-${j}`;
-    el.setAttribute("data-testid", `unit-${layer}-${j}`);
-    el.innerHTML = `<canvas></canvas><span class="name">${unitName(layer, j, s)}</span>`;
-    el.onmouseenter = () => { $("hover-info").textContent = formula(layer, j); };
-    net.append(el);
-    if (layer === 0 && s.task === "classification") {
-      paintImage(el.querySelector("canvas"), decode(s.input_images[j].image), s.unit_grid, false);
-    }
-    if (layer === 0 && s.task === "regression") drawUnitCurve(el.querySelector("canvas"), s.xs);
-    return { x, y: y + 17, el };
-  }));
-  pg.edges = [];
-  for (let layer = 1; layer < sizes.length; layer++) {
-    const rows = [];
-    for (let j = 0; j < sizes[layer]; j++) {
-      const row = [];
-      for (let i = 0; i < sizes[layer - 1]; i++) {
-        const a = pg.nodes[layer - 1][i], b = pg.nodes[layer][j];
-        const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-        const mid = (a.x + b.x) / 2;
-        path.setAttribute("d", `M${a.x + 17},${a.y} C${mid},${a.y} ${mid},${b.y} ${b.x - 17},${b.y}`);
-        path.setAttribute("class", "edge");
-        path.setAttribute("stroke-opacity", "0.7");
-        path.onmouseenter = () => {
-          const w = pg.frame ? pg.frame.weights[layer - 1].W[j][i] : NaN;
-          $("hover-info").textContent = `weight ${unitName(layer - 1, i, s)} → ${unitName(layer, j, s)} = ${w.toPrecision(4)}`;
-        };
-        svg.append(path);
-        row.push(path);
-      }
-      rows.push(row);
-    }
-    pg.edges.push(rows);
-  }
-}
-
-function formula(layer, j) {
-  const s = pg.session, f = pg.frame;
-  if (layer === 0 || !f) return `${unitName(layer, j, s)}: an input`;
-  const { W, b } = f.weights[layer - 1];
-  const terms = W[j].map((w, i) => `${w < 0 ? "- " : "+ "}${Math.abs(w).toFixed(2)} ${unitName(layer - 1, i, s)}`);
-  const bias = b ? ` ${b[j] < 0 ? "-" : "+"} ${Math.abs(b[j]).toFixed(2)}` : "";
-  const inner = `${terms.join(" ").replace(/^\+ /, "")}${bias}`;
-  const act = layer <= s.layers.length ? s.layers[layer - 1].activation : null;
-  return `${unitName(layer, j, s)} = ${act ? `${act}(${inner})` : inner}   (bias ${b ? b[j].toFixed(3) : "none"})`;
-}
-
-function updateNetwork(f) {
-  const s = pg.session;
-  f.weights.forEach((layer, l) => layer.W.forEach((row, j) => row.forEach((w, i) => {
-    const path = pg.edges[l][j][i];
-    path.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-    path.setAttribute("stroke-width", String(Math.min(6, 0.4 + Math.abs(w) * 1.5)));
-  })));
-  let dead = 0;
-  f.units.forEach((units, l) => units.forEach((u, j) => {
-    const node = pg.nodes[l + 1][j];
-    const isDead = f.dead[l][j];
-    dead += isDead ? 1 : 0;
-    node.el.classList.toggle("dead", isDead);
-    node.el.dataset.dead = String(isDead);
-    const canvas = node.el.querySelector("canvas");
-    if (s.task === "classification") paintImage(canvas, decode(u.image), s.unit_grid, false);
-    else drawUnitCurve(canvas, u);
-  }));
-  const out = pg.nodes[pg.nodes.length - 1];
-  if (s.task === "classification") {
-    const p1 = decode(f.output), p0 = p1.map((v) => 255 - v);  // out0 shows p(class 0)
-    out.forEach((node, j) => paintImage(node.el.querySelector("canvas"), j ? p1 : p0, s.grid, false));
-  }
-  else out.forEach((node) => drawUnitCurve(node.el.querySelector("canvas"), f.curve));
-  const notice = $("dead-count");
-  notice.hidden = dead === 0;
-  notice.dataset.count = String(dead);
-  notice.textContent = dead ? `${dead} dead ReLU unit${dead > 1 ? "s" : ""}: zero on every training point, so no gradient reaches ${dead > 1 ? "them" : "it"}` : "";
-}
-
-function drawUnitCurve(canvas, values) {
-  canvas.width = 34; canvas.height = 34;
-  const ctx = canvas.getContext("2d");
-  const v = values.map((y) => y ?? 0), lo = Math.min(...v), hi = Math.max(...v);
-  ctx.beginPath(); ctx.strokeStyle = "#0877bd"; ctx.lineWidth = 1.5;
-  v.forEach((y, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, (i / (v.length - 1)) * 34, 31 - ((y - lo) / (hi - lo || 1)) * 28));
-  ctx.stroke();
-}
-
 // --- controls -----------------------------------------------------------------------------
 function wire() {
-  $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("");
+  $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("") +
+    `<option value="${OWN_POINTS}" hidden disabled>your points</option>`;
   $("features").insertAdjacentHTML("beforeend", Object.entries(FEATURES).map(([name, label]) =>
     `<label><input type="checkbox" data-testid="${featureId(name)}" value="${name}"> ${label}</label>`).join(""));
   $("features").querySelectorAll("input").forEach((box) => box.addEventListener("change", applyControls));
@@ -589,11 +502,15 @@ function wire() {
   $("output").addEventListener("contextmenu", removePoint);
   $("discretize").onchange = () => draw(pg.frame);
   $("show-test").onchange = () => draw(pg.frame);
-  window.addEventListener("hashchange", () => {
-    const settings = readAddress();
-    if (settings && pg.settings && JSON.stringify(settings) !== JSON.stringify(pg.settings)) send({ type: "settings", settings });
+  window.addEventListener("hashchange", () => {  // an address edited by hand: open it
+    const address = location.hash.slice(1);
+    if (pg.session && address !== writtenAddress) {
+      readPageOptions();
+      send({ type: "open", session: pg.session.id, address });
+    }
   });
 }
 
 wire();
+readPageOptions();
 connect();
