@@ -100,4 +100,8 @@ def __getattr__(name: str) -> object:
         from .training import runs
 
         return runs
+    if name == "exercises":  # tg.exercises.check("value-tanh", workspace): hand-outs, grading
+        from . import exercises
+
+        return exercises
     raise AttributeError(f"module 'tinygrad_edu' has no attribute {name!r}")

@@ -54,6 +54,8 @@ def same(got: Any, expected: np.ndarray, exact: bool = False) -> bool:
 
 
 def expect_array(call: str, got: Any, expected: np.ndarray, why: str, exact=False) -> None:
+    expected = np.asarray(expected)
+    got = np.asarray(got) if isinstance(got, np.generic) else got  # 0-d results are scalars
     if not isinstance(got, np.ndarray):
         raise Failed(f"{call}: got {type(got).__name__} {show(got)}, expected an array {why}")
     if got.shape != expected.shape:
