@@ -108,8 +108,12 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def grade_isolated(exercise: Exercise, workspace: str | Path) -> Result:
-    """Grade `exercise` of `workspace` in a child process, within its time and memory."""
+def grade_isolated(
+    exercise: Exercise, workspace: str | Path, seconds: float | None = None
+) -> Result:
+    """Grade `exercise` of `workspace` in a child process, within its time (`seconds`, by
+    default the exercise's own limit) and memory."""
+    seconds = exercise.seconds if seconds is None else seconds
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
@@ -126,14 +130,14 @@ def grade_isolated(exercise: Exercise, workspace: str | Path) -> Result:
             preexec_fn=_limit_memory,
         )
         try:
-            _, err = child.communicate(timeout=exercise.seconds)
+            _, err = child.communicate(timeout=seconds)
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
             child.communicate()
             return verdict(
                 exercise,
                 False,
-                f"{exercise.function} took longer than {exercise.seconds:g} s and was "
+                f"{exercise.function} took longer than {seconds:g} s and was "
                 "stopped (an endless loop?)",
             )
         if out.exists():
