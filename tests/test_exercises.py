@@ -201,6 +201,15 @@ def test_a_students_exception_is_named_with_its_line_not_a_traceback(tmp_path):
     assert "(minigrad/tensor_ops.py:" in result.message
 
 
+def test_tg_exercises_checks_from_a_notebook_cell(tmp_path):
+    import tinygrad_edu as tg
+
+    tg.exercises.make(tmp_path / "hw", only=["count-parameters"])
+    result = tg.exercises.check("count-parameters", tmp_path / "hw")
+    assert (result.passed, result.score, result.points) == (False, 0, 1)
+    assert result.message.startswith("not implemented yet")
+
+
 # --- messages that teach -----------------------------------------------------------------
 def test_a_wrong_tanh_is_reported_with_input_expected_got_and_formula():
     def tanh_backward(out):
