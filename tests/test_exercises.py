@@ -110,6 +110,32 @@ def test_an_unknown_exercise_is_one_clear_error(tmp_path):
     assert "value-tanh" in result.stderr and not (tmp_path / "hw").exists()
 
 
+def test_every_op_of_the_formula_table_is_an_exercise_of_the_reference_engine():
+    from tinygrad_edu.exercises.formulas import OPS
+
+    value_ops = [
+        e.id for e in EXERCISES if e.function.endswith("_backward") and e.module == "value"
+    ]
+    assert value_ops == [f"value-{op}" for op in OPS]
+    for op, formula in OPS.items():
+        assert callable(getattr(REF.value.Value, formula.method))
+        assert callable(getattr(REF.value.Value, f"{op}_backward"))
+        assert formula.derivative in BY_ID[f"value-{op}"].hint
+
+
+def test_the_workspaces_example_tests_pass_when_solved_and_fail_when_not(tmp_path):
+    def pytest_in(folder: Path) -> subprocess.CompletedProcess:
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+        return subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env)
+
+    workspace.make(tmp_path / "key", solutions=True)
+    workspace.make(tmp_path / "hw")
+    solved, untouched = pytest_in(tmp_path / "key"), pytest_in(tmp_path / "hw")
+    assert solved.returncode == 0, solved.stdout
+    assert untouched.returncode == 1 and "8 failed" in untouched.stdout
+
+
 # --- grading the whole workspace ---------------------------------------------------------
 def test_untouched_workspace_scores_zero_with_not_implemented_and_no_traceback(tmp_path):
     workspace.make(tmp_path / "hw")

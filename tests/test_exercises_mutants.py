@@ -22,6 +22,8 @@ from tinygrad_edu.exercises.catalogue import EXERCISES
 from tinygrad_edu.exercises.graft import reference_modules
 from tinygrad_edu.exercises.runner import grade_function
 
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # mutants overflow, by design
+
 SWAPS = {
     ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
     ast.Pow: ast.Mult, ast.MatMult: ast.Mult, ast.Gt: ast.GtE, ast.GtE: ast.Gt,

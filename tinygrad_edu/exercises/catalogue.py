@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .formulas import op_formula
+from .formulas import OPS, op_formula
 
 PACKAGE = "minigrad"  # the workspace's package: not tinygrad_edu, so nothing falls back on ours
 
@@ -36,13 +36,14 @@ class Exercise:
         return {key: getattr(self, key) for key in keys}
 
 
-def _value_op(op: str, points: int) -> Exercise:
+def _value_op(op: str) -> Exercise:
+    """The exercise of one op of the `formulas` table: its backward, on the Value engine."""
     formula = op_formula(op)
     tie = f" At the kink: {formula.tie}." if formula.tie else ""
     return Exercise(
         id=f"value-{op}",
         title=f"Value backward for {op}",
-        points=points,
+        points=formula.points,
         module="value",
         function=f"Value.{op}_backward",
         section="Backpropagation on scalars (the Value engine)",
@@ -56,7 +57,7 @@ def _value_op(op: str, points: int) -> Exercise:
 
 
 EXERCISES: tuple[Exercise, ...] = (
-    *(_value_op(op, 1) for op in ("add", "mul", "pow", "tanh", "relu", "exp")),
+    *(_value_op(op) for op in OPS),
     Exercise(
         "backward-walk",
         "The backward walk: topological order and accumulation",

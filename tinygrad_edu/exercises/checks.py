@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .formulas import op_formula
+from .formulas import OPS, OpFormula, op_formula
 
 TOL = 1e-9  # relative, for float results computed in another order than the reference's
 
@@ -71,81 +71,72 @@ def expect_array(call: str, got: Any, expected: np.ndarray, why: str, exact=Fals
 
 
 # --- the Value ops -----------------------------------------------------------------------
-LOCAL: dict[str, Callable[..., tuple[float, ...]]] = {
-    # local derivatives of out with respect to each input, from the inputs and out.data
-    "add": lambda a, b, out: (1.0, 1.0),
-    "mul": lambda a, b, out: (b, a),
-    "pow": lambda x, p, out: (p * x ** (p - 1),),
-    "tanh": lambda x, out: (1 - out**2,),
-    "relu": lambda x, out: (1.0 if x > 0 else 0.0,),
-    "exp": lambda x, out: (out,),
-}
-CASES: dict[str, list[tuple]] = {
-    "add": [(2.0, -3.0), (0.5, 0.25), (-1.5, 4.0)],
-    "mul": [(2.0, -3.0), (0.5, 4.0), (-1.5, 0.0)],
-    "pow": [(2.0, 3), (0.5, -1), (1.7, 0.5), (3.0, 0), (-2.0, 2), (1.3, 1), (4.0, -0.5)],
-    "tanh": [(0.5,), (-1.3,), (2.0,), (0.0,)],
-    "relu": [(0.5,), (-1.3,), (0.0,), (3.0,)],
-    "exp": [(0.5,), (-1.3,), (2.0,), (0.0,)],
-}
+UNARY = (0.5, -1.3, 2.0, 1e-3)
+BINARY = ((2.0, -3.0), (0.5, 0.25), (-1.5, 0.0))
+EXPONENTS = {"pow": (3, -1, 0.5, 0, 2, 1, -0.5)}  # ops with a number argument: its values
+POWER_BASES = (2.0, 0.5, 1.7, 3.0, -2.0, 1.3, 4.0)
+
+
+def _cases(formula: OpFormula) -> list[tuple[tuple[float, ...], tuple]]:
+    """(Value inputs, number arguments) to check an op at, its kinks among them."""
+    if formula.op in EXPONENTS:
+        return [((x,), (p,)) for x, p in zip(POWER_BASES, EXPONENTS[formula.op])]
+    if len(formula.inputs) == 2:
+        return [(pair, ()) for pair in BINARY]
+    return [((x,), ()) for x in (*UNARY, *formula.kinks)]
 
 
 def check_value_op(ctx: Context, op: str) -> None:
     """Each case three ways: out.grad 1 from zero, then with an upstream gradient and an
-    input that already holds some gradient (the step adds), then the input used twice."""
+    input that already holds some gradient (the step adds), then the input used twice.
+    The expected gradients come from the reference step on an identical node."""
     Value = ctx.ref.value.Value
     formula = op_formula(op)
-    names = ("a", "b") if op in ("add", "mul") else ("x",)
-    for case in CASES[op]:
+    for values, args in _cases(formula):
         for upstream, before in ((1.0, 0.0), (1.7, 0.25)):
-            inputs = [Value(v) for v in case] if op in ("add", "mul") else [Value(case[0])]
-            for leaf in inputs:
-                leaf.grad = before
-            out = _apply(inputs, op, case)
-            out.grad = upstream
-            step = out._backward_step
-            step(out)
-            local = LOCAL[op](*case, out.data)
-            at = ", ".join(f"{n} = {show(float(v))}" for n, v in zip(names, case))
-            if op == "pow":
-                at = f"x = {show(case[0])}, p = {case[1]}"
-            for name, leaf, d in zip(names, inputs, local):
-                expected = before + d * upstream
-                if not _close(leaf.grad, expected):
+            (mine, out), (theirs, expected_out) = (
+                _node(Value, formula, values, args, upstream, before) for _ in range(2)
+            )
+            ctx.fn(out)
+            ctx.original(expected_out)
+            at = ", ".join(f"{n} = {show(float(v))}" for n, v in zip(formula.inputs, values))
+            at += "".join(f", p = {p}" for p in args)
+            for name, leaf, reference in zip(formula.inputs, mine, theirs):
+                if not _close(leaf.grad, reference.grad):
                     context = (
                         ""
                         if (upstream, before) == (1.0, 0.0)
                         else f" (out.grad = {upstream}, {name}.grad was {before} before: "
                         f"the step adds local derivative * out.grad to {name}.grad)"
                     )
-                    tie = f"; {formula.tie}" if formula.tie and d == 0 and case[0] == 0 else ""
+                    tie = f"; {formula.tie}" if values[0] in formula.kinks else ""
                     raise Failed(
                         f"Value.{op} backward at {at}: got {name}.grad = {show(leaf.grad)}, "
-                        f"expected {show(expected)} from {formula.derivative}{tie}{context}"
+                        f"expected {show(reference.grad)} from {formula.derivative}{tie}{context}"
                     )
-    if op in ("add", "mul"):  # the same Value on both sides: x + x, x * x
-        x = Value(1.5)
-        out = _apply([x, x], op, (1.5, 1.5))
-        out.grad = 1.0
-        out._backward_step(out)
-        expected = sum(LOCAL[op](1.5, 1.5, out.data))
-        if not _close(x.grad, expected):
-            sign = "+" if op == "add" else "*"
+    if len(formula.inputs) == 2:  # the same Value on both sides: x + x, x * x
+        (x,), out = _node(Value, formula, (1.5,), (), 1.0, 0.0, twice=True)
+        (y,), expected_out = _node(Value, formula, (1.5,), (), 1.0, 0.0, twice=True)
+        ctx.fn(out)
+        ctx.original(expected_out)
+        if not _close(x.grad, y.grad):
             raise Failed(
-                f"Value.{op} backward for x {sign} x at x = 1.5: got x.grad = {show(x.grad)}, "
-                f"expected {show(expected)}: x is both inputs, so both derivatives add up "
-                f"({formula.derivative}); use += for each input"
+                f"Value.{op} backward for {formula.forward} with a and b the same Value x = 1.5: "
+                f"got x.grad = {show(x.grad)}, expected {show(y.grad)}: x is both inputs, so "
+                f"both derivatives add up ({formula.derivative}); use += for each input"
             )
 
 
-def _apply(inputs: list, op: str, case: tuple):
-    if op == "add":
-        return inputs[0] + inputs[1]
-    if op == "mul":
-        return inputs[0] * inputs[1]
-    if op == "pow":
-        return inputs[0] ** case[1]
-    return getattr(inputs[0], op)()
+def _node(Value, formula: OpFormula, values, args, upstream, before, twice=False):
+    """Fresh input leaves holding `before` as their grad, and the op's output node with
+    grad `upstream`, as the walk leaves it just before this node's step."""
+    leaves = [Value(v) for v in values]
+    for leaf in leaves:
+        leaf.grad = before
+    operands = leaves * 2 if twice else leaves
+    out = getattr(operands[0], formula.method)(*operands[1:], *args)
+    out.grad = upstream
+    return leaves, out
 
 
 def _close(got: Any, expected: float) -> bool:
@@ -440,7 +431,7 @@ def check_train_mnist(ctx: Context) -> None:
 
 
 CHECKS: dict[str, Callable[[Context], None]] = {
-    **{f"value-{op}": (lambda ctx, op=op: check_value_op(ctx, op)) for op in LOCAL},
+    **{f"value-{op}": (lambda ctx, op=op: check_value_op(ctx, op)) for op in OPS},
     "backward-walk": check_backward_walk,
     "unbroadcast": check_unbroadcast,
     "linear-forward": check_linear_forward,
