@@ -178,6 +178,32 @@ def _replace_body(path: Path, exercise_id: str, body: str) -> None:
     path.write_text(text)
 
 
+def test_gradescope_destination_that_is_a_folder_is_refused_before_grading(tmp_path):
+    workspace.make(tmp_path / "hw")
+    (tmp_path / "out").mkdir()
+    result = cli("check", str(tmp_path / "hw"), "--gradescope", str(tmp_path / "out"))
+    assert result.returncode == 2 and "not a regular file" in result.stderr
+    assert result.stdout == "" and (tmp_path / "out").is_dir()
+
+
+def test_workspaces_are_written_byte_for_byte_the_same(tmp_path):
+    workspace.make(tmp_path / "a", only=["relu", "value-exp"])
+    workspace.make(tmp_path / "b", only=["relu", "value-exp"])
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    assert files and all(
+        (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files
+    )
+
+
+def test_a_file_that_does_not_parse_costs_only_its_own_exercises(tmp_path):
+    hw = tmp_path / "hw"
+    workspace.make(hw, solutions=True)
+    (hw / "minigrad/nn.py").write_text((hw / "minigrad/nn.py").read_text() + "\ndef broken(:\n")
+    result = grade_isolated(BY_ID["count-parameters"], hw)
+    assert not result.passed and result.message.startswith("minigrad/nn.py does not parse")
+    assert grade_isolated(BY_ID["value-add"], hw).passed
+
+
 def test_hostile_functions_cost_only_their_own_exercise(tmp_path):
     hw = tmp_path / "hw"
     workspace.make(hw, only=["value-tanh", "relu", "count-parameters", "unbroadcast"])

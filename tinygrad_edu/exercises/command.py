@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 EXAMPLE = (
     "python cli.py exercises list\n  python cli.py exercises make hw1 --only value-tanh,relu\n"
@@ -61,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from . import report
 
+    if args.gradescope:
+        _check_destination(Path(args.gradescope))
     results = check_all(args.dir, only)
     if args.gradescope:
         report.write_gradescope(results, args.gradescope)
@@ -70,3 +73,15 @@ def run(args: argparse.Namespace) -> int:
         print(report.text(results))
     sys.stdout.flush()
     return 0 if all(r.passed for r in results) else 1
+
+
+def _check_destination(path: Path) -> None:
+    """Before grading starts: a results file that could not be written is said now."""
+    from ..errors import UserError
+
+    if path.exists() and not path.is_file():
+        raise UserError(f"--gradescope {path}: that is not a regular file; name a file instead")
+    if not path.parent.is_dir():
+        raise UserError(
+            f"--gradescope {path}: the folder {path.parent} does not exist; create it first"
+        )
