@@ -412,3 +412,11 @@ def test_the_lectures_mlp_has_101770_parameters():
 def test_without_relu_the_network_cannot_separate_the_circles():
     assert checks.circles_accuracy(REF, "relu") >= 0.95
     assert checks.circles_accuracy(REF, "identity") <= 0.6  # one linear map: a straight line
+
+
+def test_a_relu_that_is_linear_on_a_network_fails_the_circles_check():
+    def relu(x):  # right on the small arrays, the identity on a layer's activations
+        return np.maximum(x, 0.0) if x.size < 100 else x.copy()
+
+    message = grade_function(BY_ID["relu"], relu).message
+    assert "classifies 50% of the circles data" in message and "one linear map" in message

@@ -308,8 +308,10 @@ def check_relu(ctx: Context) -> None:
     with_relu = circles_accuracy(ctx.ref, "relu")
     if with_relu < 0.95:
         raise Failed(
-            f"a 2-16-16-2 network with your relu reaches {with_relu:.0%} on the circles data; "
-            "with ReLU it separates them (95% or more), so check relu on arrays of this size"
+            f"a 2-16-16-2 network with your relu between its layers classifies "
+            f"{with_relu:.0%} of the circles data correctly after 300 steps; with ReLU it "
+            "separates the two circles (95% or more; without an activation it is one linear "
+            "map, a straight line, about 50%)"
         )
 
 
