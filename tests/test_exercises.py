@@ -420,3 +420,11 @@ def test_a_relu_that_is_linear_on_a_network_fails_the_circles_check():
 
     message = grade_function(BY_ID["relu"], relu).message
     assert "classifies 50% of the circles data" in message and "one linear map" in message
+
+
+def test_python_dash_m_tinygrad_edu_runs_the_command_line(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "tinygrad_edu", "exercises", "list", "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["exercises"]) == len(EXERCISES)
