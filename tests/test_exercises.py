@@ -206,7 +206,8 @@ def test_a_file_that_does_not_parse_costs_only_its_own_exercises(tmp_path):
 
 def test_hostile_functions_cost_only_their_own_exercise(tmp_path):
     hw = tmp_path / "hw"
-    workspace.make(hw, only=["value-tanh", "relu", "count-parameters", "unbroadcast"])
+    hostile = ["value-tanh", "relu", "count-parameters", "unbroadcast", "relu-backward"]
+    workspace.make(hw, only=hostile)
     _replace_body(hw / "minigrad/value.py", "value-tanh", "while True:\n    pass")
     _replace_body(hw / "minigrad/tensor_ops.py", "relu", "import sys\nsys.exit(3)")
     _replace_body(hw / "minigrad/nn.py", "count-parameters", "import os\nos._exit(1)")
@@ -221,6 +222,11 @@ def test_hostile_functions_cost_only_their_own_exercise(tmp_path):
     assert not huge.passed and "memory" in huge.message
     for result in (hang, stop, crash, huge):
         assert "Traceback" not in result.message and "tinygrad_edu" not in result.message
+    _replace_body(  # a flood of output, then the right answer: passes
+        hw / "minigrad/tensor_ops.py", "relu-backward",
+        "print('x' * 100_000_000)\nreturn np.where(x > 0, grad_out, 0.0)",
+    )  # fmt: skip
+    assert grade_isolated(BY_ID["relu-backward"], hw).passed
     # the exercises around them, in the same files, are graded as usual
     for exercise_id in ("value-add", "backward-walk", "linear-forward", "sgd-momentum"):
         assert grade_isolated(BY_ID[exercise_id], hw).passed

@@ -101,10 +101,13 @@ def grade_in_child(exercise_id: str, workspace: str) -> Result:
     return grade_function(exercise, fn)
 
 
+POSIX = os.name == "posix"  # elsewhere: no memory limit, and the child alone is killed
+
+
 def _limit_memory() -> None:
     import resource
 
-    os.setsid()
+    os.setsid()  # its own process group: a timeout kills what it started too
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
@@ -112,39 +115,49 @@ def grade_isolated(
     exercise: Exercise, workspace: str | Path, seconds: float | None = None
 ) -> Result:
     """Grade `exercise` of `workspace` in a child process, within its time (`seconds`, by
-    default the exercise's own limit) and memory."""
+    default the exercise's own limit) and memory. What the student's code prints goes to a
+    file in a scratch folder (a flood of output cannot fill the grader's memory)."""
     seconds = exercise.seconds if seconds is None else seconds
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="tg-exercise-") as scratch:
-        out = Path(scratch) / "result.json"
+        out, log = Path(scratch) / "result.json", Path(scratch) / "output.txt"
         command = [sys.executable, "-m", __name__, exercise.id, str(workspace), str(out)]
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=scratch,
-            preexec_fn=_limit_memory,
-        )
-        try:
-            _, err = child.communicate(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.communicate()
-            return verdict(
-                exercise,
-                False,
-                f"{exercise.function} took longer than {seconds:g} s and was "
-                "stopped (an endless loop?)",
+        with open(log, "wb") as output:
+            child = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                env=env,
+                cwd=scratch,
+                preexec_fn=_limit_memory if POSIX else None,
             )
-        if out.exists():
+            try:
+                child.wait(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                if POSIX:
+                    os.killpg(child.pid, signal.SIGKILL)
+                else:
+                    child.kill()
+                child.wait()
+                return verdict(
+                    exercise,
+                    False,
+                    f"{exercise.function} took longer than {seconds:g} s and was "
+                    "stopped (an endless loop?)",
+                )
+        try:
             return Result(**json.loads(out.read_text("utf-8")))
+        except (OSError, ValueError, TypeError):  # none written, or not the child's own
+            pass
         code = child.returncode
         how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        hint = " (out of memory?)" if code < 0 or b"MemoryError" in err else ""
+        with open(log, "rb") as output:
+            output.seek(max(0, log.stat().st_size - 4096))
+            tail = output.read()
+        hint = " (out of memory?)" if code < 0 or b"MemoryError" in tail else ""
         return verdict(
             exercise,
             False,
