@@ -31,7 +31,7 @@ def test_the_notebooks_extra_brings_jupyter_and_the_readme_says_how_to_open_them
 
 
 def test_there_is_one_notebook_per_part_of_the_lecture():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

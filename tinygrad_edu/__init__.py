@@ -115,6 +115,7 @@ _LAZY = {
     "draw_dot": ("viz.graphviz", "draw_dot"),
     "to_dot": ("viz.graphviz", "to_dot"),
     "runs": ("training.runs", None),  # load_model, load_weights, ...
+    "exercises": ("exercises", None),  # tg.exercises.check("value-tanh", workspace)
 }
 """Package names above the engine: (module, attribute; None for the module itself)."""
 

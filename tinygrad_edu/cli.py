@@ -336,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     add_import_option(p)
     p.set_defaults(handler=cmd_playground)
+    from .exercises.command import add_parser as add_exercises  # its own module: cli.py is full
+
+    add_exercises(sub, formatter)
     return parser
 
 
