@@ -37,6 +37,8 @@ extensions = [
 exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
 html_theme = "furo"
 html_title = "tinygrad_edu"
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"  # also spares browsers a request for /favicon.ico
 highlight_language = "none"  # unlabelled blocks are program output, not code
 
 myst_enable_extensions = ["colon_fence"]
@@ -70,7 +72,8 @@ def _plain_text_docstring(app, what, name, obj, options, lines):
     for i, line in enumerate(lines):
         parts = literal.split(line)
         lines[i] = "".join(
-            part if j % 2 else re.sub(r"(?<!\\)([|*])", r"\\\1", part) for j, part in enumerate(parts)
+            part if j % 2 else re.sub(r"(?<!\\)([|*])", r"\\\1", part)
+            for j, part in enumerate(parts)
         )
 
 

@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import docs_pages
 import pytest
 
 from tinygrad_edu import cli
@@ -102,10 +103,10 @@ def test_graph_without_dot_says_what_to_install_and_writes_nothing(tmp_path, mon
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.yaml"]
 
 
-# --- 5. the README's example of errors is a real file, and prints what the README says ------------
+# --- 5. the docs' example of errors is a real file, and prints what the docs say ------------
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SESSIONS = re.findall(r"```\n\$ (python cli\.py [^\n]*)\n(.*?)```", README, re.S)
+DOCS_TEXT = docs_pages.all_text()
+SESSIONS = [(command, shown) for _, command, shown in docs_pages.sessions()]
 
 
 def test_the_readmes_error_example_is_a_shipped_file_outside_specs():
@@ -404,9 +405,9 @@ def test_the_import_option_is_one_helper_any_command_can_add():
 
 
 def test_the_readmes_own_layer_example_is_the_shipped_module_and_its_cli_lines_work(tmp_path):
-    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "scale" in b)
+    block = next(b for _, b in docs_pages.python_blocks() if 'register_layer("scale")' in b)
     assert block in (ROOT / "examples" / "scale_layer.py").read_text()
-    lines = re.findall(r"^python cli\.py (.*--import examples\.scale_layer)$", README, re.M)
+    lines = re.findall(r"^python cli\.py (.*--import examples\.scale_layer)$", DOCS_TEXT, re.M)
     assert {line.split()[0] for line in lines} == {"train", "gradcheck"}
     for line in lines:
         extra = ["--out", str(tmp_path / "run"), "--epochs", "1", "--no-plots"]

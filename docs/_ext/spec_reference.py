@@ -33,7 +33,9 @@ def _type(schema: dict[str, Any], node: dict[str, Any]) -> str:
         return " | ".join(f"``{v}``" for v in node["enum"])
     for key in ("anyOf", "oneOf"):
         if key in node:
-            kinds = list(dict.fromkeys(_type(schema, n) for n in node[key] if n.get("type") != "null"))
+            kinds = list(
+                dict.fromkeys(_type(schema, n) for n in node[key] if n.get("type") != "null")
+            )
             if len(kinds) > 3:  # loss, optimizer, ...: a name, or a mapping with options
                 return "a name or a mapping (each kind below)"
             return " or ".join(kinds)
@@ -46,8 +48,12 @@ def _type(schema: dict[str, Any], node: dict[str, Any]) -> str:
         text = str(kind)
     bounds = [
         (op, node[key])
-        for key, op in (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"),
-                        ("maximum", "<="))
+        for key, op in (
+            ("exclusiveMinimum", ">"),
+            ("minimum", ">="),
+            ("exclusiveMaximum", "<"),
+            ("maximum", "<="),
+        )
         if key in node
     ]
     return text + "".join(f" {op} {value}" for op, value in bounds)
@@ -60,8 +66,15 @@ def _cell(text: str) -> str:
 def _fields_table(schema: dict[str, Any], node: dict[str, Any], skip: set[str]) -> list[str]:
     node = _resolve(schema, node)
     required = set(node.get("required", []))
-    rows = [".. list-table::", "   :header-rows: 1", "", "   * - field", "     - type",
-            "     - default", "     - meaning"]
+    rows = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - field",
+        "     - type",
+        "     - default",
+        "     - meaning",
+    ]
     for name, field in node.get("properties", {}).items():
         if name in skip:
             continue
@@ -70,8 +83,12 @@ def _fields_table(schema: dict[str, Any], node: dict[str, Any], skip: set[str]) 
         if name not in required and "default" not in field:
             default = "none"
         meaning = field.get("description") or resolved.get("description") or ""
-        rows += [f"   * - ``{name}``", f"     - {_cell(_type(schema, field))}",
-                 f"     - {_cell(default)}", f"     - {_cell(meaning)}"]
+        rows += [
+            f"   * - ``{name}``",
+            f"     - {_cell(_type(schema, field))}",
+            f"     - {_cell(default)}",
+            f"     - {_cell(meaning)}",
+        ]
     return rows if len(rows) > 7 else ["(no options)"]
 
 
@@ -91,7 +108,7 @@ def _layers(schema: dict[str, Any]) -> list[str]:
     for entry in items:
         if "properties" not in entry:
             continue
-        (name, form), = entry["properties"].items()
+        ((name, form),) = entry["properties"].items()
         options = [o for o in form.get("anyOf", [form]) if o.get("type") == "object"]
         lines += [f"``{name}``", "~" * (len(name) + 4), ""]
         if not options or not options[0].get("properties"):
@@ -112,8 +129,12 @@ def reference_lines(schema: dict[str, Any]) -> list[str]:
         title = f"``{section}``"
         lines += [title, "-" * len(title), "", _cell(node.get("description", "")), ""]
         lines += _fields_table(schema, node, set()) + [""]
-    for section, key in (("loss", "name"), ("optimizer", "name"), ("scheduler", "name"),
-                         ("data", "source")):
+    for section, key in (
+        ("loss", "name"),
+        ("optimizer", "name"),
+        ("scheduler", "name"),
+        ("data", "source"),
+    ):
         title = f"``{section}``: each ``{key}``"
         lines += [title, "-" * len(title), ""]
         for kind in _kinds(schema, _resolve(schema, schema["properties"][section])):
@@ -133,8 +154,9 @@ class SpecReference(SphinxDirective):
         schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
         container = nodes.section()
         container.document = self.state.document
-        self.state.nested_parse(StringList(reference_lines(schema), str(SCHEMA)), 0, container,
-                                match_titles=True)
+        self.state.nested_parse(
+            StringList(reference_lines(schema), str(SCHEMA)), 0, container, match_titles=True
+        )
         return container.children
 
 

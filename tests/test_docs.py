@@ -1,0 +1,66 @@
+"""The documentation's examples run as written (docs that lie are a bug): every Python block
+of the README and of the pages under docs/, and every relative link between them resolves.
+The ``$ python cli.py`` sessions they show are replayed in tests/test_papercuts.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from docs_pages import DOCS, PAGES, ROOT, name, python_blocks, read
+
+BLOCKS = python_blocks()
+
+
+def test_the_docs_have_python_examples():
+    assert len(BLOCKS) >= 4
+    assert {name(p) for p, _ in BLOCKS} > {"README.md"}  # the pages' own, not only the README's
+
+
+@pytest.mark.parametrize(
+    "page, code", BLOCKS, ids=[f"{name(p)}:block{i}" for i, (p, _) in enumerate(BLOCKS)]
+)
+def test_docs_python_example_runs(page, code, capsys):
+    from tinygrad_edu.spec import registry
+
+    names = set(registry.layer_names())
+    try:
+        exec(compile(code, str(page), "exec"), {"__name__": "docs_example"})
+    finally:
+        for name in set(registry.layer_names()) - names:  # examples may register layers
+            registry.unregister_layer(name)
+    capsys.readouterr()
+
+
+def _relative_links(page: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", read(page), flags=re.S)  # links inside code are not links
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    return [t for t in targets if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
+
+
+def _target(page: Path, link: str) -> Path:
+    path = link.split("#", 1)[0]
+    if path.startswith("/"):  # MyST: from the docs' root
+        return DOCS / path.lstrip("/")
+    return (page.parent / path).resolve()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[name(p) for p in PAGES])
+def test_every_relative_link_resolves(page):
+    missing = [link for link in _relative_links(page) if not _target(page, link).exists()]
+    assert not missing, f"{name(page)}: links to nothing: {missing}"
+
+
+def test_the_link_check_sees_a_broken_link(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("[ok](page.md) [gone](nothing.md#x) [web](https://example.org)\n")
+    assert [link for link in _relative_links(page) if not _target(page, link).exists()] == [
+        "nothing.md#x"
+    ]
+
+
+def test_the_readme_is_a_landing_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    assert "docs/" in readme  # it links into the documentation
