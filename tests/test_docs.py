@@ -64,3 +64,18 @@ def test_the_readme_is_a_landing_page():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(readme.splitlines()) <= 250
     assert "docs/" in readme  # it links into the documentation
+
+
+def test_the_messages_the_errors_page_quotes_are_the_packages():
+    """The reference's table of messages quotes each message's start; the package says it."""
+    page = (DOCS / "reference" / "errors.md").read_text(encoding="utf-8")
+    table = page.split("## Messages you may meet", 1)[1].split("\n## ", 1)[0]
+    quoted = re.findall(r"^\| `([^`]+)` \|", table, re.M)
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tinygrad_edu").rglob("*.py"))
+    assert len(quoted) >= 8
+    for message in quoted:
+        # FILE, PATH, N, ...: what the message fills in; the fixed words between them are checked
+        words = [w for w in re.split(r"\b(?:FILE|LINE|COLUMN|PATH|RUN_DIR|N|M)\b", message)]
+        for fixed in (w.strip(" :") for w in words):
+            if len(fixed) > 3:
+                assert fixed in source or fixed.split(": ", 1)[-1] in source, (message, fixed)
