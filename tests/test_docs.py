@@ -5,6 +5,9 @@ The ``$ python cli.py`` sessions they show are replayed in tests/test_papercuts.
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,38 @@ def test_the_messages_the_errors_page_quotes_are_the_packages():
         for fixed in (w.strip(" :") for w in words):
             if len(fixed) > 3:
                 assert fixed in source or fixed.split(": ", 1)[-1] in source, (message, fixed)
+
+
+def test_the_train_evaluate_predict_example_runs_as_shown(tmp_path):
+    """The how-to's commands, in order, on a run folder of the test's own."""
+    page = (DOCS / "howto" / "own_data.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", page, re.S) if "predict" in b)
+    run_dir, preds = tmp_path / "try", tmp_path / "preds.csv"
+    for line in block.splitlines():
+        command = shlex.split(line.split("  #")[0])
+        assert command[:2] == ["python", "cli.py"], line
+        command = [str(run_dir) if c == "runs/try" else c for c in command[2:]]
+        command = [str(preds) if c == "preds.csv" else c for c in command]
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                *command,
+                *(["--no-plots"] if command[0] == "train" else []),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert result.returncode == 0, (line, result.stdout + result.stderr)
+    rows = preds.read_text().splitlines()
+    assert len(rows) == 1 + 8  # a header, then one prediction per digit of examples/digits.csv
+    predicted = [int(row.split(",")[0]) for row in rows[1:]]
+    assert sum(p == t for p, t in zip(predicted, [7, 2, 1, 0, 4, 9, 5, 3])) >= 6, predicted
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[name(p) for p in PAGES])
+def test_the_docs_do_not_speak_of_how_the_project_is_developed(page):
+    text = read(page)
+    for pattern in (r"\bissue \d+", r"\bthis session\b", r"\bbusy hour\b", r"\bquiet hour\b"):
+        assert not re.search(pattern, text, re.I), (name(page), pattern)
