@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,16 @@ if CHROMIUM is None:
     pytest.skip("no chromium browser installed (apt-get install chromium)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[1]
+API_ENTRIES = [
+    "tinygrad_edu.Tensor",
+    "tinygrad_edu.Value",
+    "tinygrad_edu.nn.Linear",
+    "tinygrad_edu.optim.SGD",
+    "tinygrad_edu.functional.cross_entropy",
+    "tinygrad_edu.compile",
+    "tinygrad_edu.summary",
+    "tinygrad_edu.training.runs.load_model",
+]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -127,3 +138,28 @@ def test_a_search_for_backward_finds_results(page, served):
     texts = " ".join(results.all_inner_texts())
     assert "Python API" in texts or "Value" in texts, texts
     assert page.problems == []
+
+
+def test_every_command_option_and_layer_type_has_a_reference_entry(site):
+    """The generated reference pages list every CLI command and every spec layer type."""
+    import argparse
+
+    from tinygrad_edu.cli import build_parser
+    from tinygrad_edu.spec import registry
+
+    cli_page = (site / "reference" / "cli.html").read_text(encoding="utf-8")
+    (commands,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, parser in commands.choices.items():
+        assert f'id="{name}"' in cli_page, name
+        for action in parser._actions:
+            for option in action.option_strings:
+                assert option in cli_page, (name, option)
+    spec_page = (site / "reference" / "spec.html").read_text(encoding="utf-8")
+    sections = set(re.findall(r'<section id="spec-([a-z0-9-]+)"', spec_page))
+    for layer in registry.layer_names():
+        assert layer.replace("_", "-") in sections, layer
+    for kind in ("name-sgd", "name-adam", "name-cross-entropy", "name-one-cycle", "source-csv"):
+        assert kind in sections, kind
+    api_page = (site / "reference" / "api.html").read_text(encoding="utf-8")
+    for name in API_ENTRIES:
+        assert f'id="{name}"' in api_page, name

@@ -101,8 +101,11 @@ def _kinds(schema: dict[str, Any], section: dict[str, Any]) -> list[dict[str, An
     return [kind for option in options for kind in _kinds(schema, option)]
 
 
-def _layers(schema: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
+Block = tuple[int, str, list[str]]  # heading level (1 or 2), title, reStructuredText body
+
+
+def _layers(schema: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = []
     layers = _resolve(schema, schema["$defs"]["ModelSection"]["properties"]["layers"])
     items = next(o for o in layers["anyOf"] if o.get("type") == "array")["items"]["anyOf"]
     for entry in items:
@@ -110,54 +113,58 @@ def _layers(schema: dict[str, Any]) -> list[str]:
             continue
         ((name, form),) = entry["properties"].items()
         options = [o for o in form.get("anyOf", [form]) if o.get("type") == "object"]
-        lines += [f"``{name}``", "~" * (len(name) + 4), ""]
         if not options or not options[0].get("properties"):
-            lines += [f"No options: write just the name (``- {name}``).", ""]
-            continue
-        lines += _fields_table(schema, options[0], set())
-        lines.append("")
-    return lines
+            body = [f"No options: write just the name (``- {name}``)."]
+        else:
+            body = _fields_table(schema, options[0], set())
+        blocks.append((2, name, body))
+    return blocks
 
 
-def reference_lines(schema: dict[str, Any]) -> list[str]:
-    """The whole reference as reStructuredText lines."""
-    lines = ["Top level", "---------", "", _cell(schema.get("description", "")), ""]
-    lines += _fields_table(schema, schema, set()) + [""]
+def reference_blocks(schema: dict[str, Any]) -> list[Block]:
+    """The whole reference: headings, each with its text and tables."""
+    blocks: list[Block] = [
+        (
+            1,
+            "Top level",
+            [_cell(schema.get("description", "")), ""] + _fields_table(schema, schema, set()),
+        )
+    ]
     for section in ("model", "train", "sweep", "init"):
-        node = _resolve(schema, schema["properties"][section])
-        node = _kinds(schema, node)[0]
-        title = f"``{section}``"
-        lines += [title, "-" * len(title), "", _cell(node.get("description", "")), ""]
-        lines += _fields_table(schema, node, set()) + [""]
-    for section, key in (
-        ("loss", "name"),
-        ("optimizer", "name"),
-        ("scheduler", "name"),
-        ("data", "source"),
-    ):
-        title = f"``{section}``: each ``{key}``"
-        lines += [title, "-" * len(title), ""]
-        for kind in _kinds(schema, _resolve(schema, schema["properties"][section])):
+        node = _kinds(schema, schema["properties"][section])[0]
+        body = [_cell(node.get("description", "")), ""] + _fields_table(schema, node, set())
+        blocks.append((1, section, body))
+    for section, key in (("loss", "name"), ("optimizer", "name"), ("scheduler", "name"),
+                         ("data", "source")):  # fmt: skip
+        blocks.append((1, f"{section}: each {key}", []))
+        for kind in _kinds(schema, schema["properties"][section]):
             name = _resolve(schema, kind["properties"][key]).get("const", kind.get("title"))
-            heading = f"``{key}: {name}``"
-            lines += [heading, "~" * len(heading), "", _cell(kind.get("description", "")), ""]
-            lines += _fields_table(schema, kind, {key}) + [""]
-    lines += ["Layer types (``model.layers``)", "-------------------------------", ""]
-    return lines + _layers(schema)
+            body = [_cell(kind.get("description", "")), ""] + _fields_table(schema, kind, {key})
+            blocks.append((2, f"{key}: {name}", body))
+    blocks.append((1, "Layer types (model.layers)", []))
+    return blocks + _layers(schema)
 
 
 class SpecReference(SphinxDirective):
-    """Insert the generated reference of every spec field and layer type."""
+    """Insert the generated reference of every spec field and layer type, as sections."""
 
     def run(self) -> list[nodes.Node]:
         self.env.note_dependency(str(SCHEMA))
         schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-        container = nodes.section()
-        container.document = self.state.document
-        self.state.nested_parse(
-            StringList(reference_lines(schema), str(SCHEMA)), 0, container, match_titles=True
-        )
-        return container.children
+        top: list[nodes.Node] = []
+        parent: nodes.section | None = None
+        for level, title, body in reference_blocks(schema):
+            section = nodes.section()
+            section += nodes.title(text=title)
+            section["ids"].append(nodes.make_id(f"spec-{title}"))
+            section["names"].append(nodes.fully_normalize_name(f"spec {title}"))
+            self.state.nested_parse(StringList(body, str(SCHEMA)), 0, section)
+            if level == 1 or parent is None:
+                top.append(section)
+                parent = section
+            else:
+                parent += section
+        return top
 
 
 def setup(app) -> dict[str, Any]:
