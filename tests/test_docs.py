@@ -31,9 +31,21 @@ def test_docs_python_example_runs(page, code, capsys):
     try:
         exec(compile(code, str(page), "exec"), {"__name__": "docs_example"})
     finally:
-        for name in set(registry.layer_names()) - names:  # examples may register layers
-            registry.unregister_layer(name)
-    capsys.readouterr()
+        for layer in set(registry.layer_names()) - names:  # examples may register layers
+            registry.unregister_layer(layer)
+    printed = capsys.readouterr().out.splitlines()
+    for claim in printed_claims(code):
+        assert claim in printed, f"{name(page)}: the page says it prints {claim!r}: {printed}"
+
+
+def printed_claims(code: str) -> list[str]:
+    """What a block says a ``print(...)`` line prints: ``print(x)  # prints 1.5 (why)`` -> 1.5."""
+    return re.findall(r"^print\(.*\)  # prints (.+?)(?: \(.*\))?$", code, re.M)
+
+
+def test_a_claim_of_what_is_printed_is_read_as_written():
+    code = "print(a)  # prints 0.99 4.5 (dd/da, dd/db)\nprint(b)  # prints (2, 3)\nprint(c)  # no\n"
+    assert printed_claims(code) == ["0.99 4.5", "(2, 3)"]
 
 
 def _relative_links(page: Path) -> list[str]:
