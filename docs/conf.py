@@ -28,7 +28,6 @@ copyright = "the tinygrad_edu authors, MIT license"
 extensions = [
     "myst_nb",  # Markdown pages (MyST) and executed notebooks
     "sphinx.ext.autodoc",
-    "sphinx.ext.napoleon",
     "sphinx_autodoc_typehints",
     "sphinxarg.ext",
     "spec_reference",
