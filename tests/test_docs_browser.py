@@ -1,9 +1,11 @@
-"""The documentation site in a real headless Chromium: it is built once for this module (the
-notebooks' results come from the build's cache), served on 127.0.0.1, and the home page, a
-tutorial, the API page and a search for "backward" open without a page error.
+"""The documentation site, built once for this module as CI builds it (warnings are errors; the
+notebooks' results come from the build's cache): its reference pages have an entry for every
+command, option, layer type and the main API, and in a real headless Chromium, served on
+127.0.0.1, the home page, tutorials, the API page and a search for "backward" open without a
+page error.
 
 Skipped, with the reason, without the docs extra (``pip install -e ".[docs]"``; CI installs
-it), without Playwright, or without Chromium."""
+it); the browser's tests also without Playwright or Chromium."""
 
 from __future__ import annotations
 
@@ -21,10 +23,7 @@ import pytest
 for module, extra in (("sphinx", "docs"), ("myst_nb", "docs"), ("furo", "docs"),
                       ("sphinxarg", "docs"), ("sphinx_autodoc_typehints", "docs")):  # fmt: skip
     pytest.importorskip(module, reason=f"{module} not installed: pip install -e '.[{extra}]'")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("no chromium browser installed (apt-get install chromium)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 API_ENTRIES = [
@@ -73,6 +72,10 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
+    # only the browser's tests need these: the reference's coverage is checked without them
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    if CHROMIUM is None:
+        pytest.skip("no chromium browser installed (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
