@@ -1,5 +1,5 @@
 """The small things a new user meets in the first hour (issue 15): each one as it is met,
-through the command line: a graph file whose extension picks its format, the README's
+through the command line: a graph file whose extension picks its format, the docs'
 error example, grouped skip reasons, switching the optimizer with --set, a quiet sweep,
 evaluating a sweep, layers from --import and from installed packages, and the shipped
 example specs named from any folder."""
@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import docs_pages
 import pytest
 
 from tinygrad_edu import cli
@@ -115,13 +116,13 @@ def test_graph_reports_a_bad_spec_before_a_missing_dot(tmp_path, monkeypatch, ca
     assert "epochs" in err and "Graphviz" not in err
 
 
-# --- 5. the README's example of errors is a real file, and prints what the README says ------------
+# --- 5. the docs' example of errors is a real file, and prints what the docs say ------------
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SESSIONS = re.findall(r"```\n\$ (python cli\.py [^\n]*)\n(.*?)```", README, re.S)
+DOCS_TEXT = docs_pages.all_text()
+SESSIONS = [(command, shown) for _, command, shown in docs_pages.sessions()]
 
 
-def test_the_readmes_error_example_is_a_shipped_file_outside_specs():
+def test_the_docs_error_example_is_a_shipped_file_outside_specs():
     commands = [command for command, _ in SESSIONS]
     assert "python cli.py validate examples/bad.yaml" in commands
     assert (ROOT / "examples" / "bad.yaml").is_file()
@@ -129,7 +130,7 @@ def test_the_readmes_error_example_is_a_shipped_file_outside_specs():
 
 
 @pytest.mark.parametrize("command, shown", SESSIONS, ids=[c for c, _ in SESSIONS])
-def test_a_readme_session_prints_what_the_readme_shows(command, shown):
+def test_a_docs_session_prints_what_the_docs_show(command, shown):
     result = run(*shlex.split(command)[2:])
     assert result.stdout + result.stderr == shown
 
@@ -416,10 +417,10 @@ def test_the_import_option_is_one_helper_any_command_can_add():
     assert args.imports == ["a", "b.c"]
 
 
-def test_the_readmes_own_layer_example_is_the_shipped_module_and_its_cli_lines_work(tmp_path):
-    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "scale" in b)
+def test_the_docs_own_layer_example_is_the_shipped_module_and_its_cli_lines_work(tmp_path):
+    block = next(b for _, b in docs_pages.python_blocks() if 'register_layer("scale")' in b)
     assert block in (ROOT / "examples" / "scale_layer.py").read_text()
-    lines = re.findall(r"^python cli\.py (.*--import examples\.scale_layer)$", README, re.M)
+    lines = re.findall(r"^python cli\.py (.*--import examples\.scale_layer)$", DOCS_TEXT, re.M)
     assert {line.split()[0] for line in lines} == {"train", "gradcheck"}
     for line in lines:
         extra = ["--out", str(tmp_path / "run"), "--epochs", "1", "--no-plots"]

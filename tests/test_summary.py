@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docs_pages
 import numpy as np
 import pytest
 
@@ -971,7 +972,9 @@ def test_import_does_not_load_rich():
     assert result.stdout.strip() == "False"
 
 
-def test_the_readme_shows_torchinfos_table_of_its_class_based_mlp():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert README_MLP_TABLE in readme
+def test_the_docs_show_torchinfos_table_of_its_class_based_mlp():
+    readme = docs_pages.page("README.md")
+    assert README_MLP_TABLE in readme and README_MLP_TABLE in docs_pages.page(
+        "docs/tutorials/mnist_mlp.md"
+    )
     assert "  (1-2) Linear(784 -> 128): 784 x 128 weights + 128 biases = 100,480\n" in readme

@@ -9,6 +9,7 @@ import re
 import warnings
 from pathlib import Path
 
+import docs_pages
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -508,10 +509,9 @@ def test_dot_labels_with_record_syntax_are_escaped():
     assert "a\\|b\\<c\\>\\{d\\}" in text
 
 
-def test_the_readmes_first_value_example_prints_what_it_says(capsys):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "Value(" in b)
-    exec(compile(block, "README.md", "exec"), {})
+def test_the_docs_first_value_example_prints_what_it_says(capsys):
+    block = next(b for _, b in docs_pages.python_blocks() if "Value(-3.0" in b)
+    exec(compile(block, "docs/tutorials/value_engine.md", "exec"), {})
     printed = capsys.readouterr().out.split("\n")[0]
     claimed = re.search(r"print\(a\.grad, b\.grad\)  # prints (\S+ \S+)", block).group(1)
     assert printed == claimed == "0.9950669814172799 4.5"  # PyTorch float64: the same
