@@ -7,7 +7,6 @@ import gc
 import math
 import re
 import warnings
-from pathlib import Path
 
 import docs_pages
 import pytest
