@@ -1,7 +1,8 @@
 """tinygrad_edu: a small, readable reverse-mode autograd framework.
 
 ``import tinygrad_edu`` loads the engine only: the modules of `ENGINE`, in the order they
-depend on each other (each imports only modules before it): `errors`, `autograd` (the
+depend on each other (each imports only modules before it): `errors`, `extras` (the
+one-line install hints), `autograd` (the
 graph walk both engines share), `backend` (NumPy, CuPy or array_api_strict), `rng`,
 `dtypes`, `dims`, `ops` (each elementwise op once: forward, derivative, formula), `value`
 (scalars), the `tensor_*` modules (the classes `Tensor` is made of), `tensor` (arrays),
@@ -48,7 +49,7 @@ from .tensor import (
 from .value import Value
 
 ENGINE = (
-    "errors", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value", "tensor_base",
+    "errors", "extras", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value", "tensor_base",
     "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
     "tensor_reductions", "tensor_shape", "tensor_factories", "tensor", "functional", "gradcheck",
 )  # fmt: skip
