@@ -49,8 +49,8 @@ from .tensor import (
 from .value import Value
 
 ENGINE = (
-    "errors", "extras", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value", "tensor_base",
-    "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
+    "errors", "extras", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value",
+    "tensor_base", "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
     "tensor_reductions", "tensor_shape", "tensor_factories", "tensor", "functional", "gradcheck",
 )  # fmt: skip
 """The engine's modules in dependency order (tests/test_package.py checks it)."""
