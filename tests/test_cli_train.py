@@ -12,12 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import docs_pages
 import numpy as np
 import pytest
 
 from tinygrad_edu.training.checkpoint import load_npz
-
-import docs_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]

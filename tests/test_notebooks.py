@@ -8,8 +8,8 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 import docs_pages
+import pytest
 from notebook_outputs import shown_text
 
 ROOT = Path(__file__).resolve().parents[1]
