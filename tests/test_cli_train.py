@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import docs_pages
 import numpy as np
 import pytest
 
@@ -82,9 +83,9 @@ def test_the_readme_predict_example_has_its_input(tmp_path):
     assert (
         example.read_text(encoding="utf-8") == digits_csv()
     )  # python tools/make_example_digits.py
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = docs_pages.page("docs/howto/own_data.md")
     assert "predict runs/try --input examples/digits.csv --output preds.csv" in readme
-    assert "--input digits.csv" not in readme
+    assert "--input digits.csv" not in docs_pages.all_text()
 
     out = tmp_path / "try"
     trained = run(

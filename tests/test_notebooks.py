@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import docs_pages
 import pytest
 from notebook_outputs import shown_text
 
@@ -23,10 +24,12 @@ def test_the_notebooks_extra_brings_jupyter_and_the_readme_says_how_to_open_them
         re.split(r"[<>=\[ ]", need)[0] for need in project["optional-dependencies"]["notebooks"]
     }
     assert {"jupyterlab", "nbconvert", "ipykernel", "matplotlib"} <= names
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = docs_pages.page("README.md")
+    tutorials = docs_pages.page("docs/tutorials/index.md")
     assert 'pip install -e ".[notebooks]" && jupyter lab notebooks/' in readme
+    assert 'pip install -e ".[notebooks]" && jupyter lab notebooks/' in tutorials
     executed = "jupyter nbconvert --to notebook --execute notebooks/02_activations.ipynb"
-    assert executed in readme
+    assert executed in tutorials
     assert "*.nbconvert.ipynb" in (ROOT / ".gitignore").read_text().splitlines()
 
 
