@@ -25,7 +25,7 @@ def test_importing_the_package_loads_the_engine_and_not_the_tools_above_it():
     assert "numpy.random" not in everything  # rng.generator is made on first use
     loaded = {m for m in everything if m.startswith("tinygrad_edu.")}
     engine = {"autograd", "backend", "dims", "dtypes", "errors", "functional", "gradcheck",
-              "ops", "rng", "tensor", "tensor_base", "tensor_reductions", "value"}  # fmt: skip
+              "ops", "rng", "_tensor", "tensor_base", "tensor_reductions", "value"}  # fmt: skip
     assert {f"tinygrad_edu.{m}" for m in engine} <= loaded
     for tool in ("optim", "lr_scheduler", "jit", "serialization", "training", "viz", "spec",
                  "data", "export", "playground", "explain"):  # fmt: skip

@@ -87,7 +87,7 @@ def test_value_engine_reaches_the_tensor_engines_losses(tmp_path: Path, case: st
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_one_step_gives_the_tensor_engines_gradients(tmp_path: Path, case: str) -> None:
-    from tinygrad_edu.tensor import Tensor
+    from tinygrad_edu import Tensor
 
     setup = prepare(runs._load(write_spec(tmp_path, case), {"train.engine": "value"}))
     ds, objective, model = setup.dataset, setup.objective, setup.model

@@ -453,7 +453,7 @@ def test_to_dtype(xp_backend, a):
     assert tg.gradcheck(lambda t: t.to("float32").to("float64") * 3.0, [leaf(a)], eps=1e-2)
 
 
-# --- rules at kinks and ties (documented in tensor.py, the same as PyTorch) -------------------
+# --- rules at kinks and ties (documented in _tensor.py, the same as PyTorch) -------------------
 
 
 def _grad(fn, values, *others):

@@ -58,11 +58,14 @@ def test_package_level_factories_and_dtype_names(xp_backend):
     assert Tensor([1.0]).to(tg.int64).numpy().dtype == np.int64
 
 
-def test_tg_tensor_is_the_function_and_the_module_is_still_importable():
+def test_tg_tensor_is_the_function_and_importing_the_module_cannot_shadow_it():
+    """The module is `_tensor` (as PyTorch renamed torch/tensor.py): importing it keeps
+    `tg.tensor` the function."""
     import importlib
 
-    module = importlib.import_module("tinygrad_edu.tensor")
+    module = importlib.import_module("tinygrad_edu._tensor")
     assert callable(tg.tensor) and module.Tensor is Tensor
+    assert tg.tensor is module.tensor
 
 
 def test_save_and_load_a_state_dict(tmp_path, xp_backend):

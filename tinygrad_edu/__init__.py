@@ -5,7 +5,7 @@ depend on each other (each imports only modules before it): `errors`, `extras` (
 one-line install hints), `autograd` (the
 graph walk both engines share), `backend` (NumPy, CuPy or array_api_strict), `rng`,
 `dtypes`, `dims`, `ops` (each elementwise op once: forward, derivative, formula), `value`
-(scalars), the `tensor_*` modules (the classes `Tensor` is made of), `tensor` (arrays),
+(scalars), the `tensor_*` modules (the classes `Tensor` is made of), `_tensor` (arrays),
 `functional` (activations and losses), `gradcheck`. `tg.summary` comes with them, and
 brings `nn` (see there why). The other tools above the engine load on first use (PEP 562
 `__getattr__` below): `optim`, `tg.compile` (`jit`), `tg.save` and `tg.load`, the
@@ -13,20 +13,7 @@ drawings, and `tg.runs` with the spec language, data and training.
 """
 
 from . import functional
-from .autograd import inference_mode, is_grad_enabled, no_grad
-from .backend import get_backend, set_backend
-
-# PyTorch's names at the package level too (tg.float32, tg.zeros, ...); `tg.tensor` is the
-# function, as torch.tensor (the module stays importable as tinygrad_edu.tensor)
-from .dtypes import bool, float32, float64, int32, int64  # noqa: A004
-from .gradcheck import GradcheckError, gradcheck
-from .rng import manual_seed
-
-# Loaded now although it is a tool over the engine (it brings `nn`): the module is named like
-# the function, and a lazy `tg.summary` would turn into the module as soon as any caller
-# imported tinygrad_edu.summary (the import system sets the package attribute).
-from .summary import summary
-from .tensor import (
+from ._tensor import (
     ShapeError,
     Tensor,
     arange,
@@ -46,12 +33,25 @@ from .tensor import (
     zeros,
     zeros_like,
 )
+from .autograd import inference_mode, is_grad_enabled, no_grad
+from .backend import get_backend, set_backend
+
+# PyTorch's names at the package level too (tg.float32, tg.zeros, ...); `tg.tensor` is the
+# function, as torch.tensor (its module is `_tensor`, as PyTorch renamed torch/tensor.py)
+from .dtypes import bool, float32, float64, int32, int64  # noqa: A004
+from .gradcheck import GradcheckError, gradcheck
+from .rng import manual_seed
+
+# Loaded now although it is a tool over the engine (it brings `nn`): the module is named like
+# the function, and a lazy `tg.summary` would turn into the module as soon as any caller
+# imported tinygrad_edu.summary (the import system sets the package attribute).
+from .summary import summary
 from .value import Value
 
 ENGINE = (
     "errors", "extras", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value",
     "tensor_base", "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
-    "tensor_reductions", "tensor_shape", "tensor_factories", "tensor", "functional", "gradcheck",
+    "tensor_reductions", "tensor_shape", "tensor_factories", "_tensor", "functional", "gradcheck",
 )  # fmt: skip
 """The engine's modules in dependency order (tests/test_package.py checks it)."""
 

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from . import ops
+from ._tensor import Tensor
 from .autograd import topological_order
 from .errors import UserError
 from .extras import install_hint
-from .tensor import Tensor
 from .value import Value
 
 MAX_EXPRESSION = 2_000

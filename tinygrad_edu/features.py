@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ._tensor import Tensor, concatenate
 from .nn import Module
-from .tensor import Tensor, concatenate
 
 # each feature of a point (x1, x2), computed from its two columns (each of shape (N, 1))
 FEATURES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {

@@ -14,9 +14,9 @@ import math
 from typing import Any
 
 from . import backend, rng
+from ._tensor import ShapeError, Tensor, _as_tensor, _data, _result
 from .dtypes import _floating_only
 from .errors import UserError
-from .tensor import ShapeError, Tensor, _as_tensor, _data, _result
 from .tensor_reductions import _log_softmax_data
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, backend
-from .tensor import Tensor
+from ._tensor import Tensor
 from .value import Value
 
 

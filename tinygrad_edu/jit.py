@@ -80,7 +80,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, backend, optim, rng
-from .tensor import Tensor, get_default_dtype
+from ._tensor import Tensor, get_default_dtype
 
 log = logging.getLogger("tinygrad_edu.compile")  # the name users filter on, as before the move
 

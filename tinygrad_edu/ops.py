@@ -15,7 +15,7 @@ A table a student can scan, one row per op (as tinygrad's gradient table, minito
 - ``latex``: the formula for the docs and exercises;
 - ``tie``: the derivative chosen where the op has a kink, PyTorch's choice.
 
-`tensor.py` calls ``forward`` and ``backward``; `explain` formats ``words`` and ``rule``;
+`_tensor.py` calls ``forward`` and ``backward``; `explain` formats ``words`` and ``rule``;
 `value.py` uses ``local`` where the scalar formula is the same. Nothing here builds
 graph nodes: that is the engines' job.
 """

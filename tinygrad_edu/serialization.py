@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Tensor
 from .errors import UserError
-from .tensor import Tensor
 from .training.checkpoint import load_npz, save_npz
 
 

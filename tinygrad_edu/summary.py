@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 
 from . import autograd, backend, nn, rng
+from ._tensor import Tensor
 from .errors import UserError
-from .tensor import Tensor
 
 # torchinfo's column names and their headers; its default columns and row settings
 COLUMNS = {

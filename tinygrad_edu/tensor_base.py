@@ -1,5 +1,5 @@
 """`TensorBase`: what every `Tensor` is, so that the classes `Tensor` is made of (the
-tensor_*.py modules) recognise a tensor operand without importing tensor.py, which
+tensor_*.py modules) recognise a tensor operand without importing _tensor.py, which
 imports them; and the two ways they read an operand that may be a tensor or a number."""
 
 from __future__ import annotations

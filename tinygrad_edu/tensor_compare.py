@@ -1,7 +1,7 @@
 """Comparisons of a `Tensor` (``==``, ``<``, ...): bool tensors, with no gradient (as
 PyTorch). ``==`` is elementwise, so `Tensor` keeps ``object.__hash__`` for sets and dicts.
 
-One of the classes `Tensor` is made of (tensor.py).
+One of the classes `Tensor` is made of (_tensor.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .tensor_base import TensorBase, _data
 
 if TYPE_CHECKING:  # annotations only: this module is one of the classes Tensor is made of
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
 
 class Comparisons(TensorBase):

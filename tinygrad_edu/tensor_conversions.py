@@ -1,7 +1,7 @@
 """A `Tensor` as Python and NumPy values: ``numpy()``, ``item()``, ``tolist()``, ``float(t)``,
 truth values, ``t in ...``, the dtype shortcuts (``.float()``, ``.long()``, ...) and the repr.
 
-One of the classes `Tensor` is made of (tensor.py); nothing here records a graph.
+One of the classes `Tensor` is made of (_tensor.py); nothing here records a graph.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from . import backend
 from .dtypes import _dtype_str, get_default_dtype
 
 if TYPE_CHECKING:  # annotations only: this module is one of the classes Tensor is made of
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
 Number = Union[int, float]
 

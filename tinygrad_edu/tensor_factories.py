@@ -1,7 +1,7 @@
 """New tensors by shape, PyTorch's factories: ``zeros``, ``ones``, ``full``, ``*_like``,
 ``randn``, ``rand``, ``uniform``, ``arange`` (also at the package level: ``tg.zeros``).
 
-One of the classes `Tensor` is made of (tensor.py).
+One of the classes `Tensor` is made of (_tensor.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .dims import (
 from .dtypes import get_default_dtype
 
 if TYPE_CHECKING:  # annotations only: this module is one of the classes Tensor is made of
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
 Number = Union[int, float]
 

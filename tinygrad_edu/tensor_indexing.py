@@ -2,7 +2,7 @@
 NumPy's indexing; the gradient lands where each element was read (scatter-add when an
 integer array reads an element twice). The helpers also serve writes (tensor_inplace.py).
 
-One of the classes `Tensor` is made of (tensor.py).
+One of the classes `Tensor` is made of (_tensor.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from . import autograd, backend
 from .tensor_base import TensorBase
 
 if TYPE_CHECKING:  # annotations only: this module is one of the classes Tensor is made of
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
 
 class Indexing(TensorBase):

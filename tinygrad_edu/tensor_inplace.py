@@ -2,7 +2,7 @@
 not on a leaf that requires grad while the graph is recorded, nor on a tensor whose
 values a recorded op still needs.
 
-One of the classes `Tensor` is made of (tensor.py).
+One of the classes `Tensor` is made of (_tensor.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from . import autograd, backend
 from .tensor_base import Number, TensorBase, _data, _plain
 
 if TYPE_CHECKING:  # annotations only: this module is one of the classes Tensor is made of
-    from .tensor import Tensor
+    from ._tensor import Tensor
 from .tensor_indexing import _index_data
 
 

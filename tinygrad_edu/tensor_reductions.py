@@ -1,7 +1,7 @@
 """Reductions of a `Tensor` (sum, mean, max, min, var, std, logsumexp, argmax) and the
 softmax family, each with its gradient; ``dim=``/``keepdim=`` or ``axis=``/``keepdims=``.
 
-One of the classes `Tensor` is made of (tensor.py): each op records itself through the
+One of the classes `Tensor` is made of (_tensor.py): each op records itself through the
 tensor's `_reduce` or `_unary`.
 """
 
@@ -21,7 +21,7 @@ from .dims import (
 from .dtypes import _floating, _is_float
 
 if TYPE_CHECKING:  # annotations only: this module is one of the classes Tensor is made of
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
 Number = Union[int, float]
 

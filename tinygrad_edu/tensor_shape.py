@@ -1,7 +1,7 @@
 """Shape ops of a `Tensor` (reshape, flatten, squeeze, permute, transpose, broadcast_to,
 repeat): each moves the values and its backward moves the gradient back.
 
-One of the classes `Tensor` is made of (tensor.py); indexing stays there (it scatters).
+One of the classes `Tensor` is made of (_tensor.py); indexing stays there (it scatters).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .dims import (
 )
 
 if TYPE_CHECKING:  # annotations only: this module is one of the classes Tensor is made of
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
 Number = Union[int, float]
 

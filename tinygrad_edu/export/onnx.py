@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from .. import autograd, nn
+from .._tensor import Tensor
 from ..errors import UserError
 from ..features import InputFeatures
-from ..tensor import Tensor
 from .bundle import require
 
 OPSET = 17

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional, rng
-from ..tensor import ShapeError, Tensor, get_default_dtype
+from .._tensor import ShapeError, Tensor, get_default_dtype
 from .module import Module, Parameter
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module
 
 

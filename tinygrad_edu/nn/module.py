@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import backend
+from .._tensor import Tensor
 from ..errors import UserError
-from ..tensor import Tensor
 from .utils import clear_grad
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 
 from .. import autograd, backend
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 def clear_grad(param: Tensor, set_to_none: bool = True) -> None:

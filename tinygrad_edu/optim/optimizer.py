@@ -32,9 +32,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import autograd, backend
+from .._tensor import Tensor
 from ..errors import UserError
 from ..nn.utils import clear_grad
-from ..tensor import Tensor
 
 StateValue = Any  # np.ndarray | float | int | bool
 ParamGroup = dict[str, Any]

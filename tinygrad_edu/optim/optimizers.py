@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .optimizer import Optimizer, ParamGroup
 
 

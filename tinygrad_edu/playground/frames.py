@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from .. import nn
+from .._tensor import Tensor
 from ..autograd import no_grad
 from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from ..features import LABELS, InputFeatures
-from ..tensor import Tensor
 from ..training.loop import Progress, Setup
 from ..training.objectives import evaluate_arrays
 

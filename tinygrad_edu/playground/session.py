@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import backend, rng
+from .._tensor import set_default_dtype
 from ..errors import UserError
 from ..spec import spec_to_dict
 from ..summary import summary
-from ..tensor import set_default_dtype
 from ..training.loop import Trainer, TrainingDiverged, prepare
 from . import frames, probe, schema, state
 

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import nn, rng
+from .._tensor import Tensor, get_default_dtype, set_default_dtype
 from ..gradcheck import ParameterCheck, check_parameters
-from ..tensor import Tensor, get_default_dtype, set_default_dtype
 from . import loader
 from .loader import Problem, SpecError, spec_to_dict
 from .plugins import ENTRY_POINT_GROUP, import_modules, load_entry_points

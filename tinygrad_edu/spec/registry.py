@@ -24,7 +24,7 @@ from typing import Any, Literal, TypeVar, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from .. import autograd, features, nn, rng
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 Shape = tuple[int, ...]
 ShapeRule = Callable[[Any, Shape], Shape]

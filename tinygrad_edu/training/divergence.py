@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import rng
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .optimizers import make_optimizer
 
 PROBE_STEPS = 8  # updates per tried rate: enough to see the loss fall, or blow up

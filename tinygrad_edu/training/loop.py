@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from .. import backend, rng
+from .._tensor import Tensor, set_default_dtype
 from ..errors import UserError
 from ..jit import compile as compile_step
-from ..tensor import Tensor, set_default_dtype
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
 from .divergence import divergence_advice, quiet_float_errors
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of

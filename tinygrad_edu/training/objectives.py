@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._tensor import Tensor, get_default_dtype
 from ..errors import UserError
-from ..tensor import Tensor, get_default_dtype
 
 REGRESSION_LOSSES = ("mse", "l1", "huber")
 

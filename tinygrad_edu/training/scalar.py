@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from .. import autograd, nn
+from .._tensor import Tensor
 from ..errors import UserError
-from ..tensor import Tensor
 from ..value import Value
 
 MAX_PARAMETERS = 5_000

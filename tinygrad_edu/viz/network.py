@@ -48,8 +48,8 @@ def hidden_layers(model: Any) -> list[tuple[str, list[Any]]]:
 
 def hidden_activations(model: Any, X: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """Each hidden layer's outputs for the normalized inputs `X`: (name, (n, units))."""
+    from .._tensor import Tensor
     from ..autograd import no_grad
-    from ..tensor import Tensor
 
     ends = {id(modules[-1]): name for name, modules in hidden_layers(model)}
     out = []
