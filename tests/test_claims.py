@@ -20,12 +20,11 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn, rng
+from tinygrad_edu import nn, rng, runs
+from tinygrad_edu.io.npz import load_npz
+from tinygrad_edu.runs.sweep import run_sweep
 from tinygrad_edu.spec import build_model, load_spec, spec_to_dict
 from tinygrad_edu.summary import ModelSummary
-from tinygrad_edu.training import runs
-from tinygrad_edu.training.checkpoint import load_npz
-from tinygrad_edu.training.sweep import run_sweep
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 WIDTH = "model.layers[0].linear.out_features"

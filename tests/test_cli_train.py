@@ -16,7 +16,7 @@ import docs_pages
 import numpy as np
 import pytest
 
-from tinygrad_edu.training.checkpoint import load_npz
+from tinygrad_edu.io.npz import load_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]

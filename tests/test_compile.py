@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, backend, nn, optim, rng
+from tinygrad_edu import Tensor, backend, nn, optim, rng, runs
 from tinygrad_edu import functional as F
-from tinygrad_edu.training import checkpoint, loop, runs
+from tinygrad_edu.io import npz
+from tinygrad_edu.training import layout, loop
 
 ACTIVATIONS = {
     "relu": F.relu,
@@ -304,8 +305,8 @@ def test_training_specs_mlp_compiled_gives_every_weight_bit_for_bit(tmp_path, mo
     assert {k: v for k, v in eager.items() if not any(t in k for t in timing)} == {
         k: v for k, v in compiled.items() if not any(t in k for t in timing)
     }
-    a = checkpoint.load_npz(tmp_path / "eager" / loop.MODEL)
-    b = checkpoint.load_npz(tmp_path / "compiled" / loop.MODEL)
+    a = npz.load_npz(tmp_path / "eager" / layout.MODEL)
+    b = npz.load_npz(tmp_path / "compiled" / layout.MODEL)
     assert a.keys() == b.keys() and any(k.startswith("model/") for k in a)
     for key in a:
         assert np.asarray(a[key]).tobytes() == np.asarray(b[key]).tobytes(), key

@@ -530,7 +530,7 @@ def test_an_npz_whose_header_claims_800_gb_is_refused_before_allocating(tmp_path
 
 
 def test_an_npz_larger_than_memory_is_refused_before_loading(tmp_path, monkeypatch):
-    from tinygrad_edu.data import reading
+    from tinygrad_edu.io import reading
 
     path = tmp_path / "d.npz"
     np.savez(path, X=np.zeros((1000, 10)), y=np.zeros(1000))
@@ -580,7 +580,7 @@ def test_idx_headers_are_compared_before_any_data_is_read(tmp_path):
 
 
 def test_an_idx_header_larger_than_memory_is_refused(tmp_path, monkeypatch):
-    from tinygrad_edu.data import reading
+    from tinygrad_edu.io import reading
 
     header = bytes([0, 0, 0x08, 3]) + b"".join(n.to_bytes(4, "big") for n in (1000, 28, 28))
     path = tmp_path / "train-images-idx3-ubyte"

@@ -1,4 +1,4 @@
-"""Every writer goes through `checkpoint.atomic_write`, and it never replaces what is not a
+"""Every writer goes through `io.atomic.atomic_write`, and it never replaces what is not a
 regular file (issue 21, item 1): each destination kind is tried here, a regular file, a
 missing one, a symlink (live and dangling), a FIFO with a reader, standard output, a
 character device (as root, in a private mount namespace) and a folder."""
@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu import runs
 from tinygrad_edu.errors import UserError
-from tinygrad_edu.training import checkpoint, runs
+from tinygrad_edu.io import atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]
@@ -35,7 +36,7 @@ train: {epochs: 1, batch_size: 32}
 
 
 def write(path: Path | str, data: bytes = b"new") -> None:
-    with checkpoint.atomic_write(path) as handle:
+    with atomic.atomic_write(path) as handle:
         handle.write(data)
 
 
@@ -79,7 +80,7 @@ def test_a_fifo_is_written_in_place_for_its_reader(tmp_path, writer):
     if writer == "atomic_write":
         write(fifo, b"through the pipe")
     else:
-        with checkpoint.atomic_path(fifo) as temporary:
+        with atomic.atomic_path(fifo) as temporary:
             temporary.write_bytes(b"through the pipe")
     thread.join(timeout=10)
     assert received == [b"through the pipe"]
@@ -88,7 +89,7 @@ def test_a_fifo_is_written_in_place_for_its_reader(tmp_path, writer):
 
 
 def test_dash_is_standard_output(capfd):
-    with checkpoint.atomic_write("-", "w") as handle:
+    with atomic.atomic_write("-", "w") as handle:
         handle.write("a,b\n")
     write("-", b"raw\n")
     assert capfd.readouterr().out == "a,b\nraw\n"
@@ -96,10 +97,10 @@ def test_dash_is_standard_output(capfd):
 
 def test_a_folder_is_refused_before_any_work(tmp_path):
     with pytest.raises(UserError, match="that is a folder: give a file name"):
-        checkpoint.check_writable_file(tmp_path)
+        atomic.check_writable_file(tmp_path)
     with pytest.raises(UserError, match="does not exist"):
-        checkpoint.check_writable_file(tmp_path / "no" / "file.csv")
-    checkpoint.check_writable_file("-")  # standard output is always writable
+        atomic.check_writable_file(tmp_path / "no" / "file.csv")
+    atomic.check_writable_file("-")  # standard output is always writable
 
 
 def _can_make_devices() -> str:
@@ -121,14 +122,14 @@ def test_a_character_device_is_never_replaced(tmp_path):
         f"""
         import os, stat, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from tinygrad_edu.training import checkpoint
+        from tinygrad_edu.io import atomic, npz
         device = {str(mount / "null")!r}
-        with checkpoint.atomic_write(device) as handle:
+        with atomic.atomic_write(device) as handle:
             handle.write(b"x" * 1000)
-        checkpoint.write_text_atomic(device, "text")
-        with checkpoint.atomic_path(device) as temporary:
+        atomic.write_text_atomic(device, "text")
+        with atomic.atomic_path(device) as temporary:
             temporary.write_bytes(b"picture")
-        checkpoint.save_npz(device, {{"a": [1, 2]}})
+        npz.save_npz(device, {{"a": [1, 2]}})
         mode = os.stat(device).st_mode
         print("char" if stat.S_ISCHR(mode) else "replaced", sorted(os.listdir({str(mount)!r})))
         """

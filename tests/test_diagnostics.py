@@ -11,15 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu import runs
 from tinygrad_edu.cli import main
 from tinygrad_edu.errors import UserError
-from tinygrad_edu.training import checkpoint, runs
-from tinygrad_edu.training.diagnostics import (
-    DIAGNOSTICS,
-    read_diagnostics,
-    snapshot_path,
-    write_diagnostics,
-)
+from tinygrad_edu.io import npz
+from tinygrad_edu.training.diagnostics import read_diagnostics, write_diagnostics
+from tinygrad_edu.training.layout import DIAGNOSTICS, snapshot_path
 from tinygrad_edu.training.loop import TrainingInterrupted
 
 pytest.importorskip("matplotlib", reason="plots need matplotlib")
@@ -51,7 +48,7 @@ def rows_without_seconds(run_dir: Path) -> list[dict[str, str]]:
 
 
 def model_weights(path: Path) -> dict[str, np.ndarray]:
-    return {k: v for k, v in checkpoint.load_npz(path).items() if k.startswith("model/")}
+    return {k: v for k, v in npz.load_npz(path).items() if k.startswith("model/")}
 
 
 def test_the_width_1_universal_approximation_run_stalls_because_its_relu_died(

@@ -22,8 +22,8 @@ from notebook_outputs import shown_text
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, Value, nn
 from tinygrad_edu.errors import UserError
+from tinygrad_edu.runs.record import FROM_PYTHON, describe
 from tinygrad_edu.training import progress
-from tinygrad_edu.training.record import FROM_PYTHON, describe
 from tinygrad_edu.viz import draw as draw_module
 from tinygrad_edu.viz.draw import DOT_HINT, MAX_INLINE_NODES
 
@@ -231,7 +231,7 @@ def test_summary_html_has_the_text_tables_columns_and_numbers(options):
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from tinygrad_edu.training.runs import train
+    from tinygrad_edu.runs import train
 
     out = tmp_path_factory.mktemp("runs") / "moons"
     train(ROOT / "specs" / "activation_relu.yaml", {"train.epochs": 2}, out=out, quiet=True)
@@ -313,7 +313,7 @@ def test_choose_reporter_picks_the_live_display_in_jupyter(monkeypatch):
 def test_training_in_jupyter_updates_one_display_without_escape_codes(
     monkeypatch, capsys, tmp_path
 ):
-    from tinygrad_edu.training.runs import train
+    from tinygrad_edu.runs import train
 
     pytest.importorskip("IPython", reason="IPython not installed: pip install -e '.[test]'")
     display = FakeDisplay()
@@ -341,7 +341,7 @@ def test_a_notebook_cell_that_trains_shows_a_live_display(tmp_path, monkeypatch)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     spec = ROOT / "specs" / "activation_relu.yaml"
     code = (
-        "from tinygrad_edu.training.runs import train\n"
+        "from tinygrad_edu.runs import train\n"
         f"final = train({str(spec)!r}, {{'train.epochs': 2}}, out={str(tmp_path / 'run')!r})"
     )
     view = f"import tinygrad_edu as tg\ntg.runs.open({str(tmp_path / 'run')!r})"

@@ -34,7 +34,7 @@ API_ENTRIES = [
     "tinygrad_edu.functional.cross_entropy",
     "tinygrad_edu.compile",
     "tinygrad_edu.summary",
-    "tinygrad_edu.training.runs.load_model",
+    "tinygrad_edu.runs.load_model",
 ]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu import runs
 from tinygrad_edu.extras import install_hint
-from tinygrad_edu.training import compare, record, runs
+from tinygrad_edu.runs import compare, record
 from tinygrad_edu.training.loop import TrainingDiverged, TrainingInterrupted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,14 +132,14 @@ def test_compare_shows_only_the_spec_fields_that_differ(tmp_path, spec):
     differences = compare.spec_differences([tmp_path / "a", tmp_path / "b"])
     assert differences == {"optimizer.lr": [0.05, 0.1], "train.batch_size": [16, 32]}
     assert compare.spec_differences([tmp_path / "a", tmp_path / "a"]) == {}
-    assert compare._labels([tmp_path / "a", tmp_path / "b"]) == ["a", "b"]
+    assert compare.run_labels([tmp_path / "a", tmp_path / "b"]) == ["a", "b"]
     path = compare.learning_curves([tmp_path / "a", tmp_path / "b"], tmp_path / "compare.png")
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
 def test_flatten_writes_the_paths_that_set_takes():
     spec = {"model": {"layers": [{"linear": 8}, "relu"]}, "train": {"epochs": 2}, "seed": 0}
-    assert compare.flatten(spec) == {
+    assert compare.dotted_paths(spec) == {
         "model.layers[0].linear": 8,
         "model.layers[1]": "relu",
         "train.epochs": 2,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn
+from tinygrad_edu import nn, runs
 from tinygrad_edu.errors import UserError
 from tinygrad_edu.export import (
     EXPORT_HINT,
@@ -29,8 +29,8 @@ from tinygrad_edu.export.bundle import (
     VERSION_KEY,
     from_spec,
 )
+from tinygrad_edu.io import npz
 from tinygrad_edu.spec import load_spec, parse_spec, registry
-from tinygrad_edu.training import checkpoint, runs
 from tinygrad_edu.training.objectives import predict_arrays
 
 onnx = pytest.importorskip("onnx", reason="onnx not installed (pip install tinygrad-edu[export])")
@@ -424,7 +424,7 @@ def test_export_without_the_libraries_prints_the_install_hint(tmp_path, trained_
         else:
             assert result.returncode == 0, result.stderr
     written = safetensors_numpy.load_file(str(tmp_path / "out-safetensors"))  # the library reads it
-    trained = checkpoint.unflatten("model", checkpoint.load_npz(trained_run / "model.npz"))
+    trained = npz.keys_under(npz.load_npz(trained_run / "model.npz"), "model")
     assert written.keys() == trained.keys() and len(written) >= 2
     for name, array in trained.items():
         np.testing.assert_array_equal(written[name], array)

@@ -57,7 +57,7 @@ def test_every_hint_in_the_package_comes_from_the_helper():
 @pytest.mark.parametrize(
     "module, name, extra",
     [
-        ("tinygrad_edu.viz.plots", "MISSING_MATPLOTLIB", "plot"),
+        ("tinygrad_edu.viz.figures", "MISSING_MATPLOTLIB", "plot"),
         ("tinygrad_edu.explain", "GIF_MISSING", "plot"),
         ("tinygrad_edu.export.bundle", "EXPORT_HINT", "export"),
         ("tinygrad_edu.playground.server", "HINT", "playground"),

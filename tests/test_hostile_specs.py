@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_edu.cli import main
-from tinygrad_edu.data import reading
 from tinygrad_edu.errors import UserError
+from tinygrad_edu.io import reading
 from tinygrad_edu.spec import SpecError, load_spec, parse_spec
 from tinygrad_edu.spec.limits import check_memory, estimate
 from tinygrad_edu.spec.loader import check_spec_file

@@ -573,8 +573,9 @@ train: {epochs: 2, batch_size: 16}
 
 
 def test_layer_norm_batch_norm_and_gelu_options_in_a_spec(tmp_path):
+    from tinygrad_edu import runs
+    from tinygrad_edu.io import npz
     from tinygrad_edu.spec import build_model, parse_spec
-    from tinygrad_edu.training import checkpoint, runs
 
     spec = parse_spec(NORM_SPEC)
     model = build_model(spec)
@@ -588,7 +589,7 @@ def test_layer_norm_batch_norm_and_gelu_options_in_a_spec(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text(NORM_SPEC)
     runs.train(path, {}, out=tmp_path / "run", quiet=True)
-    saved = checkpoint.load_npz(tmp_path / "run" / "model.npz")
+    saved = npz.load_npz(tmp_path / "run" / "model.npz")
     # 70 training samples in batches of 16: 5 batches per epoch, 2 epochs
     assert saved["model/1.num_batches_tracked"] == 10
     assert "model/1.running_var" in saved and "model/3.weight" in saved
@@ -616,12 +617,13 @@ train: {epochs: 1, batch_size: 16}
 
 
 def test_runs_load_model_and_load_weights_give_the_trained_network(tmp_path):
-    from tinygrad_edu.training import checkpoint, runs
+    from tinygrad_edu import runs
+    from tinygrad_edu.io import npz
 
     path = tmp_path / "spec.yaml"
     path.write_text(RUN_SPEC)
     runs.train(path, {}, out=tmp_path / "run", quiet=True)
-    saved = checkpoint.load_npz(tmp_path / "run" / "model.npz")
+    saved = npz.load_npz(tmp_path / "run" / "model.npz")
     model = tg.runs.load_model(tmp_path / "run")
     assert isinstance(model, nn.MLP) and not model.training
     np.testing.assert_array_equal(model[1].weight.numpy(), saved["model/1.weight"])
@@ -641,7 +643,7 @@ def test_import_stays_lazy_about_the_training_stack():
 
     code = (
         "import sys, tinygrad_edu as tg; "
-        "assert 'tinygrad_edu.training.runs' not in sys.modules; "
+        "assert 'tinygrad_edu.runs' not in sys.modules; "
         "assert tg.runs.load_model; print('ok')"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

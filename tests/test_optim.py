@@ -698,7 +698,7 @@ train: {{epochs: 4, batch_size: 32}}
 def train_spec(tmp_path, optimizer, scheduler):
     import csv
 
-    from tinygrad_edu.training import runs
+    from tinygrad_edu import runs
 
     path = tmp_path / "spec.yaml"
     path.write_text(SPEC.format(optimizer=optimizer, scheduler=scheduler))
@@ -758,7 +758,7 @@ def test_one_cycle_spec_problems_are_reported(tmp_path):
 def test_regression_losses_l1_and_huber_train_from_a_spec(tmp_path, loss):
     import csv
 
-    from tinygrad_edu.training import runs
+    from tinygrad_edu import runs
 
     path = tmp_path / "spec.yaml"
     path.write_text(

@@ -27,7 +27,7 @@ def test_importing_the_package_loads_the_engine_and_not_the_tools_above_it():
     engine = {"autograd", "backend", "dims", "dtypes", "errors", "functional", "gradcheck",
               "ops", "rng", "_tensor", "tensor_base", "tensor_reductions", "value"}  # fmt: skip
     assert {f"tinygrad_edu.{m}" for m in engine} <= loaded
-    for tool in ("optim", "lr_scheduler", "jit", "serialization", "training", "viz", "spec",
+    for tool in ("optim", "lr_scheduler", "jit", "io", "training", "runs", "viz", "spec",
                  "data", "export", "playground", "explain"):  # fmt: skip
         assert f"tinygrad_edu.{tool}" not in loaded, tool
 

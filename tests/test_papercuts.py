@@ -22,8 +22,8 @@ import docs_pages
 import pytest
 
 from tinygrad_edu import cli
+from tinygrad_edu.runs.sweep import read_sweep_csv
 from tinygrad_edu.spec import SpecError, apply_overrides, load_spec, parse_spec, plugins, registry
-from tinygrad_edu.training.sweep import read_sweep_csv
 from tinygrad_edu.viz import graphs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,10 +22,10 @@ if CHROMIUM is None:
     pytest.skip("no chromium browser installed (apt-get install chromium)", allow_module_level=True)
 
 from tinygrad_edu.errors import UserError  # noqa: E402
+from tinygrad_edu.io.npz import load_npz  # noqa: E402
 from tinygrad_edu.playground import server, state  # noqa: E402
 from tinygrad_edu.spec import build_model, parse_spec, validate_spec  # noqa: E402
 from tinygrad_edu.summary import summary  # noqa: E402
-from tinygrad_edu.training.checkpoint import load_npz  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]

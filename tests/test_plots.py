@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu import runs
 from tinygrad_edu.extras import install_hint
-from tinygrad_edu.training import runs
-from tinygrad_edu.training.sweep import run_sweep
-from tinygrad_edu.viz import plots
+from tinygrad_edu.runs.sweep import run_sweep
+from tinygrad_edu.viz import figures, plots
 
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None,
@@ -159,6 +159,7 @@ def test_confusion_counts_row_is_the_true_class_column_the_prediction():
 def test_hidden_activations_are_each_hidden_layers_outputs_and_dead_units_are_found():
     import tinygrad_edu as tg
     from tinygrad_edu import nn
+    from tinygrad_edu.training import hidden
     from tinygrad_edu.viz import network
 
     tg.manual_seed(0)
@@ -166,11 +167,11 @@ def test_hidden_activations_are_each_hidden_layers_outputs_and_dead_units_are_fo
     with tg.no_grad():
         model[0].bias.data[1] = -100.0  # unit 1 of the first layer never activates
     X = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
-    layers = network.hidden_activations(model, X)
+    layers = hidden.hidden_activations(model, X)
     assert [(name, values.shape) for name, values in layers] == [("0", (50, 3)), ("2", (50, 4))]
     first = np.maximum(X @ model[0].weight.numpy().T + model[0].bias.numpy(), 0)
     np.testing.assert_allclose(layers[0][1], first, rtol=1e-6)
-    assert network.dead_units(layers[0][1]).tolist() == [False, True, False]
+    assert hidden.dead_units(layers[0][1]).tolist() == [False, True, False]
     assert network.drawable(model)
     assert not network.drawable(nn.Sequential(nn.Linear(784, 10)))
 
@@ -179,7 +180,7 @@ def test_hidden_activations_are_each_hidden_layers_outputs_and_dead_units_are_fo
 def test_learning_curves_name_the_loss_on_the_y_axis(tmp_path, monkeypatch):
     run = train(tmp_path, SINE, "sine")
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.learning_curves(run / "metrics.csv", "sine", run, loss="mse")
     labels = [ax.get_ylabel() for ax in figures[0].axes]
     assert labels == ["mean squared error (MSE)", "mean absolute error", "R² (1 = perfect fit)"]
@@ -200,7 +201,7 @@ def test_weight_tiles_scale_each_unit_on_its_own_and_mark_dead_units(tmp_path, m
     dead = np.all(np.maximum(X @ weights.T + bias, 0) == 0, axis=0)  # zero on every image
     assert 0 < dead.sum() < len(dead)  # uniform noise images: some units never fire
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.first_layer_weights(run, tmp_path / "all.png")
     plots.first_layer_weights(run, tmp_path / "five.png", units=5)
     for fig, shown in zip(figures, [12, 5]):  # 12 units in all, then the first 5
@@ -228,7 +229,7 @@ def test_weight_tiles_scale_each_unit_on_its_own_and_mark_dead_units(tmp_path, m
 
 def test_a_mosaic_lays_tiles_out_row_by_row_with_gaps_and_label_bands():
     tiles = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
-    mosaic = plots.tile_mosaic(tiles, columns=2, gap=1, band=1)
+    mosaic = figures.tile_mosaic(tiles, columns=2, gap=1, band=1)
     assert mosaic.shape == (3 * (1 + 2), 2 * 3 + 1)
     np.testing.assert_array_equal(mosaic[1:3, 0:3], tiles[0])
     np.testing.assert_array_equal(mosaic[1:3, 4:7], tiles[1])
@@ -245,11 +246,11 @@ def test_misclassified_shows_each_wrong_test_image_with_its_labels(tmp_path, mon
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "images.npz", X=rng.integers(0, 256, (60, 784)), y=np.arange(60) % 10)
     run = plots.load_trained(train(tmp_path, IMAGES, "images"))
-    y_true, y_pred = classification._test_predictions(run)
+    y_true, y_pred = run.test_predictions()
     wrong = np.flatnonzero(y_true != y_pred)
     assert 0 < len(wrong) <= classification.MAX_MISTAKES  # random labels: mistakes
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
     classification.misclassified(run, tmp_path / "misclassified.png")
     (ax,) = [ax for ax in figures[0].axes if ax.images]
     assert [t.get_text() for t in ax.texts] == [
@@ -281,7 +282,7 @@ LONG_NAME = "a-two-class-run-whose-name-is-rather-long"
 def drawn(monkeypatch, draw, *args) -> object:
     """The matplotlib Figure that `draw(*args)` would have saved."""
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
     draw(*args)
     (fig,) = figures
     return fig
@@ -339,7 +340,7 @@ def test_diagnostics_name_each_layer_as_the_summary_does(tmp_path, monkeypatch):
     spec.write_text(MOONS.replace("batch_size: 32}", "batch_size: 32, diagnostics: true}"))
     runs.train(spec, {}, out=tmp_path / "run", quiet=True)
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.plot_run(tmp_path / "run")
     (fig,) = [f for f in figures if "inside the network" in f.get_suptitle()]
     legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
@@ -427,7 +428,7 @@ def test_learning_curves_note_overfitting_on_the_loss_panel(tmp_path, monkeypatc
 
 
 def test_a_swept_hidden_layer_width_is_called_hidden_width():
-    from tinygrad_edu.training.sweep_plan import short_names
+    from tinygrad_edu.runs.sweep_plan import short_names
     from tinygrad_edu.viz.conventions import field_names
 
     def names(paths, layers):
@@ -453,7 +454,7 @@ def test_sweep_plots_say_hidden_width_where_out_features_is_swept(tmp_path, monk
     spec.write_text(SINE)
     sweep = run_sweep(spec, "model.layers[0].linear.out_features", [2, 8], out=tmp_path / "sw")
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.plot_sweep(sweep.folder)
     metrics, curves, fitted = figures
     assert {ax.get_xlabel() for ax in metrics.axes} == {"hidden width"}

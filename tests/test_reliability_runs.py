@@ -21,11 +21,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_edu import cli
+from tinygrad_edu import cli, runs
 from tinygrad_edu.errors import UserError
-from tinygrad_edu.training import checkpoint, loop, runs
-from tinygrad_edu.training.lock import LOCK, FolderInUse, RunLock
-from tinygrad_edu.training.loop import CHECKPOINT, METRICS, MODEL, SPEC, TrainingDiverged
+from tinygrad_edu.io import npz
+from tinygrad_edu.runs.lock import FolderInUse, RunLock
+from tinygrad_edu.training import loop
+from tinygrad_edu.training.layout import CHECKPOINT, LOCK, METRICS, MODEL, SPEC, SWEEP_CSV
+from tinygrad_edu.training.loop import TrainingDiverged
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]
@@ -92,7 +94,7 @@ def assert_one_paragraph(code: int, err: str, *fragments: str) -> None:
 
 
 def finite_checkpoint(path: Path) -> dict:
-    state = checkpoint.load_npz(path)
+    state = npz.load_npz(path)
     for name, value in state.items():
         if name.startswith("model/"):
             assert np.all(np.isfinite(value)), name
@@ -257,7 +259,7 @@ def test_a_killed_run_leaves_a_stale_lock_that_resume_takes_over(tmp_path):
     assert (out / LOCK).read_text().strip() == str(process.pid)  # left behind by the kill
     final = runs.train(
         None,
-        {"train.epochs": checkpoint.load_npz(out / CHECKPOINT)["meta/epoch"] + 1},
+        {"train.epochs": npz.load_npz(out / CHECKPOINT)["meta/epoch"] + 1},
         resume=out,
         quiet=True,
     )
@@ -285,7 +287,7 @@ def test_out_dot_in_a_folder_of_the_users_own_files_leaves_them_untouched(tmp_pa
 
 
 def test_a_second_sweep_never_replaces_sweep_csv(tmp_path):
-    from tinygrad_edu.training.sweep import SWEEP_CSV, run_sweep
+    from tinygrad_edu.runs.sweep import run_sweep
 
     spec = write_spec(tmp_path, epochs=1)
     run_sweep(spec, "seed", ["1"], out=tmp_path / "s")
@@ -452,13 +454,13 @@ def test_a_checkpoint_write_failing_at_any_stage_keeps_the_previous_one(
     tmp_path, monkeypatch, stage, target, replacement
 ):
     path = tmp_path / CHECKPOINT
-    checkpoint.save_npz(path, {"model/w": np.arange(3.0), "meta/epoch": 1})
+    npz.save_npz(path, {"model/w": np.arange(3.0), "meta/epoch": 1})
     failure = _torn_savez if stage == "write" else _fail_with(errno.ENOSPC)
     monkeypatch.setattr(target, replacement, failure)
     with pytest.raises(UserError, match=f"cannot write {path}: No space left on device; the disk"):
-        checkpoint.save_npz(path, {"model/w": np.zeros(3), "meta/epoch": 2})
+        npz.save_npz(path, {"model/w": np.zeros(3), "meta/epoch": 2})
     monkeypatch.undo()
-    restored = checkpoint.load_npz(path)
+    restored = npz.load_npz(path)
     assert restored["meta/epoch"] == 1 and np.array_equal(restored["model/w"], np.arange(3.0))
     assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT]  # no temporary file left
 
@@ -484,8 +486,8 @@ def test_a_full_disk_during_training_keeps_the_last_checkpoint_and_resume_catche
     assert finite_checkpoint(out / CHECKPOINT)["meta/epoch"] == 1
     runs.train(None, {}, resume=out, quiet=True)
     for name in ("model/0.weight", "model/2.bias"):
-        a = checkpoint.load_npz(out / MODEL)[name]
-        assert np.array_equal(a, checkpoint.load_npz(tmp_path / "straight" / MODEL)[name])
+        a = npz.load_npz(out / MODEL)[name]
+        assert np.array_equal(a, npz.load_npz(tmp_path / "straight" / MODEL)[name])
 
 
 def test_a_read_only_run_folder_is_one_paragraph_and_changes_nothing(tmp_path, capsys, monkeypatch):

@@ -10,9 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu import runs
 from tinygrad_edu.cli import main
 from tinygrad_edu.errors import UserError
-from tinygrad_edu.training import checkpoint, runs, scalar
+from tinygrad_edu.io import npz
+from tinygrad_edu.runs.start import _load
+from tinygrad_edu.training import scalar
 from tinygrad_edu.training.loop import prepare
 
 SPEC = """
@@ -78,8 +81,8 @@ def test_value_engine_reaches_the_tensor_engines_losses(tmp_path: Path, case: st
     for name in RUN_FILES:
         assert (tmp_path / "value" / name).is_file(), name
     for name in ("model.npz", "checkpoint.npz"):
-        tensor_arrays = checkpoint.load_npz(tmp_path / "tensor" / name)
-        value_arrays = checkpoint.load_npz(tmp_path / "value" / name)
+        tensor_arrays = npz.load_npz(tmp_path / "tensor" / name)
+        value_arrays = npz.load_npz(tmp_path / "value" / name)
         assert tensor_arrays.keys() == value_arrays.keys()
         for key in (k for k in tensor_arrays if k.startswith("model/")):
             np.testing.assert_allclose(value_arrays[key], tensor_arrays[key], atol=1e-9)
@@ -89,7 +92,7 @@ def test_value_engine_reaches_the_tensor_engines_losses(tmp_path: Path, case: st
 def test_one_step_gives_the_tensor_engines_gradients(tmp_path: Path, case: str) -> None:
     from tinygrad_edu import Tensor
 
-    setup = prepare(runs._load(write_spec(tmp_path, case), {"train.engine": "value"}))
+    setup = prepare(_load(write_spec(tmp_path, case), {"train.engine": "value"}))
     ds, objective, model = setup.dataset, setup.objective, setup.model
     xb, yb = ds.X_train[:16], ds.y_train[:16]
     outputs, loss = model.loss_and_gradients(xb, objective.targets(yb).numpy())
@@ -184,7 +187,8 @@ def test_a_value_run_is_evaluated_on_the_tensor_engine(tmp_path: Path) -> None:
 
 
 def test_value_runs_record_the_tensor_engines_diagnostics(tmp_path: Path) -> None:
-    from tinygrad_edu.training.diagnostics import DIAGNOSTICS, read_diagnostics
+    from tinygrad_edu.training.diagnostics import read_diagnostics
+    from tinygrad_edu.training.layout import DIAGNOSTICS
 
     spec = write_spec(tmp_path, "cross-entropy-sgd-momentum")
     rows = {}
@@ -224,8 +228,8 @@ def test_a_value_run_resumes_bit_identically(tmp_path: Path) -> None:
         for d in ("straight", "cut")
     ]
     assert without_seconds[0] == without_seconds[1]
-    straight = checkpoint.load_npz(tmp_path / "straight" / "model.npz")
-    cut = checkpoint.load_npz(tmp_path / "cut" / "model.npz")
+    straight = npz.load_npz(tmp_path / "straight" / "model.npz")
+    cut = npz.load_npz(tmp_path / "cut" / "model.npz")
     assert all(np.array_equal(straight[k], cut[k]) for k in straight if k.startswith("model/"))
 
 

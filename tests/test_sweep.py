@@ -21,23 +21,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from tinygrad_edu import runs
 from tinygrad_edu.cli import main
 from tinygrad_edu.errors import UserError
+from tinygrad_edu.runs.lock import FolderInUse, RunLock
+from tinygrad_edu.runs.sweep import SweepInterrupted, read_sweep_csv, run_sweep, summarize
+from tinygrad_edu.runs.sweep_plan import plan_sweep, short_names
+from tinygrad_edu.runs.sweep_workers import threads_per_worker
 from tinygrad_edu.spec import SpecError, load_spec
 from tinygrad_edu.spec.sweep_values import MAX_SWEEP_RUNS, expand_values
-from tinygrad_edu.training import runs
-from tinygrad_edu.training.lock import FolderInUse, RunLock
+from tinygrad_edu.training.layout import SUMMARY_CSV, SWEEP_CSV
 from tinygrad_edu.training.loop import Trainer
-from tinygrad_edu.training.sweep import (
-    SUMMARY_CSV,
-    SWEEP_CSV,
-    SweepInterrupted,
-    read_sweep_csv,
-    run_sweep,
-    summarize,
-)
-from tinygrad_edu.training.sweep_plan import plan_sweep, short_names
-from tinygrad_edu.training.sweep_workers import threads_per_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]

@@ -13,15 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_edu import runs
 from tinygrad_edu.errors import UserError
-from tinygrad_edu.training import checkpoint, runs
-from tinygrad_edu.training.loop import (
-    CHECKPOINT,
-    METRICS,
-    MODEL,
-    TrainingDiverged,
-    TrainingInterrupted,
-)
+from tinygrad_edu.io import npz
+from tinygrad_edu.training.layout import CHECKPOINT, METRICS, MODEL
+from tinygrad_edu.training.loop import TrainingDiverged, TrainingInterrupted
 
 MOONS = """
 name: moons-test
@@ -44,7 +40,7 @@ def write_spec(tmp_path: Path, optimizer: str = "adam", lr: float = 0.05, epochs
 
 
 def weights(run_dir: Path, name: str = MODEL) -> dict[str, np.ndarray]:
-    return {k: v for k, v in checkpoint.load_npz(run_dir / name).items() if k.startswith("model/")}
+    return {k: v for k, v in npz.load_npz(run_dir / name).items() if k.startswith("model/")}
 
 
 def metric_rows(run_dir: Path) -> list[dict[str, str]]:
@@ -107,7 +103,7 @@ def test_resume_needs_a_checkpoint(tmp_path):
 
 def test_interrupted_checkpoint_write_keeps_the_previous_file(tmp_path, monkeypatch):
     path = tmp_path / "checkpoint.npz"
-    checkpoint.save_npz(path, {"model/w": np.arange(3.0), "meta/epoch": 1})
+    npz.save_npz(path, {"model/w": np.arange(3.0), "meta/epoch": 1})
 
     def torn_write(handle, **arrays):
         handle.write(b"PK\x03\x04 half a zip file")
@@ -115,9 +111,9 @@ def test_interrupted_checkpoint_write_keeps_the_previous_file(tmp_path, monkeypa
 
     monkeypatch.setattr(np, "savez", torn_write)
     with pytest.raises(KeyboardInterrupt):
-        checkpoint.save_npz(path, {"model/w": np.zeros(3), "meta/epoch": 2})
+        npz.save_npz(path, {"model/w": np.zeros(3), "meta/epoch": 2})
     monkeypatch.undo()
-    restored = checkpoint.load_npz(path)
+    restored = npz.load_npz(path)
     assert restored["meta/epoch"] == 1 and np.array_equal(restored["model/w"], np.arange(3.0))
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]  # no temp file left
 
@@ -130,7 +126,7 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_pat
     assert "epoch" in message and "step" in message and "Try --lr" in message
     assert info.value.exit_code == 2
     if (tmp_path / "run" / CHECKPOINT).exists():  # diverged after a finished epoch
-        checkpoint.load_npz(tmp_path / "run" / CHECKPOINT)
+        npz.load_npz(tmp_path / "run" / CHECKPOINT)
 
 
 def test_the_divergence_probe_returns_the_largest_tried_rate_that_lowered_the_loss(tmp_path):

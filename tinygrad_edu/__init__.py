@@ -110,12 +110,12 @@ _LAZY = {
     "nn": ("nn", None),
     "optim": ("optim", None),
     "compile": ("jit", "compile"),  # tg.compile, as torch.compile
-    "save": ("serialization", "save"),
-    "load": ("serialization", "load"),
+    "save": ("io.serialization", "save"),
+    "load": ("io.serialization", "load"),
     "draw": ("viz.draw", "draw"),
     "draw_dot": ("viz.graphviz", "draw_dot"),
     "to_dot": ("viz.graphviz", "to_dot"),
-    "runs": ("training.runs", None),  # load_model, load_weights, ...
+    "runs": ("runs", None),  # load_model, load_weights, ...
     "exercises": ("exercises", None),  # tg.exercises.check("value-tanh", workspace)
 }
 """Package names above the engine: (module, attribute; None for the module itself)."""

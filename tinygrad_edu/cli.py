@@ -405,8 +405,8 @@ def _version() -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .runs import init_problems
     from .spec import check_spec_file
-    from .training.runs import init_problems
 
     failed = 0
     for path in args.specs:
@@ -429,7 +429,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    from .training.checkpoint import write_text_atomic
+    from .io.atomic import write_text_atomic
 
     write_text_atomic(args.out, text)
     print(f"wrote {args.out}", file=sys.stderr)
@@ -580,7 +580,7 @@ def _train_switches(args: argparse.Namespace, overrides: dict[str, object]) -> d
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .training import runs
+    from . import runs
     from .training.loop import TrainingInterrupted
 
     if args.spec is None and args.resume is None:
@@ -623,7 +623,7 @@ def _plots(folder: str, quiet: bool) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .training.sweep import SweepInterrupted, run_sweep
+    from .runs.sweep import SweepInterrupted, run_sweep
 
     try:
         result = run_sweep(
@@ -659,7 +659,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .training.sweep import SWEEP_CSV
+    from .training.layout import SWEEP_CSV
     from .viz.plots import plot_run, plot_sweep
 
     folder = Path(args.run_dir)
@@ -700,9 +700,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .training import compare
-    from .training.checkpoint import check_writable_file
-    from .training.record import describe, read_record
+    from .io.atomic import check_writable_file
+    from .runs import compare
+    from .runs.record import describe, read_record
+    from .viz.compare import learning_curves
 
     runs = compare.expand(args.runs)
     out = Path(args.out) if args.out else compare.default_picture(runs)
@@ -711,13 +712,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console = _wide_console()
     for table in compare.compare_tables(runs):
         console.print(table)
-    for label, run in zip(compare._labels(runs), runs):
+    for label, run in zip(compare.run_labels(runs), runs):
         console.print(f"{label}: {describe(read_record(run))}", soft_wrap=True)
     if not args.no_plots:
-        from .viz.plots import PlotsUnavailable
+        from .viz.figures import PlotsUnavailable
 
         try:
-            print(f"wrote {compare.learning_curves(runs, out)}")
+            print(f"wrote {learning_curves(runs, out)}")
         except PlotsUnavailable as missing:
             print(missing)
     return 0
@@ -743,7 +744,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     from rich.table import Table
 
-    from .training import compare
+    from .runs import compare
 
     found = [compare.summarize(run) for run in compare.find_runs(args.folder)]
     if not found:
@@ -802,9 +803,9 @@ def cmd_backprop(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .training import runs
-    from .training.record import describe, read_record
-    from .training.sweep import is_sweep_folder
+    from . import runs
+    from .runs.record import describe, read_record
+    from .runs.sweep import is_sweep_folder
 
     if is_sweep_folder(args.run_dir):
         return _evaluate_sweep(args)
@@ -826,8 +827,8 @@ def _evaluate_sweep(args: argparse.Namespace) -> int:
     """evaluate on a sweep folder: every run of the sweep, in the table sweep prints."""
     from rich.console import Console
 
-    from .training import runs
-    from .training.sweep import evaluate_sweep
+    from . import runs
+    from .runs.sweep import evaluate_sweep
 
     result = evaluate_sweep(args.run_dir)
     if args.json:
@@ -838,7 +839,7 @@ def _evaluate_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .training import runs
+    from . import runs
 
     count = runs.predict(args.run_dir, args.input, args.output)
     _wrote(f"{count} predictions to ", args.output)
@@ -873,7 +874,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
     from .spec import find_spec, load_spec
 
     if args.resolved:
-        from .training.runs import resolved_spec
+        from .runs import resolved_spec
 
         sys.stdout.write(resolved_spec(args.spec, _overrides(args)))
         return 0

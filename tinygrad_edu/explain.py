@@ -127,7 +127,7 @@ class Explanation:
         """Write the frames as one animated GIF, for slides: each step rendered as PNG by
         ``dot`` and padded to the largest frame's size on white, so the graph stays put.
         Needs Graphviz's ``dot`` and Pillow (it comes with matplotlib)."""
-        from .training.checkpoint import atomic_write
+        from .io.atomic import atomic_write
         from .viz.graphs import dot_output
 
         self.check_drawable("drawing the GIF", animated=True)
@@ -225,7 +225,7 @@ def check_frames_target(folder: str | Path) -> None:
 def check_gif_target(path: str | Path) -> None:
     """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif or a
     folder that does not exist (Pillow and ``dot`` are `Explanation.check_drawable`'s)."""
-    from .training.checkpoint import check_writable_file
+    from .io.atomic import check_writable_file
 
     if Path(path).suffix.lower() != ".gif":
         raise UserError(f"--gif {path}: the animation is a GIF; end the file name with .gif")

@@ -19,9 +19,8 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import UserError
-from . import reading
+from ..io.reading import check_fits, format_bytes, open_regular, read_regular
 from .dataset import Examples
-from .reading import format_bytes, open_regular, read_regular
 
 MAX_CSV_BYTES = 200_000_000  # parsed into Python lists first: about 10x this in memory
 
@@ -200,16 +199,6 @@ def npz_headers(path: Path, handle: BinaryIO) -> dict[str, tuple[tuple[int, ...]
 
 def _nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
     return math.prod(shape) * dtype.itemsize
-
-
-def check_fits(path: Path | str, needed: int, what: str) -> None:
-    """A UserError when `needed` bytes exceed the memory the machine has available."""
-    available = reading.available_memory()
-    if needed > available:
-        raise UserError(
-            f"{path}: {what} need about {format_bytes(needed)} of memory, but this machine "
-            f"has {format_bytes(available)} available; use a smaller file or more memory"
-        )
 
 
 def _finite_features(path: Path, X: np.ndarray) -> np.ndarray:

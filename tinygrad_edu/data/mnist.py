@@ -22,10 +22,9 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import UserError
+from ..io.reading import check_fits, open_regular
 from .dataset import Examples
 from .download import cache_dir, download
-from .files import check_fits
-from .reading import open_regular
 
 DIGITS = [str(d) for d in range(10)]
 

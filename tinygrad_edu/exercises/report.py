@@ -48,7 +48,7 @@ def gradescope(results: list[Result]) -> dict:
 
 
 def write_gradescope(results: list[Result], path: str | Path) -> None:
-    from ..training.checkpoint import atomic_write
+    from ..io.atomic import atomic_write
 
     with atomic_write(path, "w") as handle:
         json.dump(gradescope(results), handle, indent=2)

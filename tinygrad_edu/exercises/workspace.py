@@ -111,7 +111,7 @@ def make(
     directory: str | Path, only: Iterable[str] | None = None, solutions: bool = False
 ) -> list[Path]:
     """Write a workspace into `directory` (new, or empty) and return the files written."""
-    from ..training.checkpoint import atomic_write
+    from ..io.atomic import atomic_write
 
     chosen = choose(only)
     root = Path(directory)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..io.safetensors import load_safetensors, save_safetensors
 from .bundle import EXPORT_HINT, Bundle, load_bundle
 from .folder import check_folder
 from .onnx import to_onnx
-from .safetensors import load_safetensors, save_safetensors
 from .torch import to_torch
 
 FORMATS = ("safetensors", "onnx", "torch")
@@ -50,7 +50,7 @@ def export_run(
     `force`. Nothing is left behind by an error, Ctrl-C or SIGTERM.
     """
     from ..errors import UserError
-    from ..training.checkpoint import check_writable_file, removed_when_terminated
+    from ..io.atomic import check_writable_file, removed_when_terminated
 
     if format not in FORMATS:
         raise UserError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")

@@ -60,7 +60,7 @@ def check_folder(folder: Path, force: bool = False) -> None:
 def staged(folder: Path) -> Iterator[Path]:
     """A temporary folder to write the files into; moved into `folder`, with the manifest,
     when the block ends without error, and removed in every case."""
-    from ..training.checkpoint import TEMP_SUFFIX, write_error, write_text_atomic
+    from ..io.atomic import TEMP_SUFFIX, write_error, write_text_atomic
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:

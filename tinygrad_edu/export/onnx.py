@@ -217,7 +217,7 @@ def to_onnx(
     """
     onnx = require("onnx")
     helper = onnx.helper
-    from ..training.checkpoint import atomic_write
+    from ..io.atomic import atomic_write
 
     input_shape = tuple(int(n) for n in input_shape)
     params = list(model.parameters())

@@ -30,9 +30,10 @@ import numpy as np
 from .. import nn
 from ..errors import UserError
 from ..features import InputFeatures
-from .bundle import Bundle, load_bundle, spec_yaml
+from ..io.safetensors import save_safetensors
+from ..runs.exported import spec_yaml
+from .bundle import Bundle, load_bundle
 from .folder import check_folder, staged
-from .safetensors import save_safetensors
 
 # our layers whose repr is the torch.nn constructor call that builds the same layer
 TORCH_LAYERS = (
@@ -84,7 +85,7 @@ def to_torch(spec_or_run: Any, folder: str | Path, force: bool = False) -> Path:
 
     `spec_or_run` is a run folder, a spec file or a `Spec`.
     """
-    from ..training.checkpoint import write_text_atomic
+    from ..io.atomic import write_text_atomic
 
     folder = Path(folder)
     check_folder(folder, force)
@@ -142,7 +143,7 @@ def _uses(model: Any, cls: type) -> bool:
 
 def save_data(bundle: Bundle, path: Path) -> None:
     """The run's split (features already normalized) and its normalization, pickle-free."""
-    from ..training.checkpoint import save_npz
+    from ..io.npz import save_npz
 
     ds = bundle.dataset
     arrays: dict[str, Any] = {

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from ..data import reading
-from ..data.reading import format_bytes, open_regular
 from ..errors import UserError
+from ..io import reading
+from ..io.reading import format_bytes, open_regular
 from .schema import Spec
 
 Loc = tuple[Union[str, int], ...]

@@ -36,8 +36,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
-from ..data.reading import read_regular
 from ..errors import UserError
+from ..io.reading import read_regular
 from . import registry
 from .schema import LayerSpec, Spec
 

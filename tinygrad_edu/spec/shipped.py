@@ -77,7 +77,7 @@ def copy_spec(name: str, folder: str | os.PathLike[str]) -> list[Path]:
     """Copy the shipped spec `name` into `folder` (created if missing) to edit it, with the
     schema its first line names unless the folder has one. Never overwrites a spec:
     UserError if the folder already has a file of that name. Returns the files written."""
-    from ..training.checkpoint import write_text_atomic
+    from ..io.atomic import write_text_atomic
 
     source, folder = shipped_spec(name), Path(folder)
     target = folder / source.name

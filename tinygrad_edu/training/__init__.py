@@ -1,7 +1,11 @@
-"""Training: the layers above the engine that turn a spec into a trained run folder.
+"""Training: the layers above the engine that turn a spec into trained weights.
 
-Reading order: `objectives` (what a loss means for training: targets, metrics), `loop` (the
+Reading order: `layout` (the run folder's file names), `objectives` (what a loss means for
+training: targets, metrics), `optimizers` (the spec's optimizer and schedule), `divergence`
+(what to say when the loss becomes NaN), `hidden` (hidden layers, their activations, dead
+units), `diagnostics` (per-layer numbers and weight snapshots per epoch), `loop` (the
 `Trainer`: epochs, checkpoints, NaN stop, Ctrl-C), `progress` (what the terminal shows),
-`runs` (run folders, evaluate, predict), `lock` (one process per run folder), `checkpoint`
-(atomic files), `sweep` (one run per value of a field).
+`tensorboard`, `scalar` (the same training on the scalar engine). Starting, resuming and
+using run folders, and sweeps, are `tinygrad_edu.runs`; files are written by
+`tinygrad_edu.io`. Nothing here imports `runs`, `viz` or `export`.
 """

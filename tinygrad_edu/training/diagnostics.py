@@ -28,10 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from .checkpoint import flatten, save_npz, write_text_atomic
+from ..io.atomic import write_text_atomic
+from ..io.npz import prefix_keys, save_npz
+from ..nn import Linear
+from .hidden import dead_units, hidden_activations
+from .layout import DIAGNOSTICS, SNAPSHOTS, snapshot_path
 
-DIAGNOSTICS = "diagnostics.csv"
-SNAPSHOTS = "snapshots"
 COLUMNS = ("epoch", "layer", "units", "dead_fraction", "grad_norm", "weight_norm")
 
 
@@ -46,9 +48,6 @@ def record_epoch(setup: Any, run_dir: Path, epoch: int) -> None:
 
 def layer_diagnostics(setup: Any) -> list[dict[str, Any]]:
     """One row per Linear layer of the model: units, dead fraction, gradient and weight norm."""
-    from ..nn import Linear
-    from ..viz.network import dead_units, hidden_activations
-
     model = getattr(setup.model, "module", setup.model)  # the scalar engine's wraps the layers
     was_training = model.training
     model.eval()  # dropout off: the units as the trained network computes them
@@ -106,15 +105,11 @@ def _cell(value: Any) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def snapshot_path(run_dir: Path, epoch: int) -> Path:
-    return Path(run_dir) / SNAPSHOTS / f"epoch_{epoch:03d}.npz"
-
-
 def save_snapshot(run_dir: Path, epoch: int, state: dict[str, Any]) -> Path:
     """The weights after `epoch`, under model.npz's keys."""
     path = snapshot_path(run_dir, epoch)
     path.parent.mkdir(exist_ok=True)
-    arrays = flatten("model", state)
+    arrays = prefix_keys(state, "model")
     arrays["meta/epoch"] = epoch
     save_npz(path, arrays)
     return path

@@ -22,13 +22,11 @@ was never interrupted.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +35,11 @@ import numpy as np
 from .. import backend, rng
 from .._tensor import Tensor, set_default_dtype
 from ..errors import UserError
+from ..io.atomic import write_text_atomic
+from ..io.npz import keys_under, load_npz, prefix_keys, save_npz
 from ..jit import compile as compile_step
-from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
 from .divergence import divergence_advice, quiet_float_errors
+from .layout import CHECKPOINT, METRICS, MODEL
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
 from .optimizers import make_optimizer, make_scheduler
 
@@ -59,10 +59,6 @@ class TrainingInterrupted(Exception):
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-CHECKPOINT = "checkpoint.npz"
-MODEL = "model.npz"
-METRICS = "metrics.csv"
-SPEC = "spec.yaml"
 
 
 # --- building a run from a spec -----------------------------------------------------------
@@ -159,17 +155,6 @@ def _num_outputs(model: Any, input_shape: tuple) -> int:
     return int(out.shape[-1]) if out.ndim > 1 else 1
 
 
-def new_run_dir(name: str, root: str | os.PathLike = "runs") -> Path:
-    """``runs/<name>/<timestamp>/``, made unique if two runs start in the same second."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / name / stamp
-    candidate, n = base, 1
-    while candidate.exists():
-        n += 1
-        candidate = base.with_name(f"{stamp}-{n}")
-    return candidate
-
-
 # --- the loop -----------------------------------------------------------------------------
 
 
@@ -234,10 +219,10 @@ class Trainer:
     # --- state ---------------------------------------------------------------------------
     def checkpoint_arrays(self) -> dict[str, Any]:
         s, p = self.setup, self.progress
-        arrays = flatten("model", s.model.state_dict())
-        arrays.update(flatten("optim", s.optimizer.state_dict()))
+        arrays = prefix_keys(s.model.state_dict(), "model")
+        arrays.update(prefix_keys(s.optimizer.state_dict(), "optim"))
         if s.scheduler is not None:
-            arrays.update(flatten("sched", s.scheduler.state_dict()))
+            arrays.update(prefix_keys(s.scheduler.state_dict(), "sched"))
         arrays.update(
             {
                 "meta/epoch": p.epoch,
@@ -277,10 +262,10 @@ class Trainer:
             raise UserError(f"{path}: not a tinygrad_edu training checkpoint (no meta/epoch)")
         s = self.setup
         try:
-            s.model.load_state_dict(unflatten("model", flat))
-            s.optimizer.load_state_dict(unflatten("optim", flat))
+            s.model.load_state_dict(keys_under(flat, "model"))
+            s.optimizer.load_state_dict(keys_under(flat, "optim"))
             if s.scheduler is not None:
-                s.scheduler.load_state_dict(unflatten("sched", flat))
+                s.scheduler.load_state_dict(keys_under(flat, "sched"))
             self.progress = Progress(
                 epoch=int(flat["meta/epoch"]),
                 step=int(flat["meta/step"]),
@@ -465,8 +450,8 @@ class Trainer:
         if self.run_dir is None:
             return
         s = self.setup
-        arrays = flatten("model", s.model.state_dict())
-        arrays.update(flatten("norm", s.dataset.normalization))
+        arrays = prefix_keys(s.model.state_dict(), "model")
+        arrays.update(prefix_keys(s.dataset.normalization, "norm"))
         arrays["meta/class_names"] = s.dataset.class_names
         arrays["meta/input_shape"] = list(s.dataset.input_shape)
         save_npz(self.run_dir / MODEL, arrays)

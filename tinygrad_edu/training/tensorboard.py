@@ -23,9 +23,9 @@ from typing import Any
 
 from ..errors import UserError
 from ..extras import install_hint
+from .layout import TENSORBOARD
 from .loop import Reporter, Trainer
 
-FOLDER = "tensorboard"
 MISSING_TENSORBOARDX = f"TensorBoard files need tensorboardX: {install_hint('tensorboard')}"
 
 
@@ -40,7 +40,7 @@ def check_available() -> None:
 def check_folder(run_dir: Path) -> None:
     """Refuse, before a resumed run changes anything, a ``tensorboard`` entry of its folder
     that is not a folder (a file, a dangling link): no event file could be written there."""
-    target = Path(run_dir) / FOLDER
+    target = Path(run_dir) / TENSORBOARD
     if os.path.lexists(target) and not target.is_dir():
         raise UserError(
             f"{target} is not a folder, so the TensorBoard event files of --tensorboard cannot "
@@ -60,7 +60,7 @@ class TensorBoardReporter(Reporter):
         from tensorboardX import SummaryWriter
 
         self.trainer = trainer
-        self.writer = SummaryWriter(str(trainer.run_dir / FOLDER))
+        self.writer = SummaryWriter(str(trainer.run_dir / TENSORBOARD))
         self.writer.add_text(
             "spec", f"```yaml\n{self.spec_text}\n```", trainer.progress.global_step
         )

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from . import figures
+
 MAX_MISTAKES = 32
 """Most misclassified images drawn."""
 
@@ -26,23 +28,15 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     return counts
 
 
-def _test_predictions(run: Any) -> tuple[np.ndarray, np.ndarray]:
-    ds, objective = run.setup.dataset, run.setup.objective
-    outputs = run.predict(run.raw(ds.X_test.reshape(len(ds.X_test), -1)))
-    return np.asarray(ds.y_test, np.int64), objective.predict(outputs)
-
-
 def confusion_matrix(run: Any, path: Path) -> Path:
     """The test split's confusion matrix, with counts in the cells; the figure is as wide
     as its title needs."""
-    from .plots import _figure, _fit_suptitle, _save
-
     ds = run.setup.dataset
     count = max(ds.num_classes or 2, 2)
-    y_true, y_pred = _test_predictions(run)
+    y_true, y_pred = run.test_predictions()
     counts = confusion_counts(y_true, y_pred, count)
     names = ds.class_names or [str(c) for c in range(count)]
-    fig = _figure(figsize=(1.0 + 0.45 * count + 1.2, 1.0 + 0.45 * count))
+    fig = figures.new_figure(figsize=(1.0 + 0.45 * count + 1.2, 1.0 + 0.45 * count))
     ax = fig.add_subplot(1, 1, 1)
     image = ax.imshow(counts, cmap="Blues")
     fig.colorbar(image, ax=ax, label="test samples")
@@ -66,17 +60,15 @@ def confusion_matrix(run: Any, path: Path) -> Path:
     title = fig.suptitle(
         f"{run.name}: confusion matrix on the test split\naccuracy {accuracy:.1%}", fontsize=9
     )
-    _fit_suptitle(fig, title)
-    return _save(fig, path)
+    figures.fit_suptitle(fig, title)
+    return figures.save_png(fig, path)
 
 
 def misclassified(run: Any, path: Path, limit: int = MAX_MISTAKES) -> Path:
     """Test images the model got wrong, with their true and predicted labels: one image of
-    tiles (`plots.tile_mosaic`), each labelled above, as ``first_layer_weights.png``."""
-    from .plots import _figure, _matplotlib, _save, label_tiles, tile_mosaic
-
+    tiles (`figures.tile_mosaic`), each labelled above, as ``first_layer_weights.png``."""
     ds = run.setup.dataset
-    y_true, y_pred = _test_predictions(run)
+    y_true, y_pred = run.test_predictions()
     wrong = np.flatnonzero(y_true != y_pred)
     shown = wrong[:limit]
     names = ds.class_names or [str(c) for c in range(max(ds.num_classes or 2, 2))]
@@ -85,17 +77,21 @@ def misclassified(run: Any, path: Path, limit: int = MAX_MISTAKES) -> Path:
     height, width = run.image_shape
     gap, band = max(1, width // 4), max(2, (height * 3) // 10)  # band: two lines of label
     images = run.raw(ds.X_test[shown].reshape(len(shown), -1)).reshape(-1, height, width)
-    fig = _figure(figsize=(1.2 * columns, 1.35 * rows + 0.7))
+    fig = figures.new_figure(figsize=(1.2 * columns, 1.35 * rows + 0.7))
     ax = fig.add_subplot()
     if len(shown):
-        colours = _matplotlib().colormaps["gray_r"].with_extremes(bad="white")
-        ax.imshow(tile_mosaic(images, columns, gap, band), cmap=colours, interpolation="nearest")
+        colours = figures.require_matplotlib().colormaps["gray_r"].with_extremes(bad="white")
+        ax.imshow(
+            figures.tile_mosaic(images, columns, gap, band), cmap=colours, interpolation="nearest"
+        )
     labels = [f"true {names[y_true[i]]}\npredicted {names[y_pred[i]]}" for i in shown]
-    label_tiles(ax, labels, columns, (height, width), gap, band, fontsize=7, color="#b71c1c")
+    figures.label_tiles(
+        ax, labels, columns, (height, width), gap, band, fontsize=7, color="#b71c1c"
+    )
     ax.set_axis_off()
     fig.suptitle(
         f"{run.name}: {len(wrong)} of {len(y_true)} test images misclassified"
         + (f" (the first {len(shown)})" if len(shown) < len(wrong) else ""),
         fontsize=9,
     )
-    return _save(fig, path)
+    return figures.save_png(fig, path)

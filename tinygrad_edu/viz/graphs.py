@@ -63,7 +63,7 @@ def graph_format(path: str | Path) -> str:
 
 def write_graph(dot_text: str, path: str | Path) -> Path:
     """Write DOT text to `path` in the format its extension names (see `graph_format`)."""
-    from ..training.checkpoint import write_text_atomic
+    from ..io.atomic import write_text_atomic
 
     fmt = graph_format(path)
     if fmt == "dot":
@@ -121,7 +121,7 @@ def render_svg(dot_text: str, path: str | Path) -> Path:
 def render(dot_text: str, path: str | Path, fmt: str) -> Path:
     """Render DOT text to a `fmt` file (one of `RENDERED_FORMATS`) with Graphviz's ``dot``,
     written atomically: a failed rendering leaves no file behind."""
-    from ..training.checkpoint import atomic_write
+    from ..io.atomic import atomic_write
 
     picture = dot_output(dot_text, fmt)
     path = Path(path)

@@ -9,8 +9,8 @@
   positive and orange for negative weights (`conventions`, the playground's colours); it is
   drawn only for networks small enough to read.
 
-Both work on `nn.Sequential` models (every spec builds one): the hidden layers are the
-outputs of the layers that follow each `Linear` but the last.
+Both work on `nn.Sequential` models (every spec builds one): the hidden layers, their
+activations and dead units are computed in `training.hidden`, drawn here.
 """
 
 from __future__ import annotations
@@ -21,50 +21,22 @@ from typing import Any
 
 import numpy as np
 
+from ..data import apply_normalization
+from ..nn import Linear, Sequential
+from ..training.hidden import dead_units, hidden_activations, hidden_layers
+from . import figures
+from .conventions import (
+    SIGN_LEGEND,
+    SIGN_LEGEND_NONNEGATIVE,
+    layer_labels,
+    sign_color,
+    signed_colormap,
+)
+
 MAX_DRAWN_UNITS = 24
 """Widest layer (inputs included) that `network` draws; wider ones would be a grey smear."""
 MAX_HEATMAPS = 64
 """Most hidden units `hidden_units` shows (the first ones of each layer, in order)."""
-
-
-def hidden_layers(model: Any) -> list[tuple[str, list[Any]]]:
-    """The hidden layers of a Sequential model, each as (its name, the modules that make it).
-
-    A hidden layer is a `Linear` with the modules after it up to the next `Linear` (its
-    activation, dropout, ...); the last `Linear` is the output layer, not a hidden one.
-    """
-    from ..nn import Linear, Sequential
-
-    if not isinstance(model, Sequential):
-        return []
-    groups: list[tuple[str, list[Any]]] = []
-    for name, module in model.named_children():
-        if isinstance(module, Linear):
-            groups.append((name, [module]))
-        elif groups:
-            groups[-1][1].append(module)
-    return groups[:-1]
-
-
-def hidden_activations(model: Any, X: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """Each hidden layer's outputs for the normalized inputs `X`: (name, (n, units))."""
-    from .._tensor import Tensor
-    from ..autograd import no_grad
-
-    ends = {id(modules[-1]): name for name, modules in hidden_layers(model)}
-    out = []
-    with no_grad():
-        h = Tensor(X)
-        for _, module in model.named_children() if ends else ():
-            h = module(h)
-            if id(module) in ends:
-                out.append((ends[id(module)], h.numpy().reshape(len(X), -1)))
-    return out
-
-
-def dead_units(activations: np.ndarray) -> np.ndarray:
-    """Which units are zero on every sample (a dead ReLU), as a boolean per unit."""
-    return np.all(activations == 0, axis=0)
 
 
 def hidden_units(run: Any, path: Path, resolution: int = 60) -> Path:
@@ -72,11 +44,7 @@ def hidden_units(run: Any, path: Path, resolution: int = 60) -> Path:
 
     The legend says what the colours can show: a layer of ReLUs is never negative, so its
     panels are white (zero) to blue, and only units that can be negative get orange."""
-    from ..data import apply_normalization
-    from .conventions import SIGN_LEGEND, SIGN_LEGEND_NONNEGATIVE, layer_labels, signed_colormap
-    from .plots import _figure, _plane, _save
-
-    grid_x, grid_y, grid, train = _plane(run, resolution)
+    grid_x, grid_y, grid, train = run.plane(resolution)
     ds = run.setup.dataset
     X_grid = apply_normalization(ds.normalization, grid).astype(np.float32)
     over_plane = hidden_activations(run.setup.model, X_grid)
@@ -89,7 +57,7 @@ def hidden_units(run: Any, path: Path, resolution: int = 60) -> Path:
     ][:MAX_HEATMAPS]
     columns = min(8, max(len(panels), 1))
     rows = max(math.ceil(len(panels) / columns), 1)
-    fig = _figure(figsize=(1.6 * columns + 0.8, 1.6 * rows + 0.8))
+    fig = figures.new_figure(figsize=(1.6 * columns + 0.8, 1.6 * rows + 0.8))
     extent = (grid_x.min(), grid_x.max(), grid_y.min(), grid_y.max())
     colours = signed_colormap()
     for index, (name, unit, values, dead) in enumerate(panels):
@@ -111,13 +79,11 @@ def hidden_units(run: Any, path: Path, resolution: int = 60) -> Path:
         "'dead': zero on every training point",
         fontsize=9,
     )
-    return _save(fig, path)
+    return figures.save_png(fig, path)
 
 
 def drawable(model: Any) -> bool:
     """Whether `network` can draw this model legibly (a Sequential of small Linear layers)."""
-    from ..nn import Linear, Sequential
-
     if not isinstance(model, Sequential):
         return False
     linears = [m for m in model.modules() if isinstance(m, Linear)]
@@ -128,10 +94,6 @@ def drawable(model: Any) -> bool:
 def network(run: Any, path: Path) -> Path:
     """The network as neurons and edges, width and colour by weight (the lecture's Figure 5);
     each column is named as the summary names its layer (``Linear: 1-2``)."""
-    from ..nn import Linear
-    from .conventions import SIGN_LEGEND, layer_labels, sign_color
-    from .plots import _figure, _fit_suptitle, _save
-
     model = run.setup.model
     named = [(name, m) for name, m in model.named_modules() if isinstance(m, Linear)]
     linears = [m for _, m in named]
@@ -143,7 +105,7 @@ def network(run: Any, path: Path) -> Path:
     }
     widths = [linears[0].in_features, *(m.out_features for m in linears)]
     largest = max(float(np.abs(m.weight.numpy()).max()) for m in linears) or 1.0
-    fig = _figure(figsize=(1.9 * len(widths) + 1, 0.42 * max(widths) + 1.6))
+    fig = figures.new_figure(figsize=(1.9 * len(widths) + 1, 0.42 * max(widths) + 1.6))
     ax = fig.add_subplot(1, 1, 1)
 
     def y_of(count: int) -> np.ndarray:
@@ -185,5 +147,5 @@ def network(run: Any, path: Path) -> Path:
         f"({SIGN_LEGEND}, width by |w|, largest {largest:.2g})",
         fontsize=9,
     )
-    _fit_suptitle(fig, title)
-    return _save(fig, path)
+    figures.fit_suptitle(fig, title)
+    return figures.save_png(fig, path)

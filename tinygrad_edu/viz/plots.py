@@ -27,32 +27,35 @@ point's held-out learning curve, mean with a ±std band (``sweep_learning_curves
 for 1-D regression, one fitted curve per point in one picture (``fit.png``, the lecture's
 Figure 6).
 
-Each plot is made from the run folder alone: its spec (the data is loaded again with the
-spec's seed, so the split is the one the run trained on) and its ``model.npz``.
-
-matplotlib is optional (the ``plot`` extra, `extras.install_hint`) and imported only here,
-inside the functions. Figures are drawn on matplotlib's `Figure` directly, never through
-``pyplot``: that needs no display and leaves the backend of a notebook as it was.
+Each plot is made from the run folder alone (`runs.trained`: its spec, the data loaded
+again with the spec's seed, so the split is the one the run trained on, and its
+``model.npz``); what a plot shows is computed there and in `training`, and drawn here.
+matplotlib is optional: see `figures`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import UserError
-from ..extras import install_hint
+from ..io.atomic import atomic_path
+from ..io.npz import keys_under, load_npz
+from ..runs.compare import read_metrics_csv
+from ..runs.sweep import format_value, group_by_point, point_label, read_sweep_csv, summarize
+from ..runs.sweep_plan import short_names
+from ..runs.trained import TrainedRun, load_trained
+from ..training.diagnostics import list_snapshots, read_diagnostics
+from ..training.layout import DIAGNOSTICS, METRICS, SNAPSHOTS, SPEC, SWEEP_CSV
+from . import classification, figures, network
 from .conventions import SIGN_LEGEND, class_colors, field_names, layer_labels, signed_colormap
+from .figures import PlotsUnavailable
 from .overfitting import find_overfitting
 
-MISSING_MATPLOTLIB = f"plots need matplotlib: {install_hint('plot')}"
-IMAGE_SIDE = 28  # a flat input of 28 * 28 = 784 features is an MNIST-like image
 DEAD_COLOR = "#b00020"  # the playground's mark of a dead unit
-DPI = 110
 LOSS_NAMES = {
     "cross_entropy": "cross-entropy",
     "mse": "mean squared error (MSE)",
@@ -62,18 +65,12 @@ LOSS_NAMES = {
 """How each loss is called on a plot's axis (other losses by their spec name)."""
 
 
-class PlotsUnavailable(UserError):
-    """matplotlib is not installed."""
-
-
 def try_plot_run(folder: str | Path) -> str | None:
     """Plot a run folder (or a sweep folder, one with sweep.csv) if matplotlib is there.
 
     For the end of a training: returns the one-line hint instead of raising when
     matplotlib is missing, so a run without the extra still succeeds; None otherwise.
     """
-    from ..training.sweep import SWEEP_CSV
-
     folder = Path(folder)
     try:
         if (folder / SWEEP_CSV).is_file():
@@ -90,16 +87,14 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
 
     ``units`` limits the first-layer weight tiles to the first `units` units (default: all).
     """
-    from . import classification, network
-
-    _matplotlib()
+    figures.require_matplotlib()
     run_dir = Path(run_dir)
     run = load_trained(run_dir)
     classifies = run.setup.objective.task == "classification"
     written = []
-    if (run_dir / "metrics.csv").is_file():
+    if (run_dir / METRICS).is_file():
         loss = run.setup.objective.loss
-        written.append(learning_curves(run_dir / "metrics.csv", run.name, run_dir, loss))
+        written.append(learning_curves(run_dir / METRICS, run.name, run_dir, loss))
     if classifies and run.input_features == 2:
         written.append(decision_boundary(run, run_dir / "decision_boundary.png"))
     if run.setup.objective.task == "regression" and run.input_features == 1:
@@ -115,10 +110,10 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
         written.append(network.hidden_units(run, run_dir / "hidden_units.png"))
     if network.drawable(run.setup.model):
         written.append(network.network(run, run_dir / "network.png"))
-    if (run_dir / "diagnostics.csv").is_file():
+    if (run_dir / DIAGNOSTICS).is_file():
         labels = layer_labels(run.setup.model, tuple(run.setup.dataset.input_shape))
         path = run_dir / "diagnostics.png"
-        written.append(diagnostics(run_dir / "diagnostics.csv", run.name, path, labels))
+        written.append(diagnostics(run_dir / DIAGNOSTICS, run.name, path, labels))
     return written
 
 
@@ -126,11 +121,8 @@ def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     """``sweep_metrics.png`` and ``sweep_learning_curves.png`` for any sweep, and
     ``fit.png`` for 1-D regression sweeps (one curve per point, its first seed's run)."""
     from ..spec import load_spec
-    from ..training.loop import SPEC
-    from ..training.sweep import group_by_point, point_label, read_sweep_csv
-    from ..training.sweep_plan import short_names
 
-    _matplotlib()
+    figures.require_matplotlib()
     sweep_dir = Path(sweep_dir)
     paths, rows = read_sweep_csv(sweep_dir)
     model = load_spec(sweep_dir / rows[0]["run_dir"] / SPEC).model.model_dump(exclude_none=True)
@@ -150,70 +142,6 @@ def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     return written
 
 
-# --- loading a run ------------------------------------------------------------------------
-
-
-@dataclass
-class TrainedRun:
-    """A run folder's model with its trained weights, and the data it was trained on."""
-
-    setup: Any  # train.Setup: spec, model (trained weights, eval mode), objective, dataset
-    name: str
-    label: str = "model"
-
-    @property
-    def input_features(self) -> int:
-        return math.prod(self.setup.dataset.input_shape)
-
-    @property
-    def image_shape(self) -> tuple[int, int] | None:
-        """(height, width) for image inputs: 2-D samples, or 784 = 28 x 28 flat features."""
-        shape = tuple(self.setup.dataset.input_shape)
-        if len(shape) == 2:
-            return shape
-        return (IMAGE_SIDE, IMAGE_SIDE) if shape == (IMAGE_SIDE * IMAGE_SIDE,) else None
-
-    def first_image_layer(self) -> tuple[str, Any] | None:
-        """(name, layer) of the first Linear layer, if it sees each image whole."""
-        from ..nn import Linear
-
-        if self.image_shape is None:
-            return None
-        pixels = math.prod(self.image_shape)
-        for name, module in self.setup.model.named_modules():
-            if isinstance(module, Linear):
-                return (name, module) if module.in_features == pixels else None
-        return None
-
-    def predict(self, raw_inputs: np.ndarray) -> np.ndarray:
-        """The model's outputs for inputs in the data's own units (normalized here)."""
-        from ..data import apply_normalization
-        from ..training.objectives import predict_arrays
-
-        ds = self.setup.dataset
-        X = apply_normalization(ds.normalization, raw_inputs)
-        return predict_arrays(self.setup.model, X.reshape(len(X), *ds.input_shape))
-
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        """Normalized features back in the data's own units, for the axes of a plot."""
-        stats = self.setup.dataset.normalization
-        return X * np.asarray(stats["scale"], np.float32) + np.asarray(stats["shift"], np.float32)
-
-    def test_metrics(self) -> dict[str, float]:
-        from ..training.objectives import evaluate_arrays
-
-        ds = self.setup.dataset
-        return evaluate_arrays(self.setup.model, self.setup.objective, ds.X_test, ds.y_test)
-
-
-def load_trained(run_dir: str | Path) -> TrainedRun:
-    """Rebuild a run: its spec's data (same seed, same split) and its saved weights."""
-    from ..training.runs import restore
-
-    setup = restore(run_dir)
-    return TrainedRun(setup, setup.spec.name)
-
-
 # --- the plots ------------------------------------------------------------------------------
 
 
@@ -230,7 +158,7 @@ def learning_curves(metrics_csv: Path, name: str, folder: Path, loss: str | None
         "mae": "mean absolute error",
         "r2": "R² (1 = perfect fit)",
     }
-    fig = _figure(figsize=(4.2 * len(metrics), 3.4))
+    fig = figures.new_figure(figsize=(4.2 * len(metrics), 3.4))
     epochs = [row["epoch"] for row in rows]
     for index, metric in enumerate(metrics):
         ax = fig.add_subplot(1, len(metrics), index + 1)
@@ -250,19 +178,20 @@ def learning_curves(metrics_csv: Path, name: str, folder: Path, loss: str | None
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(f"{name}: learning curves, training vs {_split_name(held)} split")
-    return _save(fig, folder / "learning_curves.png")
+    return figures.save_png(fig, folder / "learning_curves.png")
 
 
 def decision_boundary(run: TrainedRun, path: Path, resolution: int = 300) -> Path:
     """The predicted class over a grid around the data, with the points on top."""
-    fig = _figure(figsize=(5.2, 4.6))
-    draw_decision_boundary(fig.add_subplot(1, 1, 1), run, _plane(run, resolution))
-    return _save(fig, path)
+    fig = figures.new_figure(figsize=(5.2, 4.6))
+    draw_decision_boundary(fig.add_subplot(1, 1, 1), run, run.plane(resolution))
+    return figures.save_png(fig, path)
 
 
 def draw_decision_boundary(ax: Any, run: TrainedRun, plane: tuple, title: str = "") -> None:
     """`decision_boundary`'s picture on `ax` for the model's current weights (also one frame
-    of `animate_run`); `plane` is `_plane`'s grid, `title` goes before the test accuracy."""
+    of `animate_run`); `plane` is `TrainedRun.plane`'s grid, `title` goes before the test
+    accuracy."""
     ds, objective = run.setup.dataset, run.setup.objective
     grid_x, grid_y, grid, train = plane
     test = run.raw(ds.X_test)
@@ -294,25 +223,11 @@ def draw_decision_boundary(ax: Any, run: TrainedRun, plane: tuple, title: str = 
     ax.legend(fontsize=7, loc="best", framealpha=0.8)
 
 
-def _plane(run: TrainedRun, resolution: int) -> tuple[np.ndarray, ...]:
-    """A grid over the data's plane with a margin: (grid_x, grid_y, points (n, 2), the
-    training points), all in the data's own units."""
-    ds = run.setup.dataset
-    train = run.raw(ds.X_train)
-    points = np.concatenate([train, run.raw(ds.X_test)])
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    pad = 0.1 * (hi - lo)
-    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
-    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    return grid_x, grid_y, np.stack([grid_x.ravel(), grid_y.ravel()], axis=1), train
-
-
 def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
     """The target function (if the data is one), the training points, and each run's curve."""
-    fig = _figure(figsize=(6.4, 4.2))
+    fig = figures.new_figure(figsize=(6.4, 4.2))
     draw_fit(fig.add_subplot(1, 1, 1), runs, resolution)
-    return _save(fig, path)
+    return figures.save_png(fig, path)
 
 
 def draw_fit(ax: Any, runs: list[TrainedRun], resolution: int = 400, title: str = "") -> None:
@@ -334,7 +249,7 @@ def draw_fit(ax: Any, runs: list[TrainedRun], resolution: int = 400, title: str 
         name = data_spec.function
         target = FUNCTIONS[FUNCTION_ALIASES.get(name, name)](xs[:, 0])
         ax.plot(xs[:, 0], target, color="k", linewidth=2.5, alpha=0.35, label=f"target {name}(x)")
-    colors = _sequence_colors(len(runs))
+    colors = figures.sequence_colors(len(runs))
     for run, color in zip(runs, colors):
         mse = run.test_metrics()["loss"]
         label = f"{run.label}: test MSE {mse:.2g}"
@@ -366,19 +281,19 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
     largest = np.abs(tiles).max(axis=(1, 2), keepdims=True)
     tiles = tiles / np.where(largest > 0, largest, 1.0)
     gap, band = max(1, width // 7), max(2, height // 3)  # band: room for each tile's number
-    fig = _figure(figsize=(0.8 * columns + 1.0, 0.8 * rows + 0.9))
+    fig = figures.new_figure(figsize=(0.8 * columns + 1.0, 0.8 * rows + 0.9))
     ax = fig.add_subplot()
     image = ax.imshow(
-        tile_mosaic(tiles, columns, gap, band),
+        figures.tile_mosaic(tiles, columns, gap, band),
         cmap=signed_colormap(bad="#d0d0d0"),
         vmin=-1.0,
         vmax=1.0,
         interpolation="nearest",
         aspect="equal",
     )
-    dead = _dead_first_units(run, name)[:shown]
+    dead = run.dead_first_units()[:shown]
     labels = [f"{index} dead" if dead[index] else str(index) for index in range(shown)]
-    label_tiles(ax, labels, columns, (height, width), gap, band)
+    figures.label_tiles(ax, labels, columns, (height, width), gap, band)
     for text, is_dead in zip(ax.texts, dead):
         if is_dead:
             text.set_color(DEAD_COLOR)
@@ -394,18 +309,7 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
         + (f"; {count} dead (zero on every training image)" if count else ""),
         fontsize=9,
     )
-    return _save(fig, path)
-
-
-def _dead_first_units(run: TrainedRun, name: str) -> np.ndarray:
-    """Which units of the first layer are zero on every training image (all False when
-    that layer is not a hidden one)."""
-    from .network import dead_units, hidden_activations
-
-    ds = run.setup.dataset
-    hidden = dict(hidden_activations(run.setup.model, ds.X_train))
-    units = run.first_image_layer()[1].out_features
-    return dead_units(hidden[name]) if name in hidden else np.zeros(units, dtype=bool)
+    return figures.save_png(fig, path)
 
 
 def layer_label(run: TrainedRun, name: str) -> str:
@@ -415,45 +319,12 @@ def layer_label(run: TrainedRun, name: str) -> str:
     return labels.get(name, f"layer {name}")
 
 
-def label_tiles(
-    ax: Any,
-    labels: list[str],
-    columns: int,
-    tile: tuple[int, int],
-    gap: int,
-    band: int,
-    **text: Any,
-) -> None:
-    """Write each tile's label in the band above it, on a `tile_mosaic` drawn in `ax`."""
-    height, width = tile
-    for index, label in enumerate(labels):
-        row, column = divmod(index, columns)
-        x, y = column * (width + gap) + (width - 1) / 2, row * (height + band) + band - 1.5
-        ax.text(x, y, label, ha="center", va="bottom", **{"fontsize": 6, **text})
-
-
-def tile_mosaic(tiles: np.ndarray, columns: int, gap: int, band: int) -> np.ndarray:
-    """Tiles ``(n, h, w)`` laid out row by row, `columns` to a row, in one float array:
-    `gap` columns between tiles and a `band` of rows above each row of tiles (for labels),
-    NaN there (drawn in the colour map's "bad" colour)."""
-    count, height, width = tiles.shape
-    rows = math.ceil(count / columns)
-    mosaic = np.full((rows * (height + band), columns * (width + gap) - gap), np.nan)
-    for index, tile in enumerate(tiles):
-        row, column = divmod(index, columns)
-        top, left = row * (height + band) + band, column * (width + gap)
-        mosaic[top : top + height, left : left + width] = tile
-    return mosaic
-
-
 def diagnostics(
     diagnostics_csv: Path, name: str, path: Path, labels: dict[str, str] | None = None
 ) -> Path:
     """Per layer and epoch, from diagnostics.csv (`training.diagnostics`): the fraction of
     dead units of each hidden layer, the last step's gradient norm and the weight norm.
     `labels` names each layer as the summary does (`conventions.layer_labels`)."""
-    from ..training.diagnostics import read_diagnostics
-
     rows = read_diagnostics(diagnostics_csv)
     if not rows:
         raise UserError(f"{diagnostics_csv} has no rows yet: let at least one epoch finish")
@@ -463,8 +334,8 @@ def diagnostics(
         ("grad_norm", "‖gradient‖₂ of the epoch's last step", "gradient norm"),
         ("weight_norm", "‖W‖₂ (Frobenius)", "weight norm"),
     )
-    fig = _figure(figsize=(12.6, 3.6))
-    colors = _sequence_colors(len(layers))
+    fig = figures.new_figure(figsize=(12.6, 3.6))
+    colors = figures.sequence_colors(len(layers))
     for index, (column, ylabel, title) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), index + 1)
         for layer, color in zip(layers, colors):
@@ -493,7 +364,7 @@ def diagnostics(
         else:  # a network without hidden layers has no dead units to count
             ax.text(0.5, 0.5, "no hidden layer", transform=ax.transAxes, ha="center")
     fig.suptitle(f"{name}: inside the network, layer by layer, at the end of each epoch")
-    return _save(fig, path)
+    return figures.save_png(fig, path)
 
 
 def animate_run(run_dir: str | Path, fps: int = 4) -> Path:
@@ -502,10 +373,7 @@ def animate_run(run_dir: str | Path, fps: int = 4) -> Path:
     functions and written by matplotlib's PillowWriter."""
     from matplotlib.animation import PillowWriter
 
-    from ..training.checkpoint import atomic_path, load_npz, unflatten
-    from ..training.diagnostics import SNAPSHOTS, list_snapshots
-
-    _matplotlib()
+    figures.require_matplotlib()
     run_dir = Path(run_dir)
     snapshots = list_snapshots(run_dir)
     if not snapshots:
@@ -517,7 +385,7 @@ def animate_run(run_dir: str | Path, fps: int = 4) -> Path:
     run = load_trained(run_dir)
     task = run.setup.objective.task
     if task == "classification" and run.input_features == 2:
-        name, size, plane = "decision_boundary.gif", (5.2, 4.6), _plane(run, 150)
+        name, size, plane = "decision_boundary.gif", (5.2, 4.6), run.plane(150)
 
         def draw(ax: Any, title: str) -> None:
             draw_decision_boundary(ax, run, plane, title)
@@ -538,15 +406,15 @@ def animate_run(run_dir: str | Path, fps: int = 4) -> Path:
             f"curve of 1-D regression; {run_dir} is {task} with {run.input_features} input "
             "features: use plot without --animate"
         )
-    fig = _figure(figsize=size)
+    fig = figures.new_figure(figsize=size)
     ax = fig.add_subplot(1, 1, 1)
     writer = PillowWriter(fps=fps)
     path = run_dir / name
     with atomic_path(path) as temporary:
-        with writer.saving(fig, str(temporary), dpi=DPI):
+        with writer.saving(fig, str(temporary), dpi=figures.DPI):
             for snapshot in snapshots:
                 flat = load_npz(snapshot)
-                run.setup.model.load_state_dict(unflatten("model", flat))
+                run.setup.model.load_state_dict(keys_under(flat, "model"))
                 ax.clear()
                 draw(ax, f"{run.name}, epoch {int(flat['meta/epoch'])}")
                 writer.grab_frame()
@@ -561,9 +429,6 @@ def sweep_metrics(
     a faint dot, and one line per value of the other fields. On the loss's log axis a bar
     that would reach 0 or below stops at the point's lowest run instead. `names` are the
     fields' names on the plot (`conventions.field_names`; default the sweep's short names)."""
-    from ..training.sweep import format_value, group_by_point, point_label, summarize
-    from ..training.sweep_plan import short_names
-
     names = names or short_names(paths)
     metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if rows[0].get(m) is not None]
     first = paths[0] if paths else None
@@ -575,7 +440,7 @@ def sweep_metrics(
         lines.setdefault(point_label(paths[1:], point, names) if paths[1:] else "", []).append(
             (point, group)
         )
-    fig = _figure(figsize=(4.2 * len(metrics), 3.4))
+    fig = figures.new_figure(figsize=(4.2 * len(metrics), 3.4))
     for index, metric in enumerate(metrics):
         ax = fig.add_subplot(1, len(metrics), index + 1)
         losses = [row[metric] for row in rows]
@@ -610,7 +475,7 @@ def sweep_metrics(
     seeds = len({row["seed"] for row in rows})
     spread = f": mean ± std over {seeds} seeds" if seeds > 1 else ""
     fig.suptitle(f"sweep of {', '.join(paths) or 'the seed'}{spread}", fontsize=9)
-    return _save(fig, path)
+    return figures.save_png(fig, path)
 
 
 def sweep_learning_curves(
@@ -622,14 +487,12 @@ def sweep_learning_curves(
     """Every point's held-out loss per epoch: the mean over its seeds, with a band of one
     standard deviation (ddof=1) when it has several, from each run's metrics.csv; `names`
     as `sweep_metrics`'s."""
-    from ..training.sweep import group_by_point, point_label
-
     groups = group_by_point(paths, rows)
-    fig = _figure(figsize=(6.4, 4.2))
+    fig = figures.new_figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot(1, 1, 1)
     log, held = True, "test"
-    for group, color in zip(groups, _sequence_colors(len(groups))):
-        curves = [_read_metrics(sweep_dir / row["run_dir"] / "metrics.csv") for row in group]
+    for group, color in zip(groups, figures.sequence_colors(len(groups))):
+        curves = [_read_metrics(sweep_dir / row["run_dir"] / METRICS) for row in group]
         held = "val" if "val_loss" in curves[0][0] else "test"
         epochs = min(len(curve) for curve in curves)  # the same for the runs of one point
         losses = np.array([[m.get(f"{held}_loss", math.nan) for m in c[:epochs]] for c in curves])
@@ -651,7 +514,7 @@ def sweep_learning_curves(
     ax.legend(fontsize=8)
     band = ", mean ± std over its seeds" if len(groups) < len(rows) else ""
     ax.set_title(f"learning curve of each point{band}", fontsize=10)
-    return _save(fig, sweep_dir / "sweep_learning_curves.png")
+    return figures.save_png(fig, sweep_dir / "sweep_learning_curves.png")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -664,42 +527,8 @@ def _significant_formatter() -> Any:
     return FuncFormatter(lambda value, _: f"{value:.3g}")
 
 
-def _matplotlib() -> Any:
-    """The matplotlib module, or PlotsUnavailable with the one-line install hint."""
-    try:
-        import matplotlib
-        import matplotlib.figure  # noqa: F401 - the submodule every plot needs
-    except ImportError:
-        raise PlotsUnavailable(MISSING_MATPLOTLIB) from None
-    return matplotlib
-
-
-def _figure(**options: Any) -> Any:
-    return _matplotlib().figure.Figure(layout="constrained", **options)
-
-
-def _fit_suptitle(fig: Any, title: Any, margin: float = 0.4) -> None:
-    """Widen `fig` until its `title` (a `fig.suptitle`) fits with `margin` inches to spare:
-    a long run name must never be cut (a 340-pixel confusion matrix once read "on the tes")."""
-    fig.draw_without_rendering()
-    needed = title.get_window_extent().width / fig.dpi + margin
-    if needed > fig.get_figwidth():
-        fig.set_figwidth(needed)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    """Write the PNG atomically (a half-written picture never replaces a good one)."""
-    from ..training.checkpoint import atomic_write
-
-    with atomic_write(path) as handle:
-        fig.savefig(handle, format="png", dpi=DPI)
-    return path
-
-
 def _read_metrics(path: Path) -> list[dict[str, float]]:
     """The rows of a metrics.csv (`compare.read_metrics_csv`); a plot needs at least one."""
-    from ..training.compare import read_metrics_csv
-
     rows = read_metrics_csv(path)
     if not rows:
         raise UserError(f"{path} has no rows yet: let at least one epoch finish")
@@ -714,10 +543,3 @@ def _spans_decades(rows: list[dict[str, float]], metric: str) -> bool:
 
 def _split_name(split: str) -> str:
     return {"train": "training", "val": "validation", "test": "test"}[split]
-
-
-def _sequence_colors(count: int) -> list[Any]:
-    from matplotlib import colormaps
-
-    cmap = colormaps["viridis"]
-    return [cmap(0.9 * i / max(count - 1, 1)) for i in range(count)]

@@ -56,8 +56,22 @@ import numpy as np
 
 from ..errors import UserError
 from ..spec.sweep_values import MAX_SWEEP_RUNS
-from .checkpoint import remove_stale_temp_files, write_text_atomic
+from ..io.atomic import remove_stale_temp_files, write_text_atomic
+from ..training.layout import (
+    CHECKPOINT,
+    METRICS,
+    MODEL,
+    SUMMARY_CSV,
+    SWEEP_CSV,
+    SWEEP_SPEC,
+    new_run_dir,
+)
+from ..training.loop import TrainingInterrupted
+from .finished import evaluate
+from .lock import RunLock, claim_new_folder
+from .start import run_spec_yaml, restart_unstarted, train
 from .sweep_plan import Plan, PlannedRun, format_value, plan_sweep, short_names
+from .sweep_workers import WorkersInterrupted, run_in_workers
 
 __all__ = [
     "MAX_SWEEP_RUNS",
@@ -76,9 +90,6 @@ __all__ = [
     "summarize",
 ]
 
-SWEEP_CSV = "sweep.csv"
-SUMMARY_CSV = "sweep_summary.csv"
-SWEEP_SPEC = "sweep.yaml"
 STATISTICS = ("mean", "std", "min", "max")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
@@ -234,7 +245,6 @@ def run_sweep(
     and `verbose` prints every run's full training log instead (only with ``jobs=1``).
     """
     from ..spec import apply_overrides
-    from .loop import TrainingInterrupted
 
     if jobs < 1:
         raise UserError(f"--jobs takes a positive number of worker processes, found {jobs}")
@@ -279,14 +289,14 @@ def run_sweep(
                         print(f"[{number}/{len(todo)}] {run.name}", flush=True)
                     finished(run, train_task(task))
             else:
-                from .sweep_workers import run_in_workers
-
-                run_in_workers(tasks, jobs, lambda i, final: finished(todo[i][0], final))
+                run_in_workers(
+                    tasks, jobs, lambda i, final: finished(todo[i][0], final), train_task
+                )
         except TrainingInterrupted as stop:
             raise SweepInterrupted(
                 folder, stop.signal_name, stop.exit_code, [stop.run_dir]
             ) from None
-        except SweepInterrupted as stop:
+        except WorkersInterrupted as stop:
             raise SweepInterrupted(folder, stop.signal_name, stop.exit_code, stop.runs) from None
         except KeyboardInterrupt:  # between two runs: nothing was training
             raise SweepInterrupted(folder, "SIGINT", 130, []) from None
@@ -301,9 +311,6 @@ def _claimed(folder: Path | None, out: str | Path | None, name: str) -> Iterator
     """The sweep's folder, locked for the ``with`` block: `folder` when resuming, else a new
     one (`out`, or ``runs/<name>-sweep/<timestamp>``), removed again if the sweep fails
     before its first run has a folder (so a failed start leaves no empty sweep behind)."""
-    from .lock import RunLock, claim_new_folder
-    from .loop import new_run_dir
-
     if folder is not None:
         with RunLock(folder):
             yield folder
@@ -325,10 +332,8 @@ def _sweep_yaml(spec: Any) -> str:
     """sweep.yaml: the resolved spec with its sweep section, data paths made absolute (as a
     run's spec.yaml), so that --resume and the worker processes read the same spec; its
     ``${path}`` references stay, so that a swept field moves what refers to it."""
-    from .runs import _spec_yaml
-
     # without the header that speaks of one run
-    body = _spec_yaml(spec, references=True).split("\n", 1)[1]
+    body = run_spec_yaml(spec, references=True).split("\n", 1)[1]
     return "# The resolved spec of this sweep; its runs differ only in the swept fields.\n" + body
 
 
@@ -424,9 +429,6 @@ def _check_same_sweep(
 def _todo(folder: Path, plan: Plan, in_csv: set[str]) -> list[tuple[PlannedRun, str]]:
     """The runs still to train, each with how: "new", "resume" (from its checkpoint) or
     "record" (finished, but its row is missing from sweep.csv)."""
-    from .loop import CHECKPOINT, MODEL
-    from .runs import restart_unstarted
-
     todo = []
     for run in plan.runs:
         run_dir = folder / run.name
@@ -464,29 +466,24 @@ def train_task(task: Mapping[str, Any]) -> dict[str, Any]:
     The run's spec is made from the sweep's sweep.yaml the same way in this process and in
     a worker's, so ``--jobs N`` trains exactly what ``--jobs 1`` does."""
     from ..spec import apply_overrides, load_spec
-    from . import runs
-
     run_dir = Path(task["run_dir"])
     quiet = not task["verbose"]
     if task["how"] == "record":
         return final_metrics(run_dir)
     if task["how"] == "resume":
-        return runs.train(None, {}, resume=run_dir, quiet=quiet, sweep=task["record"])
+        return train(None, {}, resume=run_dir, quiet=quiet, sweep=task["record"])
     base = apply_overrides(load_spec(task["spec"]), {"sweep": None})
     variant = apply_overrides(base, {**task["point"], "seed": task["seed"]})
-    return runs.train(variant, {}, out=run_dir, quiet=quiet, sweep=task["record"])
+    return train(variant, {}, out=run_dir, quiet=quiet, sweep=task["record"])
 
 
 def final_metrics(run_dir: Path) -> dict[str, Any]:
     """The final metrics of a finished run whose row a sweep never wrote (it stopped between
     the run's end and the row): the last epoch of metrics.csv and the test split's now."""
-    from . import runs
-    from .loop import METRICS
-
     with open(run_dir / METRICS, newline="", encoding="utf-8") as handle:
         last = list(csv.DictReader(handle))[-1]
     final: dict[str, Any] = {k: _cell_value(k, v, ()) for k, v in last.items()}
-    measured = runs.evaluate(run_dir)
+    measured = evaluate(run_dir)
     final.update(
         {f"test_{k}": v for k, v in measured.items() if k not in ("run_dir", "test_samples")}
     )
@@ -616,16 +613,14 @@ def _cell_value(name: str, cell: str, paths: Sequence[str]) -> Any:
 
 
 def evaluate_sweep(folder: str | Path) -> SweepResult:
-    """Every finished run of a sweep folder evaluated on its test split, as `runs.evaluate`
+    """Every finished run of a sweep folder evaluated on its test split, as `finished.evaluate`
     evaluates one run: one row per run, with the run's final training loss (from
     sweep.csv) and the test metrics measured now from its saved model."""
-    from . import runs
-
     folder = Path(folder)
     paths, recorded = read_sweep_csv(folder)
     rows = []
     for row in recorded:
-        metrics = runs.evaluate(folder / row["run_dir"])
+        metrics = evaluate(folder / row["run_dir"])
         measured = {
             f"test_{name}": value
             for name, value in metrics.items()

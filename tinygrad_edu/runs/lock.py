@@ -25,14 +25,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError
-from .loop import CHECKPOINT, MODEL
+from ..training.layout import CHECKPOINT, LOCK, MODEL, SWEEP_CSV
 
 try:
     import fcntl
 except ImportError:  # Windows: no flock; runs there are not locked (see the README)
     fcntl = None  # type: ignore[assignment]
 
-LOCK = ".lock"
 NAME_MAX = 255  # bytes in one file or folder name on Linux, macOS and Windows file systems
 
 
@@ -180,8 +179,6 @@ def _create(path: Path, fresh: Callable[[], Path] | None) -> tuple[Path, list[Pa
 
 
 def _occupied(path: Path) -> UserError:
-    from .sweep import SWEEP_CSV
-
     pid = holder(path)
     if pid is not None:
         return FolderInUse(path, pid)

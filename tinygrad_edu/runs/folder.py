@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..training.layout import SPEC
+from ..training.progress import metric_columns, metric_text, metrics_table, rich_bundle
 from .compare import read_metrics
-from .loop import SPEC
+from .finished import load_model
 from .record import describe, read_record
 
 PLOT_WIDTH = 420
@@ -64,14 +66,10 @@ class RunFolder:
         return {p.stem: p for p in sorted(self.path.glob("*.png")) if p.is_file()}
 
     def load_model(self) -> Any:
-        """The trained model in evaluation mode (`runs.load_model`)."""
-        from .runs import load_model
-
+        """The trained model in evaluation mode (`finished.load_model`)."""
         return load_model(self.path)
 
     def __repr__(self) -> str:
-        from .progress import metrics_table, rich_bundle
-
         lines = [f"run folder {self.path}", describe(self.record)]
         metrics = self.metrics
         if metrics:  # plain text, no escape codes, even where Jupyter sets FORCE_COLOR
@@ -83,8 +81,6 @@ class RunFolder:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from .progress import metric_columns, metric_text
-
         parts = [
             f"<h4>run folder <code>{escape(str(self.path))}</code></h4>",
             f"<p>{escape(describe(self.record))}</p>",

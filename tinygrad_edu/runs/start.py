@@ -1,19 +1,14 @@
-"""Run folders: start, resume, evaluate and predict, as the CLI's train/evaluate/predict.
+"""Starting a run: ``train`` a spec in a new run folder, or continue one with ``--resume``.
 
-A run folder holds everything needed to continue or use a run without the original spec
-file: ``spec.yaml`` (the resolved spec, every default written out), ``metrics.csv``,
-``checkpoint.npz`` (latest state, for ``--resume``) and, once finished, ``model.npz``
-(weights, the input normalization and class names, for ``evaluate`` and ``predict``).
-While a run is in progress its folder also holds ``.lock``, its process's claim (`lock`).
-
-Starting and resuming check everything first and write only then, so a refused command
-leaves the folder as it was, and a start that fails leaves no folder at all.
+A run folder (`training.layout`) holds everything needed to continue or use a run without
+the original spec file. Starting and resuming check everything first and write only then,
+so a refused command leaves the folder as it was, and a start that fails leaves no folder
+at all. While a run trains, its folder is locked (`lock`) and its record (`record`) says
+so. Using a finished run (load, evaluate, predict) is `finished`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 import sys
@@ -22,29 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..errors import UserError
-from .checkpoint import (
-    check_writable_file,
-    load_npz,
-    remove_stale_temp_files,
-    unflatten,
-    write_text_atomic,
-)
+from ..io.atomic import remove_stale_temp_files, write_text_atomic
+from ..training.layout import CHECKPOINT, LOCK, RUN_FILES, SPEC, TENSORBOARD, new_run_dir
+from ..training.loop import Setup, Trainer, prepare
+from .init_from import load_initial_weights
 from .lock import RunLock, check_new_folder, claim_new_folder
-from .loop import (
-    CHECKPOINT,
-    DAMAGED_CHECKPOINT,
-    METRICS,
-    MODEL,
-    SPEC,
-    Setup,
-    Trainer,
-    new_run_dir,
-    prepare,
-)
-from .record import RECORD, RunRecord
+from .record import RunRecord
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -57,7 +36,7 @@ def _load(spec_path: str | Path | Spec, overrides: Mapping[str, Any]) -> Any:
     return apply_overrides(spec, overrides) if overrides else spec
 
 
-def _spec_yaml(spec: Any, references: bool = False) -> str:
+def run_spec_yaml(spec: Any, references: bool = False) -> str:
     """The resolved spec as YAML, with data paths made absolute so the run folder works
     from anywhere. ``references=True`` writes its ``${path}`` references back in place of
     the values they resolved to (a sweep's spec: each run resolves them for its own point)."""
@@ -77,7 +56,7 @@ def _spec_yaml(spec: Any, references: bool = False) -> str:
 def resolved_spec(spec_path: str | Path, overrides: Mapping[str, Any]) -> str:
     """The spec.yaml that ``train`` would write for this spec and overrides: bases merged,
     overrides applied, references resolved, every default written out."""
-    return _spec_yaml(_load(spec_path, overrides))
+    return run_spec_yaml(_load(spec_path, overrides))
 
 
 def train(
@@ -118,14 +97,14 @@ def train(
     setup = prepare(spec)
     load_initial_weights(setup.model, spec)  # init.from: checked before the folder exists
     if getattr(setup.model, "engine", "tensor") == "value" and not quiet:
-        from .scalar import describe
+        from ..training.scalar import describe
 
         print(describe(setup), file=stream)
     fresh = None if out else (lambda: new_run_dir(spec.name))
     with claim_new_folder(target, fresh) as run_dir:
         trainer = Trainer(setup, run_dir, _reporter(spec, quiet, stream), on_step=on_step)
         with _no_trace_without_a_checkpoint(run_dir):
-            write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
+            write_text_atomic(run_dir / SPEC, run_spec_yaml(spec))
             history = _fit_recorded(trainer, spec, resumed=False, sweep=sweep)
     return _finish(setup, history, run_dir, quiet, as_json, stream)
 
@@ -169,13 +148,13 @@ def _resume(
         trainer.load_checkpoint(run_dir / CHECKPOINT)
         _check_resume_point(run_dir, recorded, spec, trainer.progress)
         if spec.train.tensorboard:
-            from .tensorboard import check_folder
+            from ..training.tensorboard import check_folder
 
             check_folder(run_dir)
         _apply_optimizer_overrides(run_dir, recorded, spec, setup)
         # every check passed: from here on the run folder may change
         remove_stale_temp_files(run_dir)
-        write_text_atomic(run_dir / SPEC, _spec_yaml(spec))
+        write_text_atomic(run_dir / SPEC, run_spec_yaml(spec))
         history = _fit_recorded(trainer, spec, resumed=True, sweep=sweep)
     return _finish(setup, history, run_dir, quiet, as_json, stream)
 
@@ -252,10 +231,7 @@ def _no_trace_without_a_checkpoint(run_dir: Path) -> Iterator[None]:
 
 def _remove_run_files(run_dir: Path) -> None:
     """Delete what a run writes before its first checkpoint (and killed writes' leftovers)."""
-    from .diagnostics import DIAGNOSTICS
-    from .tensorboard import FOLDER as TENSORBOARD
-
-    for name in (SPEC, RECORD, METRICS, DIAGNOSTICS):
+    for name in RUN_FILES:
         (run_dir / name).unlink(missing_ok=True)
     if (run_dir / TENSORBOARD).is_dir():
         shutil.rmtree(run_dir / TENSORBOARD)
@@ -267,11 +243,7 @@ def restart_unstarted(run_dir: Path) -> None:
     checkpoint, so that it can start again from scratch: there is nothing to resume, and
     what it wrote (its spec.yaml, record, the first rows of metrics) is rewritten by the
     new start. Only the run's own files go; a folder holding anything else is refused."""
-    from .diagnostics import DIAGNOSTICS
-    from .lock import LOCK
-    from .tensorboard import FOLDER as TENSORBOARD
-
-    own = {SPEC, RECORD, METRICS, DIAGNOSTICS, TENSORBOARD, LOCK}
+    own = {*RUN_FILES, TENSORBOARD, LOCK}
     with RunLock(run_dir):  # a living owner is refused by the lock itself
         remove_stale_temp_files(run_dir)  # the killed writes' leftovers: never anyone's data
         others = sorted(p.name for p in run_dir.iterdir() if p.name not in own)
@@ -288,7 +260,7 @@ def _finish(
     setup: Setup, history: list[dict], run_dir: Path, quiet: bool, as_json: bool, stream: IO[str]
 ) -> dict[str, Any]:
     """The final metrics: the last epoch's row and the test split's metrics."""
-    from .objectives import evaluate_arrays
+    from ..training.objectives import evaluate_arrays
 
     ds = setup.dataset
     final: dict[str, Any] = dict(history[-1]) if history else {}
@@ -306,14 +278,14 @@ def _finish(
 
 def _reporter(spec: Any, quiet: bool, stream: IO[str]) -> Any:
     """What the run shows (see `progress`), and TensorBoard files when the spec asks."""
-    from .progress import choose_reporter
+    from ..training.progress import choose_reporter
 
     reporter = choose_reporter(quiet, stream)
     if spec.train.tensorboard:
-        from .tensorboard import Reporters, TensorBoardReporter, check_available
+        from ..training.tensorboard import Reporters, TensorBoardReporter, check_available
 
         check_available()
-        reporter = Reporters(reporter, TensorBoardReporter(_spec_yaml(spec)))
+        reporter = Reporters(reporter, TensorBoardReporter(run_spec_yaml(spec)))
     return reporter
 
 
@@ -321,7 +293,7 @@ def _fit_recorded(
     trainer: Trainer, spec: Any, resumed: bool, sweep: Mapping[str, Any] | None = None
 ) -> list[dict]:
     """`trainer.fit()`, with how it ended written into the run's record (run.json)."""
-    from .loop import TrainingDiverged, TrainingInterrupted
+    from ..training.loop import TrainingDiverged, TrainingInterrupted
 
     record = RunRecord(trainer.run_dir)
     record.start(spec, resumed=resumed, sweep=sweep)
@@ -340,44 +312,8 @@ def _fit_recorded(
     return history
 
 
-def load_initial_weights(model: Any, spec: Any) -> None:
-    """Replace the seed's initial weights by those of the spec's ``init.from`` (a
-    safetensors state dict, PyTorch's or ours), when it names one; every key and shape
-    is checked, and every value must be finite (a nan weight would otherwise be blamed
-    on the learning rate at the first step)."""
-    if getattr(spec, "init", None) is not None:
-        from ..export.safetensors import load_safetensors
-
-        path = getattr(spec.init, "from")
-        load_safetensors(model, path)
-        for name, parameter in model.named_parameters():
-            values = np.asarray(parameter.numpy())
-            bad = int(np.count_nonzero(~np.isfinite(values)))
-            if bad:
-                raise UserError(
-                    f"{path}: '{name}' holds {bad} of {values.size} values that are not finite "
-                    "(nan or inf), and training from them gives a nan loss from the first step; "
-                    "use weights saved before their training diverged, or start from the "
-                    "seed's weights (drop init.from / --init-from)"
-                )
-
-
-def init_problems(spec: Any) -> list[tuple[tuple[str, ...], str]]:
-    """``validate``'s check of ``init.from``: the weights loaded into the spec's model as
-    train loads them (the file, its keys and shapes, finite values); (spec key, message)."""
-    from ..spec import build_model
-
-    if getattr(spec, "init", None) is None:
-        return []
-    try:
-        load_initial_weights(build_model(spec), spec)
-    except UserError as error:
-        return [(("init", "from"), str(error))]
-    return []
-
-
 def _final_line(final: Mapping[str, Any]) -> str:
-    from .progress import format_metric as f
+    from ..training.progress import format_metric as f
 
     if "test_accuracy" in final:
         result = f"test accuracy {f(final['test_accuracy'])} (loss {f(final['test_loss'])})"
@@ -393,175 +329,3 @@ def _final_line(final: Mapping[str, Any]) -> str:
 
 def print_json(data: Mapping[str, Any]) -> None:
     print(json.dumps(data, indent=2, default=float))
-
-
-# --- using a finished run -----------------------------------------------------------------
-
-
-def load_run(run_dir: str | Path) -> tuple[Any, dict[str, Any]]:
-    """(spec, contents of model.npz, or of checkpoint.npz for an unfinished run); an
-    exported ``.safetensors`` file gives the same from its metadata."""
-    from ..spec import load_spec
-
-    run_dir = Path(run_dir)
-    if run_dir.suffix == ".safetensors":
-        from ..export.safetensors import read_run_file
-
-        return read_run_file(run_dir)
-    if run_dir.suffix in (".yaml", ".yml"):
-        return load_initialized_spec(run_dir)
-    if not run_dir.is_dir():
-        raise UserError(f"run folder not found: {run_dir}")
-    weights = run_dir / MODEL
-    if not weights.is_file():
-        weights = run_dir / CHECKPOINT
-    if not weights.is_file():
-        raise UserError(
-            f"{run_dir} holds neither {MODEL} nor {CHECKPOINT}: train first "
-            "(python cli.py train SPEC), then use its run folder"
-        )
-    if weights.name == MODEL:
-        advice = (
-            "evaluate and predict need it. Same spec and seed give bit-identical weights, so "
-            f"training again rebuilds it: python cli.py train {run_dir / SPEC} --out NEW_DIR"
-        )
-    else:
-        advice = DAMAGED_CHECKPOINT
-    return load_spec(run_dir / SPEC), load_npz(weights, advice=advice)
-
-
-def load_weights(run_dir: str | Path) -> dict[str, np.ndarray]:
-    """The run's model state dict (``'1.weight'``, ...: no ``model/`` prefix), from
-    model.npz, or from checkpoint.npz for an unfinished run, so that
-    ``nn.MLP(784, [128], 10).load_state_dict(load_weights(run_dir))`` loads it directly."""
-    return unflatten("model", load_run(run_dir)[1])
-
-
-def load_model(run_dir: str | Path) -> Any:
-    """The run's model, built from its ``spec.yaml`` (in the spec's dtype, on the active
-    backend) with its trained weights, in evaluation mode. Inputs must be normalized as
-    in training (``norm/`` in model.npz; ``predict`` does it for files)."""
-    from ..spec import build_model
-
-    spec, flat = load_run(run_dir)
-    model = build_model(spec)
-    model.load_state_dict(unflatten("model", flat))
-    return model.eval()
-
-
-def load_initialized_spec(path: Path) -> tuple[Any, dict[str, Any]]:
-    """(spec, model.npz-like contents) of a spec whose ``init.from`` names trained weights
-    (a PyTorch run's, say), so evaluate and predict need no run folder."""
-    from ..spec import load_spec
-    from .checkpoint import flatten
-
-    spec = load_spec(path)
-    if getattr(spec, "init", None) is None:
-        raise UserError(
-            f"{path} is a spec without init.from, so it has no trained weights; give a run "
-            "folder, an exported .safetensors file, or a spec with init: {from: FILE.safetensors}"
-        )
-    setup = prepare(spec)
-    load_initial_weights(setup.model, spec)
-    flat = flatten("model", setup.model.state_dict())
-    flat.update(flatten("norm", setup.dataset.normalization))
-    flat["meta/class_names"] = setup.dataset.class_names
-    return spec, flat
-
-
-def restore(run_dir: str | Path) -> Setup:
-    """A finished (or interrupted) run rebuilt: its spec's data, with the same seed and
-    split, and its model with the saved weights, in evaluation mode."""
-    spec, flat = load_run(run_dir)
-    setup = prepare(spec, engine="tensor")
-    setup.model.load_state_dict(unflatten("model", flat))
-    setup.model.eval()
-    return setup
-
-
-def evaluate(run_dir: str | Path) -> dict[str, Any]:
-    """Metrics of a run's model on its test split."""
-    from .objectives import evaluate_arrays
-
-    setup = restore(run_dir)
-    ds = setup.dataset
-    if not len(ds.X_test):
-        raise UserError(
-            f"{run_dir}: the run's test split holds no samples, so there is nothing to "
-            "evaluate; train with more samples or a larger data.test_fraction"
-        )
-    metrics = evaluate_arrays(setup.model, setup.objective, ds.X_test, ds.y_test)
-    return {"run_dir": str(run_dir), "test_samples": len(ds.X_test), **metrics}
-
-
-def predict(run_dir: str | Path, input_path: str | Path, output_path: str | Path) -> int:
-    """Write predictions for the rows of a CSV or the array X of an .npz; returns the count."""
-    from .. import backend
-    from ..data import apply_normalization
-    from ..data.files import load_features
-    from ..spec import build_model
-    from .objectives import Objective, loss_options, predict_arrays
-
-    check_writable_file(output_path)  # before the work, not after it
-    spec, flat = load_run(run_dir)
-    if "norm/shift" not in flat:
-        raise UserError(f"{run_dir} has no finished model ({MODEL}); let the training finish")
-    X = load_features(input_path)
-    features = int(np.prod(spec.model.input))
-    if X.shape[1] != features:
-        raise UserError(
-            f"{input_path}: rows have {X.shape[1]} values but the model takes {features} "
-            "features per sample; give only the feature columns (no target column)"
-        )
-    X = apply_normalization(unflatten("norm", flat), X)
-    backend.set_backend(spec.backend)
-    model = build_model(spec)
-    model.load_state_dict(unflatten("model", flat))
-    name, options = loss_options(spec.loss)
-    with np.errstate(over="ignore", invalid="ignore"):  # reported once, below, in words
-        outputs = predict_arrays(model, X)
-        objective = Objective(name, outputs.shape[-1] if outputs.ndim > 1 else 1, options)
-        rows = prediction_rows(objective, outputs, flat.get("meta/class_names"))
-    write_text_atomic(output_path, csv_text(rows))
-    bad = int(np.count_nonzero(~np.all(np.isfinite(outputs.reshape(len(outputs), -1)), axis=1)))
-    if bad:
-        print(
-            f"warning: {bad} of {len(X)} predictions in {output_path} are not finite (nan or "
-            "inf): those rows' features are far outside the range of the training data",
-            file=sys.stderr,
-        )
-    return len(X)
-
-
-def prediction_rows(
-    objective: Any, outputs: np.ndarray, class_names: list | None
-) -> list[list[str]]:
-    """The cells of the predictions CSV: a header, then per sample the prediction (the
-    class name, or the regression value in full) and each class's probability."""
-    if objective.task == "regression":
-        values = outputs.reshape(len(outputs), -1)[:, 0]
-        return [["prediction"]] + [[repr(float(v))] for v in values]
-    probs = objective.probabilities(outputs)
-    names = class_names or [str(c) for c in range(probs.shape[1])]
-    rows = [["prediction"] + [f"p_{n}" for n in names]]
-    for cls, p in zip(objective.predict(outputs), probs):
-        rows.append([str(names[int(cls)])] + [f"{v:.6f}" for v in p])
-    return rows
-
-
-def csv_text(rows: list[list[str]]) -> str:
-    """`rows` as CSV, as RFC 4180 says and the csv module writes by default: a class name
-    with a comma, a quote or a line break is quoted and stays one cell. Lines end in
-    CRLF: with a bare LF as line end the module leaves a lone CR unquoted, and a reader
-    then splits the row there."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue()
-
-
-def open(run_dir: str | Path) -> Any:
-    """The run folder as an object (`folder.RunFolder`): its metrics, spec, record, plots and
-    model; in Jupyter it shows them (``tg.runs.open(path)`` as the last line of a cell)."""
-    from .folder import RunFolder
-
-    return RunFolder.open(run_dir)

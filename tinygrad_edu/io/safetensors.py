@@ -6,9 +6,10 @@ Our `nn.Sequential` names parameters exactly as PyTorch's does (``1.weight`` of 
 dict saved with ``safetensors.torch.save_file`` loads here. safetensors stores raw
 arrays and a JSON header, never pickled code, so loading a file cannot run anything.
 
-The metadata (see `bundle.Bundle.metadata`) makes a file self-contained: `read_run_file`
-rebuilds the spec, normalization and class names from it, for ``predict`` and
-``evaluate`` without the run folder.
+The format itself (header, checks, bytes) is `safetensors_format`; here are the files of
+a model: written atomically, read with every key and shape checked against the model
+before its tensors are read. The metadata an exported file carries (the spec, the input
+normalization, the class names) is `runs.exported`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from .bundle import SPEC_KEY, class_names_from_metadata, normalization_from_metadata
+from .atomic import atomic_write
+from .reading import check_fits, open_regular
 from .safetensors_format import encode, read_header, read_tensors
 
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".ckpt")
@@ -36,8 +38,6 @@ def save_safetensors(
     `metadata` values that are not strings are stored as JSON text (safetensors keeps
     only a string-to-string map).
     """
-    from ..training.checkpoint import atomic_write
-
     text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
     data = encode(model.state_dict(), text)
     path = Path(path)
@@ -54,8 +54,6 @@ def read_safetensors(
     The header is checked first: against the file, and against `expected` (names to
     shapes) when given, before any tensor is read; then the tensors must fit in memory.
     """
-    from ..data.files import check_fits
-
     path = Path(path)
     check_weights_file(path)
     try:
@@ -79,8 +77,6 @@ def check_weights_file(path: Path) -> None:
             f"'{path.with_suffix('.safetensors')}')\" (for a whole saved model, use "
             "torch.load(...).state_dict()), then give the .safetensors file"
         )
-    from ..data.reading import open_regular
-
     fix = "give the .safetensors file of the weights"
     open_regular(path, None, "weights file", fix, f"weights file not found: {path}").close()
 
@@ -122,39 +118,3 @@ def load_safetensors(model: Any, path: str | Path) -> dict[str, str]:
     arrays, metadata = read_safetensors(path, parameter_shapes(model))
     model.load_state_dict(arrays)
     return metadata
-
-
-def read_run_file(path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """(spec, flat contents) of an exported ``.safetensors`` file, in the form of a run
-    folder's ``model.npz`` (``model/...``, ``norm/...``, ``meta/class_names``), so that
-    predict and evaluate run from the file alone.
-
-    The file's metadata is untrusted input like any spec: the embedded spec is validated
-    and its memory estimated, and the normalization and class names are checked against
-    its network, before the model is built and the tensors read.
-    """
-    from ..spec import build_model, parse_spec
-    from ..spec.limits import check_memory
-    from ..training.checkpoint import flatten
-
-    path = Path(path)
-    check_weights_file(path)
-    _, metadata = read_header(path)
-    if SPEC_KEY not in metadata:
-        raise UserError(
-            f"{path} holds weights but no tinygrad_edu metadata (no spec), so it cannot be "
-            "used alone; export a run with python cli.py export RUN_DIR --format safetensors, "
-            "or load these weights into a spec with init: {from: ...} or --init-from"
-        )
-    spec = parse_spec(metadata[SPEC_KEY], file=f"{path} (its metadata {SPEC_KEY})")
-    try:
-        check_memory(spec, training=False)
-    except UserError as error:
-        raise UserError(f"{path}: the network its metadata {SPEC_KEY} describes: {error}") from None
-    normalization = normalization_from_metadata(metadata, spec, path)
-    class_names = class_names_from_metadata(metadata, spec, path)
-    arrays, _ = read_safetensors(path, parameter_shapes(build_model(spec)))
-    flat: dict[str, Any] = flatten("model", arrays)
-    flat.update(flatten("norm", normalization))
-    flat["meta/class_names"] = class_names
-    return spec, flat

@@ -2,8 +2,9 @@
 
 Each worker is a fresh Python process (multiprocessing's "spawn" context: no copy of the
 parent's state, the same on Linux, macOS and Windows) that trains one run at a time with
-`sweep.train_task`, the function ``--jobs 1`` calls in-process, so every weight and metric
-is the same as with ``--jobs 1``. The parent gives each worker one task at a time and the
+the function it is given (`sweep.train_task`, the one ``--jobs 1`` calls in-process), so
+every weight and metric is the same as with ``--jobs 1``. The pool knows nothing else of
+sweeps: it reports a Ctrl-C as `WorkersInterrupted`, and the sweep says what it means. The parent gives each worker one task at a time and the
 next when it reports back, and writes the rows.
 
 Threads: NumPy's BLAS would start one thread per core in every worker, N times too many.
@@ -35,6 +36,14 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 _POLL_SECONDS = 0.2
 
 
+class WorkersInterrupted(Exception):
+    """Ctrl-C or SIGTERM reached the workers; each saved its run's checkpoint first."""
+
+    def __init__(self, signal_name: str, exit_code: int, runs: Sequence[Path]):
+        super().__init__(f"workers interrupted ({signal_name})")
+        self.signal_name, self.exit_code, self.runs = signal_name, exit_code, list(runs)
+
+
 def threads_per_worker(jobs: int) -> int:
     """The BLAS threads each of `jobs` workers gets: the cores shared out, at least one."""
     try:
@@ -45,19 +54,21 @@ def threads_per_worker(jobs: int) -> int:
 
 
 def run_in_workers(
-    tasks: Sequence[Mapping[str, Any]], jobs: int, finished: Callable[[int, dict], None]
+    tasks: Sequence[Mapping[str, Any]],
+    jobs: int,
+    finished: Callable[[int, dict], None],
+    train: Callable[[Mapping[str, Any]], dict],
 ) -> None:
-    """Train `tasks` (see `sweep._task`) in `jobs` worker processes; `finished(index,
-    final_metrics)` is called in this process as each run ends.
+    """Train `tasks` (see `sweep._task`) in `jobs` worker processes, each task with
+    `train(task)` (a module-level function: the workers import it by name);
+    `finished(index, final_metrics)` is called in this process as each run ends.
 
-    Raises `sweep.SweepInterrupted` after Ctrl-C/SIGTERM (once the workers have saved their
+    Raises `WorkersInterrupted` after Ctrl-C/SIGTERM (once the workers have saved their
     checkpoints), and a worker's `UserError` (a diverged run) once the runs that were
     training beside it have finished (their rows are written; no new run starts)."""
-    from .sweep import SweepInterrupted
-
     context = multiprocessing.get_context("spawn")
     todo, results = context.Queue(), context.Queue()
-    workers = _start_workers(context, min(jobs, len(tasks)), todo, results)
+    workers = _start_workers(context, min(jobs, len(tasks)), todo, results, train)
     stop: list[int] = []  # the signals received, in order
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -113,15 +124,19 @@ def run_in_workers(
         raise failure
     if stop:
         name = signal.Signals(stop[0]).name
-        raise SweepInterrupted(Path(), name, 128 + stop[0], interrupted)
+        raise WorkersInterrupted(name, 128 + stop[0], interrupted)
 
 
-def _start_workers(context: Any, count: int, todo: Any, results: Any) -> list[Any]:
+def _start_workers(
+    context: Any, count: int, todo: Any, results: Any, train: Callable[[Mapping[str, Any]], dict]
+) -> list[Any]:
     """Start `count` workers with their share of BLAS threads in their environment."""
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     os.environ.update({name: str(threads_per_worker(count)) for name in THREAD_VARIABLES})
     try:
-        workers = [context.Process(target=_work, args=(todo, results)) for _ in range(count)]
+        workers = [
+            context.Process(target=_work, args=(todo, results, train)) for _ in range(count)
+        ]
         for worker in workers:
             worker.start()
     finally:
@@ -142,13 +157,12 @@ def _died(workers: Sequence[Any]) -> str:
     )
 
 
-def _work(todo: Any, results: Any) -> None:
+def _work(todo: Any, results: Any, train: Callable[[Mapping[str, Any]], dict]) -> None:
     """A worker's life: train the tasks it is given until it is given None."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # the terminal's Ctrl-C goes to the parent, which passes it on once
     from ..spec.plugins import import_modules
-    from .loop import TrainingInterrupted
-    from .sweep import train_task
+    from ..training.loop import TrainingInterrupted
 
     imported: set[str] = set()
     try:
@@ -158,7 +172,7 @@ def _work(todo: Any, results: Any) -> None:
                 new = [name for name in task["imports"] if name not in imported]
                 import_modules(new)
                 imported.update(new)
-                results.put(("done", index, train_task(task)))
+                results.put(("done", index, train(task)))
             except TrainingInterrupted:
                 results.put(("interrupted", index, None))
             except KeyboardInterrupt:  # stopped before its training started

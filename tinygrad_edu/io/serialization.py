@@ -1,7 +1,7 @@
 """``tg.save(state_dict, path)`` and ``tg.load(path)``: PyTorch's names, safe files.
 
 A state dict (names to tensors, arrays or numbers, as ``model.state_dict()`` gives) is
-written as one ``.npz`` with the checkpoint helpers: atomically (a crash leaves the old
+written as one ``.npz`` (`npz`): atomically (a crash leaves the old
 file or the new one) and readable without pickle, so loading a file from elsewhere runs
 no code. `load` gives tensors back for arrays, on the active backend.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ._tensor import Tensor
-from .errors import UserError
-from .training.checkpoint import load_npz, save_npz
+from .._tensor import Tensor
+from ..errors import UserError
+from .npz import load_npz, save_npz
 
 
 def save(obj: Mapping[str, Any], path: str | os.PathLike) -> None:

@@ -1,6 +1,6 @@
-"""Safe files: atomic writes, and `.npz` checkpoints that load without pickle.
+"""Safe writes: atomic replacement, and the rules for what a destination may be.
 
-Everything the trainer writes goes through `atomic_write`: the bytes go to a temporary
+Everything the package writes goes through `atomic_write`: the bytes go to a temporary
 file in the same folder, are flushed to disk, and only then replace the target with
 ``os.replace`` (atomic on POSIX and Windows). A crash or a kill at any moment leaves
 either the old file or the new one, never a torn one; a failed write (full disk, read-only
@@ -9,18 +9,12 @@ is untouched. A kill can still leave the temporary file itself behind, so a run 
 stale temporary files are removed when a run starts or resumes
 (`remove_stale_temp_files`). What is not a regular file is never replaced: ``-`` means
 standard output, and a character device or a FIFO is written in place (`destination`).
-
-A checkpoint is one flat ``.npz``: names with ``/`` separating the parts (``model/0.weight``,
-``optim/step``, ``meta/epoch``) and plain arrays as values. Python objects that are not
-arrays (the random generator's state) are stored as JSON text in a 0-d string array, so
-`load_npz` can use ``allow_pickle=False``.
 """
 
 from __future__ import annotations
 
 import errno
 import io
-import json
 import os
 import re
 import signal
@@ -28,12 +22,10 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
-
-import numpy as np
 
 from ..errors import UserError
 
@@ -233,59 +225,3 @@ def _umask() -> int:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_write(path, "w") as handle:
         handle.write(text)
-
-
-def save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
-    """Write a flat mapping of name -> array (or JSON-able object) as an .npz, atomically."""
-    packed = {name: _pack(value) for name, value in arrays.items()}
-    with atomic_write(path) as handle:
-        np.savez(handle, **packed)
-
-
-def load_npz(path: str | os.PathLike, advice: str = "") -> dict[str, Any]:
-    """Read an .npz written by `save_npz` (no pickle), unpacking JSON entries.
-
-    A missing or damaged file (truncated, bit-flipped, empty, not an .npz) is a
-    `UserError` naming it; `advice` (what still works without it) ends the message.
-    """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {name: _unpack(data[name]) for name in data.files}
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except Exception as error:  # noqa: BLE001 - the bytes are untrusted: any failure is damage
-        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        raise UserError(
-            f"{path} is damaged and cannot be read ({reason}); it was changed or cut short "
-            f"after it was written.{' ' + advice if advice else ''}"
-        ) from None
-
-
-_JSON_PREFIX = "json:"
-
-
-def _pack(value: Any) -> np.ndarray:
-    if isinstance(value, np.ndarray):
-        return value
-    if isinstance(value, (dict, list, str)) or value is None:
-        return np.array(_JSON_PREFIX + json.dumps(value))
-    return np.asarray(value)
-
-
-def _unpack(array: np.ndarray) -> Any:
-    if array.dtype.kind == "U" and array.ndim == 0 and str(array).startswith(_JSON_PREFIX):
-        return json.loads(str(array)[len(_JSON_PREFIX) :])
-    if array.ndim == 0:
-        return array.item()
-    return array
-
-
-def flatten(prefix: str, state: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"a": 1}`` under prefix ``p`` -> ``{"p/a": 1}``."""
-    return {f"{prefix}/{name}": value for name, value in state.items()}
-
-
-def unflatten(prefix: str, flat: Mapping[str, Any]) -> dict[str, Any]:
-    """The entries of `flat` under ``prefix/``, with the prefix removed."""
-    start = prefix + "/"
-    return {name[len(start) :]: v for name, v in flat.items() if name.startswith(start)}

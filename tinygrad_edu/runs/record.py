@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RECORD = "run.json"
+from ..io.atomic import write_text_atomic
+from ..training.layout import RECORD
+from ..training.progress import in_jupyter
+
 STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
 FROM_PYTHON = "from Python in a notebook or an interactive session, no command line"
 """What `describe` says of a run made where the process's command line is not how it was made."""
@@ -113,8 +116,6 @@ def _git(folder: Path) -> dict[str, Any] | None:
 def _command_line() -> list[str] | None:
     """This process's command line, or None where it does not say how the run was made: in a
     Jupyter kernel it is the kernel's launch command, in an interactive interpreter empty."""
-    from .progress import in_jupyter
-
     if in_jupyter() or not sys.argv or sys.argv[0] in ("", "-c"):
         return None
     return list(sys.argv)
@@ -194,8 +195,6 @@ class RunRecord:
         self._write()
 
     def _write(self) -> None:
-        from .checkpoint import write_text_atomic
-
         write_text_atomic(self.run_dir / RECORD, json.dumps(self.data, indent=2) + "\n")
 
 

@@ -5,14 +5,14 @@ run; a sweep's runs are found in its subfolders), `summarize` says what one run 
 date, epochs, final metrics, status), and `compare` puts several runs next to each other:
 the final metrics, and the fields of their resolved specs (``spec.yaml``) whose values are not
 the same in all of them, so a reader sees at once what was changed between the runs.
-`learning_curves` overlays their curves in one picture (``compare.png``), by default beside the
-runs (`default_picture`), so comparing never leaves a file in whatever folder the command ran in.
+`viz.compare.learning_curves` overlays their curves in one picture (``compare.png``), by default
+beside the runs (`default_picture`), so comparing never leaves a file in whatever folder the
+command ran in.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from ..errors import UserError
-from .loop import CHECKPOINT, METRICS, MODEL, SPEC
+from ..training.layout import CHECKPOINT, METRICS, MODEL, SPEC
 from .record import read_record
 
 
@@ -107,17 +107,17 @@ def summarize(run_dir: Path) -> RunSummary:
     )
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+def dotted_paths(data: Any, prefix: str = "") -> dict[str, Any]:
     """A nested spec as dotted paths, the form `--set` takes: {"optimizer.lr": 0.1, ...}."""
     if isinstance(data, dict):
         items: dict[str, Any] = {}
         for key, value in data.items():
-            items.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            items.update(dotted_paths(value, f"{prefix}.{key}" if prefix else str(key)))
         return items
     if isinstance(data, list) and any(isinstance(v, (dict, list)) for v in data):
         items = {}
         for index, value in enumerate(data):
-            items.update(flatten(value, f"{prefix}[{index}]"))
+            items.update(dotted_paths(value, f"{prefix}[{index}]"))
         return items
     return {prefix: data}
 
@@ -127,7 +127,7 @@ _MISSING = "(not set)"
 
 def spec_differences(runs: list[Path]) -> dict[str, list[Any]]:
     """The spec fields whose values are not the same in every run: path -> value per run."""
-    flat = [flatten(read_spec(run)) for run in runs]
+    flat = [dotted_paths(read_spec(run)) for run in runs]
     differences = {}
     for key in sorted(set().union(*flat)):
         values = [f.get(key, _MISSING) for f in flat]
@@ -136,7 +136,7 @@ def spec_differences(runs: list[Path]) -> dict[str, list[Any]]:
     return differences
 
 
-def _labels(runs: list[Path]) -> list[str]:
+def run_labels(runs: list[Path]) -> list[str]:
     """Short names for runs: their paths without the part they all share."""
     parts = [run.resolve().parts for run in runs]
     common = 0
@@ -149,9 +149,9 @@ def compare_tables(runs: list[Path]) -> list[Any]:
     """Two rich Tables: final metrics per run, and the spec fields that differ."""
     from rich.table import Table
 
-    from .progress import format_metric
+    from ..training.progress import format_metric
 
-    labels = _labels(runs)
+    labels = run_labels(runs)
     summaries = [summarize(run) for run in runs]
     metrics = list(dict.fromkeys(k for s in summaries for k in s.final if k != "seconds"))
     table = Table(title="Final metrics (last epoch)")
@@ -181,31 +181,3 @@ def default_picture(runs: list[Path]) -> Path:
     except ValueError:  # relative and absolute paths mixed
         common = os.path.commonpath([parent.resolve() for parent in parents])
     return Path(common) / "compare.png"
-
-
-def learning_curves(runs: list[Path], path: Path) -> Path:
-    """Every run's training and held-out loss per epoch, overlaid (``compare.png``)."""
-    from ..viz.plots import _figure, _save, _sequence_colors
-
-    labels = _labels(runs)
-    fig = _figure(figsize=(7.2, 4.4))
-    ax = fig.add_subplot(1, 1, 1)
-    log = True
-    for label, run, color in zip(labels, runs, _sequence_colors(len(runs))):
-        rows = read_metrics(run)
-        if not rows:
-            continue
-        held = "val" if "val_loss" in rows[0] else "test"
-        epochs = [r["epoch"] for r in rows]
-        for split, style in (("train", "-"), (held, "--")):
-            values = [r.get(f"{split}_loss", math.nan) for r in rows]
-            log = log and all(v > 0 for v in values)
-            ax.plot(epochs, values, style, color=color, label=f"{label} ({split})")
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (solid: training, dashed: held-out)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    ax.set_title(f"learning curves of {len(runs)} runs")
-    return _save(fig, path)

@@ -1,4 +1,4 @@
-"""Open the files a user names (specs, data, inputs): regular files only, sizes bounded first.
+"""Open the files a user names (specs, data, weights): regular files only, sizes bounded first.
 
 A path may name anything: a FIFO (reading it would wait forever), ``/dev/zero`` or
 ``/dev/urandom`` (endless), a folder, a file without read permission, or a file far too
@@ -6,8 +6,8 @@ large for what it claims to be. Every one of these is refused with a `UserError`
 byte is read: the file is opened with ``O_NONBLOCK`` (so opening a FIFO cannot hang) and
 checked with ``fstat`` on the open descriptor (so it cannot be swapped after the check).
 
-`available_memory` is what the size checks compare against (``MemAvailable`` of
-``/proc/meminfo`` on Linux, free physical pages elsewhere).
+`check_fits` compares what a file needs in memory with `available_memory` (``MemAvailable``
+of ``/proc/meminfo`` on Linux, free physical pages elsewhere).
 """
 
 from __future__ import annotations
@@ -99,6 +99,16 @@ def available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, OSError, ValueError):
         return 2**63 - 1  # unknown: let the allocation itself decide
+
+
+def check_fits(path: Path | str, needed: int, what: str) -> None:
+    """A UserError when `needed` bytes exceed the memory the machine has available."""
+    available = available_memory()
+    if needed > available:
+        raise UserError(
+            f"{path}: {what} need about {format_bytes(needed)} of memory, but this machine "
+            f"has {format_bytes(available)} available; use a smaller file or more memory"
+        )
 
 
 def format_bytes(count: float) -> str:
