@@ -133,11 +133,13 @@ def test_compare_shows_only_the_spec_fields_that_differ(tmp_path, spec):
     assert differences == {"optimizer.lr": [0.05, 0.1], "train.batch_size": [16, 32]}
     assert compare.spec_differences([tmp_path / "a", tmp_path / "a"]) == {}
     assert compare.run_labels([tmp_path / "a", tmp_path / "b"]) == ["a", "b"]
-    path = compare.learning_curves([tmp_path / "a", tmp_path / "b"], tmp_path / "compare.png")
+    from tinygrad_edu.viz.compare import learning_curves
+
+    path = learning_curves([tmp_path / "a", tmp_path / "b"], tmp_path / "compare.png")
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
-def test_flatten_writes_the_paths_that_set_takes():
+def test_dotted_paths_are_the_paths_that_set_takes():
     spec = {"model": {"layers": [{"linear": 8}, "relu"]}, "train": {"epochs": 2}, "seed": 0}
     assert compare.dotted_paths(spec) == {
         "model.layers[0].linear": 8,

@@ -22,14 +22,9 @@ from tinygrad_edu.export import (
     to_onnx,
     to_torch,
 )
-from tinygrad_edu.export.bundle import (
-    CLASS_NAMES_KEY,
-    NORMALIZATION_KEY,
-    SPEC_KEY,
-    VERSION_KEY,
-    from_spec,
-)
+from tinygrad_edu.export.bundle import from_spec
 from tinygrad_edu.io import npz
+from tinygrad_edu.runs.exported import CLASS_NAMES_KEY, NORMALIZATION_KEY, SPEC_KEY, VERSION_KEY
 from tinygrad_edu.spec import load_spec, parse_spec, registry
 from tinygrad_edu.training.objectives import predict_arrays
 

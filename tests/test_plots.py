@@ -13,7 +13,7 @@ import pytest
 from tinygrad_edu import runs
 from tinygrad_edu.extras import install_hint
 from tinygrad_edu.runs.sweep import run_sweep
-from tinygrad_edu.viz import figures, plots
+from tinygrad_edu.viz import plots
 
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None,
@@ -180,7 +180,7 @@ def test_hidden_activations_are_each_hidden_layers_outputs_and_dead_units_are_fo
 def test_learning_curves_name_the_loss_on_the_y_axis(tmp_path, monkeypatch):
     run = train(tmp_path, SINE, "sine")
     figures = []
-    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(plots.figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.learning_curves(run / "metrics.csv", "sine", run, loss="mse")
     labels = [ax.get_ylabel() for ax in figures[0].axes]
     assert labels == ["mean squared error (MSE)", "mean absolute error", "R² (1 = perfect fit)"]
@@ -201,7 +201,7 @@ def test_weight_tiles_scale_each_unit_on_its_own_and_mark_dead_units(tmp_path, m
     dead = np.all(np.maximum(X @ weights.T + bias, 0) == 0, axis=0)  # zero on every image
     assert 0 < dead.sum() < len(dead)  # uniform noise images: some units never fire
     figures = []
-    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(plots.figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.first_layer_weights(run, tmp_path / "all.png")
     plots.first_layer_weights(run, tmp_path / "five.png", units=5)
     for fig, shown in zip(figures, [12, 5]):  # 12 units in all, then the first 5
@@ -229,7 +229,7 @@ def test_weight_tiles_scale_each_unit_on_its_own_and_mark_dead_units(tmp_path, m
 
 def test_a_mosaic_lays_tiles_out_row_by_row_with_gaps_and_label_bands():
     tiles = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
-    mosaic = figures.tile_mosaic(tiles, columns=2, gap=1, band=1)
+    mosaic = plots.figures.tile_mosaic(tiles, columns=2, gap=1, band=1)
     assert mosaic.shape == (3 * (1 + 2), 2 * 3 + 1)
     np.testing.assert_array_equal(mosaic[1:3, 0:3], tiles[0])
     np.testing.assert_array_equal(mosaic[1:3, 4:7], tiles[1])
@@ -250,7 +250,7 @@ def test_misclassified_shows_each_wrong_test_image_with_its_labels(tmp_path, mon
     wrong = np.flatnonzero(y_true != y_pred)
     assert 0 < len(wrong) <= classification.MAX_MISTAKES  # random labels: mistakes
     figures = []
-    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(plots.figures, "save_png", lambda fig, path: figures.append(fig) or path)
     classification.misclassified(run, tmp_path / "misclassified.png")
     (ax,) = [ax for ax in figures[0].axes if ax.images]
     assert [t.get_text() for t in ax.texts] == [
@@ -282,7 +282,7 @@ LONG_NAME = "a-two-class-run-whose-name-is-rather-long"
 def drawn(monkeypatch, draw, *args) -> object:
     """The matplotlib Figure that `draw(*args)` would have saved."""
     figures = []
-    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(plots.figures, "save_png", lambda fig, path: figures.append(fig) or path)
     draw(*args)
     (fig,) = figures
     return fig
@@ -340,7 +340,7 @@ def test_diagnostics_name_each_layer_as_the_summary_does(tmp_path, monkeypatch):
     spec.write_text(MOONS.replace("batch_size: 32}", "batch_size: 32, diagnostics: true}"))
     runs.train(spec, {}, out=tmp_path / "run", quiet=True)
     figures = []
-    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(plots.figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.plot_run(tmp_path / "run")
     (fig,) = [f for f in figures if "inside the network" in f.get_suptitle()]
     legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
@@ -454,7 +454,7 @@ def test_sweep_plots_say_hidden_width_where_out_features_is_swept(tmp_path, monk
     spec.write_text(SINE)
     sweep = run_sweep(spec, "model.layers[0].linear.out_features", [2, 8], out=tmp_path / "sw")
     figures = []
-    monkeypatch.setattr(figures, "save_png", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(plots.figures, "save_png", lambda fig, path: figures.append(fig) or path)
     plots.plot_sweep(sweep.folder)
     metrics, curves, fitted = figures
     assert {ax.get_xlabel() for ax in metrics.axes} == {"hidden width"}

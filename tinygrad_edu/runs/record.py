@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..io.atomic import write_text_atomic
+from ..training import progress
 from ..training.layout import RECORD
-from ..training.progress import in_jupyter
 
 STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
 FROM_PYTHON = "from Python in a notebook or an interactive session, no command line"
@@ -116,7 +116,7 @@ def _git(folder: Path) -> dict[str, Any] | None:
 def _command_line() -> list[str] | None:
     """This process's command line, or None where it does not say how the run was made: in a
     Jupyter kernel it is the kernel's launch command, in an interactive interpreter empty."""
-    if in_jupyter() or not sys.argv or sys.argv[0] in ("", "-c"):
+    if progress.in_jupyter() or not sys.argv or sys.argv[0] in ("", "-c"):
         return None
     return list(sys.argv)
 
