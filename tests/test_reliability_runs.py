@@ -316,7 +316,7 @@ def test_a_bad_update_at_the_end_of_an_epoch_is_never_checkpointed(
     tmp_path, monkeypatch, epoch, kept
 ):
     monkeypatch.setattr(_PoisonAtStep, "poison_step", epoch * STEPS_PER_EPOCH)  # the last step
-    monkeypatch.setattr(runs, "Trainer", _PoisonAtStep)
+    monkeypatch.setattr(runs.start, "Trainer", _PoisonAtStep)
     out = tmp_path / "run"
     with pytest.raises(TrainingDiverged) as info:
         runs.train(write_spec(tmp_path), {}, out=out, quiet=True)

@@ -98,7 +98,7 @@ def trainings(monkeypatch) -> list[tuple[str, str]]:
         calls.append((Path(out or resume).name, "resume" if resume else "new"))
         return real(spec, overrides, out=out, resume=resume, **options)
 
-    monkeypatch.setattr(runs, "train", counting)
+    monkeypatch.setattr(runs.sweep, "train", counting)
     return calls
 
 
@@ -379,7 +379,7 @@ def test_an_interrupted_sweep_resumes_its_run_from_the_checkpoint(tmp_path, monk
 
     calls: list = []
     real = runs.train
-    monkeypatch.setattr(runs, "train", lambda *a, **k: calls.append(k) or real(*a, **k))
+    monkeypatch.setattr(runs.sweep, "train", lambda *a, **k: calls.append(k) or real(*a, **k))
     run_sweep(None, resume=out)
     assert [Path(k["resume"]).name for k in calls] == ["out_features=6,seed=1"]
     assert (out / SWEEP_CSV).read_text() == (fresh.folder / SWEEP_CSV).read_text()
@@ -538,7 +538,7 @@ def test_a_sweep_that_fails_before_its_first_run_leaves_no_folder(tmp_path, monk
     def failing(*args, **kwargs):
         raise UserError("the data cannot be read")
 
-    monkeypatch.setattr(runs, "train", failing)
+    monkeypatch.setattr(runs.sweep, "train", failing)
     with pytest.raises(UserError, match="the data cannot be read"):
         run_sweep(write(tmp_path, MOONS + SECTION), out=tmp_path / "new" / "sweep")
     assert not (tmp_path / "new").exists()
