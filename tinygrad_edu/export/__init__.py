@@ -13,7 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
+from ..io.atomic import check_writable_file, removed_when_terminated
 from ..io.safetensors import load_safetensors, save_safetensors
+from ..training.objectives import loss_options, task_of
 from .bundle import EXPORT_HINT, Bundle, load_bundle
 from .folder import check_folder
 from .onnx import to_onnx
@@ -49,9 +52,6 @@ def export_run(
     ``torch/``. A torch folder holding files the export did not write is refused unless
     `force`. Nothing is left behind by an error, Ctrl-C or SIGTERM.
     """
-    from ..errors import UserError
-    from ..io.atomic import check_writable_file, removed_when_terminated
-
     if format not in FORMATS:
         raise UserError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if format != "onnx" and (include_preprocessing or probabilities):
@@ -75,8 +75,6 @@ def _export(
     probabilities: bool,
     force: bool,
 ) -> Path:
-    from ..errors import UserError
-
     bundle = load_bundle(run_dir, with_data=format == "torch")  # only torch writes the data
     if probabilities and _task(bundle) != "classification":
         raise UserError("--probabilities needs a classifier; this run's loss is a regression loss")
@@ -103,6 +101,4 @@ def _export(
 
 
 def _task(bundle: Any) -> str:
-    from ..training.objectives import loss_options, task_of
-
     return task_of(loss_options(bundle.spec.loss)[0])

@@ -15,12 +15,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .. import backend
 from ..errors import UserError
 from ..extras import install_hint
 from ..io.npz import keys_under
 from ..runs.exported import file_metadata
 from ..runs.finished import load_run
 from ..runs.init_from import load_initial_weights
+from ..spec import Spec, build_model, load_spec
 from ..training.layout import MODEL
 from ..training.loop import prepare
 
@@ -60,9 +62,6 @@ class Bundle:
 def from_run(run_dir: str | Path, with_data: bool = False) -> Bundle:
     """The trained model of a run folder, from its ``model.npz``; `with_data` also rebuilds
     the run's data (same seed, same split), which only the torch format needs."""
-    from .. import backend
-    from ..spec import build_model
-
     spec, flat = load_run(run_dir)
     if "norm/shift" not in flat:
         raise UserError(f"{run_dir} has no finished model ({MODEL}); let the training finish")
@@ -86,8 +85,6 @@ def from_spec(spec: Any) -> Bundle:
 def load_bundle(source: Any, with_data: bool = False) -> Bundle:
     """A `Bundle` from a run folder, a spec file or a validated `Spec` (a spec's always has
     its data: the normalization comes from it)."""
-    from ..spec import Spec, load_spec
-
     if isinstance(source, Spec):
         return from_spec(source)
     path = Path(source)

@@ -22,6 +22,7 @@ import yaml
 
 from ..errors import UserError
 from ..training.layout import CHECKPOINT, METRICS, MODEL, SPEC
+from ..training.progress import format_metric
 from .record import read_record
 
 
@@ -148,8 +149,6 @@ def run_labels(runs: list[Path]) -> list[str]:
 def compare_tables(runs: list[Path]) -> list[Any]:
     """Two rich Tables: final metrics per run, and the spec fields that differ."""
     from rich.table import Table
-
-    from ..training.progress import format_metric
 
     labels = run_labels(runs)
     summaries = [summarize(run) for run in runs]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..spec import load_spec
 from ..training.layout import SPEC
 from ..training.progress import metric_columns, metric_text, metrics_table, rich_bundle
 from .compare import read_metrics
@@ -51,8 +52,6 @@ class RunFolder:
     @property
     def spec(self) -> Any:
         """The run's resolved spec (``spec.yaml``), as `tinygrad_edu.spec.load_spec` reads it."""
-        from ..spec import load_spec
-
         return load_spec(self.path / SPEC)
 
     @property

@@ -15,23 +15,23 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from ..errors import UserError
 from ..io.atomic import remove_stale_temp_files, write_text_atomic
+from ..spec import Spec, apply_overrides, compose, load_spec, spec_to_dict
 from ..training.layout import CHECKPOINT, LOCK, RUN_FILES, SPEC, TENSORBOARD, new_run_dir
-from ..training.loop import Setup, Trainer, prepare
+from ..training.loop import Setup, Trainer, TrainingDiverged, TrainingInterrupted, prepare
+from ..training.objectives import evaluate_arrays
+from ..training.progress import choose_reporter
+from ..training.scalar import describe
+from ..training.tensorboard import Reporters, TensorBoardReporter, check_available, check_folder
 from .init_from import load_initial_weights
 from .lock import RunLock, check_new_folder, claim_new_folder
 from .record import RunRecord
 
-if TYPE_CHECKING:
-    from ..spec import Spec
-
 
 def _load(spec_path: str | Path | Spec, overrides: Mapping[str, Any]) -> Any:
-    from ..spec import Spec, apply_overrides, load_spec
-
     spec = spec_path if isinstance(spec_path, Spec) else load_spec(spec_path)
     return apply_overrides(spec, overrides) if overrides else spec
 
@@ -41,8 +41,6 @@ def run_spec_yaml(spec: Any, references: bool = False) -> str:
     from anywhere. ``references=True`` writes its ``${path}`` references back in place of
     the values they resolved to (a sweep's spec: each run resolves them for its own point)."""
     import yaml
-
-    from ..spec import compose, spec_to_dict
 
     data = spec_to_dict(spec)
     if references:
@@ -97,8 +95,6 @@ def train(
     setup = prepare(spec)
     load_initial_weights(setup.model, spec)  # init.from: checked before the folder exists
     if getattr(setup.model, "engine", "tensor") == "value" and not quiet:
-        from ..training.scalar import describe
-
         print(describe(setup), file=stream)
     fresh = None if out else (lambda: new_run_dir(spec.name))
     with claim_new_folder(target, fresh) as run_dir:
@@ -121,8 +117,6 @@ def _resume(
     sweep: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Continue the run in `run_dir`; nothing in it changes until every check has passed."""
-    from ..spec import load_spec
-
     if spec_path is not None:
         raise UserError(
             f"--resume continues {run_dir} with its own spec ({run_dir / SPEC}), so the spec "
@@ -148,8 +142,6 @@ def _resume(
         trainer.load_checkpoint(run_dir / CHECKPOINT)
         _check_resume_point(run_dir, recorded, spec, trainer.progress)
         if spec.train.tensorboard:
-            from ..training.tensorboard import check_folder
-
             check_folder(run_dir)
         _apply_optimizer_overrides(run_dir, recorded, spec, setup)
         # every check passed: from here on the run folder may change
@@ -162,8 +154,6 @@ def _resume(
 def _check_resume_overrides(run_dir: Path, recorded: Any, spec: Any) -> None:
     """Refuse overrides that would make the resumed run something else: the seed and the
     data section decide the split, so changing them would mix test samples into training."""
-    from ..spec import spec_to_dict
-
     before, after = spec_to_dict(recorded), spec_to_dict(spec)
     changed = [key for key in ("seed", "data") if before.get(key) != after.get(key)]
     if changed:
@@ -260,8 +250,6 @@ def _finish(
     setup: Setup, history: list[dict], run_dir: Path, quiet: bool, as_json: bool, stream: IO[str]
 ) -> dict[str, Any]:
     """The final metrics: the last epoch's row and the test split's metrics."""
-    from ..training.objectives import evaluate_arrays
-
     ds = setup.dataset
     final: dict[str, Any] = dict(history[-1]) if history else {}
     if history:  # the last epoch's time, and the whole training's (all epochs, all sessions)
@@ -278,12 +266,8 @@ def _finish(
 
 def _reporter(spec: Any, quiet: bool, stream: IO[str]) -> Any:
     """What the run shows (see `progress`), and TensorBoard files when the spec asks."""
-    from ..training.progress import choose_reporter
-
     reporter = choose_reporter(quiet, stream)
     if spec.train.tensorboard:
-        from ..training.tensorboard import Reporters, TensorBoardReporter, check_available
-
         check_available()
         reporter = Reporters(reporter, TensorBoardReporter(run_spec_yaml(spec)))
     return reporter
@@ -293,8 +277,6 @@ def _fit_recorded(
     trainer: Trainer, spec: Any, resumed: bool, sweep: Mapping[str, Any] | None = None
 ) -> list[dict]:
     """`trainer.fit()`, with how it ended written into the run's record (run.json)."""
-    from ..training.loop import TrainingDiverged, TrainingInterrupted
-
     record = RunRecord(trainer.run_dir)
     record.start(spec, resumed=resumed, sweep=sweep)
     try:

@@ -55,8 +55,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..spec.sweep_values import MAX_SWEEP_RUNS
 from ..io.atomic import remove_stale_temp_files, write_text_atomic
+from ..spec import apply_overrides, load_spec, spec_to_dict
+from ..spec.loader import parse_value
+from ..spec.sweep_values import MAX_SWEEP_RUNS
 from ..training.layout import (
     CHECKPOINT,
     METRICS,
@@ -69,7 +71,7 @@ from ..training.layout import (
 from ..training.loop import TrainingInterrupted
 from .finished import evaluate
 from .lock import RunLock, claim_new_folder
-from .start import run_spec_yaml, restart_unstarted, train
+from .start import restart_unstarted, run_spec_yaml, train
 from .sweep_plan import Plan, PlannedRun, format_value, plan_sweep, short_names
 from .sweep_workers import WorkersInterrupted, run_in_workers
 
@@ -244,8 +246,6 @@ def run_sweep(
     `quiet` prints nothing; otherwise each finished run prints one line (`finished_line`),
     and `verbose` prints every run's full training log instead (only with ``jobs=1``).
     """
-    from ..spec import apply_overrides
-
     if jobs < 1:
         raise UserError(f"--jobs takes a positive number of worker processes, found {jobs}")
     if verbose and jobs > 1:
@@ -362,9 +362,6 @@ def _swept_spec(
     repeats: int | None,
 ) -> Any:
     """The spec with the given keys of its sweep section replaced, validated as a file is."""
-    from ..spec import apply_overrides, load_spec, spec_to_dict
-    from ..spec.loader import parse_value
-
     spec = load_spec(spec_path)
     section = dict(spec_to_dict(spec).get("sweep") or {})
 
@@ -407,8 +404,6 @@ def _check_same_sweep(
 ) -> None:
     """A resumed sweep must be the folder's own: the same spec apart from the sweep section,
     and the same swept fields, so that its rows compare like with like."""
-    from ..spec import apply_overrides, load_spec, spec_to_dict
-
     before = spec_to_dict(apply_overrides(load_spec(folder / SWEEP_SPEC), {"sweep": None}))
     after = spec_to_dict(base)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
@@ -465,7 +460,6 @@ def train_task(task: Mapping[str, Any]) -> dict[str, Any]:
 
     The run's spec is made from the sweep's sweep.yaml the same way in this process and in
     a worker's, so ``--jobs N`` trains exactly what ``--jobs 1`` does."""
-    from ..spec import apply_overrides, load_spec
     run_dir = Path(task["run_dir"])
     quiet = not task["verbose"]
     if task["how"] == "record":
@@ -603,8 +597,6 @@ def _cell_value(name: str, cell: str, paths: Sequence[str]) -> Any:
     """A sweep.csv cell read back: a point's value as YAML, the run folder as text, the
     rest as numbers (ints, such as epoch and seed, stay ints, so a rewritten row reads the
     same; an empty cell is None)."""
-    from ..spec.loader import parse_value
-
     if name in paths:
         return parse_value(cell)
     if name == "run_dir":

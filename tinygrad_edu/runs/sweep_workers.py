@@ -3,9 +3,10 @@
 Each worker is a fresh Python process (multiprocessing's "spawn" context: no copy of the
 parent's state, the same on Linux, macOS and Windows) that trains one run at a time with
 the function it is given (`sweep.train_task`, the one ``--jobs 1`` calls in-process), so
-every weight and metric is the same as with ``--jobs 1``. The pool knows nothing else of
-sweeps: it reports a Ctrl-C as `WorkersInterrupted`, and the sweep says what it means. The parent gives each worker one task at a time and the
-next when it reports back, and writes the rows.
+every weight and metric is the same as with ``--jobs 1``. The parent gives each worker one
+task at a time and the next when it reports back, and writes the rows. The pool knows
+nothing else of sweeps: it reports a Ctrl-C as `WorkersInterrupted`, and the sweep says
+what that means.
 
 Threads: NumPy's BLAS would start one thread per core in every worker, N times too many.
 The parent sets ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` to
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..spec.plugins import import_modules
+from ..training.loop import TrainingInterrupted
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _POLL_SECONDS = 0.2
@@ -134,9 +137,7 @@ def _start_workers(
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     os.environ.update({name: str(threads_per_worker(count)) for name in THREAD_VARIABLES})
     try:
-        workers = [
-            context.Process(target=_work, args=(todo, results, train)) for _ in range(count)
-        ]
+        workers = [context.Process(target=_work, args=(todo, results, train)) for _ in range(count)]
         for worker in workers:
             worker.start()
     finally:
@@ -161,9 +162,6 @@ def _work(todo: Any, results: Any, train: Callable[[Mapping[str, Any]], dict]) -
     """A worker's life: train the tasks it is given until it is given None."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # the terminal's Ctrl-C goes to the parent, which passes it on once
-    from ..spec.plugins import import_modules
-    from ..training.loop import TrainingInterrupted
-
     imported: set[str] = set()
     try:
         while (item := todo.get()) is not None:

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from ..errors import UserError
 from ..io.atomic import atomic_path
 from ..io.npz import keys_under, load_npz
@@ -48,6 +49,7 @@ from ..runs.compare import read_metrics_csv
 from ..runs.sweep import format_value, group_by_point, point_label, read_sweep_csv, summarize
 from ..runs.sweep_plan import short_names
 from ..runs.trained import TrainedRun, load_trained
+from ..spec import load_spec
 from ..training.diagnostics import list_snapshots, read_diagnostics
 from ..training.layout import DIAGNOSTICS, METRICS, SNAPSHOTS, SPEC, SWEEP_CSV
 from . import classification, figures, network
@@ -120,8 +122,6 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
 def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     """``sweep_metrics.png`` and ``sweep_learning_curves.png`` for any sweep, and
     ``fit.png`` for 1-D regression sweeps (one curve per point, its first seed's run)."""
-    from ..spec import load_spec
-
     figures.require_matplotlib()
     sweep_dir = Path(sweep_dir)
     paths, rows = read_sweep_csv(sweep_dir)
@@ -233,8 +233,6 @@ def fit(runs: list[TrainedRun], path: Path, resolution: int = 400) -> Path:
 def draw_fit(ax: Any, runs: list[TrainedRun], resolution: int = 400, title: str = "") -> None:
     """`fit`'s picture on `ax` for the runs' current weights (also one frame of
     `animate_run`, whose y axis stays the data's so that frames do not jump)."""
-    from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
-
     first = runs[0]
     ds, data_spec = first.setup.dataset, first.setup.spec.data
     x_train = first.raw(ds.X_train)[:, 0]
