@@ -34,14 +34,21 @@ import numpy as np
 
 from .. import backend, rng
 from .._tensor import Tensor, set_default_dtype
+from ..autograd import no_grad
+from ..data import iterate_batches, load_dataset
 from ..errors import UserError
 from ..io.atomic import write_text_atomic
 from ..io.npz import keys_under, load_npz, prefix_keys, save_npz
 from ..jit import compile as compile_step
+from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..spec import build_model
+from ..spec.limits import check_memory
+from .diagnostics import record_epoch
 from .divergence import divergence_advice, quiet_float_errors
 from .layout import CHECKPOINT, METRICS, MODEL
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
 from .optimizers import make_optimizer, make_scheduler
+from .scalar import check_spec, value_model
 
 
 class TrainingDiverged(UserError):
@@ -86,10 +93,6 @@ def prepare(spec: Any, engine: str | None = None) -> Setup:
     (default: the spec's ``train.engine``) ``"value"`` wraps the model for the scalar engine
     (`scalar`); a finished run is always restored on the tensor engine.
     """
-    from .. import data as data_module
-    from ..spec import build_model
-    from ..spec.limits import check_memory
-
     check_memory(spec)  # before anything is allocated
     backend.set_backend(spec.backend)
     set_default_dtype(spec.dtype)
@@ -98,11 +101,9 @@ def prepare(spec: Any, engine: str | None = None) -> Setup:
     loss_name, options = loss_options(spec.loss)
     scalar_engine = (engine or getattr(spec.train, "engine", "tensor")) == "value"
     if scalar_engine:  # before the data is loaded: refusals come first
-        from .scalar import check_spec
-
         check_spec(spec, model, loss_name, options)
     data_config = spec.data.model_dump(exclude_none=True)
-    dataset = data_module.load_dataset(data_config, seed=spec.seed, task=task_of(loss_name))
+    dataset = load_dataset(data_config, seed=spec.seed, task=task_of(loss_name))
     expected = tuple(spec.model.input)
     if tuple(dataset.input_shape) != expected:
         raise UserError(
@@ -114,8 +115,6 @@ def prepare(spec: Any, engine: str | None = None) -> Setup:
     objective.check(dataset.num_classes)
     _check_held_out(spec, dataset)
     if scalar_engine:
-        from .scalar import value_model
-
         model = value_model(spec, model, objective, dataset)
     optimizer = make_optimizer(spec.optimizer, model.parameters())
     scheduler = make_scheduler(getattr(spec, "scheduler", None), optimizer, spec.train.epochs)
@@ -147,8 +146,6 @@ def _check_held_out(spec: Any, dataset: Any) -> None:
 
 
 def _num_outputs(model: Any, input_shape: tuple) -> int:
-    from ..autograd import no_grad
-
     with no_grad():  # in eval mode: a one-sample batch must not move BatchNorm's statistics
         out = model.eval()(Tensor.zeros((1, *input_shape)))
     model.train()
@@ -286,8 +283,6 @@ class Trainer:
     # --- running -------------------------------------------------------------------------
     def fit(self) -> list[dict]:
         """Train the remaining epochs; returns the metrics history (one row per epoch)."""
-        from ..data import iterate_batches
-
         s, p = self.setup, self.progress
         ds = s.dataset
         # signal handlers can only be set from the main thread (the playground trains in others)
@@ -394,8 +389,6 @@ class Trainer:
         row["lr"] = s.optimizer.lr
         row["seconds"] = round(seconds, 3)
         if s.scheduler is not None:
-            from ..optim.lr_scheduler import ReduceLROnPlateau
-
             if isinstance(s.scheduler, ReduceLROnPlateau):  # it watches the held-out loss
                 s.scheduler.step(held["loss"])
             else:
@@ -415,8 +408,6 @@ class Trainer:
         """diagnostics.csv and the epoch's weight snapshot, when the spec asks (`diagnostics`)."""
         train = self.setup.spec.train
         if getattr(train, "diagnostics", False) or getattr(train, "snapshots", False):
-            from .diagnostics import record_epoch
-
             record_epoch(self.setup, self.run_dir, self.progress.epoch)
 
     def _bad_loss(self, value: float) -> TrainingDiverged:

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import functional as F
 from .._tensor import Tensor, get_default_dtype
+from ..autograd import no_grad
 from ..errors import UserError
 
 REGRESSION_LOSSES = ("mse", "l1", "huber")
@@ -163,8 +164,6 @@ def evaluate_arrays(
     model: Any, objective: Objective, X: np.ndarray, labels: np.ndarray, batch_size: int = 1000
 ) -> dict[str, float]:
     """Metrics of `model` on a whole split, in evaluation mode and without a graph."""
-    from ..autograd import no_grad
-
     was_training = getattr(model, "training", False)
     model.eval()
     metrics = MetricAccumulator(objective)
@@ -180,8 +179,6 @@ def evaluate_arrays(
 
 def predict_arrays(model: Any, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Raw model outputs for all rows of X, as one NumPy array."""
-    from ..autograd import no_grad
-
     model.eval()
     with no_grad():
         parts = [model(Tensor(X[i : i + batch_size])).numpy() for i in range(0, len(X), batch_size)]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import optim
+
 
 def make_optimizer(config: Any, params: Any) -> Any:
     """The optimizer a spec's ``optimizer:`` section names, with its options."""
-    from .. import optim
-
     options = config.model_dump(exclude_none=True)
     name = options.pop("name")
     classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}
@@ -27,8 +27,6 @@ def make_scheduler(config: Any, optimizer: Any, epochs: int) -> Any:
     """The schedule of a spec's ``scheduler:`` section (stepped once per epoch), or None."""
     if config is None:
         return None
-    from .. import optim
-
     options = config.model_dump(exclude_none=True)
     name = options.pop("name")
     if name == "step":
