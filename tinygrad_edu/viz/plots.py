@@ -265,7 +265,7 @@ def first_layer_weights(run: TrainedRun, path: Path, units: int | None = None) -
     Each tile is scaled on its own (its largest |weight| is full colour): on one shared
     scale the few strongest units set the range and most tiles fade to white, hiding the
     strokes and blobs the lecture's "first layers learn simple features" is about. Units
-    that are zero on every training image (dead ReLUs, `network.dead_units`) are marked.
+    that are zero on every training image (dead ReLUs, `training.hidden.dead_units`) are marked.
 
     The tiles are one image (`tile_mosaic`), drawn by one ``imshow``: 128 small axes took
     matplotlib's layout about 3 s, longer than training the lecture's network."""
@@ -526,7 +526,7 @@ def _significant_formatter() -> Any:
 
 
 def _read_metrics(path: Path) -> list[dict[str, float]]:
-    """The rows of a metrics.csv (`compare.read_metrics_csv`); a plot needs at least one."""
+    """The rows of a metrics.csv (`runs.compare.read_metrics_csv`); a plot needs at least one."""
     rows = read_metrics_csv(path)
     if not rows:
         raise UserError(f"{path} has no rows yet: let at least one epoch finish")
