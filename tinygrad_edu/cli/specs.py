@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..arguments import positive_int
 from ..errors import UserError
@@ -29,13 +30,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.specs:
         try:
-            check_spec_file(path, more_checks=[init_problems])
+            check_spec_file(path, more_checks=[_value_engine_problems, init_problems])
         except UserError as error:
             failed += 1
             print_error(error)
         else:
             print(f"OK  {path}")
     return 2 if failed else 0
+
+
+def _value_engine_problems(spec: Any) -> list[tuple[tuple[str, ...], str]]:
+    """What ``train.engine: value`` cannot train (`training.scalar.check_spec`, the check
+    train makes before loading data), as validate's (spec key, message). Its time estimate
+    times a few training samples, which only train does; a spec whose memory estimate is
+    refused is not built here (validate reports that already)."""
+    from ..spec import build_model
+    from ..spec.limits import memory_problem
+    from ..training.objectives import loss_options
+    from ..training.scalar import check_spec
+
+    if getattr(spec.train, "engine", "tensor") != "value" or memory_problem(spec) is not None:
+        return []
+    name, options = loss_options(spec.loss)
+    try:
+        check_spec(spec, build_model(spec), name, options)
+    except UserError as error:
+        return [(("train", "engine"), str(error))]
+    return []
 
 
 def add_schema(commands: Commands) -> None:
