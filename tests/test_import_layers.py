@@ -37,3 +37,12 @@ def test_the_spec_checks_import_no_trainer():
         name for name, imports in _spec_graph().items() if "tinygrad_edu.training.scalar" in imports
     )
     assert importing == []
+
+
+def test_the_spec_modules_import_each_other_without_a_circle():
+    """registry -> fields -> the sections -> schema -> problems -> yaml_positions -> messages
+    -> compose -> checks -> loader -> the package: each module uses only those before it
+    (the loader imported compose and checks inside functions, and they imported it back)."""
+    graph = _spec_graph()
+    inside = {name: imports & set(graph) for name, imports in graph.items()}
+    assert _tool().circles(inside) == []

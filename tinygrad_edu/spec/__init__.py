@@ -26,9 +26,10 @@ from .._tensor import Tensor, get_default_dtype, set_default_dtype
 from ..gradcheck import ParameterCheck, check_parameters
 from . import loader
 from .loader import Problem, SpecError, spec_to_dict
+from .model_section import LayerSpec
 from .plugins import ENTRY_POINT_GROUP, import_modules, load_entry_points
 from .registry import LayerOptions, register_layer
-from .schema import LayerSpec, Spec, json_schema
+from .schema import Spec, json_schema
 from .shipped import copy_spec, find_spec, spec_names
 
 __all__ = [
