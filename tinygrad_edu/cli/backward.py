@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..arguments import non_negative_int, positive_int, seed, tolerance
 from ..errors import UserError
+from .arguments import non_negative_int, positive_int, seed, tolerance
 from .commands import Commands
 from .options import add_import_option
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..arguments import positive_int
 from ..errors import UserError
+from .arguments import positive_int
 from .commands import Commands
 from .options import add_import_option
 from .output import wide_console

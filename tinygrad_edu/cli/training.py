@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..arguments import positive_int
 from ..errors import UserError
+from .arguments import positive_int
 from .commands import Commands
 from .options import add_import_option, spec_overrides
 from .output import write_plots
