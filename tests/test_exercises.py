@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -89,7 +90,7 @@ def test_make_writes_stubs_that_reveal_no_solution(tmp_path):
     result = cli("make", str(tmp_path / "hw"))
     assert result.returncode == 0, result.stderr
     hw = tmp_path / "hw"
-    assert {p.name for p in hw.iterdir()} == {"minigrad", "README.md", "tests"}
+    assert {p.name for p in hw.iterdir()} == {"minigrad", "README.md", "tests", ".github"}
     for module in ("value", "tensor_ops", "nn", "optim", "train"):
         text = (hw / "minigrad" / f"{module}.py").read_text()
         written = _code_only(text)
@@ -100,6 +101,66 @@ def test_make_writes_stubs_that_reveal_no_solution(tmp_path):
     assert "1 - tanh(x)^2" in value  # the hint: the formula, not its code
     assert not list(hw.rglob("__pycache__")) and not list(hw.rglob("*.pyc"))
     assert "exercises check" in (hw / "README.md").read_text()
+
+
+def test_make_writes_github_classrooms_autograding_one_test_per_exercise(tmp_path):
+    only = ["value-tanh", "count-parameters"]
+    hw, key = tmp_path / "hw", tmp_path / "key"
+    workspace.make(hw, only=only)
+    workspace.make(key, only=only, solutions=True)
+    tests = json.loads((hw / ".github/classroom/autograding.json").read_text())["tests"]
+    assert [t["run"] for t in tests] == [
+        f"python -m tinygrad_edu exercises check . --only {i}" for i in only
+    ]
+    for test, exercise_id in zip(tests, only):
+        assert set(test) == {
+            "name", "setup", "run", "input", "output", "comparison", "timeout", "points"
+        }  # fmt: skip
+        assert test["name"].startswith(exercise_id) and test["points"] == BY_ID[exercise_id].points
+        assert test["comparison"] in ("exact", "included", "regex") and test["output"] == ""
+        assert (
+            isinstance(test["timeout"], int) and test["timeout"] * 60 > BY_ID[exercise_id].seconds
+        )
+        assert test["setup"] == 'python -m pip install "tinygrad-edu[exercises]"'
+    workflow = yaml.safe_load((hw / ".github/workflows/classroom.yml").read_text())
+    assert workflow["on"] == ["push", "workflow_dispatch", "repository_dispatch"]
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    assert {"name": "Install tinygrad_edu", "run": tests[0]["setup"]} in steps
+    graders = [s for s in steps if "autograding-command-grader" in s.get("uses", "")]
+    assert [s["id"] for s in graders] == only
+    assert [s["with"]["command"] for s in graders] == [t["run"] for t in tests]
+    assert [s["with"]["max-score"] for s in graders] == [t["points"] for t in tests]
+    reporter = steps[-1]
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    assert reporter["with"]["runners"] == "value-tanh,count-parameters"
+    assert reporter["env"] == {
+        "VALUE-TANH_RESULTS": "${{steps.value-tanh.outputs.result}}",
+        "COUNT-PARAMETERS_RESULTS": "${{steps.count-parameters.outputs.result}}",
+    }
+    # one of its tests run as Classroom runs it: the command through a shell, in the workspace
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    graded = {
+        folder.name: subprocess.run(
+            tests[1]["run"], shell=True, cwd=folder, env=env, capture_output=True, text=True
+        )
+        for folder in (key, hw)
+    }
+    assert graded["key"].returncode == 0 and "PASS count-parameters" in graded["key"].stdout
+    assert graded["hw"].returncode == 1 and "not implemented yet" in graded["hw"].stdout
+    assert "Traceback" not in graded["hw"].stdout + graded["hw"].stderr
+
+
+def test_a_course_names_its_own_classroom_install_command(tmp_path):
+    setup = "python -m pip install git+https://git.example.org/course/tinygrad_edu"
+    result = cli("make", str(tmp_path / "hw"), "--only", "relu", "--classroom-setup", setup)
+    assert result.returncode == 0, result.stderr
+    assert ".github/workflows/classroom.yml" in result.stdout
+    tests = json.loads((tmp_path / "hw/.github/classroom/autograding.json").read_text())["tests"]
+    assert [t["setup"] for t in tests] == [setup]
+    assert f"run: {setup}" in (tmp_path / "hw/.github/workflows/classroom.yml").read_text()
+    empty = cli("make", str(tmp_path / "other"), "--classroom-setup", " ")
+    assert empty.returncode == 2 and "--classroom-setup is empty" in empty.stderr
+    assert not (tmp_path / "other").exists()
 
 
 def test_make_refuses_a_folder_that_is_not_empty(tmp_path):
@@ -254,7 +315,10 @@ def test_gradescope_destination_that_is_a_folder_is_refused_before_grading(tmp_p
 def test_workspaces_are_written_byte_for_byte_the_same(tmp_path):
     workspace.make(tmp_path / "a", only=["relu", "value-exp"])
     workspace.make(tmp_path / "b", only=["relu", "value-exp"])
-    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    files = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*") if p.is_file()
+    )
+    assert Path(".github/classroom/autograding.json") in files
     assert files and all(
         (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files
     )
