@@ -4,11 +4,11 @@ Reading order: `value_ops` (the ops marked in the engine's table ``ops.EXERCISES
 exercises: their formulas, tie rules and gradients read from the rows), `catalogue` (the
 exercises), `solution` (the reference: the solved source of the student's package),
 `workspace` (writing a student's copy with the exercises stubbed), `classroom` (its GitHub
-Classroom autograding, one test per exercise), `compare`, `numeric`
-and `drawn` (how an answer is compared, central differences, inputs drawn by hypothesis),
-`value_checks` and `checks` (what each exercise must do), `graft` (only the student's
-function goes into the reference engine), `runner` (one process per exercise, with limits),
-`report` (text, JSON, Gradescope) and `command` (``python cli.py exercises ...``).
+Classroom autograding, one test per exercise), `compare`, `numeric` and `drawn` (how an
+answer is compared, central differences, inputs drawn by hypothesis), `value_checks` and
+`checks` (what each exercise must do), `graft` (only the student's function goes into the
+reference engine), `runner` (one process per exercise, with limits), `report` (text, JSON,
+Gradescope) and `command` (``python cli.py exercises ...``).
 
 From a notebook::
 

@@ -108,8 +108,3 @@ def formulas(marked: Iterable[str] = ops.EXERCISES) -> dict[str, OpFormula]:
 
 
 OPS = formulas()
-
-
-def op_formula(op: str) -> OpFormula:
-    """The exercise of a marked op."""
-    return OPS[op]
