@@ -207,6 +207,7 @@ def test_the_formulas_a_student_reads_are_the_engines_rows():
     assert OPS["mul"].derivative == "d(a * b)/da = b, d(a * b)/db = a"
     assert OPS["pow"].derivative == "d(x^p)/dx = p * x^(p - 1)"
     assert OPS["relu"].tie == ops.RELU.tie
+    assert "d/dy" not in BY_ID["value-pow"].hint  # p is a number here, not an input with a grad
     assert ops.RELU.tie in BY_ID["value-relu"].hint and ops.RELU.tie in BY_ID["relu-backward"].hint
     # the expected gradient is the row's backward: the tie rule at x = 0 included
     assert OPS["relu"].gradients((0.0,), (), 0.0, 1.0) == (0.0,)

@@ -71,7 +71,10 @@ class OpFormula:
 
     @property
     def tie(self) -> str:
-        return self.row.tie
+        """The row's rule at a kink. Not for an op with a number argument: its row's rule
+        speaks of the second input as an array (``d/dy``), and the base is drawn off 0, the
+        one place where its rule for the first input differs from the formula (x^p at 0)."""
+        return "" if self.number else self.row.tie
 
     def output(self, values: tuple[float, ...], args: tuple = ()) -> float:
         """The op's forward on float64 numbers, by the engine's row."""
