@@ -31,6 +31,7 @@ extensions = [
     "sphinx_autodoc_typehints",
     "sphinxarg.ext",
     "spec_reference",
+    "error_reference",
 ]
 
 exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
