@@ -12,8 +12,12 @@ inheritance across the package) or to an *error factory*, a function that return
 as a ``refuse(message)`` that wraps a message into a spec problem). A message is read from the
 call's argument, from the class's own ``super().__init__(...)``, from a ``msg = ...`` earlier in
 the function, from the fields of a problem record (an argument named ``message``), and from
-helper functions that return the text. What the scan cannot read (a message made at run time
-from a list of problems, say) is named in the build log, one line each, never dropped silently.
+helper functions that return the text; a field naming a sentence the function wrote itself is
+inlined. The problems of a spec file are gathered first and raised together, so their messages
+are read where they are written: a problem record, a pydantic error's template, the
+``ValueError`` of a pydantic validator. What the scan cannot read (a message made at run time
+from another library's error, say) is named in the build log, one line each, never dropped
+silently.
 
 The page groups the messages by the part of the program they come from: the package's
 subpackages (spec files, training, export, ...), each titled with its docstring's first line,
@@ -32,7 +36,7 @@ from typing import Any
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tinygrad_edu"
 BASE = "UserError"
-DEPTH = 6  # how many helper calls deep a message is followed (ample: the package uses 3)
+DEPTH = 6  # how many helper calls deep a message is followed
 INLINED = 12  # a field naming a text the code wrote is inlined while a message has <= variants
 SENTENCE = 5  # words: a field's text this long is part of the message, inlined; shorter, a value
 MESSAGE_FIELDS = ("message", "msg", "text", "reason")  # a record's field that holds the text
@@ -130,7 +134,8 @@ class _Package:
                 elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     self.functions.setdefault(node.name, []).append((module, node))
         self.family = self._family()
-        self.factories = self._factories()
+        self.factories: set[str] = set()
+        self._grow_factories()
         self.problem_makers = self._problem_makers()
 
     def _family(self) -> set[str]:
@@ -148,10 +153,10 @@ class _Package:
         if not isinstance(call, ast.Call):
             return False
         name = _name(call.func)
-        return name in self.family or name in getattr(self, "factories", set())
+        return name in self.family or name in self.factories
 
-    def _factories(self) -> set[str]:
-        self.factories: set[str] = set()
+    def _grow_factories(self) -> None:
+        """Functions that return a `UserError` (or what another such function returns)."""
         grown = True
         while grown:
             grown = False
@@ -161,7 +166,6 @@ class _Package:
                 if any(self.makes_error(r.value) for _, f in defs for r in _returns(f)):
                     self.factories.add(name)
                     grown = True
-        return self.factories
 
     def _problem_makers(self) -> set[str]:
         """Records with a message field (a spec's `Problem`) and the functions that take a
@@ -186,7 +190,7 @@ class _Package:
         makers = {  # the records a raised error carries, with a message field
             name
             for name in called
-            if any(_fields(c) & set(MESSAGE_FIELDS) for _, c in self.classes.get(name, []))
+            if any(set(_fields(c)) & set(MESSAGE_FIELDS) for _, c in self.classes.get(name, []))
         }
         grown = True
         while grown:
@@ -218,12 +222,13 @@ class _Package:
         return (same or defs or [None])[0]
 
 
-def _fields(klass: ast.ClassDef) -> set[str]:
-    return {
+def _fields(klass: ast.ClassDef) -> list[str]:
+    """A record's fields in order (a dataclass's annotated names)."""
+    return [
         s.target.id
         for s in klass.body
         if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
-    }
+    ]
 
 
 def _params(function: ast.AST) -> set[str]:
@@ -245,19 +250,21 @@ def _returns(function: ast.AST) -> Iterator[ast.Return]:
 
 def _field(node: ast.FormattedValue) -> str:
     value = node.value
-    if isinstance(value, (ast.Name, ast.Attribute)):
+    if isinstance(value, (ast.Name, ast.Attribute)) and not _name(value).startswith("__"):
         return "{" + _name(value) + "}"
-    return "{…}"
+    return "{…}"  # an expression, or type(x).__name__: a value the message computes
 
 
-def _bind(function: ast.AST, call: ast.Call, caller: _Scope, skip_self: bool) -> tuple:
-    args = function.args
-    params = [a.arg for a in args.posonlyargs + args.args]
-    if skip_self and params and params[0] in ("self", "cls"):
-        params = params[1:]
-    bound = [(p, a, caller) for p, a in zip(params, call.args) if not isinstance(a, ast.Starred)]
-    bound += [(k.arg, k.value, caller) for k in call.keywords if k.arg]
-    return tuple(bound)
+def _positional(function: ast.AST) -> list[str]:
+    """The parameters a call's positional arguments fill (``self`` and ``cls`` left out)."""
+    params = [a.arg for a in function.args.posonlyargs + function.args.args]
+    return params[1:] if params and params[0] in ("self", "cls") else params
+
+
+def _bind(names: list[str], call: ast.Call, caller: _Scope) -> tuple:
+    """(name, argument, where the argument is read) for each argument of ``call``."""
+    bound = [(n, a, caller) for n, a in zip(names, call.args) if not isinstance(a, ast.Starred)]
+    return tuple(bound + [(k.arg, k.value, caller) for k in call.keywords if k.arg])
 
 
 class _Reader:
@@ -397,7 +404,8 @@ class _Reader:
         found = self.package.function(name, scope.module)
         if found is not None:  # a helper returning the text (or a problem record holding it)
             module, function = found
-            inner = _Scope(module, function, _bind(function, call, deeper, True), deeper.depth)
+            bound = _bind(_positional(function), call, deeper)
+            inner = _Scope(module, function, bound, deeper.depth)
             read = [(r, self.read(r.value, inner)) for r in _returns(function)]
             if not any(texts for _, texts in read):
                 return None
@@ -407,12 +415,7 @@ class _Reader:
             return [text for _, texts in read if texts for text in texts]
         record = self.package.klass(name, scope.module)
         if record is not None:  # a record such as Problem(file, line, column, path, message)
-            fields = [
-                s.target.id
-                for s in record[1].body
-                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
-            ]
-            bound = dict((p, (e, s)) for p, e, s in _bind_fields(fields, call, deeper))
+            bound = {p: (e, s) for p, e, s in _bind(_fields(record[1]), call, deeper)}
             for wanted in MESSAGE_FIELDS:
                 if wanted in bound:
                     return self.read(*bound[wanted])
@@ -423,7 +426,8 @@ class _Reader:
         name = _name(call.func)
         if name in self.package.factories:
             module, function = self.package.function(name, scope.module)
-            inner = _Scope(module, function, _bind(function, call, scope, True), scope.depth + 1)
+            bound = _bind(_positional(function), call, scope)
+            inner = _Scope(module, function, bound, scope.depth + 1)
             made = [r.value for r in _returns(function) if self.package.makes_error(r.value)]
             return self._all([self.error(m, inner) for m in made])
         found = self.package.klass(name, scope.module)
@@ -431,7 +435,7 @@ class _Reader:
             module, klass = found
             init = next((f for f in klass.body if getattr(f, "name", "") == "__init__"), None)
             if init is not None:
-                inner = _Scope(module, init, _bind(init, call, scope, True), scope.depth + 1)
+                inner = _Scope(module, init, _bind(_positional(init), call, scope), scope.depth + 1)
                 for node in ast.walk(init):
                     if (
                         isinstance(node, ast.Call)
@@ -446,11 +450,6 @@ class _Reader:
         first = call.args[0] if call.args else None
         first = next((k.value for k in call.keywords if k.arg in MESSAGE_FIELDS), first)
         return None if first is None else self.read(first, scope)
-
-
-def _bind_fields(fields: list[str], call: ast.Call, scope: _Scope) -> list:
-    bound = [(f, a, scope) for f, a in zip(fields, call.args) if not isinstance(a, ast.Starred)]
-    return bound + [(k.arg, k.value, scope) for k in call.keywords if k.arg]
 
 
 def _enclosing_function(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST | None:
@@ -505,7 +504,7 @@ def _problems(
             continue
         function = _enclosing_function(node, parents)
         scope = _Scope(module, function)
-        params = {a.arg for a in function.args.args} if function is not None else set()
+        params = _params(function) if function is not None else set()
         if isinstance(node, ast.Call) and _name(node.func) in known.problem_makers:
             name = _name(node.func)
             found = known.function(name, module)
@@ -516,15 +515,10 @@ def _problems(
                     for n in ast.walk(r)
                 ):
                     continue
-                names = [a.arg for a in found[1].args.args]
-                names = names[1:] if names and names[0] in ("self", "cls") else names
+                names = _positional(found[1])
             else:
-                names = [
-                    s.target.id
-                    for s in known.klass(name, module)[1].body
-                    if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
-                ]
-            bound = {p: e for p, e, _ in _bind_fields(names, node, scope)}
+                names = _fields(known.klass(name, module)[1])
+            bound = {p: e for p, e, _ in _bind(names, node, scope)}
             message = next((bound[f] for f in MESSAGE_FIELDS if f in bound), None)
             if message is None or (isinstance(message, ast.Name) and message.id in params):
                 continue  # a message passed through: read where it is written
