@@ -90,6 +90,7 @@ def page(browser):
         ("reference/api.html", "Python API"),
         ("reference/cli.html", "Command line"),
         ("reference/spec.html", "Spec format"),
+        ("reference/errors.html", "Error messages and what to do"),
     ],
 )
 def test_a_page_opens_without_errors(page, served, path, heading):
