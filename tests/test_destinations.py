@@ -299,6 +299,51 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path, finished_run, fmt):
     assert [p.name for p in tmp_path.rglob("*")] == ["out"]  # the folder export made, empty
 
 
+def start_paused_export(run: Path, fmt: str, out: Path) -> subprocess.Popen:
+    """An export in a child process, paused right after its first temporary file is flushed."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_EXPORT, str(ROOT), "export", str(run)]
+        + ["--format", fmt, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "paused", process.stderr.read()
+    return process
+
+
+def stages(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_killed_torch_exports_stage_is_removed_by_the_next_but_a_living_ones_is_not(
+    tmp_path, finished_run
+):
+    """SIGKILL runs no ``finally``: the staging folder stays, and the next export into the
+    same place removes it, never one whose export still runs, nor one it did not make."""
+    out = tmp_path / "torch"
+    alien = tmp_path / ".torch.abcd1234.tmp"  # named like a stage, but the user's own
+    alien.mkdir()
+    (alien / "notes.txt").write_text("mine\n")
+    living = start_paused_export(finished_run, "torch", out)
+    try:
+        ours = [name for name in stages(tmp_path) if name != alien.name]
+        assert len(ours) == 1 and (tmp_path / ours[0] / ".lock").is_file()
+        beside = cli("export", str(finished_run), "--format", "torch", "--out", str(out))
+        assert beside.returncode == 0, beside.stderr
+        assert stages(tmp_path) == sorted([alien.name, *ours])  # the living export's stays
+    finally:
+        living.kill()  # SIGKILL, mid-write
+        living.communicate()
+    assert living.returncode == -signal.SIGKILL
+    expected = snapshot(out)
+    again = cli("export", str(finished_run), "--format", "torch", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert stages(tmp_path) == [alien.name]  # the killed export's stage is gone
+    assert (alien / "notes.txt").read_text() == "mine\n"
+    assert snapshot(out) == expected  # and the result is the export, whole
+
+
 def test_safetensors_export_to_stdout_is_the_file_alone(tmp_path, finished_run):
     """``export --out -`` pipes the file: its note goes to stderr, not into the bytes."""
     result = subprocess.run(

@@ -8,6 +8,14 @@ folder replaces the export's own files, unchanged since; a folder that holds any
 else (the user's own ``model.py``, an edited export) is refused unless ``--force`` is
 given, which replaces the export's files and leaves every other file alone. What the
 exported scripts themselves make (``__pycache__``, ``trained.safetensors``) is allowed.
+
+Only SIGKILL (or a power cut) can leave the temporary folder, ``.NAME.<8 characters>.tmp``,
+behind: no ``finally`` block runs. So the export locks it (`lock.RunLock`: its ``.lock``
+file, with ``flock``, which the kernel releases when the process dies) before writing
+anything into it, and the next export into the same place removes every such folder whose
+lock it can take: named as an export names its stage, holding its lock file and regular
+files only, and written by no living process (a concurrent export holds its lock, and its
+folder is left alone). Without ``flock`` (Windows) nothing is removed.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError
+from ..training import lock
+from ..training.checkpoint import TEMP_SUFFIX
 
 MANIFEST = ".tinygrad_edu_export.json"
 SCRIPT_OUTPUTS = ("__pycache__", "trained.safetensors")  # made by running the export
@@ -60,18 +71,21 @@ def check_folder(folder: Path, force: bool = False) -> None:
 def staged(folder: Path) -> Iterator[Path]:
     """A temporary folder to write the files into; moved into `folder`, with the manifest,
     when the block ends without error, and removed in every case."""
-    from ..training.checkpoint import TEMP_SUFFIX, write_error, write_text_atomic
+    from ..training.checkpoint import write_error, write_text_atomic
 
     folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_stages(folder)
     try:
         stage = Path(
             tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TEMP_SUFFIX)
         )
     except OSError as error:
         raise write_error(folder, error) from None
+    claim = lock.RunLock(stage)
     try:
+        claim.acquire()  # first: a stage without its lock is never taken for a stale one
         yield stage
-        files = sorted(stage.iterdir())
+        files = sorted(path for path in stage.iterdir() if path.name != lock.LOCK)
         manifest = {path.name: _digest(path) for path in files}
         folder.mkdir(exist_ok=True)
         for path in files:
@@ -81,6 +95,39 @@ def staged(folder: Path) -> Iterator[Path]:
         raise write_error(folder, error) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        claim.release()  # after the removal: the folder is never unlocked while it exists
+
+
+def remove_stale_stages(folder: Path) -> list[Path]:
+    """Remove the temporary folders that killed exports into `folder` left beside it (see
+    the module docstring for how one is recognised); returns those removed."""
+    if lock.fcntl is None:  # no flock: a living export's stage could not be told apart
+        return []
+    name = re.compile(re.escape(f".{folder.name}.") + r"[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+    try:
+        candidates = [p for p in folder.parent.iterdir() if name.fullmatch(p.name)]
+    except OSError:
+        return []  # no parent folder yet, or not readable: nothing of ours can be there
+    removed = []
+    for stage in candidates:
+        if stage.is_symlink() or not stage.is_dir() or not _holds_only_files(stage):
+            continue
+        if not (stage / lock.LOCK).is_file():
+            continue  # not made by an export (each locks its stage before writing into it)
+        try:
+            with lock.RunLock(stage):  # FolderInUse while its export is still running
+                shutil.rmtree(stage)
+        except (UserError, OSError):
+            continue  # a living export's, or gone, or not ours to remove: left alone
+        removed.append(stage)
+    return removed
+
+
+def _holds_only_files(stage: Path) -> bool:
+    try:
+        return all(p.is_file() and not p.is_symlink() for p in stage.iterdir())
+    except OSError:
+        return False
 
 
 def _manifest(folder: Path) -> dict[str, str]:
