@@ -296,7 +296,54 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path, finished_run, fmt):
     finally:
         process.kill()
         process.communicate()
-    assert [p.name for p in tmp_path.rglob("*")] == ["out"]  # the folder export made, empty
+    assert list(tmp_path.iterdir()) == []  # not even the folder export made for --out
+
+
+def test_a_refused_export_takes_back_the_folders_it_made_for_out(tmp_path):
+    """A torch export of a layer PyTorch lacks, into ``--out kept/new/deeper/torch``: the
+    refusal removes new/ and deeper/, and keeps kept/, which existed before."""
+    from tinygrad_edu import nn
+    from tinygrad_edu.export import export_run
+    from tinygrad_edu.spec import registry
+
+    class Halved(nn.Module):
+        def forward(self, x):
+            return x * 0.5
+
+    (tmp_path / "kept").mkdir()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MOONS.replace("relu", "halved_nested"))
+    registry.register_layer("halved_nested")(Halved)
+    try:
+        with pytest.raises(UserError, match="cannot write PyTorch code for layer 1"):
+            export_run(spec, "torch", tmp_path / "kept" / "new" / "deeper" / "torch")
+    finally:
+        registry.unregister_layer("halved_nested")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept", "spec.yaml"]
+
+
+# the export extra is missing: importing onnx fails as it does where it is not installed
+WITHOUT_ONNX = """\
+import sys
+sys.modules["onnx"] = None
+sys.path.insert(0, sys.argv.pop(1))
+from tinygrad_edu.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_onnx_export_without_the_extra_leaves_no_folder(tmp_path, finished_run):
+    out = tmp_path / "a" / "b" / "model.onnx"
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ONNX, str(ROOT), "export", str(finished_run)]
+        + ["--format", "onnx", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "needs onnx" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def start_paused_export(run: Path, fmt: str, out: Path) -> subprocess.Popen:

@@ -16,6 +16,9 @@ anything into it, and the next export into the same place removes every such fol
 lock it can take: named as an export names its stage, holding its lock file and regular
 files only, and written by no living process (a concurrent export holds its lock, and its
 folder is left alone). Without ``flock`` (Windows) nothing is removed.
+
+A refused or failed export leaves no folder either: `removed_if_failed` takes back the
+folders an export created for its destination (``--out a/b/c`` where only ``a`` existed).
 """
 
 from __future__ import annotations
@@ -73,29 +76,61 @@ def staged(folder: Path) -> Iterator[Path]:
     when the block ends without error, and removed in every case."""
     from ..training.checkpoint import write_error, write_text_atomic
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_stages(folder)
-    try:
-        stage = Path(
-            tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TEMP_SUFFIX)
-        )
-    except OSError as error:
-        raise write_error(folder, error) from None
+    with removed_if_failed(folder):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_stages(folder)
+        try:
+            stage = Path(
+                tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TEMP_SUFFIX)
+            )
+        except OSError as error:
+            raise write_error(folder, error) from None
+        with _locked(stage):
+            yield stage
+            files = sorted(path for path in stage.iterdir() if path.name != lock.LOCK)
+            manifest = {path.name: _digest(path) for path in files}
+            try:
+                folder.mkdir(exist_ok=True)
+                for path in files:
+                    os.replace(path, folder / path.name)
+                write_text_atomic(
+                    folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+                )
+            except OSError as error:
+                raise write_error(folder, error) from None
+
+
+@contextmanager
+def _locked(stage: Path) -> Iterator[None]:
+    """The stage locked for the block, and removed with everything in it at its end."""
     claim = lock.RunLock(stage)
     try:
         claim.acquire()  # first: a stage without its lock is never taken for a stale one
-        yield stage
-        files = sorted(path for path in stage.iterdir() if path.name != lock.LOCK)
-        manifest = {path.name: _digest(path) for path in files}
-        folder.mkdir(exist_ok=True)
-        for path in files:
-            os.replace(path, folder / path.name)
-        write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    except OSError as error:
-        raise write_error(folder, error) from None
+        yield
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         claim.release()  # after the removal: the folder is never unlocked while it exists
+
+
+@contextmanager
+def removed_if_failed(path: Path) -> Iterator[None]:
+    """Within the block an export may create `path` and the folders above it; if the block
+    fails (a refusal, an error, Ctrl-C, SIGTERM), those that did not exist before it and
+    are still empty are removed, deepest first. A folder that holds anything (another
+    process's files) stays, and so do the folders above it."""
+    path = Path(os.path.abspath(path))
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    try:
+        yield
+    except BaseException:
+        for folder in missing:
+            try:
+                folder.rmdir()
+            except FileNotFoundError:
+                continue  # never made: the failure came before it
+            except OSError:
+                break  # not empty (or not ours to remove): it and the folders above stay
+        raise
 
 
 def remove_stale_stages(folder: Path) -> list[Path]:
