@@ -391,6 +391,25 @@ def test_a_killed_torch_exports_stage_is_removed_by_the_next_but_a_living_ones_i
     assert snapshot(out) == expected  # and the result is the export, whole
 
 
+@pytest.mark.parametrize("fmt", ["safetensors", "onnx"])
+def test_a_killed_one_file_export_leaves_a_stage_the_next_export_removes(
+    tmp_path, finished_run, fmt
+):
+    if fmt == "onnx":
+        pytest.importorskip("onnx", reason="the onnx library is the export extra")
+    out = tmp_path / f"model.{fmt}"
+    killed = start_paused_export(finished_run, fmt, out)
+    killed.kill()
+    killed.communicate()
+    assert len(stages(tmp_path)) == 1 and not out.exists()  # what SIGKILL leaves
+    again = cli("export", str(finished_run), "--format", fmt, "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert stages(tmp_path) == []
+    fresh = tmp_path / f"fresh.{fmt}"
+    assert cli("export", str(finished_run), "--format", fmt, "--out", str(fresh)).returncode == 0
+    assert out.read_bytes() == fresh.read_bytes()
+
+
 def test_safetensors_export_to_stdout_is_the_file_alone(tmp_path, finished_run):
     """``export --out -`` pipes the file: its note goes to stderr, not into the bytes."""
     result = subprocess.run(

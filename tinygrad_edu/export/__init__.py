@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import EXPORT_HINT, Bundle, load_bundle
-from .folder import check_folder, removed_if_failed
+from .folder import check_folder, removed_if_failed, staged_file
 from .onnx import to_onnx
 from .safetensors import load_safetensors, save_safetensors
 from .torch import to_torch
@@ -86,19 +86,21 @@ def _export(
         raise UserError("--probabilities needs a classifier; this run's loss is a regression loss")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        if format == "safetensors":
-            return save_safetensors(bundle.model, target, bundle.metadata())
         if format == "torch":
             return to_torch(bundle, target, force)
-        to_onnx(
-            bundle.model,
-            bundle.input_shape,
-            target,
-            metadata=bundle.metadata(),
-            normalization=bundle.normalization,
-            include_preprocessing=include_preprocessing,
-            probabilities=probabilities,
-        )
+        with staged_file(target) as path:  # a SIGKILL leaves a stage the next export removes
+            if format == "safetensors":
+                save_safetensors(bundle.model, path, bundle.metadata())
+            else:
+                to_onnx(
+                    bundle.model,
+                    bundle.input_shape,
+                    path,
+                    metadata=bundle.metadata(),
+                    normalization=bundle.normalization,
+                    include_preprocessing=include_preprocessing,
+                    probabilities=probabilities,
+                )
     except OSError as error:
         raise UserError(
             f"cannot write {target}: {error.strerror or error}; choose another path with --out"
