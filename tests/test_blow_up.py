@@ -37,6 +37,7 @@ def test_adam_at_lr_1e9_stops_with_the_divergence_paragraph_and_exit_code_2(tmp_
     (error,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert "the training loss reached" in error and "at the end of epoch 1" in error
     assert "still a finite number, but the training has blown up" in error
+    assert "No checkpoint was written (this happened in the first epoch, before its" in error
     assert "the weights grow without bound" in error and "Try --lr " in error  # as for nan
     assert "epoch 2/2" not in result.stdout  # stopped at once, not after the last epoch
 

@@ -452,7 +452,10 @@ class Trainer:
         if self.run_dir is None:
             kept = "Nothing was saved (this session has no run folder)."
         elif self._saved is None:
-            kept = "No checkpoint was written (this happened before the first epoch ended)."
+            kept = (
+                "No checkpoint was written (this happened in the first epoch, before its "
+                "checkpoint)."
+            )
         else:
             epoch, step = self._saved
             at = f"epoch {epoch}" if step == 0 else f"epoch {epoch + 1}, step {step}"
