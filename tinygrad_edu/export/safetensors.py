@@ -133,6 +133,8 @@ def check_state(
 
 
 def parameter_dtypes(model: Any) -> dict[str, np.dtype]:
+    """Each parameter's NumPy dtype, whichever backend holds it: what a file's tensor is
+    cast to on loading."""
     from .. import backend
 
     return {
