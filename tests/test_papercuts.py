@@ -267,7 +267,7 @@ def test_a_sweep_prints_one_line_per_finished_run_then_the_table(tmp_path):
     ]
     for line in lines[:2]:
         assert re.fullmatch(r".*  test_loss \S+  test_accuracy \S+  \(\d+\.\ds\)", line), line
-    assert "sweep of model.layers[0].linear.out_features" in lines[2]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[2]
     assert not [line for line in lines if line.startswith(("epoch ", "run folder:", "data:"))]
 
 
@@ -280,7 +280,7 @@ def test_sweep_verbose_prints_every_runs_full_log(tmp_path):
 
 def test_sweep_quiet_prints_only_the_table(tmp_path):
     lines = sweep_output(tmp_path, "--quiet")
-    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[0]
     assert not [line for line in lines if line.startswith("[")]
 
 
@@ -303,7 +303,7 @@ def test_evaluate_on_a_sweep_folder_evaluates_every_run_in_a_table(tmp_path):
     table = run("evaluate", str(folder))
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[0]
     assert "test_accuracy" in lines[2]
     cells = [line.split("│")[1].strip() for line in lines if line.startswith("│")]
     assert cells == ["2", "4"]
