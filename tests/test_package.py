@@ -52,11 +52,6 @@ def test_importing_a_tools_module_first_does_not_replace_the_package_function():
     modules_after(code)
 
 
-# value.py's Jupyter drawing (`Value._repr_svg_`) imports viz.draw on first display: the one
-# engine import of an upper layer left (issue 22 item 3), until drawing registers itself
-KNOWN_UPWARD = {("value", "viz")}
-
-
 def runtime_imports(path: Path) -> set[str]:
     """The package modules `path` imports at run time (inside functions too, not under
     ``if TYPE_CHECKING:``), as top-level names under tinygrad_edu."""
@@ -82,4 +77,4 @@ def test_the_engines_modules_import_only_the_modules_before_them():
     for position, module in enumerate(tg.ENGINE):
         allowed = set(tg.ENGINE[:position])
         for imported in runtime_imports(root / f"{module}.py") - allowed:
-            assert (module, imported) in KNOWN_UPWARD, f"{module} imports {imported}"
+            raise AssertionError(f"{module} imports {imported}, which is not before it")

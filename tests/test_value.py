@@ -502,7 +502,7 @@ def test_to_dot_handles_tensors_and_escapes_labels():
 
 
 def test_dot_labels_with_record_syntax_are_escaped():
-    from tinygrad_edu.viz.graphviz import to_dot
+    from tinygrad_edu.graph_text import to_dot
 
     text = to_dot(Value(1.0, label="a|b<c>{d}") * 2)
     assert "a\\|b\\<c\\>\\{d\\}" in text

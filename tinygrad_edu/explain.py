@@ -37,6 +37,7 @@ from ._tensor import Tensor
 from .autograd import topological_order
 from .errors import UserError
 from .extras import install_hint
+from .graph_text import dot_output, to_dot
 from .value import Value
 
 MAX_EXPRESSION = 2_000
@@ -128,7 +129,6 @@ class Explanation:
         ``dot`` and padded to the largest frame's size on white, so the graph stays put.
         Needs Graphviz's ``dot`` and Pillow (it comes with matplotlib)."""
         from .training.checkpoint import atomic_write
-        from .viz.graphs import dot_output
 
         self.check_drawable("drawing the GIF", animated=True)
         Image = _pillow()
@@ -173,8 +173,6 @@ class Explanation:
     def frame_dots(self) -> list[str]:
         """The DOT text of each step's frame: the graph with the gradients as they were after
         that step, the nodes done so far highlighted, and the step written above it."""
-        from .viz.graphviz import to_dot
-
         nodes = topological_order(self.root)
         unlabelled = {id(n): self.names[id(n)] for n in nodes if not n.label}
         by_name = {name: node_id for node_id, name in self.names.items()}

@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Union
 
-from . import autograd, ops
+from . import autograd, graph_text, ops
 
 Number = Union[int, float]
 
@@ -270,17 +270,13 @@ class Value:
 
     def _repr_svg_(self) -> str | None:
         """Jupyter draws a computed value as its graph; a leaf, or a graph too big to read,
-        shows the repr above (see `viz.draw`)."""
-        from .viz.draw import inline_svg
-
-        return inline_svg(self)
+        shows the repr above (see `graph_text`)."""
+        return graph_text.inline_svg(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """IPython's text form: where Jupyter would draw the graph but Graphviz's ``dot`` is
-        missing, the graph one line per node; else the repr above (see `viz.draw`)."""
-        from .viz.draw import inline_text
-
-        printer.text(inline_text(self))
+        missing, the graph one line per node; else the repr above (see `graph_text`)."""
+        printer.text(graph_text.inline_text(self))
 
 
 _new_value = object.__new__  # makes an empty Value without running __init__
