@@ -467,42 +467,30 @@ def _tensor_backprop(root: Tensor, given: Mapping[int, str]) -> TensorExplanatio
 
 
 def _matrix_rule(node: Tensor, index: int, names: Mapping[int, str]) -> str:
-    """dL/d(input number `index` of `node`), in matrix form with the shapes involved."""
+    """dL/d(input number `index` of `node`), in matrix form with the shapes involved: the
+    rule of the node's row in the op table (`ops`), in the names of this graph."""
     out, op = names[id(node)], node._op
     parent = node._prev[index]
-    g, shape = f"dL/d{out}", tuple(parent.shape)
-    gshape = tuple(node.shape)
-    if op == "linear":
-        x, w = node._prev[0], node._prev[1]
-        if index == 0:
-            return f"{g} @ {names[id(w)]}: {gshape} @ {tuple(w.shape)} -> {shape}"
-        if index == 1:
-            return f"{g}.T @ {names[id(x)]}: {gshape[::-1]} @ {tuple(x.shape)} -> {shape}"
-        return f"{g} summed over the batch: {gshape} -> {shape}"
-    if op == "matmul":
-        a, b = node._prev
-        if index == 0:
-            return f"{g} @ {names[id(b)]}.T: {gshape} @ {tuple(b.shape)[::-1]} -> {shape}"
-        return f"{names[id(a)]}.T @ {g}: {tuple(a.shape)[::-1]} @ {gshape} -> {shape}"
+    symbols = {"g": f"dL/d{out}", "gshape": tuple(node.shape), "shape": tuple(parent.shape)}
+    symbols.update(out=out, gshape_T=symbols["gshape"][::-1])
+    if op in ops.ARRAY:
+        row = ops.ARRAY[op]
+        for symbol, tensor in zip(row.inputs, node._prev):
+            shape = tuple(tensor.shape)
+            symbols.update({symbol: names[id(tensor)], f"{symbol}_shape": shape})
+            symbols[f"{symbol}_shape_T"] = shape[::-1]
+        return row.rule[index].format(**symbols)
     if op in ops.UNARY:
-        symbols = {"g": g, "x": names[id(parent)], "out": out}
-        return f"{ops.UNARY[op].rule.format(**symbols)}, element by element: {shape}"
-    if op == "cross_entropy":
-        return f"(softmax({names[id(parent)]}) - one_hot(targets)) / batch size: {shape}"
+        rule = ops.UNARY[op].rule.format(x=names[id(parent)], **symbols)
+        return ops.ELEMENTWISE.format(rule=rule, **symbols)
     if op in ops.BINARY:
         # the first input is always a tensor; the second may be a number (``x * 2``, ``2 - x``)
         x = names[id(node._prev[0])]
         y = names[id(node._prev[1])] if len(node._prev) == 2 else "the number"
-        factor = ops.BINARY[op].rule[index].format(g=g, x=x, y=y, out=out)
-        if shape != gshape:
-            return f"{factor}, summed over the broadcast axes: {gshape} -> {shape}"
-        return f"{factor}, element by element: {shape}"
-    if op in ("reshape", "flatten"):
-        return f"{g} reshaped back: {gshape} -> {shape}"
-    if op in ("sum", "mean"):
-        spread = "copied" if op == "sum" else "copied and divided by the count"
-        return f"{g} {spread} over the reduced axes: {gshape} -> {shape}"
-    return f"the backward of {op}: {gshape} -> {shape}"
+        rule = ops.BINARY[op].rule[index].format(x=x, y=y, **symbols)
+        form = ops.BROADCAST if symbols["shape"] != symbols["gshape"] else ops.ELEMENTWISE
+        return form.format(rule=rule, **symbols)
+    return f"the backward of {op}: {symbols['gshape']} -> {symbols['shape']}"  # no row yet
 
 
 # --- the expression language of `python cli.py backprop` -------------------------------
