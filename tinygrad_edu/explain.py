@@ -313,12 +313,13 @@ def _formulas(node: Value, names: Mapping[int, str]) -> dict[int, str]:
         symbols = {"x": name[id(prev[0])], "y": name[id(prev[-1])], "out": out}
         words = row.words if isinstance(row, ops.Binary) else (row.words,)
         slots = [(p, w.format(**symbols)) for p, w in zip(prev, words)]
-    elif op == "dot":  # Value's own fused op, no row: d(b + sum w_i x_i)/dw_i = x_i, /dx_i = w_i
+    elif op == "dot":  # Value's fused b + w_1 x_1 + ... + w_n x_n: the rows of + and *
         n = (len(prev) - 1) // 2
         ws, xs = prev[1 : n + 1], prev[n + 1 :]
-        slots = [(prev[0], "1")]
-        slots += [(w, name[id(x)]) for w, x in zip(ws, xs)]
-        slots += [(x, name[id(w)]) for w, x in zip(ws, xs)]
+        terms = [{"x": name[id(w)], "y": name[id(x)], "out": out} for w, x in zip(ws, xs)]
+        slots = [(prev[0], ops.ADD.words[0])]
+        slots += [(w, ops.MUL.words[0].format(**t)) for w, t in zip(ws, terms)]
+        slots += [(x, ops.MUL.words[1].format(**t)) for x, t in zip(xs, terms)]
     else:
         return {}
     formulas: dict[int, list[str]] = {}
