@@ -62,6 +62,7 @@ class Binary:
     rule: tuple[str, str]
     latex: tuple[str, str]
     tie: str = ""
+    local: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None  # (x, y, out)
 
 
 def _xp() -> Any:
@@ -229,11 +230,15 @@ def _negated(g: Any, x: Any, y: Any, out: Any) -> Any:
     return -g
 
 
+def _pow_base_local(x: Any, y: Any, out: Any) -> Any:
+    return y * x ** (y - 1)  # d x^y/dx = y x^(y-1)
+
+
 def _pow_base(g: Any, x: Any, y: Any, out: Any) -> Any:
     # PyTorch's rule: 0 where the exponent is 0 (x^0 = 1 is flat, also at x = 0)
     xp = _xp()
     if isinstance(y, (int, float)):
-        return xp.zeros_like(g) if y == 0 else g * y * x ** (y - 1)
+        return xp.zeros_like(g) if y == 0 else g * _pow_base_local(x, y, out)
     return xp.where(y == 0, 0.0, g * y * x ** xp.where(y == 0, 1.0, y - 1))
 
 
@@ -276,6 +281,7 @@ ADD = Binary(
     "add", operator.add, (_pass, _pass),
     words=("1", "1"), rule=("{g}", "{g}"),
     latex=(r"\partial_x (x + y) = 1", r"\partial_y (x + y) = 1"),
+    local=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
 )  # fmt: skip
 SUB = Binary(
     "sub", operator.sub, (_pass, _negated),
@@ -286,6 +292,7 @@ MUL = Binary(
     "mul", operator.mul, (lambda g, x, y, out: g * y, lambda g, x, y, out: g * x),
     words=("{y}", "{x}"), rule=("{g} * {y}", "{g} * {x}"),
     latex=(r"\partial_x (x y) = y", r"\partial_y (x y) = x"),
+    local=(lambda x, y, out: y, lambda x, y, out: x),
 )  # fmt: skip
 DIV = Binary(
     "div", operator.truediv, (lambda g, x, y, out: g / y, lambda g, x, y, out: -g * out / y),
@@ -297,6 +304,7 @@ POW = Binary(
     words=("{y} * {x}^({y} - 1)", "{x}^{y} * ln({x})"),
     rule=("{g} * {y} * {x}^({y} - 1)", "{g} * {out} * ln({x})"),
     latex=(r"\partial_x x^y = y\,x^{y-1}", r"\partial_y x^y = x^y \ln x"),
+    local=(_pow_base_local, None),  # d/dy needs a log: math's for a float, xp's for an array
     tie="d/dx = 0 where y = 0; d/dy = 0 where x = 0 and y >= 0, -inf where x = 0 and y < 0, "
     "nan where x < 0",
 )  # fmt: skip
