@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,35 @@ def test_the_engines_modules_import_only_the_modules_before_them():
         allowed = set(tg.ENGINE[:position])
         for imported in runtime_imports(root / f"{module}.py") - allowed:
             raise AssertionError(f"{module} imports {imported}, which is not before it")
+
+
+def reading_order(text: str) -> list[str]:
+    """The engine modules `text` names (``value``, ``value.py``, ``tensor_*``), in the order
+    it first names them; ``tensor_*`` stands for the mixins, which come together."""
+    found = re.findall(r"`(?:tinygrad_edu/)?(\w+\*?)(?:\.py)?`", text)
+    modules = [m if m != "tensor_*" else "tensor_base" for m in found]
+    return list(dict.fromkeys(m for m in modules if m in tg.ENGINE))
+
+
+MIXINS = {m for m in tg.ENGINE if m.startswith("tensor_")} - {"tensor_base"}  # "tensor_*"
+
+
+def test_the_package_docstring_lists_the_engine_in_its_true_order():
+    named = reading_order(tg.__doc__)
+    assert set(named) == set(tg.ENGINE) - MIXINS
+    assert sorted(named, key=tg.ENGINE.index) == named
+
+
+def test_the_readmes_reading_order_is_the_engines_order():
+    readme = (Path(tg.__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Reading the engine", 1)[1].split("\n## ", 1)[0]
+    items = re.split(r"\n\d+\. ", section)[1:]
+    last, seen = -1, set()
+    for item in items:  # within one item any order; each item only after the ones before
+        named = reading_order(item)
+        assert min(tg.ENGINE.index(m) for m in named) > last, item.splitlines()[0]
+        last = max(tg.ENGINE.index(m) for m in named)
+        seen.update(named)
+        if "gradcheck" in named:  # the engine's end; the items after it name tools
+            break
+    assert seen == set(tg.ENGINE) - {"errors", "extras"}

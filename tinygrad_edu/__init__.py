@@ -5,7 +5,7 @@ depend on each other (each imports only modules before it): `errors`, `extras` (
 one-line install hints), `autograd` (the graph walk both engines share), `graph_text` (a
 graph as DOT text or one line per node, rendered by Graphviz's ``dot``: a `Value` draws
 itself in Jupyter), `backend` (NumPy, CuPy or array_api_strict), `rng`, `dtypes`, `dims`,
-`ops` (each elementwise op once: forward, derivative, formula), `value` (scalars), the
+`ops` (each op once: forward, derivative, formula, tie rule), `value` (scalars), the
 `tensor_*` modules (the classes `Tensor` is made of), `_tensor` (arrays), `functional`
 (activations and losses), `gradcheck`. `tg.summary` comes with them, and brings `nn` (see
 there why). The other tools above the engine load on first use (PEP 562 `__getattr__`
