@@ -37,7 +37,7 @@ from ._tensor import Tensor
 from .autograd import topological_order
 from .errors import UserError
 from .extras import install_hint
-from .graph_text import dot_output, to_dot
+from .graph_text import dot_output, require_dot, to_dot
 from .value import Value
 
 MAX_EXPRESSION = 2_000
@@ -159,8 +159,6 @@ class Explanation:
         written: an input alone has no steps to draw, a GIF (`animated`) is put together by
         Pillow, and each frame is drawn by ``dot``. The request's own mistake comes first, so
         it is reported the same whether or not Pillow and ``dot`` are installed."""
-        from .viz.graphs import require_dot
-
         if not self.steps:
             raise UserError(
                 f"{request}: {self.names[id(self.root)]} is an input, not computed from others: "

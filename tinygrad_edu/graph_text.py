@@ -140,6 +140,20 @@ def dot_installed() -> bool:
     return shutil.which("dot") is not None
 
 
+def require_dot(request: str, otherwise: str) -> None:
+    """Refuse `request` (the option that needs a drawing, e.g. ``--frames DIR``) where ``dot``
+    is not installed, saying how to install it and what works without it (`otherwise`).
+
+    Commands call this after checking the rest of the request, so a mistake in it is reported
+    first, and before they print or create anything, so a refusal leaves nothing behind.
+    """
+    if not dot_installed():
+        raise GraphvizMissing(
+            f"{request} needs the Graphviz dot program, which is not installed; "
+            f"{INSTALL_GRAPHVIZ}; {otherwise}"
+        )
+
+
 def dot_output(dot_text: str, fmt: str) -> bytes:
     """What ``dot -T<fmt>`` makes of DOT text (one of `RENDERED_FORMATS`), in memory: for
     a notebook's inline SVG and the frames of a GIF, which need no file."""

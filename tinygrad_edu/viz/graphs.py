@@ -21,12 +21,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..graph_text import (  # RENDERED_FORMATS for the graph command, which checks its --out
-    INSTALL_GRAPHVIZ,
+from ..graph_text import (  # RENDERED_FORMATS and require_dot: the graph command's checks
     RENDERED_FORMATS,
-    GraphvizMissing,
-    dot_installed,
     dot_output,
+    require_dot,  # noqa: F401 (re-exported for the graph command)
     to_dot,
 )
 
@@ -118,17 +116,3 @@ def render(dot_text: str, path: str | Path, fmt: str) -> Path:
     with atomic_write(path) as handle:
         handle.write(picture)
     return path
-
-
-def require_dot(request: str, otherwise: str) -> None:
-    """Refuse `request` (the option that needs a drawing, e.g. ``--frames DIR``) where ``dot``
-    is not installed, saying how to install it and what works without it (`otherwise`).
-
-    Commands call this after checking the rest of the request, so a mistake in it is reported
-    first, and before they print or create anything, so a refusal leaves nothing behind.
-    """
-    if not dot_installed():
-        raise GraphvizMissing(
-            f"{request} needs the Graphviz dot program, which is not installed; "
-            f"{INSTALL_GRAPHVIZ}; {otherwise}"
-        )
