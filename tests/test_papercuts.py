@@ -625,7 +625,7 @@ def test_the_wheel_ships_the_example_specs(tmp_path):
     shutil.copytree(
         ROOT / "tinygrad_edu", source / "tinygrad_edu", ignore=shutil.ignore_patterns("__pycache__")
     )
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "tinygrad_edu_entry.py"):
         shutil.copy(ROOT / name, source / name)
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
     result = subprocess.run(
@@ -636,3 +636,8 @@ def test_the_wheel_ships_the_example_specs(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in SHIPPED.iterdir():
         assert f"tinygrad_edu/specs/{path.name}" in names
+    # the console script's entry module, outside the package (light to import: issue 21)
+    assert "tinygrad_edu_entry.py" in names
+    (entry_points,) = (n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "tinygrad-edu = tinygrad_edu_entry:run" in scripts
