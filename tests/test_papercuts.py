@@ -22,6 +22,7 @@ import docs_pages
 import pytest
 
 from tinygrad_edu import cli
+from tinygrad_edu.graph_text import INSTALL_GRAPHVIZ
 from tinygrad_edu.spec import SpecError, apply_overrides, load_spec, parse_spec, plugins, registry
 from tinygrad_edu.training.sweep import read_sweep_csv
 from tinygrad_edu.viz import graphs
@@ -98,18 +99,18 @@ def test_graph_refuses_an_unknown_extension_before_any_work(tmp_path, name):
 
 
 def test_graph_without_dot_says_what_to_install_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(graphs, "graph_dot", lambda *a, **k: pytest.fail("drew without dot"))
     spec = write(tmp_path, "tiny.yaml", TINY)
     assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: --out {tmp_path / 'graph.png'} needs the Graphviz dot program")
-    assert graphs.INSTALL_GRAPHVIZ in err and "--out graph.dot writes the DOT text" in err
+    assert INSTALL_GRAPHVIZ in err and "--out graph.dot writes the DOT text" in err
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.yaml"]
 
 
 def test_graph_reports_a_bad_spec_before_a_missing_dot(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     spec = write(tmp_path, "bad.yaml", TINY.replace("epochs: 1", "epochs: -1"))
     assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
     err = capsys.readouterr().err
