@@ -20,12 +20,11 @@ import pytest
 from notebook_outputs import shown_text
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, Value, nn
+from tinygrad_edu import Tensor, Value, graph_text, nn
 from tinygrad_edu.errors import UserError
+from tinygrad_edu.graph_text import DOT_HINT, MAX_INLINE_NODES
 from tinygrad_edu.runs.record import FROM_PYTHON, describe
 from tinygrad_edu.training import progress
-from tinygrad_edu.viz import draw as draw_module
-from tinygrad_edu.viz.draw import DOT_HINT, MAX_INLINE_NODES
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_dot = pytest.mark.skipif(
@@ -187,7 +186,7 @@ def test_a_tensor_graph_draws_with_its_names():
 
 
 def test_draw_limits_its_text_form(monkeypatch):
-    monkeypatch.setattr(draw_module, "MAX_TEXT_NODES", 3)
+    monkeypatch.setattr(graph_text, "MAX_TEXT_NODES", 3)
     _, _, L = small_graph()
     assert repr(tg.draw(L)).splitlines()[4] == "  ... and 1 more node"
 

@@ -4,15 +4,16 @@ the DOT text, SVG rendering through Graphviz's dot, and the message when dot is 
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
 from tinygrad_edu import rng
+from tinygrad_edu.graph_text import DOT_MISSING, GraphvizMissing
 from tinygrad_edu.spec import load_spec, parse_spec
-from tinygrad_edu.viz import graphs
-from tinygrad_edu.viz.graphs import DOT_MISSING, GraphvizMissing, graph_dot, render_svg
+from tinygrad_edu.viz.graphs import graph_dot, render_svg
 
 TINY = """\
 name: tiny
@@ -107,13 +108,13 @@ def test_render_svg_runs_dot(tmp_path, monkeypatch):
     fake = tmp_path / "dot"  # stands in for Graphviz: echoes an SVG, checks its argument
     fake.write_text('#!/bin/sh\n[ "$1" = "-Tsvg" ] || exit 3\ncat > /dev/null\necho "<svg/>"\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setattr(graphs.shutil, "which", lambda name: str(fake))
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake))
     out = render_svg(graph_dot(parse_spec(TINY)), tmp_path / "graph.svg")
     assert out.read_text().strip() == "<svg/>"
 
 
 def test_without_dot_the_message_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(GraphvizMissing) as info:
         render_svg("digraph G {}", tmp_path / "graph.svg")
     assert str(info.value) == DOT_MISSING

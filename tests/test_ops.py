@@ -105,3 +105,39 @@ def test_the_explainer_gives_every_tables_op_its_rule():
     assert "dL/dx1 = dL/dh2 / (2 * h2), element by element: (1, 2)" in text
     assert "dL/dx1 = dL/dh1 * (x1 > x2), element by element: (1, 2)" in text
     assert "the backward of" not in text
+
+
+@given(st.floats(0.1, 3.0), st.floats(-3.0, 3.0), st.sampled_from([2, 3, -1, 0.5]))
+def test_the_scalar_engines_arithmetic_has_the_rows_local_derivatives(a, b, p):
+    """Value's +, * and ** (its hot + and * inline, marked) agree with ops.ADD, MUL, POW."""
+    x, y = Value(a), Value(b)
+    (x + y).backward()
+    assert (x.grad, y.grad) == tuple(f(a, b, a + b) for f in ops.ADD.local)
+    x, y = Value(a), Value(b)
+    (x * y).backward()
+    assert (x.grad, y.grad) == tuple(f(a, b, a * b) for f in ops.MUL.local)
+    x = Value(a)
+    out = x**p
+    out.backward()
+    assert x.grad == ops.POW.local[0](a, p, out.data)
+
+
+def test_value_py_reads_micrograds_shape_first_and_its_edges_last():
+    """Issue 22: the ops and their backward functions come first; the speed tricks and the
+    IEEE 754 edges after the line that says to skip them on first reading."""
+    import inspect
+
+    from tinygrad_edu import value
+
+    source = inspect.getsource(value)
+    tail = source.index("# === skip on first reading")
+    for name in ("def __add__", "def _add_backward", "def __mul__", "def __pow__", "def relu",
+                 "def tanh", "def exp", "def backward"):  # fmt: skip
+        assert source.index(name) < tail, name
+    for name in ("def _node", "def _ieee_pow", "def _ieee_log", "def _pow_grad", "_FLOAT_ERRORS ="):
+        assert source.index(name) > tail, name
+    assert (
+        source.index("def __add__")
+        < source.index("def _add_backward")
+        < source.index("def __mul__")
+    )  # each op, then its backward

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +24,10 @@ def modules_after(code: str) -> set[str]:
 def test_importing_the_package_loads_the_engine_and_not_the_tools_above_it():
     everything = modules_after(LOADED)
     assert "numpy.random" not in everything  # rng.generator is made on first use
+    # graph_text runs Graphviz's dot on first drawing: its subprocess and shutil load then
+    assert "subprocess" not in everything and "shutil" not in everything
     loaded = {m for m in everything if m.startswith("tinygrad_edu.")}
-    engine = {"autograd", "backend", "dims", "dtypes", "errors", "functional", "gradcheck",
-              "ops", "rng", "_tensor", "tensor_base", "tensor_reductions", "value"}  # fmt: skip
-    assert {f"tinygrad_edu.{m}" for m in engine} <= loaded
+    assert {f"tinygrad_edu.{m}" for m in tg.ENGINE} <= loaded
     for tool in ("optim", "lr_scheduler", "jit", "io", "training", "runs", "viz", "spec",
                  "data", "export", "playground", "explain"):  # fmt: skip
         assert f"tinygrad_edu.{tool}" not in loaded, tool
@@ -50,11 +51,6 @@ def test_importing_a_tools_module_first_does_not_replace_the_package_function():
         "assert callable(tg.compile) and callable(tg.summary); print(json.dumps([]))"
     )
     modules_after(code)
-
-
-# value.py's Jupyter drawing (`Value._repr_svg_`) imports viz.draw on first display: the one
-# engine import of an upper layer left (issue 22 item 3), until drawing registers itself
-KNOWN_UPWARD = {("value", "viz")}
 
 
 def runtime_imports(path: Path) -> set[str]:
@@ -82,4 +78,36 @@ def test_the_engines_modules_import_only_the_modules_before_them():
     for position, module in enumerate(tg.ENGINE):
         allowed = set(tg.ENGINE[:position])
         for imported in runtime_imports(root / f"{module}.py") - allowed:
-            assert (module, imported) in KNOWN_UPWARD, f"{module} imports {imported}"
+            raise AssertionError(f"{module} imports {imported}, which is not before it")
+
+
+def reading_order(text: str) -> list[str]:
+    """The engine modules `text` names (``value``, ``value.py``, ``tensor_*``), in the order
+    it first names them; ``tensor_*`` stands for the mixins, which come together."""
+    found = re.findall(r"`(?:tinygrad_edu/)?(\w+\*?)(?:\.py)?`", text)
+    modules = [m if m != "tensor_*" else "tensor_base" for m in found]
+    return list(dict.fromkeys(m for m in modules if m in tg.ENGINE))
+
+
+MIXINS = {m for m in tg.ENGINE if m.startswith("tensor_")} - {"tensor_base"}  # "tensor_*"
+
+
+def test_the_package_docstring_lists_the_engine_in_its_true_order():
+    named = reading_order(tg.__doc__)
+    assert set(named) == set(tg.ENGINE) - MIXINS
+    assert sorted(named, key=tg.ENGINE.index) == named
+
+
+def test_the_readmes_reading_order_is_the_engines_order():
+    readme = (Path(tg.__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Reading the engine", 1)[1].split("\n## ", 1)[0]
+    items = re.split(r"\n\d+\. ", section)[1:]
+    last, seen = -1, set()
+    for item in items:  # within one item any order; each item only after the ones before
+        named = reading_order(item)
+        assert min(tg.ENGINE.index(m) for m in named) > last, item.splitlines()[0]
+        last = max(tg.ENGINE.index(m) for m in named)
+        seen.update(named)
+        if "gradcheck" in named:  # the engine's end; the items after it name tools
+            break
+    assert seen == set(tg.ENGINE) - {"errors", "extras"}

@@ -22,6 +22,7 @@ import docs_pages
 import pytest
 
 from tinygrad_edu import cli
+from tinygrad_edu.graph_text import INSTALL_GRAPHVIZ
 from tinygrad_edu.runs.sweep import read_sweep_csv
 from tinygrad_edu.spec import SpecError, apply_overrides, load_spec, parse_spec, plugins, registry
 from tinygrad_edu.viz import graphs
@@ -98,18 +99,18 @@ def test_graph_refuses_an_unknown_extension_before_any_work(tmp_path, name):
 
 
 def test_graph_without_dot_says_what_to_install_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(graphs, "graph_dot", lambda *a, **k: pytest.fail("drew without dot"))
     spec = write(tmp_path, "tiny.yaml", TINY)
     assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: --out {tmp_path / 'graph.png'} needs the Graphviz dot program")
-    assert graphs.INSTALL_GRAPHVIZ in err and "--out graph.dot writes the DOT text" in err
+    assert INSTALL_GRAPHVIZ in err and "--out graph.dot writes the DOT text" in err
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.yaml"]
 
 
 def test_graph_reports_a_bad_spec_before_a_missing_dot(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(graphs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     spec = write(tmp_path, "bad.yaml", TINY.replace("epochs: 1", "epochs: -1"))
     assert cli.main(["graph", str(spec), "--out", str(tmp_path / "graph.png")]) == 2
     err = capsys.readouterr().err
@@ -267,7 +268,7 @@ def test_a_sweep_prints_one_line_per_finished_run_then_the_table(tmp_path):
     ]
     for line in lines[:2]:
         assert re.fullmatch(r".*  test_loss \S+  test_accuracy \S+  \(\d+\.\ds\)", line), line
-    assert "sweep of model.layers[0].linear.out_features" in lines[2]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[2]
     assert not [line for line in lines if line.startswith(("epoch ", "run folder:", "data:"))]
 
 
@@ -280,7 +281,7 @@ def test_sweep_verbose_prints_every_runs_full_log(tmp_path):
 
 def test_sweep_quiet_prints_only_the_table(tmp_path):
     lines = sweep_output(tmp_path, "--quiet")
-    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[0]
     assert not [line for line in lines if line.startswith("[")]
 
 
@@ -303,7 +304,7 @@ def test_evaluate_on_a_sweep_folder_evaluates_every_run_in_a_table(tmp_path):
     table = run("evaluate", str(folder))
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[0]
     assert "test_accuracy" in lines[2]
     cells = [line.split("│")[1].strip() for line in lines if line.startswith("│")]
     assert cells == ["2", "4"]
@@ -624,7 +625,7 @@ def test_the_wheel_ships_the_example_specs(tmp_path):
     shutil.copytree(
         ROOT / "tinygrad_edu", source / "tinygrad_edu", ignore=shutil.ignore_patterns("__pycache__")
     )
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "tinygrad_edu_entry.py"):
         shutil.copy(ROOT / name, source / name)
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
     result = subprocess.run(
@@ -635,3 +636,8 @@ def test_the_wheel_ships_the_example_specs(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in SHIPPED.iterdir():
         assert f"tinygrad_edu/specs/{path.name}" in names
+    # the console script's entry module, outside the package (light to import: issue 21)
+    assert "tinygrad_edu_entry.py" in names
+    (entry_points,) = (n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "tinygrad-edu = tinygrad_edu_entry:run" in scripts

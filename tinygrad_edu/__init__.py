@@ -2,14 +2,15 @@
 
 ``import tinygrad_edu`` loads the engine only: the modules of `ENGINE`, in the order they
 depend on each other (each imports only modules before it): `errors`, `extras` (the
-one-line install hints), `autograd` (the
-graph walk both engines share), `backend` (NumPy, CuPy or array_api_strict), `rng`,
-`dtypes`, `dims`, `ops` (each elementwise op once: forward, derivative, formula), `value`
-(scalars), the `tensor_*` modules (the classes `Tensor` is made of), `_tensor` (arrays),
-`functional` (activations and losses), `gradcheck`. `tg.summary` comes with them, and
-brings `nn` (see there why). The other tools above the engine load on first use (PEP 562
-`__getattr__` below): `optim`, `tg.compile` (`jit`), `tg.save` and `tg.load`, the
-drawings, and `tg.runs` with the spec language, data and training.
+one-line install hints), `autograd` (the graph walk both engines share), `graph_text` (a
+graph as DOT text or one line per node, rendered by Graphviz's ``dot``: a `Value` draws
+itself in Jupyter), `backend` (NumPy, CuPy or array_api_strict), `rng`, `dtypes`, `dims`,
+`ops` (each op once: forward, derivative, formula, tie rule), `value` (scalars), the
+`tensor_*` modules (the classes `Tensor` is made of), `_tensor` (arrays), `functional`
+(activations and losses), `gradcheck`. `tg.summary` comes with them, and brings `nn` (see
+there why). The other tools above the engine load on first use (PEP 562 `__getattr__`
+below): `optim`, `tg.compile` (`jit`), `tg.save` and `tg.load`, the drawings, and `tg.runs`
+with the spec language, data and training.
 """
 
 from . import functional
@@ -49,7 +50,8 @@ from .summary import summary
 from .value import Value
 
 ENGINE = (
-    "errors", "extras", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value",
+    "errors", "extras", "autograd", "graph_text", "backend", "rng", "dtypes", "dims", "ops",
+    "value",
     "tensor_base", "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
     "tensor_reductions", "tensor_shape", "tensor_factories", "_tensor", "functional", "gradcheck",
 )  # fmt: skip
@@ -113,7 +115,7 @@ _LAZY = {
     "save": ("io.serialization", "save"),
     "load": ("io.serialization", "load"),
     "draw": ("viz.draw", "draw"),
-    "draw_dot": ("viz.graphviz", "draw_dot"),
+    "draw_dot": ("viz.graphviz", "draw_dot"),  # the engine's graph_text.to_dot, micrograd's name
     "to_dot": ("viz.graphviz", "to_dot"),
     "runs": ("runs", None),  # load_model, load_weights, ...
     "exercises": ("exercises", None),  # tg.exercises.check("value-tanh", workspace)

@@ -638,10 +638,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         return matmul(a.reshape(1, -1), b).reshape(out_shape)
     if b.ndim == 1:
         return matmul(a, b.reshape(-1, 1)).reshape(a.shape[:-1])
-    xp = backend.active.xp
     x, y = a.data, b.data
     try:
-        data = x @ y
+        data = ops.MATMUL.forward(x, y)
     except ValueError:
         raise ShapeError(
             f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast"
@@ -651,11 +650,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
         def _backward():
             g = out._grad
-            # d(AB)/dA = G B^T, d(AB)/dB = A^T G
+            grad_a, grad_b = ops.MATMUL.backward  # d(AB)/dA = G B^T, d(AB)/dB = A^T G
             if a.requires_grad:
-                a._accumulate(g @ xp.matrix_transpose(y))
+                a._accumulate(grad_a(g, x, y))
             if b.requires_grad:
-                b._accumulate(xp.matrix_transpose(x) @ g)
+                b._accumulate(grad_b(g, x, y))
 
         out._backward = _backward
     return out

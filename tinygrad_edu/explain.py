@@ -37,6 +37,7 @@ from ._tensor import Tensor
 from .autograd import topological_order
 from .errors import UserError
 from .extras import install_hint
+from .graph_text import dot_output, require_dot, to_dot
 from .value import Value
 
 MAX_EXPRESSION = 2_000
@@ -128,7 +129,6 @@ class Explanation:
         ``dot`` and padded to the largest frame's size on white, so the graph stays put.
         Needs Graphviz's ``dot`` and Pillow (it comes with matplotlib)."""
         from .io.atomic import atomic_write
-        from .viz.graphs import dot_output
 
         self.check_drawable("drawing the GIF", animated=True)
         Image = _pillow()
@@ -159,8 +159,6 @@ class Explanation:
         written: an input alone has no steps to draw, a GIF (`animated`) is put together by
         Pillow, and each frame is drawn by ``dot``. The request's own mistake comes first, so
         it is reported the same whether or not Pillow and ``dot`` are installed."""
-        from .viz.graphs import require_dot
-
         if not self.steps:
             raise UserError(
                 f"{request}: {self.names[id(self.root)]} is an input, not computed from others: "
@@ -173,8 +171,6 @@ class Explanation:
     def frame_dots(self) -> list[str]:
         """The DOT text of each step's frame: the graph with the gradients as they were after
         that step, the nodes done so far highlighted, and the step written above it."""
-        from .viz.graphviz import to_dot
-
         nodes = topological_order(self.root)
         unlabelled = {id(n): self.names[id(n)] for n in nodes if not n.label}
         by_name = {name: node_id for node_id, name in self.names.items()}
@@ -315,12 +311,13 @@ def _formulas(node: Value, names: Mapping[int, str]) -> dict[int, str]:
         symbols = {"x": name[id(prev[0])], "y": name[id(prev[-1])], "out": out}
         words = row.words if isinstance(row, ops.Binary) else (row.words,)
         slots = [(p, w.format(**symbols)) for p, w in zip(prev, words)]
-    elif op == "dot":  # Value's own fused op, no row: d(b + sum w_i x_i)/dw_i = x_i, /dx_i = w_i
+    elif op == "dot":  # Value's fused b + w_1 x_1 + ... + w_n x_n: the rows of + and *
         n = (len(prev) - 1) // 2
         ws, xs = prev[1 : n + 1], prev[n + 1 :]
-        slots = [(prev[0], "1")]
-        slots += [(w, name[id(x)]) for w, x in zip(ws, xs)]
-        slots += [(x, name[id(w)]) for w, x in zip(ws, xs)]
+        terms = [{"x": name[id(w)], "y": name[id(x)], "out": out} for w, x in zip(ws, xs)]
+        slots = [(prev[0], ops.ADD.words[0])]
+        slots += [(w, ops.MUL.words[0].format(**t)) for w, t in zip(ws, terms)]
+        slots += [(x, ops.MUL.words[1].format(**t)) for x, t in zip(xs, terms)]
     else:
         return {}
     formulas: dict[int, list[str]] = {}
@@ -469,42 +466,30 @@ def _tensor_backprop(root: Tensor, given: Mapping[int, str]) -> TensorExplanatio
 
 
 def _matrix_rule(node: Tensor, index: int, names: Mapping[int, str]) -> str:
-    """dL/d(input number `index` of `node`), in matrix form with the shapes involved."""
+    """dL/d(input number `index` of `node`), in matrix form with the shapes involved: the
+    rule of the node's row in the op table (`ops`), in the names of this graph."""
     out, op = names[id(node)], node._op
     parent = node._prev[index]
-    g, shape = f"dL/d{out}", tuple(parent.shape)
-    gshape = tuple(node.shape)
-    if op == "linear":
-        x, w = node._prev[0], node._prev[1]
-        if index == 0:
-            return f"{g} @ {names[id(w)]}: {gshape} @ {tuple(w.shape)} -> {shape}"
-        if index == 1:
-            return f"{g}.T @ {names[id(x)]}: {gshape[::-1]} @ {tuple(x.shape)} -> {shape}"
-        return f"{g} summed over the batch: {gshape} -> {shape}"
-    if op == "matmul":
-        a, b = node._prev
-        if index == 0:
-            return f"{g} @ {names[id(b)]}.T: {gshape} @ {tuple(b.shape)[::-1]} -> {shape}"
-        return f"{names[id(a)]}.T @ {g}: {tuple(a.shape)[::-1]} @ {gshape} -> {shape}"
+    symbols = {"g": f"dL/d{out}", "gshape": tuple(node.shape), "shape": tuple(parent.shape)}
+    symbols.update(out=out, gshape_T=symbols["gshape"][::-1])
+    if op in ops.ARRAY:
+        row = ops.ARRAY[op]
+        for symbol, tensor in zip(row.inputs, node._prev):
+            shape = tuple(tensor.shape)
+            symbols.update({symbol: names[id(tensor)], f"{symbol}_shape": shape})
+            symbols[f"{symbol}_shape_T"] = shape[::-1]
+        return row.rule[index].format(**symbols)
     if op in ops.UNARY:
-        symbols = {"g": g, "x": names[id(parent)], "out": out}
-        return f"{ops.UNARY[op].rule.format(**symbols)}, element by element: {shape}"
-    if op == "cross_entropy":
-        return f"(softmax({names[id(parent)]}) - one_hot(targets)) / batch size: {shape}"
+        rule = ops.UNARY[op].rule.format(x=names[id(parent)], **symbols)
+        return ops.ELEMENTWISE.format(rule=rule, **symbols)
     if op in ops.BINARY:
         # the first input is always a tensor; the second may be a number (``x * 2``, ``2 - x``)
         x = names[id(node._prev[0])]
         y = names[id(node._prev[1])] if len(node._prev) == 2 else "the number"
-        factor = ops.BINARY[op].rule[index].format(g=g, x=x, y=y, out=out)
-        if shape != gshape:
-            return f"{factor}, summed over the broadcast axes: {gshape} -> {shape}"
-        return f"{factor}, element by element: {shape}"
-    if op in ("reshape", "flatten"):
-        return f"{g} reshaped back: {gshape} -> {shape}"
-    if op in ("sum", "mean"):
-        spread = "copied" if op == "sum" else "copied and divided by the count"
-        return f"{g} {spread} over the reduced axes: {gshape} -> {shape}"
-    return f"the backward of {op}: {gshape} -> {shape}"
+        rule = ops.BINARY[op].rule[index].format(x=x, y=y, **symbols)
+        form = ops.BROADCAST if symbols["shape"] != symbols["gshape"] else ops.ELEMENTWISE
+        return form.format(rule=rule, **symbols)
+    return f"the backward of {op}: {symbols['gshape']} -> {symbols['shape']}"  # no row yet
 
 
 # --- the expression language of `python cli.py backprop` -------------------------------

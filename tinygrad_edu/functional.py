@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import backend, rng
+from . import backend, ops, rng
 from ._tensor import ShapeError, Tensor, _as_tensor, _data, _result
 from .dtypes import _floating_only
 from .errors import UserError
@@ -93,7 +93,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     xp = backend.active.xp
     xd, wd = x.data, weight.data
     flat = xd if xd.ndim == 2 else xp.reshape(xd, (-1, xd.shape[-1]))
-    data = flat @ wd.T  # .T: the array API's transpose of a 2-D array (a view)
+    data = ops.LINEAR.forward(flat, wd)
     if bias is not None:
         if bias.dtype == data.dtype:
             data += bias.data  # in place: data is the fresh matmul result
@@ -108,14 +108,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         def _backward():
             g = out._grad
             g2 = g if g.ndim == 2 else xp.reshape(g, (-1, g.shape[-1]))
-            # dL/dx = G W, dL/dW = G^T x, dL/db = sum of G over the batch
+            grad_x, grad_w, grad_b = ops.LINEAR.backward  # G W, G^T x, G summed over the batch
             if x.requires_grad:
-                gx = g2 @ wd
+                gx = grad_x(g2, flat, wd)
                 x._accumulate(gx if xd.ndim == 2 else xp.reshape(gx, xd.shape))
             if weight.requires_grad:  # fresh arrays: the leaves keep them without a copy
-                weight._accumulate(g2.T @ flat, fresh=True)
+                weight._accumulate(grad_w(g2, flat, wd), fresh=True)
             if bias is not None and bias.requires_grad:
-                bias._accumulate(xp.sum(g2, axis=0), fresh=True)
+                bias._accumulate(grad_b(g2, flat, wd), fresh=True)
 
         out._backward = _backward
     return out

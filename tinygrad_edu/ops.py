@@ -1,7 +1,10 @@
-"""Each elementwise differentiable op once: forward, local derivative, formula, tie rule.
+"""Each differentiable op once: forward, local derivative, formula, tie rule.
 
 A table a student can scan, one row per op (as tinygrad's gradient table, minitorch's
-``ScalarFunction`` and needle's ``compute``/``gradient`` pairs). A row holds
+``ScalarFunction`` and needle's ``compute``/``gradient`` pairs). It has three parts: the
+elementwise ops of one input (`UNARY`) and of two (`BINARY`), then the ops on whole arrays
+(`ARRAY`: matmul, linear, reductions, changes of shape, softmax), whose gradient changes
+shape. An elementwise row holds
 
 - ``forward``: the op on the backend's arrays (``xp``), after the Tensor engine has chosen
   the result dtype;
@@ -15,9 +18,12 @@ A table a student can scan, one row per op (as tinygrad's gradient table, minito
 - ``latex``: the formula for the docs and exercises;
 - ``tie``: the derivative chosen where the op has a kink, PyTorch's choice.
 
-`_tensor.py` calls ``forward`` and ``backward``; `explain` formats ``words`` and ``rule``;
-`value.py` uses ``local`` where the scalar formula is the same. Nothing here builds
-graph nodes: that is the engines' job.
+An array row (`ArrayOp`) holds the same per input, its ``rule`` in matrix form with the
+shapes the gradient moves between (see the section's header below).
+
+`_tensor.py`, the ``tensor_*`` mixins and `functional` call ``forward`` and ``backward``;
+`explain` formats ``words`` and ``rule``; `value.py` uses ``local`` where the scalar formula
+is the same. Nothing here builds graph nodes: that is the engines' job.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class Binary:
     rule: tuple[str, str]
     latex: tuple[str, str]
     tie: str = ""
+    local: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None  # (x, y, out)
 
 
 def _xp() -> Any:
@@ -223,11 +230,15 @@ def _negated(g: Any, x: Any, y: Any, out: Any) -> Any:
     return -g
 
 
+def _pow_base_local(x: Any, y: Any, out: Any) -> Any:
+    return y * x ** (y - 1)  # d x^y/dx = y x^(y-1)
+
+
 def _pow_base(g: Any, x: Any, y: Any, out: Any) -> Any:
     # PyTorch's rule: 0 where the exponent is 0 (x^0 = 1 is flat, also at x = 0)
     xp = _xp()
     if isinstance(y, (int, float)):
-        return xp.zeros_like(g) if y == 0 else g * y * x ** (y - 1)
+        return xp.zeros_like(g) if y == 0 else g * _pow_base_local(x, y, out)
     return xp.where(y == 0, 0.0, g * y * x ** xp.where(y == 0, 1.0, y - 1))
 
 
@@ -270,6 +281,7 @@ ADD = Binary(
     "add", operator.add, (_pass, _pass),
     words=("1", "1"), rule=("{g}", "{g}"),
     latex=(r"\partial_x (x + y) = 1", r"\partial_y (x + y) = 1"),
+    local=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
 )  # fmt: skip
 SUB = Binary(
     "sub", operator.sub, (_pass, _negated),
@@ -280,6 +292,7 @@ MUL = Binary(
     "mul", operator.mul, (lambda g, x, y, out: g * y, lambda g, x, y, out: g * x),
     words=("{y}", "{x}"), rule=("{g} * {y}", "{g} * {x}"),
     latex=(r"\partial_x (x y) = y", r"\partial_y (x y) = x"),
+    local=(lambda x, y, out: y, lambda x, y, out: x),
 )  # fmt: skip
 DIV = Binary(
     "div", operator.truediv, (lambda g, x, y, out: g / y, lambda g, x, y, out: -g * out / y),
@@ -291,6 +304,7 @@ POW = Binary(
     words=("{y} * {x}^({y} - 1)", "{x}^{y} * ln({x})"),
     rule=("{g} * {y} * {x}^({y} - 1)", "{g} * {out} * ln({x})"),
     latex=(r"\partial_x x^y = y\,x^{y-1}", r"\partial_y x^y = x^y \ln x"),
+    local=(_pow_base_local, None),  # d/dy needs a log: math's for a float, xp's for an array
     tie="d/dx = 0 where y = 0; d/dy = 0 where x = 0 and y >= 0, -inf where x = 0 and y < 0, "
     "nan where x < 0",
 )  # fmt: skip
@@ -345,3 +359,150 @@ BINARY: dict[str, Binary] = {op.name: op for op in (
     ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, RSUB, RDIV, RPOW, WHERE,
 )}  # fmt: skip
 """The tables by name (a Tensor node's ``_op``), for `explain`, the docs and the exercises."""
+
+EXERCISES: tuple[str, ...] = ("add", "mul", "pow", "tanh", "relu", "exp")
+"""The ops whose backward students write (``python cli.py exercises``), in the lecture's order:
+marking an op here makes it an exercise whose hint, messages and expected gradients are read
+from its row (its reference ``<op>_backward`` goes in exercises/solution/value.py)."""
+
+# --- ops on whole arrays ------------------------------------------------------------------------
+# A matrix product, a reduction, a change of shape: the output has another shape than the
+# inputs, so the chain rule is a matrix formula that moves the gradient between shapes. A row
+# holds one backward per input and its ``rule`` in those shapes, with the symbols
+#   {g} the output's gradient, {gshape} its shape, {shape} the input's shape, {out} the output,
+#   {<input>} each input by its symbol in ``inputs``, {<input>_shape} its shape; a ``_T``
+#   suffix on a shape reverses it (the shape of a transpose).
+
+
+@dataclass(frozen=True)
+class ArrayOp:
+    """An op whose gradient changes shape; one backward, rule and formula per input."""
+
+    name: str
+    inputs: tuple[str, ...]  # the inputs' symbols in `rule`: ("x", "w", "b") for linear
+    forward: Callable[..., Any] | None  # None: fused with its backward (see the row)
+    backward: tuple[Callable[..., Any] | None, ...]
+    rule: tuple[str, ...]
+    latex: tuple[str, ...]
+    tie: str = ""
+
+
+ELEMENTWISE = "{rule}, element by element: {shape}"
+"""How an elementwise row's ``rule`` reads for an array whose shape is the output's."""
+BROADCAST = "{rule}, summed over the broadcast axes: {gshape} -> {shape}"
+"""The same for an input that was broadcast: its gradient is summed back to its shape."""
+
+
+def _matmul_backward_a(g: Any, a: Any, b: Any) -> Any:
+    return g @ _xp().matrix_transpose(b)  # d(AB)/dA = G B^T
+
+
+def _matmul_backward_b(g: Any, a: Any, b: Any) -> Any:
+    return _xp().matrix_transpose(a) @ g  # d(AB)/dB = A^T G
+
+
+def _extreme_backward(g: Any, x: Any, kept: Any, axes: tuple) -> Any:
+    """d max(x)/dx_i = 1/k for each of the k tied maxima, 0 elsewhere (PyTorch's amax)."""
+    xp = _xp()
+    winners = xp.astype(x == kept, g.dtype)
+    return winners * (g / xp.sum(winners, axis=axes, keepdims=True))
+
+
+def _softmax_backward(g: Any, s: Any, axis: int) -> Any:
+    xp = _xp()
+    return s * (g - xp.sum(g * s, axis=axis, keepdims=True))
+
+
+def _log_softmax_backward(g: Any, out: Any, axis: int) -> Any:
+    xp = _xp()
+    return g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True)
+
+
+_TIED = "1/k of the gradient to each of k tied extremes (PyTorch's amax and amin)"
+
+MATMUL = ArrayOp(
+    "matmul", ("a", "b"), lambda a, b: a @ b, (_matmul_backward_a, _matmul_backward_b),
+    rule=("{g} @ {b}.T: {gshape} @ {b_shape_T} -> {shape}",
+          "{a}.T @ {g}: {a_shape_T} @ {gshape} -> {shape}"),
+    latex=(r"\frac{\partial L}{\partial A} = G B^\top",
+           r"\frac{\partial L}{\partial B} = A^\top G"),
+)  # fmt: skip
+LINEAR = ArrayOp(
+    # x @ w.T + b on a 2-D x (the engine folds leading batch axes into one); its backward gets
+    # the output's gradient and x as 2-D arrays and the weight w, shaped (out, in)
+    "linear", ("x", "w", "b"), lambda x, w: x @ w.T,
+    (lambda g, x, w: g @ w, lambda g, x, w: g.T @ x, lambda g, x, w: _xp().sum(g, axis=0)),
+    rule=("{g} @ {w}: {gshape} @ {w_shape} -> {shape}",
+          "{g}.T @ {x}: {gshape_T} @ {x_shape} -> {shape}",
+          "{g} summed over the batch: {gshape} -> {shape}"),
+    latex=(r"\frac{\partial L}{\partial X} = G W", r"\frac{\partial L}{\partial W} = G^\top X",
+           r"\frac{\partial L}{\partial b} = \textstyle\sum_i G_{i,:}"),
+)  # fmt: skip
+SUM = ArrayOp(
+    # the backward gets the gradient with the reduced axes kept as size 1
+    "sum", ("x",), lambda x, axes, keepdims: _xp().sum(x, axis=axes, keepdims=keepdims),
+    (lambda g, shape: _xp().broadcast_to(g, shape),),
+    rule=("{g} copied over the reduced axes: {gshape} -> {shape}",),
+    latex=(r"\frac{\partial}{\partial x_i} \sum_j x_j = 1",),
+)  # fmt: skip
+MEAN = ArrayOp(
+    "mean", ("x",), lambda x, axes, keepdims: _xp().mean(x, axis=axes, keepdims=keepdims),
+    (lambda g, shape, count: _xp().broadcast_to(g / count, shape),),
+    rule=("{g} copied and divided by the count over the reduced axes: {gshape} -> {shape}",),
+    latex=(r"\frac{\partial}{\partial x_i} \frac{1}{n} \sum_j x_j = \frac{1}{n}",),
+)  # fmt: skip
+MAX = ArrayOp(
+    # the forward keeps the reduced axes (the backward compares x with it)
+    "max", ("x",), lambda x, axes: _xp().max(x, axis=axes, keepdims=True), (_extreme_backward,),
+    rule=("{g} to the largest entries of {x}, 0 elsewhere: {gshape} -> {shape}",),
+    latex=(r"\frac{\partial}{\partial x_i} \max_j x_j = [x_i = \max_j x_j] / k",), tie=_TIED,
+)  # fmt: skip
+MIN = ArrayOp(
+    "min", ("x",), lambda x, axes: _xp().min(x, axis=axes, keepdims=True), (_extreme_backward,),
+    rule=("{g} to the smallest entries of {x}, 0 elsewhere: {gshape} -> {shape}",),
+    latex=(r"\frac{\partial}{\partial x_i} \min_j x_j = [x_i = \min_j x_j] / k",), tie=_TIED,
+)  # fmt: skip
+RESHAPE = ArrayOp(
+    "reshape", ("x",), lambda x, shape: _xp().reshape(x, shape),
+    (lambda g, old_shape: _xp().reshape(g, old_shape),),
+    rule=("{g} reshaped back: {gshape} -> {shape}",),
+    latex=(r"\frac{\partial L}{\partial x} = \mathrm{reshape}(G, \mathrm{shape}(x))",),
+)  # fmt: skip
+PERMUTE = ArrayOp(
+    "permute", ("x",), lambda x, order: _xp().permute_dims(x, order),
+    (lambda g, inverse: _xp().permute_dims(g, inverse),),
+    rule=("{g} with its axes put back in order: {gshape} -> {shape}",),
+    latex=(r"\frac{\partial L}{\partial x} = \mathrm{permute}(G, \pi^{-1})",),
+)  # fmt: skip
+BROADCAST_TO = ArrayOp(
+    # the backward passes the gradient on; the engine sums any gradient back to its input's
+    # shape (`Tensor._accumulate`), the same rule as a broadcast input of `BINARY`
+    "broadcast_to", ("x",), lambda x, shape: _xp().broadcast_to(x, shape), (lambda g: g,),
+    rule=("{g} summed over the broadcast axes: {gshape} -> {shape}",),
+    latex=(r"\frac{\partial L}{\partial x} = \textstyle\sum_{\text{broadcast axes}} G",),
+)  # fmt: skip
+SOFTMAX = ArrayOp(
+    "softmax", ("x",), None, (_softmax_backward,),  # forward: exp of the stable log-softmax
+    rule=("{out} * ({g} - sum of {g} * {out} over the axis): {shape}",),
+    latex=(r"\frac{\partial s_i}{\partial x_j} = s_i ([i = j] - s_j)",),
+)  # fmt: skip
+LOG_SOFTMAX = ArrayOp(
+    "log_softmax", ("x",), None, (_log_softmax_backward,),  # forward: x - logsumexp(x), stable
+    rule=("{g} - softmax({x}) * sum of {g} over the axis: {shape}",),
+    latex=(r"\frac{\partial \log s_i}{\partial x_j} = [i = j] - s_j",),
+)  # fmt: skip
+CROSS_ENTROPY = ArrayOp(
+    # forward and backward fused in `functional` (class weights, ignored targets, label
+    # smoothing, probability targets); the rule is the plain case's, mean over the batch
+    "cross_entropy", ("x", "t"), None, (None, None),
+    rule=("(softmax({x}) - one_hot(targets)) / batch size: {shape}",
+          "-log_softmax({x}) / batch size: {shape}"),
+    latex=(r"\frac{\partial L}{\partial x} = (\mathrm{softmax}(x) - \mathrm{onehot}(y)) / N",
+           r"\frac{\partial L}{\partial t} = -\log \mathrm{softmax}(x) / N"),
+)  # fmt: skip
+
+ARRAY: dict[str, ArrayOp] = {op.name: op for op in (
+    MATMUL, LINEAR, SUM, MEAN, MAX, MIN, RESHAPE, PERMUTE, BROADCAST_TO, SOFTMAX, LOG_SOFTMAX,
+    CROSS_ENTROPY,
+)}  # fmt: skip
+"""The ops on whole arrays by name (a Tensor node's ``_op``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Union
 
-from . import backend, dtypes
+from . import backend, dtypes, ops
 from .dims import (
     Axis,
     _axes,
@@ -69,18 +69,11 @@ class Reductions:
         dim: Axis = None,
         keepdim: bool | None = None,
     ) -> Tensor:
-        xp = backend.active.xp
         axis, keepdims = _torch_names(axis, keepdims, dim, keepdim)
         axes = _axes(axis, self.ndim)
         shape = self.data.shape
-        # d sum(x)/dx_i = 1
-        return self._reduce(
-            "sum",
-            xp.sum(self.data, axis=axes, keepdims=keepdims),
-            axes,
-            keepdims,
-            lambda g: xp.broadcast_to(g, shape),
-        )
+        data, backward = ops.SUM.forward(self.data, axes, keepdims), ops.SUM.backward[0]
+        return self._reduce("sum", data, axes, keepdims, lambda g: backward(g, shape))
 
     def mean(
         self,
@@ -90,7 +83,6 @@ class Reductions:
         dim: Axis = None,
         keepdim: bool | None = None,
     ) -> Tensor:
-        xp = backend.active.xp
         if not _is_float(self.data):
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
@@ -100,14 +92,8 @@ class Reductions:
         axes = _axes(axis, self.ndim)
         shape = self.data.shape
         count = math.prod(shape[a] for a in axes)
-        # d mean(x)/dx_i = 1/n
-        return self._reduce(
-            "mean",
-            xp.mean(self.data, axis=axes, keepdims=keepdims),
-            axes,
-            keepdims,
-            lambda g: xp.broadcast_to(g / count, shape),
-        )
+        data, backward = ops.MEAN.forward(self.data, axes, keepdims), ops.MEAN.backward[0]
+        return self._reduce("mean", data, axes, keepdims, lambda g: backward(g, shape, count))
 
     def max(
         self,
@@ -135,16 +121,11 @@ class Reductions:
     def _extreme(self, op: str, axis: Axis, keepdims: bool) -> Tensor:
         xp = backend.active.xp
         axes = _axes(axis, self.ndim)
-        x = self.data
-        kept = getattr(xp, op)(x, axis=axes, keepdims=True)
+        x, row = self.data, ops.ARRAY[op]  # ops.MAX or ops.MIN
+        kept = row.forward(x, axes)
         data = kept if keepdims else xp.reshape(kept, _reduced_shape(self.shape, axes))
-
-        def grad_fn(g):
-            # d max(x)/dx_i = 1/k for each of the k tied maxima, 0 elsewhere
-            winners = xp.astype(x == kept, g.dtype)
-            return winners * (g / xp.sum(winners, axis=axes, keepdims=True))
-
-        return self._reduce(op, data, axes, keepdims, grad_fn)
+        backward = row.backward[0]
+        return self._reduce(op, data, axes, keepdims, lambda g: backward(g, x, kept, axes))
 
     def var(
         self,
@@ -231,19 +212,14 @@ class Reductions:
         xp = backend.active.xp
         axis = _dim(dim, self.ndim)
         s = xp.exp(_log_softmax_data(self.data, axis))
-        # d softmax/dx: s * (g - sum(g * s))
-        return self._unary(
-            "softmax", s, lambda g: s * (g - xp.sum(g * s, axis=axis, keepdims=True))
-        )
+        backward = ops.SOFTMAX.backward[0]
+        return self._unary("softmax", s, lambda g: backward(g, s, axis))
 
     def log_softmax(self, dim: int = -1) -> Tensor:
-        xp = backend.active.xp
         axis = _dim(dim, self.ndim)
         out = _log_softmax_data(self.data, axis)
-        # d log_softmax/dx: g - softmax(x) * sum(g)
-        return self._unary(
-            "log_softmax", out, lambda g: g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True)
-        )
+        backward = ops.LOG_SOFTMAX.backward[0]
+        return self._unary("log_softmax", out, lambda g: backward(g, out, axis))
 
     amax = max
     amin = min

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Union
 
-from . import backend
+from . import ops
 from .dims import (
     Axis,
     ShapeError,
@@ -31,17 +31,16 @@ class ShapeOps:
     __slots__ = ()
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        xp = backend.active.xp
         new_shape = _shape_arg(shape)
         old_shape = self.data.shape
         try:
-            data = xp.reshape(self.data, new_shape)
+            data = ops.RESHAPE.forward(self.data, new_shape)
         except ValueError:
             raise ShapeError(
                 f"reshape: cannot view shape {self.shape} ({self.numel()} elements) as {new_shape}"
             ) from None
-        # d reshape(x)/dx: reshape the gradient back
-        return self._unary("reshape", data, lambda g: xp.reshape(g, old_shape))
+        backward = ops.RESHAPE.backward[0]
+        return self._unary("reshape", data, lambda g: backward(g, old_shape))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions start_dim..end_dim into one (PyTorch's semantics)."""
@@ -68,7 +67,6 @@ class ShapeOps:
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
 
     def permute(self, *dims: int | Sequence[int]) -> Tensor:
-        xp = backend.active.xp
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
@@ -81,10 +79,9 @@ class ShapeOps:
         if len(set(order)) != len(order):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        # d permute(x)/dx: permute the gradient back with the inverse order
-        return self._unary(
-            "permute", xp.permute_dims(self.data, order), lambda g: xp.permute_dims(g, inverse)
-        )
+        backward = ops.PERMUTE.backward[0]  # permute the gradient back: the inverse order
+        data = ops.PERMUTE.forward(self.data, order)
+        return self._unary("permute", data, lambda g: backward(g, inverse))
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
         """Swap two dimensions (the last two by default)."""
@@ -119,7 +116,6 @@ class ShapeOps:
 
     def broadcast_to(self, *shape: int | Sequence[int]) -> Tensor:
         """Repeat size-1 dimensions (no copy); -1 keeps a dimension's size, as PyTorch."""
-        xp = backend.active.xp
         target = list(_shape_arg(shape))
         lead = len(target) - self.ndim
         for i, n in enumerate(target):
@@ -132,13 +128,13 @@ class ShapeOps:
                 target[i] = self.shape[i - lead]
         target = tuple(target)
         try:
-            data = xp.broadcast_to(self.data, target)
+            data = ops.BROADCAST_TO.forward(self.data, target)
         except ValueError:
             raise ShapeError(
                 f"broadcast_to: cannot broadcast shape {self.shape} to {target}"
             ) from None
-        # d broadcast(x)/dx: sum the gradient over the broadcast dimensions
-        return self._unary("broadcast_to", data, _same)
+        # the gradient passes on; `_accumulate` sums it over the broadcast dimensions
+        return self._unary("broadcast_to", data, ops.BROADCAST_TO.backward[0])
 
     def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
         """Tile the tensor `sizes[d]` times along each dimension d, as PyTorch."""

@@ -1,7 +1,7 @@
 """The computation graph of one training step of a spec's model, drawn op by op.
 
 `graph_dot(spec)` runs the spec's model and loss once, forward and backward, on a small
-random batch and returns the graph as Graphviz DOT text (`graphviz.to_dot`): every
+random batch and returns the graph as Graphviz DOT text (`graph_text.to_dot`): every
 tensor with its shape and dtype, every op between its inputs and its output, the
 parameters under their names ('1.weight') with the shape of the gradient the backward
 pass gave them. The backward pass keeps the graph (PyTorch's ``retain_graph``), so the
@@ -15,29 +15,18 @@ elsewhere. Any other extension is refused, so ``graph.png`` never holds DOT text
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import UserError
-
-INSTALL_GRAPHVIZ = (
-    "install Graphviz (apt-get install graphviz, brew install graphviz, "
-    "conda install -c conda-forge graphviz, or winget install graphviz)"
+from ..graph_text import (  # RENDERED_FORMATS and require_dot: the graph command's checks
+    RENDERED_FORMATS,
+    dot_output,
+    require_dot,  # noqa: F401 (re-exported for the graph command)
+    to_dot,
 )
-"""How to get ``dot``: it is a program, not a Python package, so no extra brings it."""
-DOT_MISSING = f"the Graphviz dot program is not installed; {INSTALL_GRAPHVIZ}"
-
-
-RENDERED_FORMATS = ("svg", "png", "pdf")
-"""The picture formats ``dot -T<format>`` writes; ``.dot`` files get the text itself."""
-
-
-class GraphvizMissing(UserError):
-    """The ``dot`` program is not on the PATH."""
 
 
 def graph_format(path: str | Path) -> str:
@@ -81,7 +70,6 @@ def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
     """
     from .. import nn, rng
     from ..spec import build_model, default_dtype, example_batch
-    from .graphviz import to_dot
 
     state = rng.get_state()
     try:
@@ -128,37 +116,3 @@ def render(dot_text: str, path: str | Path, fmt: str) -> Path:
     with atomic_write(path) as handle:
         handle.write(picture)
     return path
-
-
-def dot_installed() -> bool:
-    """Whether Graphviz's ``dot`` program is on the PATH."""
-    return shutil.which("dot") is not None
-
-
-def require_dot(request: str, otherwise: str) -> None:
-    """Refuse `request` (the option that needs a drawing, e.g. ``--frames DIR``) where ``dot``
-    is not installed, saying how to install it and what works without it (`otherwise`).
-
-    Commands call this after checking the rest of the request, so a mistake in it is reported
-    first, and before they print or create anything, so a refusal leaves nothing behind.
-    """
-    if not dot_installed():
-        raise GraphvizMissing(
-            f"{request} needs the Graphviz dot program, which is not installed; "
-            f"{INSTALL_GRAPHVIZ}; {otherwise}"
-        )
-
-
-def dot_output(dot_text: str, fmt: str) -> bytes:
-    """What ``dot -T<fmt>`` makes of DOT text (one of `RENDERED_FORMATS`), in memory: for
-    a notebook's inline SVG and the frames of a GIF, which need no file."""
-    if fmt not in RENDERED_FORMATS:
-        raise ValueError(f"dot renders {', '.join(RENDERED_FORMATS)} here, not {fmt!r}")
-    dot = shutil.which("dot")
-    if dot is None:
-        raise GraphvizMissing(DOT_MISSING)
-    result = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode(), capture_output=True)
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip()
-        raise UserError(f"dot could not render the graph: {message}")
-    return result.stdout

@@ -47,13 +47,14 @@ from ..io.atomic import atomic_path
 from ..io.npz import keys_under, load_npz
 from ..runs.compare import read_metrics_csv
 from ..runs.sweep import format_value, group_by_point, point_label, read_sweep_csv, summarize
-from ..runs.sweep_plan import short_names
+from ..runs.sweep_plan import field_names, fields_title, short_names
 from ..runs.trained import TrainedRun, load_trained
 from ..spec import load_spec
 from ..training.diagnostics import list_snapshots, read_diagnostics
+from ..training.hidden import hidden_layers
 from ..training.layout import DIAGNOSTICS, METRICS, SNAPSHOTS, SPEC, SWEEP_CSV
 from . import classification, figures, network
-from .conventions import SIGN_LEGEND, class_colors, field_names, layer_labels, signed_colormap
+from .conventions import SIGN_LEGEND, class_colors, layer_labels, signed_colormap
 from .figures import PlotsUnavailable
 from .overfitting import find_overfitting
 
@@ -108,7 +109,7 @@ def plot_run(run_dir: str | Path, units: int | None = None) -> list[Path]:
         written.append(classification.confusion_matrix(run, run_dir / "confusion_matrix.png"))
         if run.image_shape is not None:
             written.append(classification.misclassified(run, run_dir / "misclassified.png"))
-    if run.input_features == 2 and network.hidden_layers(run.setup.model):
+    if run.input_features == 2 and hidden_layers(run.setup.model):
         written.append(network.hidden_units(run, run_dir / "hidden_units.png"))
     if network.drawable(run.setup.model):
         written.append(network.network(run, run_dir / "network.png"))
@@ -126,7 +127,7 @@ def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     sweep_dir = Path(sweep_dir)
     paths, rows = read_sweep_csv(sweep_dir)
     model = load_spec(sweep_dir / rows[0]["run_dir"] / SPEC).model.model_dump(exclude_none=True)
-    names = field_names(paths, model.get("layers"), short_names(paths))  # "hidden width"
+    names = field_names(paths, model.get("layers"))  # "hidden width"
     written = [
         sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png", names),
         sweep_learning_curves(paths, rows, sweep_dir, names),
@@ -426,7 +427,7 @@ def sweep_metrics(
     mean over its seeds with an error bar of one standard deviation (ddof=1), every run as
     a faint dot, and one line per value of the other fields. On the loss's log axis a bar
     that would reach 0 or below stops at the point's lowest run instead. `names` are the
-    fields' names on the plot (`conventions.field_names`; default the sweep's short names)."""
+    fields' names on the plot (`sweep_plan.field_names`; default the sweep's short names)."""
     names = names or short_names(paths)
     metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if rows[0].get(m) is not None]
     first = paths[0] if paths else None
@@ -472,7 +473,7 @@ def sweep_metrics(
             ax.legend(fontsize=7)
     seeds = len({row["seed"] for row in rows})
     spread = f": mean ± std over {seeds} seeds" if seeds > 1 else ""
-    fig.suptitle(f"sweep of {', '.join(paths) or 'the seed'}{spread}", fontsize=9)
+    fig.suptitle(f"sweep of {fields_title(paths, names) or 'the seed'}{spread}", fontsize=9)
     return figures.save_png(fig, path)
 
 
