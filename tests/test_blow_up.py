@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import nn, runs
+from tinygrad_edu.objectives import Objective
 from tinygrad_edu.training.divergence import BLOWN_UP_RUN, BlowUpLimit
-from tinygrad_edu.training.objectives import Objective
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]

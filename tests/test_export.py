@@ -24,9 +24,9 @@ from tinygrad_edu.export import (
 )
 from tinygrad_edu.export.bundle import from_spec
 from tinygrad_edu.io import npz
+from tinygrad_edu.objectives import predict_arrays
 from tinygrad_edu.runs.exported import CLASS_NAMES_KEY, NORMALIZATION_KEY, SPEC_KEY, VERSION_KEY
 from tinygrad_edu.spec import load_spec, parse_spec, registry
-from tinygrad_edu.training.objectives import predict_arrays
 
 onnx = pytest.importorskip("onnx", reason="onnx not installed (pip install tinygrad-edu[export])")
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime not installed (the test extra)")

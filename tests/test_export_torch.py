@@ -25,8 +25,8 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, runs
 from tinygrad_edu.export import save_safetensors, to_torch
 from tinygrad_edu.export.bundle import from_spec
+from tinygrad_edu.objectives import predict_arrays
 from tinygrad_edu.spec import apply_overrides, load_spec, parse_spec
-from tinygrad_edu.training.objectives import predict_arrays
 
 ROOT = Path(__file__).resolve().parents[1]
 MLP_SPEC = ROOT / "specs" / "mlp.yaml"

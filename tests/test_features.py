@@ -14,10 +14,10 @@ from strategies import ANY, arrays, leaf, with_fixtures
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, runs
 from tinygrad_edu.features import FEATURES, InputFeatures
+from tinygrad_edu.objectives import predict_arrays
 from tinygrad_edu.spec import build_model, parse_spec
 from tinygrad_edu.spec.loader import SpecError
 from tinygrad_edu.summary import summary
-from tinygrad_edu.training.objectives import predict_arrays
 
 # each feature on NumPy columns, written independently of the layer
 NUMPY = {

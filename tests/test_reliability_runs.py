@@ -699,7 +699,7 @@ def test_class_labels_with_commas_quotes_and_newlines_stay_one_cell(tmp_path):
 
 @given(st.lists(st.text(min_size=1, max_size=12), min_size=2, max_size=4, unique=True))
 def test_any_class_names_read_back_from_the_predictions_csv(names):
-    from tinygrad_edu.training.objectives import Objective
+    from tinygrad_edu.objectives import Objective
 
     outputs = np.eye(len(names), dtype=np.float32)[::-1] * 5  # each row predicts one class
     rows = runs.prediction_rows(Objective("cross_entropy", len(names), {}), outputs, names)

@@ -44,9 +44,9 @@ def _value_engine_problems(spec: Any) -> list[tuple[tuple[str, ...], str]]:
     train makes before loading data), as validate's (spec key, message). Its time estimate
     times a few training samples, which only train does; a spec whose memory estimate is
     refused is not built here (validate reports that already)."""
+    from ..objectives import loss_options
     from ..spec import build_model
     from ..spec.limits import memory_problem
-    from ..training.objectives import loss_options
     from ..training.scalar import check_spec
 
     if getattr(spec.train, "engine", "tensor") != "value" or memory_problem(spec) is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import UserError
 from ..io.atomic import check_writable_file, removed_when_terminated
 from ..io.safetensors import load_safetensors, save_safetensors
-from ..training.objectives import loss_options, task_of
+from ..objectives import loss_options, task_of
 from .bundle import EXPORT_HINT, Bundle, load_bundle
 from .folder import check_folder, removed_if_failed, staged_file
 from .onnx import to_onnx

@@ -173,7 +173,7 @@ def _call(function: str, first: str, options: dict[str, Any]) -> str:
 
 def _loss_code(spec: Any) -> tuple[str, str]:
     """(the body of ``loss_fn(outputs, targets)`` for the spec's loss, its description)."""
-    from ..training.objectives import loss_options
+    from ..objectives import loss_options
 
     name, options = loss_options(spec.loss)
     as_outputs = "targets = targets.to(outputs.dtype).reshape(outputs.shape)\n    "
@@ -227,7 +227,7 @@ class _Code(str):
 
 def training_code(spec: Any) -> str:
     from .. import __version__
-    from ..training.objectives import loss_options, task_of
+    from ..objectives import loss_options, task_of
 
     loss_code, loss_text = _loss_code(spec)
     return _template("train_torch.py.tmpl").substitute(

@@ -29,8 +29,8 @@ from .._tensor import Tensor
 from ..autograd import no_grad
 from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from ..features import LABELS, InputFeatures
+from ..objectives import evaluate_arrays
 from ..training.loop import Progress, Setup
-from ..training.objectives import evaluate_arrays
 
 GRID = 100  # the output heatmap: GRID x GRID points (TensorFlow Playground's size)
 COARSE_GRID = 50  # ... for a network over HEAVY multiply-adds a point

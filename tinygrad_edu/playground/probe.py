@@ -15,8 +15,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from ..objectives import evaluate_arrays
 from ..training.loop import Setup, Trainer
-from ..training.objectives import evaluate_arrays
 from .schema import RANGES
 
 STEPS = 25  # updates per rate tried: a few batches, well under a second on these nets

@@ -21,9 +21,9 @@ import yaml
 from ..data.synthetic import FUNCTIONS
 from ..errors import UserError
 from ..features import DEFAULT as DEFAULT_FEATURES
+from ..objectives import loss_options
 from ..spec import Spec, spec_to_dict, validate_spec
 from ..spec.loader import SpecError, _unknown
-from ..training.objectives import loss_options
 from .schema import ACTIVATIONS, MAX_SAMPLES, check_settings
 
 PLANE_SOURCES = ("circles", "xor", "gaussian", "spiral", "moons")

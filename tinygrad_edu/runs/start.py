@@ -19,10 +19,10 @@ from typing import IO, Any
 
 from ..errors import UserError
 from ..io.atomic import remove_stale_temp_files, write_text_atomic
+from ..objectives import evaluate_arrays
 from ..spec import Spec, apply_overrides, compose, load_spec, spec_to_dict
 from ..training.layout import CHECKPOINT, LOCK, RUN_FILES, SPEC, TENSORBOARD, new_run_dir
 from ..training.loop import Setup, Trainer, TrainingDiverged, TrainingInterrupted, prepare
-from ..training.objectives import evaluate_arrays
 from ..training.progress import choose_reporter
 from ..training.scalar import describe
 from ..training.tensorboard import Reporters, TensorBoardReporter, check_available, check_folder

@@ -58,7 +58,7 @@ def example_batch(
     `objectives.Objective` from random labels: class indices for the classification
     losses (as many classes as outputs, two for one output), normal values for mse.
     """
-    from ..training.objectives import Objective, loss_options
+    from ..objectives import Objective, loss_options
 
     name, options = loss_options(spec.loss)
     outputs = spec.model.output_shape[-1]

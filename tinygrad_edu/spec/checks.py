@@ -49,7 +49,7 @@ def problems(spec: Spec) -> list[tuple[Loc, str]]:
 def _data_problems(spec: Spec) -> list[tuple[Loc, str]]:
     """The data loaded as training loads it, then checked against the model and loss."""
     from ..data import load_dataset
-    from ..training.objectives import Objective, loss_options, task_of
+    from ..objectives import Objective, loss_options, task_of
 
     name, options = loss_options(spec.loss)
     config = spec.data.model_dump(exclude_none=True)

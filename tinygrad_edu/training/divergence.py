@@ -71,7 +71,7 @@ class BlowUpLimit:
     def measure(cls, model: Any, objective: Any, X: np.ndarray, y: np.ndarray) -> BlowUpLimit:
         """Both references on the held-out split, before training; the model's mode stays."""
         from ..autograd import no_grad
-        from .objectives import evaluate_arrays
+        from ..objectives import evaluate_arrays
 
         was_training = getattr(model, "training", False)
         with quiet_float_errors():
@@ -215,7 +215,7 @@ def _train(
 
 
 def _loss(model: Any, objective: Any, X: np.ndarray, y: np.ndarray) -> float:
-    from .objectives import evaluate_arrays
+    from ..objectives import evaluate_arrays
 
     return evaluate_arrays(model, objective, X, y)["loss"]
 

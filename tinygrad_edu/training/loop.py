@@ -40,13 +40,13 @@ from ..errors import UserError
 from ..io.atomic import write_text_atomic
 from ..io.npz import keys_under, load_npz, prefix_keys, save_npz
 from ..jit import compile as compile_step
+from ..objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..spec import build_model
 from ..spec.limits import check_memory
 from .diagnostics import record_epoch
 from .divergence import BlowUpLimit, divergence_advice, quiet_float_errors
 from .layout import CHECKPOINT, METRICS, MODEL
-from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
 from .optimizers import make_optimizer, make_scheduler
 from .scalar import check_spec, value_model
 

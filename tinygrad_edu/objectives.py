@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import functional as F
-from .._tensor import Tensor, get_default_dtype
-from ..autograd import no_grad
-from ..errors import UserError
+from . import functional as F
+from ._tensor import Tensor, get_default_dtype
+from .autograd import no_grad
+from .errors import UserError
 
 REGRESSION_LOSSES = ("mse", "l1", "huber")
 
