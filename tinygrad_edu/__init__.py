@@ -2,8 +2,9 @@
 
 ``import tinygrad_edu`` loads the engine only: the modules of `ENGINE`, in the order they
 depend on each other (each imports only modules before it): `errors`, `extras` (the
-one-line install hints), `autograd` (the
-graph walk both engines share), `backend` (NumPy, CuPy or array_api_strict), `rng`,
+one-line install hints), `autograd` (the graph walk both engines share), `backend` (NumPy,
+CuPy or array_api_strict), `recording` (the active recorder of `tg.compile`, which the
+engine consults at declared hook points instead of being patched), `rng`,
 `dtypes`, `dims`, `ops` (each elementwise op once: forward, derivative, formula), `value`
 (scalars), the `tensor_*` modules (the classes `Tensor` is made of), `_tensor` (arrays),
 `functional` (activations and losses), `gradcheck`. `tg.summary` comes with them, and
@@ -49,9 +50,10 @@ from .summary import summary
 from .value import Value
 
 ENGINE = (
-    "errors", "extras", "autograd", "backend", "rng", "dtypes", "dims", "ops", "value",
-    "tensor_base", "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
-    "tensor_reductions", "tensor_shape", "tensor_factories", "_tensor", "functional", "gradcheck",
+    "errors", "extras", "autograd", "backend", "recording", "rng", "dtypes", "dims", "ops",
+    "value", "tensor_base", "tensor_conversions", "tensor_compare", "tensor_indexing",
+    "tensor_inplace", "tensor_reductions", "tensor_shape", "tensor_factories", "_tensor",
+    "functional", "gradcheck",
 )  # fmt: skip
 """The engine's modules in dependency order (tests/test_package.py checks it)."""
 
