@@ -13,9 +13,9 @@ on; each place is marked "tg.compile records here":
 - the random numbers of `rng` (``rng.random`` and its siblings): a step that draws them
   cannot be replayed (a replay would reuse one dropout mask), and the recorder says so.
 
-Outside a recording `active` is None, and each check costs one attribute read. One
-recorder at a time, for the whole process: a recorder is told every call, also those of
-other threads, and computes theirs without recording them (its ``thread``).
+Outside a recording `active` is None, and each check costs one attribute read. There is
+one recorder at a time, for the whole process: it is also told the calls of other threads
+(a model trained beside the recorded one), and lets them compute without recording them.
 """
 
 from __future__ import annotations
