@@ -142,3 +142,13 @@ def test_an_error_in_the_step_leaves_no_recorder_behind():
         with recording.recording(Listener()):
             raise ZeroDivisionError
     assert recording.active is None and backend.active is real
+
+
+def test_a_recording_inside_a_recording_is_refused():
+    listener = Listener()
+    with recording.recording(listener):
+        with pytest.raises(RuntimeError, match="already on"):
+            with recording.recording(Listener()):
+                pass
+        assert recording.active is listener  # the outer one goes on
+    assert recording.active is None

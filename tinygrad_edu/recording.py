@@ -58,9 +58,14 @@ once (the second waits for the first)."""
 @contextmanager
 def recording(recorder: Recorder) -> Iterator[None]:
     """Switch `recorder` on for the ``with`` block: the engine's hooks consult it, and the
-    backend computes through its namespace. Everything is as before afterwards."""
+    backend computes through its namespace. Everything is as before afterwards.
+
+    Not inside another recording of the same thread (a compiled step called by a recorded
+    one runs eagerly instead, and the outer tape records its calls)."""
     global active
     with _one_at_a_time:
+        if active is not None:  # only this thread can hold the lock: a nested recording
+            raise RuntimeError("a recording is already on in this thread; record one at a time")
         namespace = recorder.start(backend.get_backend())
         with backend.computing_through(namespace):
             active = recorder
