@@ -1,7 +1,7 @@
 """`TensorBase`: what every `Tensor` is, so that the classes `Tensor` is made of (the
 tensor_*.py modules) recognise a tensor operand without importing _tensor.py, which
 imports them; the two ways they read an operand that may be a tensor or a number; and
-``Tensor.data``, the one place where tensors hand out their arrays."""
+``Tensor.data``'s getter and setter, one of the hook points of `tinygrad_edu.recording`."""
 
 from __future__ import annotations
 

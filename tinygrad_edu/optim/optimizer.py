@@ -140,7 +140,8 @@ class Optimizer:
             recorder.optimizer_step(self, self._step)
 
     def _step(self) -> None:
-        """The update of `step`, which a recording of tg.compile may also run on replays."""
+        """The update itself: what `step` runs, and what each replay of a tg.compile tape
+        calls for an optimizer whose update it does not record."""
         with autograd.no_grad():
             index = 0
             for group in self.param_groups:
