@@ -368,6 +368,51 @@ def test_validate_accepts_a_page_spec_of_every_data_set():
         validate_spec(state.settings_to_spec({"dataset": dataset}))
 
 
+def test_a_2d_regression_set_is_drawn_on_the_plane_by_value_and_trains_with_mse():
+    """reg-gauss: one linear output, mse, the output heatmap's byte = (clipped value + 1) / 2
+    on the colour scale (0 orange = -1, 255 blue = +1), unit pictures as for classification."""
+    settings = {**state.DEFAULTS, "dataset": "reg-gauss", "n": 1200, "layers": [3]}
+    settings["act"] = ["tanh"]
+    session = Session(settings, lambda t: None)
+    try:
+        described = session.describe()
+        trained(session, 3)
+        frame = session.view.frame(session.trainer.progress, 1)
+        outputs, _ = session.view._forward(session.view.grid)
+    finally:
+        session.stop()
+    assert described["task"] == "regression" and described["view"] == "plane"
+    assert described["loss"] == "mse" and described["outputs"] == 1
+    assert len(described["train"]) + len(described["test"]) == 1200
+    assert described["inputs"] == ["x1", "x2"] and "domain" in described
+    assert all(-1 <= point[2] <= 1 for point in described["train"])  # [x1, x2, target]
+    shown = np.frombuffer(base64.b64decode(frame["output"]), np.uint8)
+    expected = np.round((np.clip(outputs[:, 0].astype(np.float64), -1, 1) + 1) / 2 * 255)
+    np.testing.assert_array_equal(shown, expected)
+    assert "accuracy" not in frame["train"] and len(frame["units"][0]) == 3
+    spec = state.validate(settings)
+    assert spec.model.input == [2] and spec.data.source == "reg-gauss"
+
+
+def test_the_pages_own_points_of_a_2d_regression_set_keep_their_targets():
+    points = [[0.1 * i, -0.05 * i, round(0.04 * i - 0.8, 2)] for i in range(40)]
+    settings = {**state.DEFAULTS, "dataset": "reg-plane", "points": points, "test": 0.25}
+    session = Session(settings, lambda t: None)
+    try:
+        ds = session.setup.dataset
+        assert session.points.splitlines()[:2] == ["x1,x2,target", "0.0,-0.0,-0.8"]
+        targets = np.sort(np.concatenate([ds.y_train, ds.y_test])[:, 0])
+        expected = np.sort(np.array([p[2] for p in points], np.float32))  # not two classes
+        np.testing.assert_array_equal(targets, expected)
+        assert session.describe()["view"] == "plane"
+    finally:
+        session.stop()
+    assert state.points_from_csv("x1,x2,y\n0,1,0.5\n1,0,-0.25\n", "mine.csv", settings) == [
+        [0.0, 1.0, 0.5],
+        [1.0, 0.0, -0.25],
+    ]
+
+
 def test_the_pages_own_points_are_a_csv_spec_read_by_the_csv_source():
     points = [[0.25 * i, (-1.0) ** i * 0.5, i % 2] for i in range(40)]
     session = Session({**state.DEFAULTS, "points": points, "test": 0.25}, lambda t: None)

@@ -555,6 +555,48 @@ def test_a_tensorflow_playground_link_opens_the_same_run(page, served):
     assert not by(page, "address-refused").is_visible()
 
 
+PIXEL = """([x, y]) => { const c = document.querySelector("[data-testid='output']");
+  const [x0, y0, x1, y1] = window.playground.session.domain;
+  const px = Math.round(((x - x0) / (x1 - x0)) * c.width);
+  const py = Math.round(((y1 - y) / (y1 - y0)) * c.height);
+  return Array.from(c.getContext("2d").getImageData(px, py, 1, 1).data.slice(0, 3)); }"""
+
+
+def test_a_tensorflow_regression_link_opens_its_2d_set_and_draws_values(page, served):
+    """problem=regression&regDataset=reg-gauss: the set, its 1,200 points, the loss alone,
+    points coloured by their target (blue +1, orange -1); the thumbnails and the problem
+    menu switch sets, with TensorFlow Playground's number of points for each problem."""
+    open_page(page, served, "problem=regression&regDataset=reg-gauss&networkShape=4&noise=0")
+    assert not by(page, "address-refused").is_visible()
+    assert by(page, "problem").input_value() == "regression"
+    assert by(page, "dataset").input_value() == "reg-gauss"
+    assert by(page, "point-count").text_content() == "1200"
+    assert by(page, "loss-name").text_content() == "mse"
+    f = train_steps(page, 2)
+    assert not by(page, "metric").is_visible() and by(page, "train-loss").text_content() != "-"
+    assert "accuracy" not in f["train"]
+    session = page.evaluate("window.playground.session")
+    high = max(session["train"], key=lambda p: p[2])
+    low = min(session["train"], key=lambda p: p[2])
+    r, g, b = page.evaluate(PIXEL, high[:2])
+    assert high[2] > 0.7 and b > r + 60  # blue: positive
+    r, g, b = page.evaluate(PIXEL, low[:2])
+    assert low[2] < -0.7 and r > b + 60  # orange: negative
+    assert by(page, "thumb-reg-plane").is_visible() and not by(page, "thumb-circles").is_visible()
+    opened = page.evaluate("window.playground.opened")
+    by(page, "thumb-reg-plane").click()
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert page.evaluate("window.playground.settings.dataset") == "reg-plane"
+    assert "dataset=reg-plane" in page.url
+    opened = page.evaluate("window.playground.opened")
+    by(page, "problem").select_option("classification")
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    settings = page.evaluate("window.playground.settings")
+    assert (settings["dataset"], settings["n"]) == ("circles", 500)
+    assert by(page, "metric").is_visible() and by(page, "thumb-circles").is_visible()
+    assert page.problems == []
+
+
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
 def test_a_diverging_run_explains_itself_and_offers_a_rate_that_trained(page, served):
     open_page(page, served, "dataset=function:cubic&layers=4&act=identity&lr=1&opt=sgd")

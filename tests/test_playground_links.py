@@ -50,7 +50,7 @@ def test_every_key_of_a_tensorflow_playground_link_is_read():
         ("percTrainData=5", "percTrainData", "10 to 90"),
         ("activation=relux", "activation", "did you mean 'relu'?"),
         ("regularization=L1&regularizationRate=0.1", "regularization", "L1 regularization is"),
-        ("problem=regression&regDataset=reg-gauss", "regDataset", "'reg-gauss' is not in"),
+        ("problem=regression&regDataset=reg-gaus", "regDataset", "did you mean 'reg-gauss'?"),
         ("initZero=true", "initZero", "units that start equal get equal gradients"),
         ("x=maybe", "x", "expected true or false"),
     ],
@@ -66,9 +66,24 @@ def test_one_bad_key_of_a_tensorflow_link_keeps_the_rest(link, key, fragment):
     kept = {k: settings[k] for k in ("batch", "dataset", "lr", "layers", "act")}
     expected = {"batch": 12, "dataset": "xor", "lr": 0.01, "layers": [3, 3], "act": ["relu"] * 2}
     defaults = {"dataset": {"dataset": "circles"}, "learningRate": {"lr": 0.03}}
-    defaults["regDataset"] = {"dataset": "circles"}  # their dataset= is for classification
+    defaults["regDataset"] = {"dataset": "reg-plane"}  # problem=regression's own default set
     defaults |= {"networkShape": {"layers": [4, 2]}, "activation": {"act": ["tanh"] * 2}}
     assert kept == expected | defaults.get(key, {})  # the refused key alone has its default
+
+
+def test_a_tensorflow_regression_link_opens_its_2d_set_with_its_1200_points():
+    for name in ("reg-plane", "reg-gauss"):
+        link = f"problem=regression&regDataset={name}&dataset=xor&noise=10&networkShape=3"
+        settings, refused = address.read(link)
+        assert refused == [] and settings["dataset"] == name and settings["n"] == 1200
+        spec = state.validate(settings)
+        assert spec.data.source == name and spec.data.n_samples == 1200 and spec.loss.name == "mse"
+        last = spec.model.layer_list()[-1]  # one linear output, as TF's regression
+        assert (last.type, last.options.out_features) == ("linear", 1)
+    settings, _ = address.read("problem=regression&networkShape=3")  # its default set
+    assert settings["dataset"] == "reg-plane"
+    settings, _ = address.read("problem=classification&regDataset=reg-gauss&dataset=xor")
+    assert settings["dataset"] == "xor" and "n" not in settings  # its 500 points: ours too
 
 
 OWN_KEYS = {

@@ -30,6 +30,7 @@ TF_ONLY = (
     "x", "y", "xTimesY", "xSquared", "ySquared", "sinX", "sinY", "cosX", "cosY",
 )  # fmt: skip
 TF_DATASETS = {"circle": "circles", "xor": "xor", "gauss": "gaussian", "spiral": "spiral"}
+TF_REGRESSION = ("reg-plane", "reg-gauss")  # the same names here
 TF_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "identity"}
 TF_FEATURES = {
     "x": "x1", "y": "x2", "xTimesY": "x1_times_x2", "xSquared": "x1_squared",
@@ -105,7 +106,11 @@ def _tf_change(key: str, value: str, values: dict[str, str], accepted: dict) -> 
     if key == "problem":
         if value not in ("classification", "regression"):
             raise UserError(_unknown("problem", value, ["classification", "regression"], True))
-        return {}
+        if value == "classification":
+            return {}
+        # its default regression set (regDataset, read next, may name the other) and its
+        # 1,200 points
+        return {"dataset": TF_REGRESSION[0], "n": state.REGRESSION_POINTS}
     if key == "dataset":
         if regression:
             return {}
@@ -115,10 +120,9 @@ def _tf_change(key: str, value: str, values: dict[str, str], accepted: dict) -> 
     if key == "regDataset":
         if not regression:
             return {}
-        raise UserError(
-            f"TensorFlow Playground's 2-D regression set '{value}' is not in this playground "
-            "yet; its 1-D functions are (data set function:sin, ...)"
-        )
+        if value not in TF_REGRESSION:
+            raise UserError(_unknown("regression data set", value, list(TF_REGRESSION), True))
+        return {"dataset": value}
     if key == "networkShape":
         widths = [_number(v) for v in value.split(",")] if value else []
         activation = accepted.get("act", ["tanh"])[:1] or ["tanh"]

@@ -19,6 +19,7 @@ from a 50 x 50 grid (`output_grid`), smoothed by the canvas as the 100 x 100 one
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from typing import Any
 
@@ -51,6 +52,7 @@ class View:
         self.setup = setup
         self.dataset = setup.dataset
         self.regression = spec.loss == "mse" or getattr(spec.loss, "name", "") == "mse"
+        self.curve = dataset.startswith("function:")  # a 1-D set: the fit is a curve
         self.modules = list(setup.model.children())
         self.linears = [i for i, m in enumerate(self.modules) if isinstance(m, nn.Linear)]
         # the module after each hidden Linear is its activation (see state.settings_to_spec)
@@ -58,7 +60,7 @@ class View:
         self.activation_names = [spec.model.layer_list()[i].type for i in self.activations]
         ds = self.dataset
         points = np.concatenate([ds.X_train, ds.X_test])
-        if self.regression:
+        if self.curve:
             lo, hi = float(points.min()), float(points.max())
             pad = 0.05 * (hi - lo)
             self.xs = np.linspace(lo - pad, hi + pad, CURVE)
@@ -95,13 +97,14 @@ class View:
         names = features.names if features is not None else ["x1", "x2"]
         out: dict[str, Any] = {
             "task": "regression" if self.regression else "classification",
+            "view": "curve" if self.curve else "plane",
             "layers": layers,
-            "inputs": ["x"] if self.regression else [LABELS[name] for name in names],
+            "inputs": ["x"] if self.curve else [LABELS[name] for name in names],
             "outputs": self.modules[self.linears[-1]].out_features,
             "train": _points(ds.X_train, ds.y_train),
             "test": _points(ds.X_test, ds.y_test),
         }
-        if self.regression:
+        if self.curve:
             out["xs"] = _rounded(self.xs)
             out["target"] = _rounded(self.target)
         else:
@@ -127,7 +130,7 @@ class View:
         test = evaluate_arrays(model, s.objective, ds.X_test, ds.y_test)
         grid_out, grid_units = self._forward(self.grid)
         _, train_units = self._forward(ds.X_train)
-        if not self.regression:  # each unit's picture from its own coarse grid
+        if not self.curve:  # each unit's picture from its own coarse grid
             _, grid_units = self._forward(self.unit_grid)
         frame: dict[str, Any] = {
             "type": "frame",
@@ -138,17 +141,23 @@ class View:
             "weights": [_raw(self.modules[i], self.exact) for i in self.linears],
             "dead": [_dead(a, name) for a, name in zip(train_units, self.activation_names)],
         }
-        if self.regression:
+        if self.curve:
             frame["curve"] = _rounded(grid_out[:, 0])
             frame["units"] = [[_rounded(a[::4, j]) for j in range(a.shape[1])] for a in grid_units]
             frame.update(self._kinks(ds.X_train, train_units))
         else:
-            logits = grid_out.astype(np.float64)
-            margin = np.clip(logits[:, 0] - logits[:, 1], -500.0, 500.0)  # no overflow
-            p1 = 1.0 / (1.0 + np.exp(margin))  # softmax's class 1
-            frame["output"] = _bytes(p1)
+            frame["output"] = _bytes(self._colour_position(grid_out.astype(np.float64)))
             frame["units"] = [self._unit_pictures(a) for a in grid_units]
         return frame
+
+    def _colour_position(self, outputs: np.ndarray) -> np.ndarray:
+        """Where each output lies on the page's colour scale, 0 (orange) to 1 (blue): class
+        1's probability, or a regression output from -1 to 1 (clipped, as TensorFlow
+        Playground's targets lie there)."""
+        if self.regression:
+            return (np.clip(outputs[:, 0], -1.0, 1.0) + 1.0) / 2.0
+        margin = np.clip(outputs[:, 0] - outputs[:, 1], -500.0, 500.0)  # no overflow
+        return 1.0 / (1.0 + np.exp(margin))  # softmax's class 1
 
     def _forward(self, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """The output and each hidden layer's activations, in evaluation mode."""
@@ -203,6 +212,37 @@ class View:
                 "always_on": int(np.sum(active.all(axis=0))),
             },
         }
+
+
+THUMBNAIL_POINTS = 200  # points in each data set's picture on the page
+
+
+@functools.cache
+def thumbnails() -> dict[str, list[list[float | None]]]:
+    """Each data set's picture for the page's data-set buttons, from the generators a run
+    uses (seed 0): ``[u, v, colour]`` per point, u and v scaled to [0, 1], colour a class
+    (0 or 1), a target from -1 to 1 as 0 to 1, or None for a 1-D function's points."""
+    from ..data import load_dataset
+    from . import state
+
+    looks = {}
+    for name in state.DATASETS:
+        settings = {"dataset": name, "n": THUMBNAIL_POINTS}
+        data = state.settings_to_spec(settings)["data"]
+        task = "regression" if state.is_regression(settings) else "classification"
+        ds = load_dataset(data, seed=0, task=task)
+        X = np.concatenate([ds.X_train, ds.X_test]).astype(np.float64)
+        y = np.concatenate([ds.y_train, ds.y_test]).astype(np.float64).reshape(len(X))
+        if state.is_curve(settings):
+            X, colour = np.stack([X[:, 0], y], axis=1), [None] * len(X)
+        else:
+            colour = ((np.clip(y, -1, 1) + 1) / 2 if task == "regression" else y).tolist()
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        uv = np.round((X - lo) / np.where(hi > lo, hi - lo, 1.0), 2)
+        looks[name] = [
+            [*point, None if c is None else round(c, 2)] for point, c in zip(uv.tolist(), colour)
+        ]
+    return looks
 
 
 def unit_side(widest: int) -> int:

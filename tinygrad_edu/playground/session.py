@@ -62,8 +62,7 @@ class Session:
             self._build(send)
             return
         state.settings_to_spec(self.settings)  # check the points before writing them
-        regression = state.is_regression(self.settings)
-        self.points = state.points_csv(self.settings["points"], regression)
+        self.points = state.points_csv(self.settings["points"], self.settings)
         # the csv source reads a file: a private folder that lives only while it loads
         with tempfile.TemporaryDirectory(prefix="tinygrad-edu-playground-") as folder:
             (Path(folder) / state.POINTS_FILE).write_text(self.points, encoding="utf-8")

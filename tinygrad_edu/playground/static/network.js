@@ -33,10 +33,10 @@ function buildNetwork(s) {
     el.innerHTML = `<canvas></canvas><span class="name">${unitName(layer, j, s)}</span>`;
     el.onmouseenter = () => showHover(formula(layer, j), x + 24, y);
     net.append(el);
-    if (layer === 0 && s.task === "classification") {
+    if (layer === 0 && s.view === "plane") {
       paintImage(el.querySelector("canvas"), decode(s.input_images[j].image), s.unit_grid, false);
     }
-    if (layer === 0 && s.task === "regression") drawUnitCurve(el.querySelector("canvas"), s.xs);
+    if (layer === 0 && s.view === "curve") drawUnitCurve(el.querySelector("canvas"), s.xs);
     return { x, y: y + 17, el };
   }));
   pg.edges = [];
@@ -55,7 +55,7 @@ function buildNetwork(s) {
     pg.edgeLooks = null;
     pg.edgesDrawnAt = -Infinity;
     net.prepend(pg.edgeCanvas, pg.tileCanvas);
-    if (s.task === "classification") {  // their pictures go on the tile canvas (curves stay)
+    if (s.view === "plane") {  // their pictures go on the tile canvas (curves stay)
       pg.nodes.slice(1, -1).flat().forEach((node) => node.el.classList.add("on-canvas"));
     }
     return;
@@ -144,7 +144,7 @@ function updateNetwork(f) {
     path.setAttribute("stroke-width", String(Math.abs(look)));
   })));
   let dead = 0;
-  const shared = pg.edgeCanvas && s.task === "classification" ? pg.tileCanvas.getContext("2d") : null;
+  const shared = pg.edgeCanvas && s.view === "plane" ? pg.tileCanvas.getContext("2d") : null;
   if (shared) { shared.clearRect(0, 0, pg.tileCanvas.width, pg.tileCanvas.height); shared.imageSmoothingEnabled = true; }
   f.units.forEach((units, l) => units.forEach((u, j) => {
     const node = pg.nodes[l + 1][j];
@@ -160,13 +160,13 @@ function updateNetwork(f) {
       return;
     }
     const canvas = node.el.querySelector("canvas");
-    if (s.task === "classification") paintImage(canvas, decode(u.image), s.unit_grid, false);
+    if (s.view === "plane") paintImage(canvas, decode(u.image), s.unit_grid, false);
     else drawUnitCurve(canvas, u);
   }));
   const out = pg.nodes[pg.nodes.length - 1];
-  if (s.task === "classification") {
-    const p1 = decode(f.output), p0 = p1.map((v) => 255 - v);  // out0 shows p(class 0)
-    out.forEach((node, j) => paintImage(node.el.querySelector("canvas"), j ? p1 : p0, s.grid, false));
+  if (s.view === "plane") {  // two classes: out0 shows p(class 0); regression: its one value
+    const p1 = decode(f.output), p0 = p1.map((v) => 255 - v);
+    out.forEach((node, j) => paintImage(node.el.querySelector("canvas"), j || s.outputs === 1 ? p1 : p0, s.grid, false));
   }
   else out.forEach((node) => drawUnitCurve(node.el.querySelector("canvas"), f.curve));
   const notice = $("dead-count");
