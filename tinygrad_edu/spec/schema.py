@@ -687,6 +687,11 @@ class Train(Section):
         description="record the train step and replay it (tinygrad_edu.compile): the same "
         "weights bit for bit, less Python per step; false runs every step eagerly",
     )
+    l1: NonNegativeFloat = Field(
+        default=0.0,
+        description="L1 regularization rate: each weight's gradient gains l1 * sign(w) (not "
+        "biases; TensorFlow Playground's L1); L2 is optimizer.weight_decay",
+    )
 
 
 SweepValues = Annotated[

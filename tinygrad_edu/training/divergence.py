@@ -25,6 +25,7 @@ import numpy as np
 from .. import rng
 from .._tensor import Tensor
 from .optimizers import make_optimizer
+from .regularization import regularized
 
 PROBE_STEPS = 8  # updates per tried rate: enough to see the loss fall, or blow up
 PROBE_BUDGET = 64  # updates in all: the probe stays a fraction of a second on the course's nets
@@ -157,7 +158,7 @@ def _train(
         if not loss.item() <= BLOWN_UP * before:  # also true for nan
             return step, True
         optimizer.zero_grad()
-        loss.backward()
+        regularized(loss, model, spec.train.l1).backward()
         optimizer.step()
     return min(PROBE_STEPS, budget), False
 

@@ -42,6 +42,7 @@ from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomi
 from .divergence import divergence_advice, quiet_float_errors
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
 from .optimizers import make_optimizer, make_scheduler
+from .regularization import regularized
 
 
 class TrainingDiverged(UserError):
@@ -102,8 +103,10 @@ def prepare(spec: Any, engine: str | None = None) -> Setup:
     loss_name, options = loss_options(spec.loss)
     scalar_engine = (engine or getattr(spec.train, "engine", "tensor")) == "value"
     if scalar_engine:  # before the data is loaded: refusals come first
-        from .scalar import check_spec
+        from .scalar import USE_TENSOR, check_spec
 
+        if spec.train.l1:
+            raise UserError(f"the value engine has no L1 regularization (train.l1); {USE_TENSOR}")
         check_spec(spec, model, loss_name, options)
     data_config = spec.data.model_dump(exclude_none=True)
     dataset = data_module.load_dataset(data_config, seed=spec.seed, task=task_of(loss_name))
@@ -377,7 +380,7 @@ class Trainer:
         if not bool(backend.active.xp.isfinite(loss.data)):
             raise self._bad_loss(loss.item())
         s.optimizer.zero_grad()
-        loss.backward()
+        regularized(loss, s.model, s.spec.train.l1).backward()  # the loss reported: data only
         s.optimizer.step()
         return loss, outputs
 
