@@ -250,7 +250,8 @@ def test_the_kink_count_leaves_with_the_function_set(page, served):
 ROUND_TRIP = {
     "dataset": "function:abs", "n": "300", "noise": "0.1", "test": "0.3", "seed": "7",
     "layers": "5,3,2", "act": "relu,gelu,sigmoid", "dropout": "0,0.1,0", "opt": "sgd",
-    "lr": "0.1", "momentum": "0.5", "batch": "16", "l2": "0.001", "features": "x2,sin_x1",
+    "lr": "0.1", "momentum": "0.5", "batch": "16", "l2": "0.001", "l1": "0.002",
+    "features": "x2,sin_x1",
 }  # fmt: skip
 
 
@@ -259,7 +260,7 @@ def test_url_round_trip_restores_every_control(page, served):
     open_page(page, served, address)
     controls = {"dataset": "dataset", "n": "samples", "noise": "noise", "test": "test-ratio",
                 "seed": "seed", "opt": "optimizer", "lr": "learning-rate", "momentum": "momentum",
-                "batch": "batch-size", "l2": "l2"}  # fmt: skip
+                "batch": "batch-size", "l2": "l2", "l1": "l1"}  # fmt: skip
     for key, testid in controls.items():
         assert by(page, testid).input_value() == ROUND_TRIP[key], key
     for i, (units, act, p) in enumerate(
@@ -395,7 +396,7 @@ def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, vi
     open_page(page, served, address)
     controls = ["dataset", "samples", "noise", "test-ratio", "seed", "regenerate", "add-layer",
                 "remove-layer", "layer-units-0", "layer-activation-0", "layer-dropout-0",
-                "optimizer", "learning-rate", "momentum", "batch-size", "l2",
+                "optimizer", "learning-rate", "momentum", "batch-size", "l2", "l1",
                 "feature-x1", "feature-x1-squared"]  # fmt: skip
     shown = [c for c in controls if by(page, c).is_visible()]
     assert shown == [c for c in visible if c in controls]
@@ -553,6 +554,23 @@ def test_a_tensorflow_playground_link_opens_the_same_run(page, served):
     assert not by(page, "learning-rate").is_visible()  # their KEY_hide=true hides it here too
     assert not by(page, "show-test").is_checked()
     assert not by(page, "address-refused").is_visible()
+
+
+def test_a_tensorflow_link_with_l1_regularization_opens_with_it(page, served):
+    link = "regularization=L1&regularizationRate=0.003&networkShape=3&dataset=xor"
+    open_page(page, served, link + "&problem=classification")
+    assert not by(page, "address-refused").is_visible()
+    assert by(page, "l1").input_value() == "0.003" and by(page, "l2").input_value() == "0"
+    assert "l1=0.003" in page.url and page_spec(page).train.l1 == 0.003
+    by(page, "l1").fill("0.01")
+    by(page, "l1").dispatch_event("change")
+    page.wait_for_function("window.playground.settings.l1 === 0.01")
+    by(page, "l1").fill("-1")
+    by(page, "l1").dispatch_event("change")
+    beside = page.locator("[data-testid='l1'] + .control-error")  # its message beside it
+    beside.wait_for(state="visible")
+    assert "train.l1: -1 is outside the playground's range: give 0 to 10" in beside.text_content()
+    assert page.problems == []
 
 
 PIXEL = """([x, y]) => { const c = document.querySelector("[data-testid='output']");

@@ -37,7 +37,9 @@ TF_FEATURES = {
     "ySquared": "x2_squared", "sinX": "sin_x1", "sinY": "sin_x2",
 }  # fmt: skip
 # TensorFlow Playground's own defaults, where its link leaves a key out
-TF_BASE: dict[str, Any] = {"opt": "sgd", "momentum": 0.0, "noise": 0.0, "l2": 0.0, "test": 0.5}
+TF_BASE: dict[str, Any] = {
+    "opt": "sgd", "momentum": 0.0, "noise": 0.0, "l2": 0.0, "l1": 0.0, "test": 0.5,
+}  # fmt: skip
 # the order keys are tried in: what later keys depend on first
 ORDER = ("problem", "dataset", "regDataset", "networkShape", "layers", "activation", "act")
 
@@ -147,17 +149,12 @@ def _tf_change(key: str, value: str, values: dict[str, str], accepted: dict) -> 
             )
         return {"test": round(1 - share / 100, 4)}
     if key == "regularization":
-        if value in ("L2", "L1"):
+        if value in ("L2", "L1"):  # one of the two, at its rate
             rate = _number(values.get("regularizationRate", "0"))
-            if value == "L1":
-                raise UserError(
-                    "L1 regularization is not in this playground yet; L2 (weight decay) is: "
-                    "regularization=L2"
-                )
-            return {"l2": rate}
+            return {"l1": rate, "l2": 0.0} if value == "L1" else {"l2": rate, "l1": 0.0}
         if value not in ("", "none"):
             raise UserError(_unknown("regularization", value, ["L1", "L2", "none"], True))
-        return {"l2": 0.0}
+        return {"l2": 0.0, "l1": 0.0}
     if key == "regularizationRate":
         return {}  # read with `regularization`, which it belongs to
     if key == "seed":

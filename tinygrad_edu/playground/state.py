@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.9,
     "batch": 10,
     "l2": 0.0,
+    "l1": 0.0,  # TensorFlow Playground's L1 (train.l1): weights only
     "points": None,  # the page's own points (clicked in): [[x1, x2, label], ...] or [[x, y], ...]
 }
 POINTS_FILE = "playground.csv"  # the points as the csv source reads them, beside the spec
@@ -59,6 +60,7 @@ CONTROLS = {
     "optimizer.lr": "learning-rate",
     "optimizer.momentum": "momentum",
     "optimizer.weight_decay": "l2",
+    "train.l1": "l1",
     "optimizer.name": "optimizer",
     "train.batch_size": "batch-size",
     "data.noise": "noise",
@@ -111,6 +113,9 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
     optimizer: dict[str, Any] = {"name": s["opt"], "lr": s["lr"], "weight_decay": s["l2"]}
     if s["opt"] == "sgd":
         optimizer["momentum"] = s["momentum"]
+    train: dict[str, Any] = {"epochs": epochs, "batch_size": s["batch"]}
+    if s["l1"]:
+        train["l1"] = s["l1"]
     return {
         "name": "playground",
         "seed": s["seed"],
@@ -118,7 +123,7 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
         "data": data,
         "loss": "mse" if regression else "cross_entropy",
         "optimizer": optimizer,
-        "train": {"epochs": epochs, "batch_size": s["batch"]},
+        "train": train,
     }
 
 
@@ -276,6 +281,7 @@ def spec_to_settings(spec: Spec) -> tuple[dict[str, Any], list[str]]:
         "momentum": getattr(opt, "momentum", DEFAULTS["momentum"]),
         "batch": spec.train.batch_size,
         "l2": opt.weight_decay,
+        "l1": spec.train.l1,
     }
     notes = []
     if spec.scheduler is not None:

@@ -17,7 +17,7 @@ const FEATURES = { x1: "x1", x2: "x2", x1_squared: "x1²", x2_squared: "x2²", x
 const featureId = (name) => `feature-${name.replaceAll("_", "-")}`;
 // each setting and the control that edits it (for the address, errors and *_hide)
 const FIELDS = { dataset: "dataset", n: "samples", noise: "noise", test: "test-ratio", seed: "seed",
-  opt: "optimizer", lr: "learning-rate", momentum: "momentum", batch: "batch-size", l2: "l2" };
+  opt: "optimizer", lr: "learning-rate", momentum: "momentum", batch: "batch-size", l2: "l2", l1: "l1" };
 const C0 = [245, 147, 34], C1 = [8, 119, 189], WHITE = [255, 255, 255];
 
 const pg = window.playground = { settings: null, session: null, frame: null, frames: 0,
@@ -29,14 +29,18 @@ let socket = null, drawPending = false;
 // the page reads only what is its own: hidden controls, speed, and two display toggles.
 // TensorFlow Playground's names of the controls its links hide (KEY_hide=true)
 const TF_HIDE = { learningRate: "lr", batchSize: "batch", activation: "act", networkShape: "layers",
-  percTrainData: "test", regularization: "l2", regularizationRate: "l2", problem: "dataset",
+  percTrainData: "test", regularization: ["l1", "l2"], regularizationRate: ["l1", "l2"], problem: "dataset",
   regDataset: "dataset", x: "features", y: "features", xTimesY: "features", xSquared: "features",
-  ySquared: "features", sinX: "features", sinY: "features" };
+  ySquared: "features", sinX: "features", sinY: "features",
+  l2: ["l1", "l2"] };  // l2_hide, as links written before L1 say it: both regularization rates
 let writtenAddress = null;  // the address this page wrote last (a change by hand differs)
 
 function readPageOptions() {
   for (const [key, value] of new URLSearchParams(location.hash.slice(1))) {
-    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(TF_HIDE[key.slice(0, -5)] || key.slice(0, -5)); }
+    if (key.endsWith("_hide")) {
+      const name = key.slice(0, -5);
+      if (value === "true") [].concat(TF_HIDE[name] || name).forEach((setting) => pg.hidden.add(setting));
+    }
     else if (key === "speed") pg.speed = Number(value) || 0;
     else if (key === "showTestData") $("show-test").checked = value === "true";
     else if (key === "discretize") $("discretize").checked = value === "true";
