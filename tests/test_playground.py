@@ -413,6 +413,18 @@ def test_the_pages_own_points_of_a_2d_regression_set_keep_their_targets():
     ]
 
 
+def test_the_page_draws_signs_in_the_colours_of_the_plots():
+    """app.js's orange and blue (heatmaps, points, edges, the images view's weight tiles) are
+    viz/conventions.py's NEGATIVE and POSITIVE: one sign convention everywhere."""
+    from tinygrad_edu.viz.conventions import NEGATIVE, POSITIVE
+
+    static = ROOT / "tinygrad_edu/playground/static"
+    app = (static / "app.js").read_text()
+    found = re.search(r"const C0 = \[(\d+), (\d+), (\d+)\], C1 = \[(\d+), (\d+), (\d+)\]", app)
+    as_hex = ["#" + "".join(f"{int(v):02x}" for v in found.groups()[i : i + 3]) for i in (0, 3)]
+    assert as_hex == [NEGATIVE, POSITIVE]
+
+
 def test_the_pages_own_points_are_a_csv_spec_read_by_the_csv_source():
     points = [[0.25 * i, (-1.0) ** i * 0.5, i % 2] for i in range(40)]
     session = Session({**state.DEFAULTS, "points": points, "test": 0.25}, lambda t: None)

@@ -3,6 +3,7 @@ page's data-testid controls. Skipped (with the reason) only without Chromium or 
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import subprocess
@@ -504,6 +505,7 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             assert f"{expected:,}" in by(page, "param-count").text_content()
             f = play_until(page, "f.step >= 150", timeout=60_000)
             assert len(f["tiles"]) == 128  # one 28 x 28 tile per first-layer unit
+            _assert_tiles_in_the_sign_convention(page, f["tiles"][37], 37)
             s = page.evaluate("window.playground.session")
             wrong = sum(p != t for p, t in zip(f["predictions"], s["labels"]))
             assert int(by(page, "misclassified-count").get_attribute("data-count")) == wrong
@@ -522,6 +524,31 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             assert page.problems == []
         finally:
             context.close()
+
+
+TILE_PIXEL = """([x, y]) => Array.from(document.querySelector("[data-testid='first-layer-weights']")
+  .getContext("2d").getImageData(x, y, 1, 1).data.slice(0, 3))"""
+
+
+def _assert_tiles_in_the_sign_convention(page, tile: str, index: int) -> None:
+    """The unit's largest positive weight is drawn in conventions.POSITIVE's blue, its most
+    negative one in NEGATIVE's orange (its own scale: one of them is exactly +-1 of it)."""
+    from tinygrad_edu.viz.conventions import NEGATIVE, POSITIVE, SIGN_LEGEND
+
+    weights = np.frombuffer(base64.b64decode(tile), np.uint8)
+    side, cell = 28, 30  # images.js: 16 tiles a row, side + 2 apart
+    left, top = (index % 16) * cell, (index // 16) * cell
+    white = np.array([255, 255, 255])
+    rgb = {name: np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for name, c in
+           (("+", POSITIVE), ("-", NEGATIVE))}  # fmt: skip
+    for k, sign in ((int(np.argmax(weights)), "+"), (int(np.argmin(weights)), "-")):
+        t = weights[k] / 255  # app.js mix(): orange at 0, white at 0.5, blue at 1
+        end, u = (rgb["+"], 2 * t - 1) if sign == "+" else (rgb["-"], 1 - 2 * t)
+        assert u >= 0, (sign, weights[k])  # the unit has weights of both signs
+        expected = np.round(white + (end - white) * u)
+        drawn = page.evaluate(TILE_PIXEL, [left + k % side, top + k // side])
+        np.testing.assert_allclose(drawn, expected, atol=1, err_msg=sign)
+    assert SIGN_LEGEND in by(page, "weights-legend").text_content()  # "blue positive, ..."
 
 
 def test_a_link_with_bad_values_keeps_the_rest_and_names_the_refused_keys(page, served):

@@ -386,5 +386,6 @@ class ImageView:
             W = self.first.weight.numpy().astype(np.float64)
             scale = np.max(np.abs(W), axis=1, keepdims=True)
             scale[scale == 0] = 1.0
-            frame["tiles"] = [_bytes(row) for row in (W / scale + 1.0) / 2.0]  # red +, blue -
+            # 0 (orange) for -1 to 255 (blue) for +1 of each unit's largest |weight|
+            frame["tiles"] = [_bytes(row) for row in (W / scale + 1.0) / 2.0]
         return frame
