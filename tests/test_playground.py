@@ -527,7 +527,11 @@ def test_a_diverging_run_stops_and_tells_the_page():
     stopped = [json.loads(t) for t in sent if '"stopped"' in t]
     assert stopped and "the loss became" in stopped[0]["error"]
     assert "Try a learning rate of" in stopped[0]["divergence"]["text"]
-    assert "learning rate" in stopped[0]["error"]
+    # the page's control, not the CLI's flag (issue 20: "--lr" meant nothing on the page)
+    assert re.search(
+        r"Try a learning rate of \S+ in the page's learning-rate box: a probe", stopped[0]["error"]
+    )
+    assert "--lr" not in stopped[0]["error"]
 
 
 # --- the socket: every message checked by the page's limits (issue 21 items 4 and 7) -------

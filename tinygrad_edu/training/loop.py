@@ -39,7 +39,7 @@ from .._tensor import Tensor, set_default_dtype
 from ..errors import UserError
 from ..jit import compile as compile_step
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
-from .divergence import divergence_advice, quiet_float_errors
+from .divergence import SET_LR, divergence_advice, quiet_float_errors
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
 from .optimizers import make_optimizer, make_scheduler
 from .regularization import regularized
@@ -216,11 +216,13 @@ class Trainer:
         run_dir: Path | None,
         reporter: Reporter | None = None,
         on_step: Callable[[int], None] | None = None,
+        set_lr: str = SET_LR,
     ):
         self.setup = setup
         self.run_dir = None if run_dir is None else Path(run_dir)
         self.reporter = reporter or Reporter()
         self.on_step = on_step  # test hook: called with the global step after each update
+        self.set_lr = set_lr  # how a divergence message says to set a rate (the CLI's flag)
         self.progress = Progress()
         self._interrupted: int | None = None  # the stop signal received, if any
         self._saved: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
@@ -455,7 +457,8 @@ class Trainer:
             epoch, step = self._saved
             at = f"epoch {epoch}" if step == 0 else f"epoch {epoch + 1}, step {step}"
             kept = f"The checkpoint of {at} is kept in {self.run_dir / CHECKPOINT}."
-        return TrainingDiverged(f"{what}. {kept} {divergence_advice(self.setup, self._start)}")
+        advice = divergence_advice(self.setup, self._start, self.set_lr)
+        return TrainingDiverged(f"{what}. {kept} {advice}")
 
     def _on_stop_signal(self, signum: int, frame: Any) -> None:
         if self._interrupted:  # a second signal acts at once, as it would without us
