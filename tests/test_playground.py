@@ -33,6 +33,7 @@ from tinygrad_edu.playground.session import Session  # noqa: E402
 from tinygrad_edu.spec import build_model, load_spec, parse_spec, validate_spec  # noqa: E402
 from tinygrad_edu.summary import summary  # noqa: E402
 from tinygrad_edu.training.loop import Trainer, prepare  # noqa: E402
+from tinygrad_edu.training.objectives import evaluate_arrays  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]
@@ -752,6 +753,7 @@ def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less
     assert [frames.unit_side(n) for n in (2, 4, 16, 20, 32, 40, 64)] == [25, 25, 25, 20, 10, 10, 5]
     assert frames.output_grid([2, 4, 2]) == 100 and frames.output_grid([2, 64, 64]) == 100
     assert frames.output_grid([2, 64, 64, 64]) == 50
+    assert frames.output_grid([2, *[64] * 6]) == 34  # the 6 x 64: 10 px a cell
     small, big = {**state.DEFAULTS}, {**state.DEFAULTS, "layers": [64] * 6, "act": ["tanh"] * 6}
     sizes = {}
     for name, chosen in (("small", small), ("big", big)):
@@ -759,6 +761,10 @@ def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less
         try:
             static = session.describe()
             frame = session.view.frame(session.trainer.progress, 1)
+            setup, ds = session.setup, session.setup.dataset
+            for split, X, y in (("train", ds.X_train, ds.y_train), ("test", ds.X_test, ds.y_test)):
+                alone = evaluate_arrays(setup.model, setup.objective, X, y)  # one pass for all
+                assert frame[split] == pytest.approx(alone, rel=1e-6), split
         finally:
             session.stop()
         side = static["unit_grid"]
@@ -766,7 +772,7 @@ def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less
         assert len(base64.b64decode(frame["output"])) == static["grid"] ** 2
         sizes[name] = (side, static["grid"], frame["weights"][0]["dtype"], len(json.dumps(frame)))
     assert sizes["small"][:3] == (25, 100, "float32")  # exact weights: tests compare them
-    assert sizes["big"][:3] == (5, 50, "float16") and sizes["big"][3] < 100_000  # was 813 KB
+    assert sizes["big"][:3] == (5, 34, "float16") and sizes["big"][3] < 100_000  # was 813 KB
 
 
 # --- the images view (MNIST): its controls and when the test loss turns --------------------

@@ -13,7 +13,8 @@ A big network stays fluid (6 x 64 units: over 10 updates a second on 2 cores) be
 nothing is computed finer than it is seen: each unit's picture has the resolution its tile
 has on screen (`unit_side`: the page's tiles shrink as a layer widens), computed on its
 own coarse grid, and a network that costs many multiply-adds a point has its output drawn
-from a 50 x 50 grid (`output_grid`), smoothed by the canvas as the 100 x 100 one is.
+from a 50 x 50 grid, 34 x 34 past twice that (`output_grid`), smoothed by the canvas as
+the 100 x 100 one is; and one forward pass gives a frame everything it draws.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from ..autograd import no_grad
 from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from ..features import LABELS, InputFeatures
 from ..training.loop import Progress, Setup
-from ..training.objectives import evaluate_arrays
+from ..training.objectives import MetricAccumulator, evaluate_arrays
 
 GRID = 100  # the output heatmap: GRID x GRID points (TensorFlow Playground's size)
 COARSE_GRID = 50  # ... for a network over HEAVY multiply-adds a point
+COARSEST_GRID = 34  # ... over twice that (6 x 64 units): 10 pixels a cell on the page
 HEAVY = 8192  # multiply-adds a point: more than two 64 x 64 layers
 UNIT_SIDES = (25, 20, 10, 5)  # a unit's picture: side x side points
 EXACT_WEIGHTS = 1500  # weights sent in the model's dtype; more: float16 (the page's SVG_EDGES)
@@ -124,14 +126,16 @@ class View:
 
     def frame(self, progress: Progress, steps_per_epoch: int) -> dict[str, Any]:
         """The model as it is now (called between steps, with the engine held)."""
-        s, ds = self.setup, self.dataset
-        model = s.model
-        train = evaluate_arrays(model, s.objective, ds.X_train, ds.y_train)
-        test = evaluate_arrays(model, s.objective, ds.X_test, ds.y_test)
-        grid_out, grid_units = self._forward(self.grid)
-        _, train_units = self._forward(ds.X_train)
-        if not self.curve:  # each unit's picture from its own coarse grid
-            _, grid_units = self._forward(self.unit_grid)
+        ds = self.dataset
+        # one pass for everything drawn: the splits' losses, the dead units (training points),
+        # the output's grid and the units' pictures (the plane: their own coarse grid)
+        parts = [ds.X_train, ds.X_test, self.grid] + ([] if self.curve else [self.unit_grid])
+        outputs, hidden = self._forward(np.concatenate(parts))
+        at = np.cumsum([len(part) for part in parts])[:-1]
+        out_train, out_test, grid_out, *_ = np.split(outputs, at)
+        train_units = [np.split(a, at)[0] for a in hidden]
+        grid_units = [np.split(a, at)[-1] for a in hidden]
+        train, test = self._metrics(out_train, ds.y_train), self._metrics(out_test, ds.y_test)
         frame: dict[str, Any] = {
             "type": "frame",
             "step": progress.global_step,
@@ -149,6 +153,17 @@ class View:
             frame["output"] = _bytes(self._colour_position(grid_out.astype(np.float64)))
             frame["units"] = [self._unit_pictures(a) for a in grid_units]
         return frame
+
+    def _metrics(self, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        """A split's loss and metrics from the model's outputs on it (`evaluate_arrays`'s,
+        without a second forward pass)."""
+        objective = self.setup.objective
+        metrics = MetricAccumulator(objective)
+        if len(labels):
+            with no_grad():
+                loss = objective(Tensor(outputs), objective.targets(labels)).item()
+            metrics.update(loss, outputs, labels)
+        return metrics.result()
 
     def _colour_position(self, outputs: np.ndarray) -> np.ndarray:
         """Where each output lies on the page's colour scale, 0 (orange) to 1 (blue): class
@@ -253,11 +268,12 @@ def unit_side(widest: int) -> int:
 
 
 def output_grid(widths: list[int]) -> int:
-    """The output heatmap's side: `GRID`, or `COARSE_GRID` for a network over `HEAVY`
-    multiply-adds a point (the input, the hidden widths, the two outputs)."""
+    """The output heatmap's side: `GRID`, `COARSE_GRID` for a network over `HEAVY`
+    multiply-adds a point (the input, the hidden widths, the two outputs), `COARSEST_GRID`
+    over twice that: the grid is most of a frame's work, and the canvas smooths it."""
     sizes = [*widths, 2]
     cost = sum(a * b for a, b in zip(sizes, sizes[1:]))
-    return GRID if cost <= HEAVY else COARSE_GRID
+    return GRID if cost <= HEAVY else COARSE_GRID if cost <= 2 * HEAVY else COARSEST_GRID
 
 
 def _raw(linear: Any, exact: bool) -> dict[str, Any]:

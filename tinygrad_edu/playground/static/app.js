@@ -220,9 +220,10 @@ function half(bits) {  // an IEEE float16 as a number (a big network's weights)
 }
 
 const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array };
+const HALVES = Float64Array.from({ length: 65536 }, (_, bits) => half(bits));  // one lookup each
 function numbers(b64, dtype) {
   const raw = new ARRAYS[dtype](decode(b64).buffer);
-  return dtype === "float16" ? Array.from(raw, half) : Array.from(raw);
+  return dtype === "float16" ? Array.from(raw, (bits) => HALVES[bits]) : Array.from(raw);
 }
 
 function unpackWeights(f) {  // raw little-endian bytes -> rows of exact numbers

@@ -105,9 +105,10 @@ function formula(layer, j) {
 }
 
 function drawEdgeCanvas(f) {  // every edge, one stroke per colour and width
+  const now = performance.now();
+  if (now - pg.edgesDrawnAt < EDGE_MS) return;  // before looking at 20,000 weights
   const looks = Float32Array.from(f.weights.flatMap((layer) => layer.W.flat()), edgeLook);
-  const now = performance.now(), same = pg.edgeLooks && looks.every((v, k) => v === pg.edgeLooks[k]);
-  if (same || now - pg.edgesDrawnAt < EDGE_MS) return;
+  if (pg.edgeLooks && looks.every((v, k) => v === pg.edgeLooks[k])) return;
   pg.edgeLooks = looks;
   pg.edgesDrawnAt = now;
   const canvas = pg.edgeCanvas, ctx = canvas.getContext("2d"), paths = new Map();
@@ -145,7 +146,9 @@ function updateNetwork(f) {
   })));
   let dead = 0;
   const shared = pg.edgeCanvas && s.view === "plane" ? pg.tileCanvas.getContext("2d") : null;
+  const atlas = shared && paintAtlas(f.units.flat(), s.unit_grid);
   if (shared) { shared.clearRect(0, 0, pg.tileCanvas.width, pg.tileCanvas.height); shared.imageSmoothingEnabled = true; }
+  let k = 0;  // the unit's place in the atlas
   f.units.forEach((units, l) => units.forEach((u, j) => {
     const node = pg.nodes[l + 1][j];
     const isDead = f.dead[l][j];
@@ -155,8 +158,8 @@ function updateNetwork(f) {
       node.el.dataset.dead = String(isDead);
     }
     if (shared) {  // a big network: every tile on the one canvas, under the units' borders
-      paintImage(offscreen, decode(u.image), s.unit_grid, false);
-      shared.drawImage(offscreen, node.x - 17, node.y - 17, 34, 34);
+      const side = s.unit_grid;
+      shared.drawImage(atlas, side * k++, 0, side, side, node.x - 17, node.y - 17, 34, 34);
       return;
     }
     const canvas = node.el.querySelector("canvas");
@@ -173,6 +176,20 @@ function updateNetwork(f) {
   notice.hidden = dead === 0;
   notice.dataset.count = String(dead);
   notice.textContent = dead ? `${dead} dead ReLU unit${dead > 1 ? "s" : ""}: zero on every training point, so no gradient reaches ${dead > 1 ? "them" : "it"}` : "";
+}
+
+// every unit's picture side by side on one canvas, uploaded once (not once per unit)
+function paintAtlas(units, side) {
+  const canvas = pg.atlas || (pg.atlas = document.createElement("canvas")), width = side * units.length;
+  if (canvas.width !== width || canvas.height !== side) { canvas.width = width; canvas.height = side; }
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(width, side);
+  const pixels = new Uint32Array(img.data.buffer);
+  units.forEach((u, k) => {
+    const bytes = decode(u.image);
+    for (let i = 0; i < side * side; i++) pixels[Math.floor(i / side) * width + k * side + (i % side)] = LUT[bytes[i]];
+  });
+  ctx.putImageData(img, 0, 0);
+  return canvas;
 }
 
 function drawUnitCurve(canvas, values) {
