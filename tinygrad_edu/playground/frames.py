@@ -29,10 +29,12 @@ import numpy as np
 from .. import nn
 from .._tensor import Tensor
 from ..autograd import no_grad
+from ..data import load_dataset
 from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from ..features import LABELS, InputFeatures
 from ..training.loop import Progress, Setup
 from ..training.objectives import MetricAccumulator, evaluate_arrays
+from . import state
 
 GRID = 100  # the output heatmap: GRID x GRID points (TensorFlow Playground's size)
 COARSE_GRID = 50  # ... for a network over HEAVY multiply-adds a point
@@ -237,9 +239,6 @@ def thumbnails() -> dict[str, list[list[float | None]]]:
     """Each data set's picture for the page's data-set buttons, from the generators a run
     uses (seed 0): ``[u, v, colour]`` per point, u and v scaled to [0, 1], colour a class
     (0 or 1), a target from -1 to 1 as 0 to 1, or None for a 1-D function's points."""
-    from ..data import load_dataset
-    from . import state
-
     looks = {}
     for name in state.DATASETS:
         settings = {"dataset": name, "n": THUMBNAIL_POINTS}
