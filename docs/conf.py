@@ -4,7 +4,8 @@ Build it with ``python -m sphinx -W --keep-going -b html docs docs/_build/html``
 ``pip install -e ".[docs]"``. Pages are Markdown (MyST); the notebooks are executed at build
 time and cached (jupyter-cache), so a rebuild only runs the notebooks that changed. The
 reference pages are generated: the API from docstrings (autodoc), the command line from the
-argument parser (sphinx-argparse) and the spec format from its JSON Schema (``_ext``).
+argument parser (sphinx-argparse), the spec format from its JSON Schema and the error messages
+from the package's source (both in ``_ext``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ extensions = [
     "sphinx_autodoc_typehints",
     "sphinxarg.ext",
     "spec_reference",
+    "error_reference",
 ]
 
 exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]

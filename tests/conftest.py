@@ -1,4 +1,4 @@
-"""Shared test set-up: hypothesis profiles and the backend parametrization.
+"""Shared test set-up: hypothesis profiles, the backend parametrization and the browser.
 
 Profiles: ``ci`` (derandomized, bounded, no deadline; chosen when CI is set) and
 ``dev`` (more examples). Select one explicitly with HYPOTHESIS_PROFILE.
@@ -10,6 +10,7 @@ its count), instead of pytest's ``-rs`` line per skipped test.
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter
 
 import pytest
@@ -60,6 +61,27 @@ def xp_backend(request):
     finally:
         tg.set_backend("numpy")
         tg.set_default_dtype("float32")
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium driven by Playwright, for the tests that open pages (the docs site,
+    the playground); one per test module. Skipped, with the reason, without Playwright or
+    without a Chromium on PATH: the browser is what those tests test."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("no chromium browser installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture(autouse=True)

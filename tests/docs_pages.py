@@ -28,7 +28,25 @@ def read(page: Path) -> str:
 
 def python_blocks() -> list[tuple[Path, str]]:
     """Every ```python block of every page, with its page."""
-    return [(p, b) for p in PAGES for b in re.findall(r"```python\n(.*?)```", read(p), re.S)]
+    return [(p, code) for p, code, _ in python_examples()]
+
+
+# A ```python block, then (after at most one blank line) an unlabelled block that is not a
+# `$ ` session: what the code prints, shown as the reader will see it.
+_EXAMPLE = re.compile(r"```python\n(.*?)```[ \t]*\n(?:\n?```\n(?!\$ )(.*?)```)?", re.S)
+
+
+def python_examples(pages: list[Path] | None = None) -> list[tuple[Path, str, str | None]]:
+    """Every ```python block with the output shown right after it (None when none is shown).
+
+    The convention (docs/explanation/testing.md): the output block holds exactly what the code
+    prints; ``...`` stands for any text there (doctest's ELLIPSIS), for what depends on the
+    machine or is too long to show."""
+    return [
+        (p, code, shown)
+        for p in (PAGES if pages is None else pages)
+        for code, shown in ((m.group(1), m.group(2)) for m in _EXAMPLE.finditer(read(p)))
+    ]
 
 
 def sessions() -> list[tuple[Path, str, str]]:

@@ -296,7 +296,118 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path, finished_run, fmt):
     finally:
         process.kill()
         process.communicate()
-    assert [p.name for p in tmp_path.rglob("*")] == ["out"]  # the folder export made, empty
+    assert list(tmp_path.iterdir()) == []  # not even the folder export made for --out
+
+
+def test_a_refused_export_takes_back_the_folders_it_made_for_out(tmp_path):
+    """A torch export of a layer PyTorch lacks, into ``--out kept/new/deeper/torch``: the
+    refusal removes new/ and deeper/, and keeps kept/, which existed before."""
+    from tinygrad_edu import nn
+    from tinygrad_edu.export import export_run
+    from tinygrad_edu.spec import registry
+
+    class Halved(nn.Module):
+        def forward(self, x):
+            return x * 0.5
+
+    (tmp_path / "kept").mkdir()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MOONS.replace("relu", "halved_nested"))
+    registry.register_layer("halved_nested")(Halved)
+    try:
+        with pytest.raises(UserError, match="cannot write PyTorch code for layer 1"):
+            export_run(spec, "torch", tmp_path / "kept" / "new" / "deeper" / "torch")
+    finally:
+        registry.unregister_layer("halved_nested")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept", "spec.yaml"]
+
+
+# the export extra is missing: importing onnx fails as it does where it is not installed
+WITHOUT_ONNX = """\
+import sys
+sys.modules["onnx"] = None
+sys.path.insert(0, sys.argv.pop(1))
+from tinygrad_edu.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_onnx_export_without_the_extra_leaves_no_folder(tmp_path, finished_run):
+    out = tmp_path / "a" / "b" / "model.onnx"
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ONNX, str(ROOT), "export", str(finished_run)]
+        + ["--format", "onnx", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "needs onnx" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def start_paused_export(run: Path, fmt: str, out: Path) -> subprocess.Popen:
+    """An export in a child process, paused right after its first temporary file is flushed."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_EXPORT, str(ROOT), "export", str(run)]
+        + ["--format", fmt, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "paused", process.stderr.read()
+    return process
+
+
+def stages(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_killed_torch_exports_stage_is_removed_by_the_next_but_a_living_ones_is_not(
+    tmp_path, finished_run
+):
+    """SIGKILL runs no ``finally``: the staging folder stays, and the next export into the
+    same place removes it, never one whose export still runs, nor one it did not make."""
+    out = tmp_path / "torch"
+    alien = tmp_path / ".torch.abcd1234.tmp"  # named like a stage, but the user's own
+    alien.mkdir()
+    (alien / "notes.txt").write_text("mine\n")
+    living = start_paused_export(finished_run, "torch", out)
+    try:
+        ours = [name for name in stages(tmp_path) if name != alien.name]
+        assert len(ours) == 1 and (tmp_path / ours[0] / ".lock").is_file()
+        beside = cli("export", str(finished_run), "--format", "torch", "--out", str(out))
+        assert beside.returncode == 0, beside.stderr
+        assert stages(tmp_path) == sorted([alien.name, *ours])  # the living export's stays
+    finally:
+        living.kill()  # SIGKILL, mid-write
+        living.communicate()
+    assert living.returncode == -signal.SIGKILL
+    expected = snapshot(out)
+    again = cli("export", str(finished_run), "--format", "torch", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert stages(tmp_path) == [alien.name]  # the killed export's stage is gone
+    assert (alien / "notes.txt").read_text() == "mine\n"
+    assert snapshot(out) == expected  # and the result is the export, whole
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "onnx"])
+def test_a_killed_one_file_export_leaves_a_stage_the_next_export_removes(
+    tmp_path, finished_run, fmt
+):
+    if fmt == "onnx":
+        pytest.importorskip("onnx", reason="the onnx library is the export extra")
+    out = tmp_path / f"model.{fmt}"
+    killed = start_paused_export(finished_run, fmt, out)
+    killed.kill()
+    killed.communicate()
+    assert len(stages(tmp_path)) == 1 and not out.exists()  # what SIGKILL leaves
+    again = cli("export", str(finished_run), "--format", fmt, "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert stages(tmp_path) == []
+    fresh = tmp_path / f"fresh.{fmt}"
+    assert cli("export", str(finished_run), "--format", fmt, "--out", str(fresh)).returncode == 0
+    assert out.read_bytes() == fresh.read_bytes()
 
 
 def test_safetensors_export_to_stdout_is_the_file_alone(tmp_path, finished_run):

@@ -1,9 +1,11 @@
 """The documentation's examples run as written (docs that lie are a bug): every Python block
-of the README and of the pages under docs/, and every relative link between them resolves.
+of the README and of the pages under docs/ runs and, where the page shows its output in the
+block right after it, prints exactly that; every relative link between them resolves.
 The ``$ python cli.py`` sessions they show are replayed in tests/test_papercuts.py."""
 
 from __future__ import annotations
 
+import doctest
 import re
 import shlex
 import subprocess
@@ -11,41 +13,73 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_pages import DOCS, PAGES, ROOT, name, python_blocks, read
+from docs_pages import DOCS, PAGES, ROOT, name, python_examples, read
 
-BLOCKS = python_blocks()
+EXAMPLES = python_examples()
+BLOCKS = [(page, code) for page, code, _ in EXAMPLES]
 
 
 def test_the_docs_have_python_examples():
     assert len(BLOCKS) >= 4
     assert {name(p) for p, _ in BLOCKS} > {"README.md"}  # the pages' own, not only the README's
+    assert sum(shown is not None for _, _, shown in EXAMPLES) >= 5  # and outputs to compare
 
 
 @pytest.mark.parametrize(
-    "page, code", BLOCKS, ids=[f"{name(p)}:block{i}" for i, (p, _) in enumerate(BLOCKS)]
+    "page, code, shown",
+    EXAMPLES,
+    ids=[f"{name(p)}:block{i}" for i, (p, _, _) in enumerate(EXAMPLES)],
 )
-def test_docs_python_example_runs(page, code, capsys):
+def test_docs_python_example_runs(page, code, shown, capsys):
+    check_example(page, code, shown, capsys)
+
+
+def check_example(page: Path, code: str, shown: str | None, capsys) -> None:
+    """Run a page's block; where the page shows its output, the block prints exactly that
+    (``...`` in the shown output stands for any text, as doctest's ELLIPSIS)."""
     from tinygrad_edu.spec import registry
 
     names = set(registry.layer_names())
+    capsys.readouterr()
     try:
         exec(compile(code, str(page), "exec"), {"__name__": "docs_example"})
     finally:
         for layer in set(registry.layer_names()) - names:  # examples may register layers
             registry.unregister_layer(layer)
-    printed = capsys.readouterr().out.splitlines()
-    for claim in printed_claims(code):
-        assert claim in printed, f"{name(page)}: the page says it prints {claim!r}: {printed}"
+    printed = (
+        capsys.readouterr().out.rstrip("\n") + "\n"
+    )  # a page cannot show blank lines at the end
+    if shown is not None and not doctest.OutputChecker().check_output(
+        shown, printed, doctest.ELLIPSIS
+    ):
+        where = name(page) if page.is_relative_to(ROOT) else str(page)
+        pytest.fail(f"{where}: the page shows\n{shown}\nbut the block prints\n{printed}")
 
 
-def printed_claims(code: str) -> list[str]:
-    """What a block says a ``print(...)`` line prints: ``print(x)  # prints 1.5 (why)`` -> 1.5."""
-    return re.findall(r"^print\(.*\)  # prints (.+?)(?: \(.*\))?$", code, re.M)
+def test_a_wrong_output_on_a_page_fails_the_check(tmp_path, capsys):
+    page = tmp_path / "page.md"
+    block = "```python\nprint(6 * 7)\nprint('a' * 30)\n```\n\n```\n"
+    page.write_text(block + "42\naaa...\n```\n")
+    ((_, code, shown),) = python_examples([page])
+    assert shown == "42\naaa...\n"
+    check_example(page, code, shown, capsys)  # the right output, with an ellipsis, passes
+    page.write_text(block + "43\naaa...\n```\n")
+    ((_, code, shown),) = python_examples([page])
+    with pytest.raises(pytest.fail.Exception, match="the page shows\n43"):
+        check_example(page, code, shown, capsys)
 
 
-def test_a_claim_of_what_is_printed_is_read_as_written():
-    code = "print(a)  # prints 0.99 4.5 (dd/da, dd/db)\nprint(b)  # prints (2, 3)\nprint(c)  # no\n"
-    assert printed_claims(code) == ["0.99 4.5", "(2, 3)"]
+def test_a_session_after_a_python_block_is_not_its_output(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("```python\nx = 1\n```\n\n```\n$ python cli.py --help\nusage\n```\n")
+    assert python_examples([page]) == [(page, "x = 1\n", None)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[name(p) for p in PAGES])
+def test_the_pages_show_outputs_in_output_blocks_not_comments(page):
+    """The old convention, ``print(x)  # prints 1.5``, is not checked exactly: show the output."""
+    claims = re.findall(r"^print\(.*\)  # prints .*$", read(page), re.M)
+    assert not claims, f"{name(page)}: move these to an output block after the code: {claims}"
 
 
 def _relative_links(page: Path) -> list[str]:
@@ -65,6 +99,28 @@ def _target(page: Path, link: str) -> Path:
 def test_every_relative_link_resolves(page):
     missing = [link for link in _relative_links(page) if not _target(page, link).exists()]
     assert not missing, f"{name(page)}: links to nothing: {missing}"
+
+
+def _heading_anchors(page: Path) -> dict[str, str]:
+    """The anchors of a page's headings (levels 1-3, as ``myst_heading_anchors``), each with
+    its heading: GitHub's slug (lower case, punctuation dropped, spaces as hyphens)."""
+    text = re.sub(r"```.*?```", "", read(page), flags=re.S)
+    headings = re.findall(r"^#{1,3} (.+)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-"): h for h in headings}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[name(p) for p in PAGES])
+def test_every_link_to_a_heading_finds_it_with_either_myst(page):
+    """MyST-Parser 4 (Sphinx 8, Python 3.10) and 5 make different anchors of a heading with
+    code or ``--`` in it, so a link into a page names a heading of plain words."""
+    for link in _relative_links(page):
+        path, _, anchor = link.partition("#")
+        if not anchor or not path.endswith(".md"):
+            continue
+        headings = _heading_anchors(_target(page, link))
+        assert anchor in headings, f"{name(page)}: {link}: no heading has that anchor"
+        heading = headings[anchor]
+        assert "`" not in heading and "--" not in heading, f"{name(page)}: {link}: {heading!r}"
 
 
 def test_the_link_check_sees_a_broken_link(tmp_path):

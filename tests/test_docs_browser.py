@@ -10,9 +10,9 @@ it); the browser's tests also without Playwright or Chromium."""
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -23,7 +23,6 @@ import pytest
 for module, extra in (("sphinx", "docs"), ("myst_nb", "docs"), ("furo", "docs"),
                       ("sphinxarg", "docs"), ("sphinx_autodoc_typehints", "docs")):  # fmt: skip
     pytest.importorskip(module, reason=f"{module} not installed: pip install -e '.[{extra}]'")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 ROOT = Path(__file__).resolve().parents[1]
 API_ENTRIES = [
@@ -36,8 +35,6 @@ API_ENTRIES = [
     "tinygrad_edu.summary",
     "tinygrad_edu.training.runs.load_model",
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +67,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # only the browser's tests need these: the reference's coverage is checked without them
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-    if CHROMIUM is None:
-        pytest.skip("no chromium browser installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -107,6 +90,7 @@ def page(browser):
         ("reference/api.html", "Python API"),
         ("reference/cli.html", "Command line"),
         ("reference/spec.html", "Spec format"),
+        ("reference/errors.html", "Error messages and what to do"),
     ],
 )
 def test_a_page_opens_without_errors(page, served, path, heading):
@@ -166,3 +150,18 @@ def test_every_command_option_and_layer_type_has_a_reference_entry(site):
     api_page = (site / "reference" / "api.html").read_text(encoding="utf-8")
     for name in API_ENTRIES:
         assert f'id="{name}"' in api_page, name
+
+
+def test_the_error_reference_lists_every_message_the_scan_reads(site):
+    """The errors page of the site as built holds each message the source scan reads."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    try:
+        from error_reference import scan
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "_ext"))
+    page = (site / "reference" / "errors.html").read_text(encoding="utf-8")
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
+    messages = scan().messages
+    assert len(messages) > 200
+    for message in messages:
+        assert " ".join(message.template.split()) in text, (message.module, message.template)

@@ -10,22 +10,29 @@ mutants of every reference solution (tests/test_exercises_mutants.py).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import math
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_edu.exercises import checks, workspace
-from tinygrad_edu.exercises.catalogue import BY_ID, EXERCISES
+from tinygrad_edu import ops
+from tinygrad_edu.exercises import checks, drawn, value_checks, workspace
+from tinygrad_edu.exercises.catalogue import BY_ID, EXERCISES, exercise_set
+from tinygrad_edu.exercises.checks import value_op_checks
+from tinygrad_edu.exercises.compare import Context, Failed
 from tinygrad_edu.exercises.graft import reference_modules
 from tinygrad_edu.exercises.runner import grade_function, grade_isolated
+from tinygrad_edu.exercises.value_ops import OPS, formulas
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = reference_modules()
@@ -83,7 +90,7 @@ def test_make_writes_stubs_that_reveal_no_solution(tmp_path):
     result = cli("make", str(tmp_path / "hw"))
     assert result.returncode == 0, result.stderr
     hw = tmp_path / "hw"
-    assert {p.name for p in hw.iterdir()} == {"minigrad", "README.md", "tests"}
+    assert {p.name for p in hw.iterdir()} == {"minigrad", "README.md", "tests", ".github"}
     for module in ("value", "tensor_ops", "nn", "optim", "train"):
         text = (hw / "minigrad" / f"{module}.py").read_text()
         written = _code_only(text)
@@ -94,6 +101,66 @@ def test_make_writes_stubs_that_reveal_no_solution(tmp_path):
     assert "1 - tanh(x)^2" in value  # the hint: the formula, not its code
     assert not list(hw.rglob("__pycache__")) and not list(hw.rglob("*.pyc"))
     assert "exercises check" in (hw / "README.md").read_text()
+
+
+def test_make_writes_github_classrooms_autograding_one_test_per_exercise(tmp_path):
+    only = ["value-tanh", "count-parameters"]
+    hw, key = tmp_path / "hw", tmp_path / "key"
+    workspace.make(hw, only=only)
+    workspace.make(key, only=only, solutions=True)
+    tests = json.loads((hw / ".github/classroom/autograding.json").read_text())["tests"]
+    assert [t["run"] for t in tests] == [
+        f"python -m tinygrad_edu exercises check . --only {i}" for i in only
+    ]
+    for test, exercise_id in zip(tests, only):
+        assert set(test) == {
+            "name", "setup", "run", "input", "output", "comparison", "timeout", "points"
+        }  # fmt: skip
+        assert test["name"].startswith(exercise_id) and test["points"] == BY_ID[exercise_id].points
+        assert test["comparison"] in ("exact", "included", "regex") and test["output"] == ""
+        assert (
+            isinstance(test["timeout"], int) and test["timeout"] * 60 > BY_ID[exercise_id].seconds
+        )
+        assert test["setup"] == 'python -m pip install "tinygrad-edu[exercises]"'
+    workflow = yaml.safe_load((hw / ".github/workflows/classroom.yml").read_text())
+    assert workflow["on"] == ["push", "workflow_dispatch", "repository_dispatch"]
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    assert {"name": "Install tinygrad_edu", "run": tests[0]["setup"]} in steps
+    graders = [s for s in steps if "autograding-command-grader" in s.get("uses", "")]
+    assert [s["id"] for s in graders] == only
+    assert [s["with"]["command"] for s in graders] == [t["run"] for t in tests]
+    assert [s["with"]["max-score"] for s in graders] == [t["points"] for t in tests]
+    reporter = steps[-1]
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    assert reporter["with"]["runners"] == "value-tanh,count-parameters"
+    assert reporter["env"] == {
+        "VALUE-TANH_RESULTS": "${{steps.value-tanh.outputs.result}}",
+        "COUNT-PARAMETERS_RESULTS": "${{steps.count-parameters.outputs.result}}",
+    }
+    # one of its tests run as Classroom runs it: the command through a shell, in the workspace
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    graded = {
+        folder.name: subprocess.run(
+            tests[1]["run"], shell=True, cwd=folder, env=env, capture_output=True, text=True
+        )
+        for folder in (key, hw)
+    }
+    assert graded["key"].returncode == 0 and "PASS count-parameters" in graded["key"].stdout
+    assert graded["hw"].returncode == 1 and "not implemented yet" in graded["hw"].stdout
+    assert "Traceback" not in graded["hw"].stdout + graded["hw"].stderr
+
+
+def test_a_course_names_its_own_classroom_install_command(tmp_path):
+    setup = "python -m pip install git+https://git.example.org/course/tinygrad_edu"
+    result = cli("make", str(tmp_path / "hw"), "--only", "relu", "--classroom-setup", setup)
+    assert result.returncode == 0, result.stderr
+    assert ".github/workflows/classroom.yml" in result.stdout
+    tests = json.loads((tmp_path / "hw/.github/classroom/autograding.json").read_text())["tests"]
+    assert [t["setup"] for t in tests] == [setup]
+    assert f"run: {setup}" in (tmp_path / "hw/.github/workflows/classroom.yml").read_text()
+    empty = cli("make", str(tmp_path / "other"), "--classroom-setup", " ")
+    assert empty.returncode == 2 and "--classroom-setup is empty" in empty.stderr
+    assert not (tmp_path / "other").exists()
 
 
 def test_make_refuses_a_folder_that_is_not_empty(tmp_path):
@@ -110,17 +177,77 @@ def test_an_unknown_exercise_is_one_clear_error(tmp_path):
     assert "value-tanh" in result.stderr and not (tmp_path / "hw").exists()
 
 
-def test_every_op_of_the_formula_table_is_an_exercise_of_the_reference_engine():
-    from tinygrad_edu.exercises.formulas import OPS
-
+def test_every_op_marked_in_the_engines_table_is_an_exercise_of_the_reference_engine():
     value_ops = [
         e.id for e in EXERCISES if e.function.endswith("_backward") and e.module == "value"
     ]
-    assert value_ops == [f"value-{op}" for op in OPS]
+    assert value_ops == [f"value-{op}" for op in ops.EXERCISES]
     for op, formula in OPS.items():
+        assert formula.row is {**ops.UNARY, **ops.BINARY}[op]
         assert callable(getattr(REF.value.Value, formula.method))
         assert callable(getattr(REF.value.Value, f"{op}_backward"))
         assert formula.derivative in BY_ID[f"value-{op}"].hint
+        assert formula.tie in BY_ID[f"value-{op}"].hint
+        # minigrad's forward is the engine's: the exercise cannot drift from it
+        for values, args in [((0.5,), ()), ((-1.3,), ()), ((2.0,), ())]:
+            values = (*values, 0.75)[: len(formula.inputs)]
+            args = (3,) if formula.number else args
+            out = getattr(REF.value.Value(values[0]), formula.method)(
+                *[REF.value.Value(v) for v in values[1:]], *args
+            )
+            assert out.data == pytest.approx(formula.output(values, args), rel=1e-15)
+
+
+def test_the_formulas_a_student_reads_are_the_engines_rows():
+    assert OPS["tanh"].derivative == "d tanh(x)/dx = " + ops.TANH.words.format(out="tanh(x)")
+    assert OPS["tanh"].derivative == "d tanh(x)/dx = 1 - tanh(x)^2"
+    assert OPS["exp"].derivative == "d exp(x)/dx = exp(x)"
+    assert OPS["relu"].derivative == "d relu(x)/dx = 1 if x > 0 else 0"
+    assert OPS["add"].derivative == "d(a + b)/da = 1, d(a + b)/db = 1"
+    assert OPS["mul"].derivative == "d(a * b)/da = b, d(a * b)/db = a"
+    assert OPS["pow"].derivative == "d(x^p)/dx = p * x^(p - 1)"
+    assert OPS["relu"].tie == ops.RELU.tie
+    assert "d/dy" not in BY_ID["value-pow"].hint  # p is a number here, not an input with a grad
+    assert ops.RELU.tie in BY_ID["value-relu"].hint and ops.RELU.tie in BY_ID["relu-backward"].hint
+    # the expected gradient is the row's backward: the tie rule at x = 0 included
+    assert OPS["relu"].gradients((0.0,), (), 0.0, 1.0) == (0.0,)
+    assert OPS["pow"].gradients((2.0,), (3,), 8.0, 0.5) == (6.0,)
+    assert OPS["mul"].gradients((2.0, -3.0), (), -6.0, 1.0) == (-3.0, 2.0)
+
+
+class _WithSigmoid(REF.value.Value):
+    """minigrad's Value with the forward of one more op, as its reference would add it."""
+
+    def sigmoid(self):
+        return _WithSigmoid(1 / (1 + math.exp(-self.data)), (self,), "sigmoid", None)
+
+
+def test_marking_one_more_op_in_the_engines_table_makes_it_an_exercise():
+    marked = (*ops.EXERCISES, "sigmoid")
+    exercises = exercise_set(marked)
+    assert [e.id for e in exercises][: len(marked)] == [f"value-{op}" for op in marked]
+    assert [e.id for e in exercises][len(marked) :] == [e.id for e in EXERCISES][len(OPS) :]
+    sigmoid = next(e for e in exercises if e.id == "value-sigmoid")
+    assert (sigmoid.file, sigmoid.function) == ("minigrad/value.py", "Value.sigmoid_backward")
+    words = ops.SIGMOID.words.format(out="sigmoid(x)")
+    assert f"d sigmoid(x)/dx = {words}." in sigmoid.hint
+    assert words == "sigmoid(x) * (1 - sigmoid(x))"
+
+    def right(out):
+        (x,) = out._prev
+        x.grad += out.data * (1 - out.data) * out.grad
+
+    def wrong(out):
+        (x,) = out._prev
+        x.grad += out.data * out.grad
+
+    check = value_op_checks(formulas(marked))["value-sigmoid"]
+    ref = SimpleNamespace(value=SimpleNamespace(Value=_WithSigmoid))
+    check(Context(fn=right, ref=ref, original=None))  # graded by the row: no reference needed
+    with pytest.raises(Failed) as failure:
+        check(Context(fn=wrong, ref=ref, original=None))
+    assert str(failure.value).startswith("Value.sigmoid backward at x = 0.5: got x.grad = 0.622")
+    assert f"from d sigmoid(x)/dx = {words}" in str(failure.value)
 
 
 def test_the_workspaces_example_tests_pass_when_solved_and_fail_when_not(tmp_path):
@@ -189,7 +316,10 @@ def test_gradescope_destination_that_is_a_folder_is_refused_before_grading(tmp_p
 def test_workspaces_are_written_byte_for_byte_the_same(tmp_path):
     workspace.make(tmp_path / "a", only=["relu", "value-exp"])
     workspace.make(tmp_path / "b", only=["relu", "value-exp"])
-    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    files = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*") if p.is_file()
+    )
+    assert Path(".github/classroom/autograding.json") in files
     assert files and all(
         (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files
     )
@@ -222,9 +352,10 @@ def test_hostile_functions_cost_only_their_own_exercise(tmp_path):
     assert not huge.passed and "memory" in huge.message
     for result in (hang, stop, crash, huge):
         assert "Traceback" not in result.message and "tinygrad_edu" not in result.message
-    _replace_body(  # a flood of output, then the right answer: passes
+    _replace_body(  # a flood of output (at the first of its many calls), then the right answer
         hw / "minigrad/tensor_ops.py", "relu-backward",
-        "print('x' * 100_000_000)\nreturn np.where(x > 0, grad_out, 0.0)",
+        "global flooded\nif 'flooded' not in globals():\n    flooded = print('x' * 100_000_000)\n"
+        "return np.where(x > 0, grad_out, 0.0)",
     )  # fmt: skip
     assert grade_isolated(BY_ID["relu-backward"], hw).passed
     # the exercises around them, in the same files, are graded as usual
@@ -282,7 +413,7 @@ def test_a_wrong_tanh_is_reported_with_input_expected_got_and_formula():
 
 def test_relu_backward_at_the_kink_names_the_tie_rule():
     result = grade_function(BY_ID["relu-backward"], lambda x, g: np.where(x >= 0, g, 0.0))
-    assert not result.passed and "at x = 0 the derivative is 0, as PyTorch's" in result.message
+    assert not result.passed and f"at the kink: {ops.RELU.tie}" in result.message
 
 
 def test_assignment_instead_of_accumulation_is_explained():
@@ -313,6 +444,91 @@ def test_a_recursive_walk_is_told_to_use_a_loop():
 
     message = grade_function(BY_ID["backward-walk"], backward).message
     assert "RecursionError" in message and "a loop and a stack" in message
+
+
+# --- correct is checked, not sampled -------------------------------------------------------
+def test_the_grader_checks_gradients_by_central_differences_not_only_the_reference():
+    """A wrong reference cannot make a wrong answer pass: the grader differentiates the
+    forward itself, on every element."""
+
+    def wrong(X, W, b, grad_out):
+        return grad_out @ W, 2 * grad_out.T @ X, grad_out.sum(axis=0)
+
+    with pytest.raises(Failed) as failure:
+        checks.check_linear_backward(Context(fn=wrong, ref=REF, original=wrong))
+    assert "dL/dW: at index (0, 0) got" in str(failure.value)
+    assert "but central differences of L = sum(f(X) * G) give" in str(failure.value)
+
+
+def test_a_value_op_is_checked_against_central_differences_of_its_forward():
+    row = dataclasses.replace(ops.TANH, backward=lambda g, x, out: g * (1 - out))  # wrong
+    formula = dataclasses.replace(OPS["tanh"], row=row)
+
+    def the_same_mistake(out):
+        (x,) = out._prev
+        x.grad += (1 - out.data) * out.grad
+
+    with pytest.raises(Failed) as failure:
+        value_checks.check_value_op(Context(fn=the_same_mistake, ref=REF, original=None), formula)
+    assert str(failure.value).startswith("Value.tanh backward at x = 0.5: got x.grad = 0.537883")
+    assert "but central differences of out = tanh(x) give 0.786448" in str(failure.value)
+
+
+def _unbroadcast_keeping_size_1_after_leading(grad, shape):
+    """Right on the fixed cases; forgets the size-1 dimensions when leading ones were added."""
+    lead = grad.ndim - len(shape)
+    grad = grad.sum(axis=tuple(range(lead)))
+    if lead:
+        return grad
+    return grad.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+
+def test_a_mistake_only_a_drawn_shape_shows_is_caught_and_reported_at_its_simplest():
+    exercise = BY_ID["unbroadcast"]
+    for shape, big in checks.FIXED_BROADCASTS:  # the fixed cases do not show it
+        grad = np.ones(big)
+        assert np.array_equal(
+            _unbroadcast_keeping_size_1_after_leading(grad, shape),
+            REF.tensor_ops.unbroadcast(grad, shape),
+        )
+    result = grade_function(exercise, _unbroadcast_keeping_size_1_after_leading)
+    assert not result.passed
+    assert result.message.startswith(
+        "unbroadcast(grad of shape (1, 0), shape=(1,)): got shape (0,), expected shape (1,)"
+    )
+    again = grade_function(exercise, _unbroadcast_keeping_size_1_after_leading)
+    assert again.message == result.message  # derandomized: the same grade every time
+
+
+def test_value_relu_at_the_kink_follows_the_engines_tie_rule():
+    def relu_backward(out):
+        (x,) = out._prev
+        x.grad += (1.0 if x.data >= 0 else 0.0) * out.grad
+
+    message = grade_function(BY_ID["value-relu"], relu_backward).message
+    assert message.startswith(
+        "Value.relu backward at x = 0: got x.grad = 1, expected 0 from "
+        f"d relu(x)/dx = 1 if x > 0 else 0; at the kink: {ops.RELU.tie}"
+    )
+
+
+def test_without_hypothesis_check_says_how_to_install_it_and_list_and_make_still_work(tmp_path):
+    blocked = tmp_path / "blocked"  # first on the path: "import hypothesis" fails there
+    blocked.mkdir()
+    (blocked / "hypothesis.py").write_text("raise ImportError('hypothesis is not installed')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocked), str(ROOT)]))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, str(ROOT / "cli.py"), "exercises", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+
+    assert run("list").returncode == 0
+    made = run("make", str(tmp_path / "hw"), "--only", "value-add")
+    assert made.returncode == 0, made.stderr
+    graded = run("check", str(tmp_path / "hw"))
+    assert graded.returncode == 2 and graded.stdout == ""
+    assert "needs hypothesis" in graded.stderr and 'pip install -e ".[exercises]"' in graded.stderr
+    assert "Traceback" not in graded.stderr
 
 
 # --- the reference solutions are right ---------------------------------------------------
@@ -367,9 +583,9 @@ def test_reference_relu_backward_matches_central_differences_away_from_the_kink(
     assert REF.tensor_ops.relu_backward(np.zeros(3), np.ones(3)).tolist() == [0.0, 0.0, 0.0]
 
 
-@given(st.data())
-def test_reference_unbroadcast_is_the_gradient_of_broadcasting(data):
-    shape, big = data.draw(st.sampled_from(checks._shapes(data.draw(st.integers(0, 99)), 20)))
+@given(drawn.broadcast_pairs())
+def test_reference_unbroadcast_is_the_gradient_of_broadcasting(pair):
+    shape, big = pair
     G = np.random.default_rng(0).normal(size=big)
     x = np.random.default_rng(1).normal(size=shape)
     numeric = numeric_gradient(lambda v: float((np.broadcast_to(v, big) * G).sum()), x.copy())

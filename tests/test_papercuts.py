@@ -267,7 +267,7 @@ def test_a_sweep_prints_one_line_per_finished_run_then_the_table(tmp_path):
     ]
     for line in lines[:2]:
         assert re.fullmatch(r".*  test_loss \S+  test_accuracy \S+  \(\d+\.\ds\)", line), line
-    assert "sweep of model.layers[0].linear.out_features" in lines[2]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[2]
     assert not [line for line in lines if line.startswith(("epoch ", "run folder:", "data:"))]
 
 
@@ -280,7 +280,7 @@ def test_sweep_verbose_prints_every_runs_full_log(tmp_path):
 
 def test_sweep_quiet_prints_only_the_table(tmp_path):
     lines = sweep_output(tmp_path, "--quiet")
-    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[0]
     assert not [line for line in lines if line.startswith("[")]
 
 
@@ -303,7 +303,7 @@ def test_evaluate_on_a_sweep_folder_evaluates_every_run_in_a_table(tmp_path):
     table = run("evaluate", str(folder))
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert "sweep of model.layers[0].linear.out_features" in lines[0]
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in lines[0]
     assert "test_accuracy" in lines[2]
     cells = [line.split("│")[1].strip() for line in lines if line.startswith("│")]
     assert cells == ["2", "4"]
@@ -624,7 +624,7 @@ def test_the_wheel_ships_the_example_specs(tmp_path):
     shutil.copytree(
         ROOT / "tinygrad_edu", source / "tinygrad_edu", ignore=shutil.ignore_patterns("__pycache__")
     )
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "tinygrad_edu_entry.py"):
         shutil.copy(ROOT / name, source / name)
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
     result = subprocess.run(
@@ -635,3 +635,8 @@ def test_the_wheel_ships_the_example_specs(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in SHIPPED.iterdir():
         assert f"tinygrad_edu/specs/{path.name}" in names
+    # the console script's entry module, outside the package (light to import: issue 21)
+    assert "tinygrad_edu_entry.py" in names
+    (entry_points,) = (n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "tinygrad-edu = tinygrad_edu_entry:run" in scripts

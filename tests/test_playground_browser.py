@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +16,6 @@ import pytest
 
 pytest.importorskip("starlette", reason="starlette not installed (the playground extra)")
 pytest.importorskip("uvicorn", reason="uvicorn not installed (the playground extra)")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("no chromium browser installed (apt-get install chromium)", allow_module_level=True)
 
 from tinygrad_edu.errors import UserError  # noqa: E402
 from tinygrad_edu.playground import server, state  # noqa: E402
@@ -34,8 +29,6 @@ TESTIDS = [
     "dataset", "learning-rate", "add-layer", "remove-layer", "play", "step", "reset", "epoch",
     "train-loss", "test-loss", "param-count", "download-spec", "error",
 ]  # fmt: skip
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +36,6 @@ def served():
     running = server.ServerThread()
     with running as url:
         yield url, running.app
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

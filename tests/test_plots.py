@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from tinygrad_edu.extras import install_hint
 from tinygrad_edu.training import runs
@@ -427,8 +428,7 @@ def test_learning_curves_note_overfitting_on_the_loss_panel(tmp_path, monkeypatc
 
 
 def test_a_swept_hidden_layer_width_is_called_hidden_width():
-    from tinygrad_edu.training.sweep_plan import short_names
-    from tinygrad_edu.viz.conventions import field_names
+    from tinygrad_edu.training.sweep_plan import field_names, short_names
 
     def names(paths, layers):
         return field_names(paths, layers, short_names(paths))
@@ -465,3 +465,10 @@ def test_sweep_plots_say_hidden_width_where_out_features_is_swept(tmp_path, monk
     legend = [t.get_text() for t in fitted.axes[0].get_legend().get_texts()]
     assert [text.split(":")[0] for text in legend[-2:]] == ["hidden width 2", "hidden width 8"]
     assert "out_features" not in " ".join(legend)
+    title = metrics.get_suptitle()  # the path as written, after what it means
+    assert title.startswith("sweep of hidden width (model.layers[0].linear.out_features)")
+    console = Console(width=120, record=True)
+    console.print(sweep.table())  # the summary table says what the plots say
+    text = console.export_text()
+    assert "sweep of hidden width (model.layers[0].linear.out_features)" in text
+    assert [column.header for column in sweep.table().columns][0] == "hidden width"

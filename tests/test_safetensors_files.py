@@ -132,6 +132,77 @@ def test_bfloat16_is_one_paragraph_with_exit_code_2(tmp_path, exported):
     assert not (tmp_path / "p.csv").exists()
 
 
+# --- dtypes: decided from the header (issue 21, item 3) --------------------------------------
+
+
+def typed_file(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    path.write_bytes(encode(arrays, {}))
+    return path
+
+
+def lecture_net() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(2, 3))  # float32 parameters, as the specs default
+
+
+def test_a_float64_file_loads_into_a_float32_model_by_a_cast_as_in_pytorch(tmp_path):
+    """PyTorch 2.13: ``torch.nn.Linear(2, 3).load_state_dict({"weight": float64, ...})``
+    keeps the parameters float32, the values rounded to float32."""
+    weight = np.array([[0.1, -0.2], [1 / 3, 2.0], [-1e-8, 1e30]])
+    path = typed_file(tmp_path / "f64.safetensors", {"0.weight": weight, "0.bias": np.ones(3)})
+    model = lecture_net()
+    load_safetensors(model, path)
+    loaded = model.state_dict()["0.weight"]
+    assert str(loaded.dtype) == "float32"
+    np.testing.assert_array_equal(np.asarray(loaded), weight.astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype, words", [(np.int64, "I64 (int64)"), (np.bool_, "BOOL (bool)")])
+def test_an_integer_or_boolean_weight_is_refused_from_the_header(
+    tmp_path, monkeypatch, dtype, words
+):
+    from tinygrad_edu.export import safetensors
+
+    path = typed_file(
+        tmp_path / "ints.safetensors",
+        {"0.weight": np.ones((3, 2), dtype=dtype), "0.bias": np.zeros(3, dtype=np.float32)},
+    )
+
+    def never(*args):  # the refusal comes from the header, before any tensor is read
+        raise AssertionError("tensor data was read")
+
+    monkeypatch.setattr(safetensors, "read_tensors", never)
+    with pytest.raises(UserError) as refused:
+        load_safetensors(lecture_net(), path)
+    message = str(refused.value)
+    assert f"'0.weight' is stored as {words}" in message and "float32" in message
+    assert str(path) in message and ".float()" in message
+
+
+def test_a_narrowing_cast_that_would_overflow_is_refused_naming_the_value(tmp_path):
+    weight = np.array([[1.0, 2.0], [3.0, 1e300], [0.0, 0.0]])
+    path = typed_file(tmp_path / "huge.safetensors", {"0.weight": weight, "0.bias": np.ones(3)})
+    with pytest.raises(UserError, match=r"'0.weight' holds 1e\+300, stored as F64.*float32"):
+        load_safetensors(lecture_net(), path)
+
+
+def test_init_from_an_integer_file_is_exit_code_2_in_one_paragraph(tmp_path, exported):
+    _, arrays, _ = exported
+    path = typed_file(
+        tmp_path / "ints.safetensors", {k: v.astype(np.int32) for k, v in arrays.items()}
+    )
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MOONS)
+    result = subprocess.run(
+        [*CLI, "train", str(spec), "--init-from", str(path), "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "is stored as I32 (int32)" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 SPEC_1E12 = MOONS.replace("linear: 4", "linear: 1000000000000")
 HOSTILE_METADATA = {
     "class names not JSON": ({CLASS_NAMES_KEY: "[0, 1"}, "is not JSON"),

@@ -13,6 +13,7 @@ sent a signal here, where the process has not reached ``site`` yet.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,6 +118,92 @@ def test_ctrl_c_while_the_package_is_imported(tmp_path, command):
     code, err = interrupt(process)
     assert (code, err) == (130, "interrupted\n")
     assert not (tmp_path / "run").exists()
+
+
+# pip's console-script template (distlib's), for the entry point pyproject.toml declares
+CONSOLE_SCRIPT = """\
+import re
+import sys
+from {module} import {function}
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit({function}())
+"""
+
+# imported by `site` at start-up: holds the package's first submodule import for a moment,
+# after writing MARKER, so that the signal is known to come while the package is imported
+SLOW_PACKAGE_IMPORT = """\
+import sys
+import time
+from pathlib import Path
+
+
+class SlowPackageImport:
+    seen = False
+
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("tinygrad_edu.") and not self.seen:
+            self.seen = True
+            Path({marker!r}).touch()
+            time.sleep(2.0)
+        return None
+
+
+sys.meta_path.insert(0, SlowPackageImport())
+"""
+
+
+def console_script(folder: Path) -> Path:
+    """The ``tinygrad-edu`` script pip would write for this checkout's pyproject.toml."""
+    declared = re.search(
+        r'^tinygrad-edu = "([\w.]+):(\w+)"$', (ROOT / "pyproject.toml").read_text(), re.M
+    )
+    assert declared, "pyproject.toml declares no tinygrad-edu script"
+    script = folder / "tinygrad-edu"
+    script.write_text(CONSOLE_SCRIPT.format(module=declared[1], function=declared[2]))
+    return script
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "console script",
+        "cli.py",
+        pytest.param(
+            "python -m tinygrad_edu",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="runpy imports the package (NumPy, the engine) before its __main__ runs: "
+                "nothing of ours can hold the signal yet",
+            ),
+        ),
+    ],
+)
+def test_ctrl_c_during_the_package_import_of_every_entry_point(tmp_path, entry):
+    """Issue 21: the installed ``tinygrad-edu`` script imported the package before it could
+    handle a Ctrl-C, and printed a traceback. The signal is sent while a start-up hook holds
+    the package's import (`SLOW_PACKAGE_IMPORT`), a moment found by its marker file."""
+    marker = tmp_path / "importing"
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SLOW_PACKAGE_IMPORT.format(marker=str(marker)))
+    commands = {
+        "console script": [sys.executable, str(console_script(tmp_path))],
+        "cli.py": CLI,
+        "python -m tinygrad_edu": [sys.executable, "-m", "tinygrad_edu"],
+    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
+    process = subprocess.Popen(
+        [*commands[entry], "validate", str(write_spec(tmp_path))],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until(marker.exists, process)
+    code, err = interrupt(process)
+    assert (code, err) == (130, "interrupted\n")
 
 
 @needs_proc

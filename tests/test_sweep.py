@@ -300,11 +300,11 @@ def test_the_table_shows_mean_plus_minus_std_per_point(tmp_path):
     table = result.table()
     assert table.row_count == 4  # points, not runs
     headers = [column.header for column in table.columns]
-    assert headers[:3] == ["out_features", "lr", "runs"] and "test_accuracy" in headers
+    assert headers[:3] == ["hidden width", "lr", "runs"] and "test_accuracy" in headers
     console = Console(width=200, record=True)
     console.print(table)
     text = " ".join(console.export_text().split())  # the caption may wrap
-    assert f"sweep of {WIDTH}, optimizer.lr" in text and "std (ddof=1)" in text
+    assert f"sweep of hidden width, lr ({WIDTH}, optimizer.lr)" in text and "std (ddof=1)" in text
     for point in result.summary:
         mean, std = point["test_loss_mean"], point["test_loss_std"]
         assert f"{mean:.4g} ± {std:.2g}" in text

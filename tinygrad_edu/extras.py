@@ -34,9 +34,15 @@ def install_hint(extra: str) -> str:
     ``pip install "tinygrad-edu[extra]"``."""
     root = clone_root()
     if root is None:
-        return f'pip install "{DISTRIBUTION}[{extra}]"'
+        return index_install(extra)
     try:
         here = Path.cwd().resolve() == root
     except OSError:  # the current folder was deleted
         here = False
     return f'pip install -e "{"." if here else root}[{extra}]"'
+
+
+def index_install(extra: str) -> str:
+    """``pip install "tinygrad-edu[extra]"``: the command from the package index, for a
+    machine with no clone whatever this one has (a CI runner grading a student's push)."""
+    return f'pip install "{DISTRIBUTION}[{extra}]"'

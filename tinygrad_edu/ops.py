@@ -345,3 +345,8 @@ BINARY: dict[str, Binary] = {op.name: op for op in (
     ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, RSUB, RDIV, RPOW, WHERE,
 )}  # fmt: skip
 """The tables by name (a Tensor node's ``_op``), for `explain`, the docs and the exercises."""
+
+EXERCISES: tuple[str, ...] = ("add", "mul", "pow", "tanh", "relu", "exp")
+"""The ops whose backward students write (``python cli.py exercises``), in the lecture's order:
+marking an op here makes it an exercise whose hint, messages and expected gradients are read
+from its row (its reference ``<op>_backward`` goes in exercises/solution/value.py)."""

@@ -1,11 +1,14 @@
 """Exercises for the course: students write the backward passes, the project grades them.
 
-Reading order: `formulas` (each op's derivative and tie rule, the seam to the engine's op
-table), `catalogue` (the exercises), `solution` (the reference: the solved source of the
-student's package), `workspace` (writing a student's copy with the exercises stubbed),
+Reading order: `value_ops` (the ops marked in the engine's table ``ops.EXERCISES``, as
+exercises: their formulas, tie rules and gradients read from the rows), `catalogue` (the
+exercises), `solution` (the reference: the solved source of the student's package),
+`workspace` (writing a student's copy with the exercises stubbed), `classroom` (its GitHub
+Classroom autograding, one test per exercise), `compare`, `numeric` and `drawn` (how an
+answer is compared, central differences, inputs drawn by hypothesis), `value_checks` and
 `checks` (what each exercise must do), `graft` (only the student's function goes into the
-reference engine), `runner` (one process per exercise, with limits), `report` (text,
-JSON, Gradescope) and `command` (``python cli.py exercises ...``).
+reference engine), `runner` (one process per exercise, with limits), `report` (text, JSON,
+Gradescope) and `command` (``python cli.py exercises ...``).
 
 From a notebook::
 
@@ -20,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .catalogue import BY_ID, EXERCISES, Exercise
-from .runner import Result, grade_isolated
+from .runner import Result, grade_isolated, require_hypothesis
 from .workspace import choose, make
 
 __all__ = ["EXERCISES", "Exercise", "Result", "check", "check_all", "make"]
@@ -30,13 +33,16 @@ def check(exercise_id: str, workspace: str | Path = ".") -> Result:
     """Grade one exercise of `workspace` in a process of its own; never raises for the
     student's bugs (the result says what went wrong)."""
     choose([exercise_id])  # an unknown id is a UserError that lists the known ones
+    require_hypothesis()
     return grade_isolated(BY_ID[exercise_id], _workspace(workspace))
 
 
 def check_all(workspace: str | Path = ".", only: Iterable[str] | None = None) -> list[Result]:
     """Grade every exercise (or those in `only`) of `workspace`, in the lecture's order."""
     root = _workspace(workspace)
-    return [grade_isolated(exercise, root) for exercise in choose(only)]
+    chosen = choose(only)
+    require_hypothesis()
+    return [grade_isolated(exercise, root) for exercise in chosen]
 
 
 def _workspace(workspace: str | Path) -> Path:

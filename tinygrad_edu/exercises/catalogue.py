@@ -8,9 +8,11 @@ which is the solved source of the workspace's files.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .formulas import OPS, op_formula
+from .. import ops
+from .value_ops import OpFormula, describe, formulas
 
 PACKAGE = "minigrad"  # the workspace's package: not tinygrad_edu, so nothing falls back on ours
 
@@ -36,9 +38,9 @@ class Exercise:
         return {key: getattr(self, key) for key in keys}
 
 
-def _value_op(op: str) -> Exercise:
-    """The exercise of one op of the `formulas` table: its backward, on the Value engine."""
-    formula = op_formula(op)
+def _value_op(formula: OpFormula) -> Exercise:
+    """The exercise of one marked op of the engine's table: its backward, on the Value engine."""
+    op = formula.op
     tie = f" At the kink: {formula.tie}." if formula.tie else ""
     return Exercise(
         id=f"value-{op}",
@@ -56,8 +58,9 @@ def _value_op(op: str) -> Exercise:
     )
 
 
-EXERCISES: tuple[Exercise, ...] = (
-    *(_value_op(op) for op in OPS),
+_RELU = describe("relu")
+
+AFTER_THE_OPS: tuple[Exercise, ...] = (  # written here, not read from the op table
     Exercise(
         "backward-walk",
         "The backward walk: topological order and accumulation",
@@ -127,8 +130,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "relu_backward",
         "Activations: without one, layers collapse to one linear map",
         "Given the input x and grad_out = dL/d relu(x), return dL/dx in x's shape.",
-        f"{op_formula('relu').derivative}, elementwise, times grad_out. At the kink: "
-        f"{op_formula('relu').tie}.",
+        f"{_RELU.derivative}, elementwise, times grad_out. At the kink: {_RELU.tie}.",
     ),
     Exercise(
         "softmax-ce",
@@ -194,4 +196,12 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
 )
 
+
+def exercise_set(marked: Iterable[str] = ops.EXERCISES) -> tuple[Exercise, ...]:
+    """The exercises in the lecture's order: one per op marked in the engine's table (so
+    marking one more op there adds its exercise here), then the rest."""
+    return (*(_value_op(formula) for formula in formulas(marked).values()), *AFTER_THE_OPS)
+
+
+EXERCISES = exercise_set()
 BY_ID = {exercise.id: exercise for exercise in EXERCISES}

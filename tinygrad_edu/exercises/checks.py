@@ -1,310 +1,123 @@
-"""What each exercise must do: its checks, and the words a failure is reported in.
+"""What each exercise must do: its checks, by exercise id (`CHECKS`).
 
-A check gets a `Context`: the student's function already placed into the reference engine
-(`graft`), that engine's modules, and the reference function it replaced, whose answers
-are the expected ones (tests/test_exercises.py checks the reference against float64
-central differences on hypothesis-drawn inputs). Every element is compared; where the
-math is exact (sums of integers, max, comparisons) the comparison is exact. The first
-input that disagrees raises `Failed` with a message that names the input, what was
-expected, what came back, and the formula.
+The Value-engine exercises are checked in `value_checks`; the tensor exercises here. Each
+check runs a few fixed cases (a first mistake meets them at once, with round numbers in its
+message) and then inputs drawn by hypothesis (`drawn`: shapes with size-1 and empty
+dimensions, broadcast pairs, large logits). The student's answer is compared with the
+reference on every element, exactly where the math is exact, and every gradient also with
+float64 central differences of its forward (`numeric`), wherever that forward is smooth;
+at a kink the engine's tie rule decides (``ops.RELU``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
+from hypothesis import strategies as st
 
-from .formulas import OPS, OpFormula, op_formula
+from .. import ops
+from .compare import Context, Failed, close, expect_array, expect_slopes, show
+from .drawn import broadcast_pairs, floats, for_all, seeds, shapes
+from .numeric import slopes
+from .value_checks import check_backward_walk, check_value_op
+from .value_ops import OPS, describe
 
-TOL = 1e-9  # relative, for float results computed in another order than the reference's
-
-
-class Failed(AssertionError):
-    """The student's function gave a wrong answer; the message says where and why."""
-
-
-@dataclass
-class Context:
-    fn: Callable  # the student's function, as the engine now calls it
-    ref: SimpleNamespace  # the engine's modules (value, tensor_ops, nn, optim, train, data)
-    original: Callable  # the reference function it replaced
-
-
-def show(x: Any) -> str:
-    """A number or an array, short enough for a message."""
-    if isinstance(x, np.ndarray):
-        return np.array2string(x, precision=4, threshold=12, separator=", ")
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    return repr(x)
-
-
-def same(got: Any, expected: np.ndarray, exact: bool = False) -> bool:
-    got = np.asarray(got, dtype=float) if not isinstance(got, np.ndarray) else got
-    if got.shape != expected.shape:
-        return False
-    if exact:
-        return bool(np.array_equal(got, expected, equal_nan=True))
-    return bool(np.allclose(got, expected, rtol=TOL, atol=1e-12, equal_nan=True))
-
-
-def expect_array(call: str, got: Any, expected: np.ndarray, why: str, exact=False) -> None:
-    expected = np.asarray(expected)
-    got = np.asarray(got) if isinstance(got, np.generic) else got  # 0-d results are scalars
-    if not isinstance(got, np.ndarray):
-        raise Failed(f"{call}: got {type(got).__name__} {show(got)}, expected an array {why}")
-    if got.shape != expected.shape:
-        raise Failed(
-            f"{call}: got shape {got.shape}, expected shape {expected.shape} "
-            f"({show(expected)}) {why}"
-        )
-    if not same(got, expected, exact):
-        bad = np.unravel_index(int(np.argmax(~np.isclose(got, expected, TOL, 1e-12))), got.shape)
-        where = f" (first difference at index {tuple(int(i) for i in bad)}: "
-        where += f"{show(float(got[bad]))} instead of {show(float(expected[bad]))})"
-        raise Failed(f"{call}: got {show(got)}, expected {show(expected)}{where} {why}")
-
-
-# --- the Value ops -----------------------------------------------------------------------
-UNARY = (0.5, -1.3, 2.0, 1e-3)
-BINARY = ((2.0, -3.0), (0.5, 0.25), (-1.5, 0.0))
-EXPONENTS = {"pow": (3, -1, 0.5, 0, 2, 1, -0.5)}  # ops with a number argument: its values
-POWER_BASES = (2.0, 0.5, 1.7, 3.0, -2.0, 1.3, 4.0)
-
-
-def _cases(formula: OpFormula) -> list[tuple[tuple[float, ...], tuple]]:
-    """(Value inputs, number arguments) to check an op at, its kinks among them."""
-    if formula.op in EXPONENTS:
-        return [((x,), (p,)) for x, p in zip(POWER_BASES, EXPONENTS[formula.op])]
-    if len(formula.inputs) == 2:
-        return [(pair, ()) for pair in BINARY]
-    return [((x,), ()) for x in (*UNARY, *formula.kinks)]
-
-
-def check_value_op(ctx: Context, op: str) -> None:
-    """Each case three ways: out.grad 1 from zero, then with an upstream gradient and an
-    input that already holds some gradient (the step adds), then the input used twice.
-    The expected gradients come from the reference step on an identical node."""
-    Value = ctx.ref.value.Value
-    formula = op_formula(op)
-    for values, args in _cases(formula):
-        for upstream, before in ((1.0, 0.0), (1.7, 0.25)):
-            (mine, out), (theirs, expected_out) = (
-                _node(Value, formula, values, args, upstream, before) for _ in range(2)
-            )
-            ctx.fn(out)
-            ctx.original(expected_out)
-            at = ", ".join(f"{n} = {show(float(v))}" for n, v in zip(formula.inputs, values))
-            at += "".join(f", p = {p}" for p in args)
-            for name, leaf, reference in zip(formula.inputs, mine, theirs):
-                if not _close(leaf.grad, reference.grad):
-                    context = (
-                        ""
-                        if (upstream, before) == (1.0, 0.0)
-                        else f" (out.grad = {upstream}, {name}.grad was {before} before: "
-                        f"the step adds local derivative * out.grad to {name}.grad)"
-                    )
-                    tie = f"; {formula.tie}" if values[0] in formula.kinks else ""
-                    raise Failed(
-                        f"Value.{op} backward at {at}: got {name}.grad = {show(leaf.grad)}, "
-                        f"expected {show(reference.grad)} from {formula.derivative}{tie}{context}"
-                    )
-    if len(formula.inputs) == 2:  # the same Value on both sides: x + x, x * x
-        (x,), out = _node(Value, formula, (1.5,), (), 1.0, 0.0, twice=True)
-        (y,), expected_out = _node(Value, formula, (1.5,), (), 1.0, 0.0, twice=True)
-        ctx.fn(out)
-        ctx.original(expected_out)
-        if not _close(x.grad, y.grad):
-            raise Failed(
-                f"Value.{op} backward for {formula.forward} with a and b the same Value x = 1.5: "
-                f"got x.grad = {show(x.grad)}, expected {show(y.grad)}: x is both inputs, so "
-                f"both derivatives add up ({formula.derivative}); use += for each input"
-            )
-
-
-def _node(Value, formula: OpFormula, values, args, upstream, before, twice=False):
-    """Fresh input leaves holding `before` as their grad, and the op's output node with
-    grad `upstream`, as the walk leaves it just before this node's step."""
-    leaves = [Value(v) for v in values]
-    for leaf in leaves:
-        leaf.grad = before
-    operands = leaves * 2 if twice else leaves
-    out = getattr(operands[0], formula.method)(*operands[1:], *args)
-    out.grad = upstream
-    return leaves, out
-
-
-def _close(got: Any, expected: float) -> bool:
-    try:
-        return math.isclose(float(got), expected, rel_tol=TOL, abs_tol=1e-12)
-    except (TypeError, ValueError):
-        return False
-
-
-# --- the backward walk -------------------------------------------------------------------
-def _graph(Value, seed: int, size: int) -> tuple[list, list[str]]:
-    """A random graph of `size` ops over three leaves, each op using earlier nodes (often
-    the same one twice), and its description, one line per node."""
-    rng = np.random.default_rng(seed)
-    nodes = [Value(v) for v in rng.uniform(-1, 1, 3).round(2)]
-    lines = [f"v{k} = {show(n.data)}" for k, n in enumerate(nodes)]
-    for k in range(3, 3 + size):
-        kind = ["+", "*", "tanh", "**2"][rng.integers(4)]
-        i, j = (int(n) for n in rng.integers(0, len(nodes), 2))
-        if rng.random() < 0.5:
-            i = len(nodes) - 1  # long paths as well as wide ones
-        a, b = nodes[i], nodes[j]
-        node = (
-            a + b if kind == "+" else a * b if kind == "*" else a.tanh() if kind == "tanh" else a**2
-        )
-        text = (
-            f"v{i} {kind} v{j}" if kind in "+*" else f"tanh(v{i})" if kind == "tanh" else f"v{i}**2"
-        )
-        nodes.append(node)
-        lines.append(f"v{k} = {text}")
-    return nodes, lines
-
-
-def check_backward_walk(ctx: Context) -> None:
-    Value = ctx.ref.value.Value
-    a, b = Value(2.0), Value(-3.0)
-    loss = a * b + a
-    ctx.fn(loss)
-    if (loss.grad, a.grad, b.grad) != (1.0, -2.0, 2.0):
-        raise Failed(
-            f"Value.backward on L = a * b + a at a = 2, b = -3: got L.grad = {show(loss.grad)}, "
-            f"a.grad = {show(a.grad)}, b.grad = {show(b.grad)}; expected L.grad = 1 (dL/dL), "
-            "a.grad = b + 1 = -2 (a reaches L along two paths: their gradients add up) and "
-            "b.grad = a = 2"
-        )
-    for seed, size in enumerate([2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30, 40]):
-        mine, lines = _graph(Value, seed, size)
-        theirs, _ = _graph(Value, seed, size)
-        ctx.fn(mine[-1])
-        ctx.original(theirs[-1])
-        for k, (m, t) in enumerate(zip(mine, theirs)):
-            if not _close(m.grad, t.grad):
-                raise Failed(
-                    f"Value.backward on the graph {'; '.join(lines)} (L = v{len(lines) - 1}): "
-                    f"got v{k}.grad = {show(m.grad)}, expected {show(t.grad)}. Each node's step "
-                    "must run once, after the steps of every node that uses it"
-                )
-    x = leaf = Value(0.3)
-    for _ in range(10_000):
-        x = x.tanh() * 1.0 + 0.1
-    try:
-        ctx.fn(x)
-    except RecursionError:
-        raise Failed(
-            "Value.backward on a chain of 10,000 tanh nodes raised RecursionError: Python's "
-            "recursion stops near 1,000 calls; order the nodes with a loop and a stack"
-        ) from None
-    expected = leaf.grad
-    leaf.grad = 0.0
-    for node in _chain_nodes(x):
-        node.grad = 0.0
-    ctx.original(x)
-    if not _close(expected, leaf.grad):
-        raise Failed(
-            f"Value.backward on a chain of 10,000 tanh nodes: got the first node's grad "
-            f"{show(expected)}, expected {show(leaf.grad)}"
-        )
-
-
-def _chain_nodes(out) -> list:
-    seen, stack, nodes = set(), [out], []
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            nodes.append(node)
-            stack.extend(node._prev)
-    return nodes
-
-
-# --- the tensor ops ----------------------------------------------------------------------
-def _shapes(seed: int, count: int = 40) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """(operand shape, broadcast shape) pairs: leading dimensions added, size-1 dimensions
-    stretched (to 0 as well), empty and size-1 dimensions among them."""
-    rng = np.random.default_rng(seed)
-    pairs = [((3,), (4, 3)), ((1, 3), (4, 3)), ((4, 1), (4, 3)), ((), (2, 3)), ((2, 0), (5, 2, 0))]
-    while len(pairs) < count:
-        shape = tuple(int(n) for n in rng.integers(0, 4, rng.integers(0, 4)))
-        lead = tuple(int(n) for n in rng.integers(1, 4, rng.integers(0, 3)))
-        big = lead + tuple(int(rng.integers(0, 4)) if n == 1 else n for n in shape)
-        pairs.append((shape, big))
-    return pairs
+FIXED_BROADCASTS = [((3,), (4, 3)), ((1, 3), (4, 3)), ((4, 1), (4, 3)), ((), (2, 3)),
+                    ((2, 0), (5, 2, 0))]  # fmt: skip
 
 
 def check_unbroadcast(ctx: Context) -> None:
-    rng = np.random.default_rng(0)
-    for shape, big in _shapes(0):
-        grad = rng.integers(-9, 10, big).astype(float)  # integer sums: exact in any order
-        expected = ctx.original(grad.copy(), shape)
-        got = ctx.fn(grad.copy(), shape)
-        expect_array(
-            f"unbroadcast(grad of shape {big}, shape={shape})",
-            got,
-            expected,
-            "(sum the gradient over the dimensions broadcasting added in front and over "
-            "those it stretched from size 1)",
-            exact=True,
-        )
+    fixed = [(pair, 0) for pair in FIXED_BROADCASTS]
+    for_all(st.tuples(broadcast_pairs(), seeds), lambda case: _unbroadcast(ctx, *case), fixed)
 
 
-def _linear_inputs(seed: int):
+def _unbroadcast(ctx: Context, pair: tuple, seed: int) -> None:
+    shape, big = pair
+    grad = np.random.default_rng(seed).integers(-9, 10, big).astype(float)  # exact sums
+    call = f"unbroadcast(grad of shape {big}, shape={shape})"
+    got = ctx.fn(grad.copy(), shape)
+    expect_array(
+        call,
+        got,
+        ctx.original(grad.copy(), shape),
+        "(sum the gradient over the dimensions broadcasting added in front and over "
+        "those it stretched from size 1)",
+        exact=True,
+    )
+    numeric = slopes(lambda v: float((np.broadcast_to(v, big) * grad).sum()), np.zeros(shape))
+    expect_slopes(call, got, numeric, "sum(broadcast(x) * grad)")
+
+
+FIXED_LINEAR = [(4, 3, 2), (1, 1, 1), (0, 3, 2), (5, 1, 4), (3, 4, 1), (2, 5, 3)]
+
+
+def _linear_case(sizes: tuple[int, int, int], seed: int):
+    batch, n_in, n_out = sizes
     rng = np.random.default_rng(seed)
-    for batch, n_in, n_out in [(4, 3, 2), (1, 1, 1), (0, 3, 2), (5, 1, 4), (3, 4, 1), (2, 5, 3)]:
-        yield rng.normal(size=(batch, n_in)), rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
+    X, W, b = rng.normal(size=(batch, n_in)), rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
+    return X, W, b, rng.normal(size=(batch, n_out))
+
+
+_LINEAR_SIZES = st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 4))
 
 
 def check_linear_forward(ctx: Context) -> None:
-    for X, W, b in _linear_inputs(1):
-        expect_array(
-            f"linear_forward(X {X.shape}, W {W.shape}, b {b.shape})",
-            ctx.fn(X, W, b),
-            ctx.original(X, W, b),
-            "from f(X) = X W^T + b^T",
-        )
+    def one(case):
+        X, W, b, _ = _linear_case(*case)
+        call = f"linear_forward(X {X.shape}, W {W.shape}, b {b.shape})"
+        expect_array(call, ctx.fn(X, W, b), ctx.original(X, W, b), "from f(X) = X W^T + b^T")
+
+    for_all(st.tuples(_LINEAR_SIZES, seeds), one, [(s, k) for k, s in enumerate(FIXED_LINEAR)])
 
 
 def check_linear_backward(ctx: Context) -> None:
     names = ("dL/dX = G W", "dL/dW = G^T X", "dL/db = the sum of G over the batch")
-    for X, W, b in _linear_inputs(2):
-        G = np.random.default_rng(3).normal(size=(X.shape[0], W.shape[0]))
-        got = ctx.fn(X, W, b, G)
+    forward = ctx.ref.tensor_ops.linear_forward
+
+    def one(case):
+        X, W, b, G = _linear_case(*case)
+        got = ctx.fn(X.copy(), W.copy(), b.copy(), G.copy())
         expected = ctx.original(X, W, b, G)
         if not isinstance(got, tuple) or len(got) != 3:
             raise Failed(f"linear_backward returned {show(got)}: return (dL/dX, dL/dW, dL/db)")
-        for g, e, name in zip(got, expected, names):
-            expect_array(
-                f"linear_backward(X {X.shape}, W {W.shape}, b {b.shape}, G {G.shape}): "
-                f"{name.split(' =')[0]}",
-                g,
-                e,
-                f"from {name}, with G = grad_out (f = X W^T + b^T)",
-            )
+        inputs = (X, W, b)
+        for k, (g, e, name) in enumerate(zip(got, expected, names)):
+            call = f"linear_backward(X {X.shape}, W {W.shape}, b {b.shape}, G {G.shape}): "
+            call += name.split(" =")[0]
+            expect_array(call, g, e, f"from {name}, with G = grad_out (f = X W^T + b^T)")
+
+            def loss(v, k=k):
+                args = [*inputs[:k], v, *inputs[k + 1 :]]
+                return float((forward(*args) * G).sum())
+
+            expect_slopes(call, g, slopes(loss, inputs[k]), "L = sum(f(X) * G)")
+
+    fixed = [(s, k + 100) for k, s in enumerate(FIXED_LINEAR)]
+    for_all(st.tuples(_LINEAR_SIZES, seeds), one, fixed)
 
 
-def _arrays_with_zeros(seed: int):
+def _with_zeros(shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """x with zeros among its values (rounding makes them; the first is one) and a grad_out."""
     rng = np.random.default_rng(seed)
-    for shape in [(5,), (3, 4), (0,), (2, 0, 3), (1,), (), (2, 3, 4)]:
-        x = rng.normal(size=shape).round(1)  # rounding makes zeros: the kink is tested
-        if x.size:
-            x.flat[0] = 0.0
-        yield x, rng.normal(size=shape)
+    x = rng.normal(size=shape).round(1)
+    if x.size:
+        x.flat[0] = 0.0
+    return x, rng.normal(size=shape)
+
+
+FIXED_ARRAYS = [((5,), 4), ((3, 4), 4), ((0,), 4), ((2, 0, 3), 4), ((1,), 4), ((), 4),
+                ((2, 3, 4), 4)]  # fmt: skip
 
 
 def check_relu(ctx: Context) -> None:
-    for x, _ in _arrays_with_zeros(4):
-        expect_array(
-            f"relu({show(x)})", ctx.fn(x.copy()), ctx.original(x), "from max(x, 0)", exact=True
-        )
+    def one(case):
+        x, _ = _with_zeros(*case)
+        got = ctx.fn(x.copy())
+        expect_array(f"relu({show(x)})", got, ops.RELU.forward(x), "from max(x, 0)", exact=True)
+
+    for_all(st.tuples(shapes(), seeds), one, FIXED_ARRAYS)
     with_relu = circles_accuracy(ctx.ref, "relu")
     if with_relu < 0.95:
         raise Failed(
@@ -332,30 +145,47 @@ def circles_accuracy(ref: SimpleNamespace, activation: str) -> float:
 
 
 def check_relu_backward(ctx: Context) -> None:
-    formula = op_formula("relu")
-    for x, grad_out in _arrays_with_zeros(5):
-        expect_array(
-            f"relu_backward(x = {show(x)}, grad_out = {show(grad_out)})",
-            ctx.fn(x.copy(), grad_out.copy()),
-            ctx.original(x, grad_out),
-            f"from ({formula.derivative}) * grad_out; {formula.tie}",
-            exact=True,
-        )
+    """Against the engine's own ReLU backward (its tie rule at 0), and central differences
+    of sum(relu(x) * grad_out) away from 0."""
+    relu = describe("relu")
+
+    def one(case):
+        x, grad_out = _with_zeros(*case)
+        call = f"relu_backward(x = {show(x)}, grad_out = {show(grad_out)})"
+        got = ctx.fn(x.copy(), grad_out.copy())
+        expected = ops.RELU.backward(grad_out, x, ops.RELU.forward(x))
+        why = f"from ({relu.derivative}) * grad_out; at the kink: {relu.tie}"
+        expect_array(call, got, expected, why, exact=True)
+        numeric = slopes(lambda v: float((ops.RELU.forward(v) * grad_out).sum()), x)
+        expect_slopes(call, got, numeric, "sum(relu(x) * grad_out)")
+
+    for_all(st.tuples(shapes(), seeds), one, [(shape, 5) for shape, _ in FIXED_ARRAYS])
 
 
-def _logits(seed: int):
+_FIXED_LOGITS = [
+    (np.array([[1000.0, 0.0, -5.0], [-1000.0, 0.0, 3.0]]), np.array([0, 0])),
+    (np.zeros((2, 10)), np.array([3, 7])),
+]
+_LOGITS = st.tuples(
+    st.integers(1, 5), st.integers(1, 6), st.sampled_from((0.1, 3.0, 30.0, 1000.0)), seeds
+)
+
+
+def _logits(case) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed logits and targets, or (batch, classes, scale, seed) drawn."""
+    if len(case) == 2:
+        return case
+    batch, classes, scale, seed = case
     rng = np.random.default_rng(seed)
-    yield np.array([[1000.0, 0.0, -5.0], [-1000.0, 0.0, 3.0]]), np.array([0, 0])
-    yield np.zeros((2, 10)), np.array([3, 7])
-    for batch, classes in [(1, 2), (4, 3), (6, 5), (3, 10)]:
-        yield rng.normal(scale=3, size=(batch, classes)), rng.integers(0, classes, batch)
+    return rng.normal(scale=scale, size=(batch, classes)), rng.integers(0, classes, batch)
 
 
 def check_softmax_ce(ctx: Context) -> None:
-    for logits, targets in _logits(6):
+    def one(case):
+        logits, targets = _logits(case)
         got = ctx.fn(logits.copy(), targets)
         expected = ctx.original(logits, targets)
-        if not _close(got, expected):
+        if not close(got, expected):
             raise Failed(
                 f"softmax_cross_entropy(logits = {show(logits)}, targets = {show(targets)}): "
                 f"got {show(got)}, expected {show(expected)} = the mean of "
@@ -363,23 +193,31 @@ def check_softmax_ce(ctx: Context) -> None:
                 "maximum first, so exp cannot overflow)"
             )
 
+    for_all(_LOGITS, one, _FIXED_LOGITS)
+
 
 def check_softmax_ce_backward(ctx: Context) -> None:
-    for logits, targets in _logits(7):
+    loss = ctx.ref.tensor_ops.softmax_cross_entropy
+
+    def one(case):
+        logits, targets = _logits(case)
+        call = f"softmax_cross_entropy_backward(logits = {show(logits)}, targets = {show(targets)})"
+        got = ctx.fn(logits.copy(), targets)
         expect_array(
-            f"softmax_cross_entropy_backward(logits = {show(logits)}, targets = {show(targets)})",
-            ctx.fn(logits.copy(), targets),
+            call,
+            got,
             ctx.original(logits, targets),
             "from (softmax(z) - one_hot(target)) / batch size (with the row's maximum "
             "subtracted before exp, so large logits stay finite)",
         )
+        numeric = slopes(lambda z: loss(z, targets), logits)
+        expect_slopes(call, got, numeric, "the mean cross-entropy")
+
+    for_all(_LOGITS, one, _FIXED_LOGITS)
 
 
 def check_count_parameters(ctx: Context) -> None:
-    rng = np.random.default_rng(8)
-    cases = [[784, 128, 10], [2, 1], [3, 4, 5], [10, 10, 10, 10]]
-    cases += [[int(n) for n in rng.integers(1, 50, rng.integers(2, 6))] for _ in range(10)]
-    for sizes in cases:
+    def one(sizes):
         got, expected = ctx.fn(list(sizes)), ctx.original(sizes)
         if got != expected:
             terms = " + ".join(f"({a}*{b} + {b})" for a, b in zip(sizes[:-1], sizes[1:]))
@@ -388,30 +226,34 @@ def check_count_parameters(ctx: Context) -> None:
                 "(each Linear(n_in, n_out) has an n_out x n_in weight and n_out biases)"
             )
 
+    fixed = [[784, 128, 10], [2, 1], [3, 4, 5], [10, 10, 10, 10]]
+    for_all(st.lists(st.integers(1, 1000), min_size=2, max_size=6), one, fixed)
+
+
+FIXED_SGD = [((3,), 0.1, 0.9, 9), ((2, 3), 0.05, 0.0, 9), ((0,), 0.1, 0.9, 9), ((4,), 0.5, 0.5, 9)]
+
 
 def check_sgd_momentum(ctx: Context) -> None:
-    rng = np.random.default_rng(9)
-    for shape, lr, momentum in [
-        ((3,), 0.1, 0.9),
-        ((2, 3), 0.05, 0.0),
-        ((0,), 0.1, 0.9),
-        ((4,), 0.5, 0.5),
-    ]:
-        p_mine, p_ref = (np.ones(shape),) * 2
-        p_mine, p_ref = p_mine.copy(), p_ref.copy()
+    def one(case):
+        shape, lr, momentum, seed = case
+        rng = np.random.default_rng(seed)
+        p_mine, p_ref = np.ones(shape), np.ones(shape)
         v_mine, v_ref = np.zeros(shape), np.zeros(shape)
         for step in range(1, 4):
             g = rng.normal(size=shape)
             before = p_mine.copy()
             ctx.fn(p_mine, g.copy(), v_mine, lr, momentum)
             ctx.original(p_ref, g, v_ref, lr, momentum)
-            call = f"step {step} of sgd_momentum_step(lr = {lr}, momentum = {momentum}, "
-            call += f"grad = {show(g)})"
+            call = f"step {step} of sgd_momentum_step(lr = {show(lr)}, momentum = "
+            call += f"{show(momentum)}, grad = {show(g)})"
             rule = "from v <- momentum * v + g, then p <- p - lr * v (PyTorch's SGD), in place"
-            if p_mine.size and np.array_equal(before, p_mine):
+            if p_mine.size and np.array_equal(before, p_mine) and not np.array_equal(before, p_ref):
                 raise Failed(f"{call}: param did not change; update it in place (param -= ...)")
             expect_array(f"{call}: velocity", v_mine, v_ref, rule)
             expect_array(f"{call}: param", p_mine, p_ref, rule)
+
+    drawn = st.tuples(shapes(max_dims=2), floats(0.001, 1), floats(0, 0.99), seeds)
+    for_all(drawn, one, FIXED_SGD)
 
 
 def check_train_mnist(ctx: Context) -> None:
@@ -432,8 +274,16 @@ def check_train_mnist(ctx: Context) -> None:
         )
 
 
+def value_op_checks(formulas: dict) -> dict[str, Callable[[Context], None]]:
+    """One check per marked op (``value-<op>``), from its formula."""
+    return {
+        f"value-{op}": (lambda ctx, f=formula: check_value_op(ctx, f))
+        for op, formula in formulas.items()
+    }
+
+
 CHECKS: dict[str, Callable[[Context], None]] = {
-    **{f"value-{op}": (lambda ctx, op=op: check_value_op(ctx, op)) for op in OPS},
+    **value_op_checks(OPS),
     "backward-walk": check_backward_walk,
     "unbroadcast": check_unbroadcast,
     "linear-forward": check_linear_forward,

@@ -30,6 +30,12 @@ def add_parser(sub: argparse._SubParsersAction, formatter: type) -> None:
     p.add_argument("dir", metavar="DIR", help="a new or empty folder")
     p.add_argument("--only", metavar="ID,...", help="these exercises only (comma-separated)")
     p.add_argument("--solutions", action="store_true", help="write the solved workspace")
+    p.add_argument(
+        "--classroom-setup",
+        metavar="CMD",
+        help="the command GitHub Classroom installs tinygrad_edu with before grading "
+        "(default: from the package index, with the exercises extra)",
+    )
     p = actions.add_parser("check", help="grade a workspace, each exercise in its own process")
     p.add_argument("dir", metavar="DIR", help="the workspace (the folder holding minigrad/)")
     p.add_argument("--only", metavar="ID,...", help="grade these exercises only")
@@ -39,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction, formatter: type) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import check_all, make
+    from ..errors import UserError
+    from . import check_all, classroom, make
     from .catalogue import EXERCISES
 
     only = args.only.split(",") if getattr(args, "only", None) else None
@@ -53,11 +60,20 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{'':<20}       section: {e.section}")
         return 0
     if args.action == "make":
-        written = make(args.dir, only, args.solutions)
+        setup = classroom.SETUP if args.classroom_setup is None else args.classroom_setup
+        if not setup.strip():
+            raise UserError(
+                "--classroom-setup is empty: name the command that installs tinygrad_edu"
+            )
+        written = make(args.dir, only, args.solutions, setup)
         kind = "solved workspace" if args.solutions else "workspace"
         print(f"wrote a {kind} of {len(written)} files to {args.dir}")
         print(
             f"next: read {args.dir}/README.md; grade with: python cli.py exercises check {args.dir}"
+        )
+        print(
+            f"GitHub Classroom: push {args.dir} as the assignment's template; "
+            f"{classroom.WORKFLOW} grades each push, one test per exercise"
         )
         return 0
     from . import report

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from .catalogue import PACKAGE, Exercise
-from .checks import Context
+from .compare import Context
 
 REFERENCE = f"{__package__}.solution"
 MODULES = ("value", "tensor_ops", "nn", "optim", "train")

@@ -21,11 +21,25 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..errors import UserError
+from ..extras import install_hint
 from .catalogue import BY_ID, PACKAGE, Exercise
-from .checks import CHECKS, Failed
+from .compare import Failed
 
 MEMORY_LIMIT = 2 * 1024**3  # bytes of address space for one exercise's process
 OWN_ENGINE = {"train-mnist"}  # exercises that run the student's whole engine
+MISSING_HYPOTHESIS = (
+    f"grading the exercises needs hypothesis (it draws the inputs): {install_hint('exercises')}"
+)
+
+
+def require_hypothesis() -> None:
+    """Before any grading starts: the checks draw their inputs with hypothesis, an optional
+    dependency (the ``exercises`` extra; listing and making workspaces work without it)."""
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        raise UserError(MISSING_HYPOTHESIS) from None
 
 
 @dataclass
@@ -52,6 +66,9 @@ def verdict(exercise: Exercise, passed: bool, message: str) -> Result:
 def grade_function(exercise: Exercise, fn) -> Result:
     """Run `exercise`'s checks on `fn` in this process (the child's work; the mutation test
     calls it directly)."""
+    # imported here, not above: the checks draw inputs with hypothesis, an optional
+    # dependency that `list` and `make` (which import this module) do without
+    from .checks import CHECKS
     from .graft import grafted
 
     try:

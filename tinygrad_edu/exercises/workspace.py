@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import UserError
+from . import classroom
 from .catalogue import BY_ID, EXERCISES, PACKAGE, Exercise
 
 MODULES = ("__init__", "value", "tensor_ops", "nn", "optim", "train")
@@ -90,14 +91,18 @@ def render(module: str, chosen: Iterable[Exercise], solutions: bool) -> str:
     return "".join(lines)
 
 
-def workspace_files(chosen: list[Exercise], solutions: bool) -> dict[str, str]:
-    """Every file of a workspace, by its path relative to the workspace."""
+def workspace_files(
+    chosen: list[Exercise], solutions: bool, setup: str = classroom.SETUP
+) -> dict[str, str]:
+    """Every file of a workspace, by its path relative to the workspace (GitHub Classroom's
+    autograding of the chosen exercises among them, installing tinygrad_edu with `setup`)."""
     templates = resources.files(__package__).joinpath("templates")
     ids = ", ".join(e.id for e in chosen)
     files = {f"{PACKAGE}/{m}.py": render(m, chosen, solutions) for m in MODULES}
     readme = templates.joinpath("README.md").read_text("utf-8")
     files["README.md"] = readme.replace("{exercises}", _table(chosen)).replace("{ids}", ids)
     files["tests/test_examples.py"] = templates.joinpath("test_examples.py").read_text("utf-8")
+    files.update(classroom.files(chosen, setup))
     return files
 
 
@@ -108,9 +113,13 @@ def _table(chosen: list[Exercise]) -> str:
 
 
 def make(
-    directory: str | Path, only: Iterable[str] | None = None, solutions: bool = False
+    directory: str | Path,
+    only: Iterable[str] | None = None,
+    solutions: bool = False,
+    setup: str = classroom.SETUP,
 ) -> list[Path]:
-    """Write a workspace into `directory` (new, or empty) and return the files written."""
+    """Write a workspace into `directory` (new, or empty) and return the files written;
+    `setup` is the command GitHub Classroom installs tinygrad_edu with."""
     from ..training.checkpoint import atomic_write
 
     chosen = choose(only)
@@ -123,7 +132,7 @@ def make(
             "nothing already there is replaced; name another folder"
         )
     written = []
-    for relative, text in workspace_files(chosen, solutions).items():
+    for relative, text in workspace_files(chosen, solutions, setup).items():
         path = root / relative
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import EXPORT_HINT, Bundle, load_bundle
-from .folder import check_folder
+from .folder import check_folder, removed_if_failed, staged_file
 from .onnx import to_onnx
 from .safetensors import load_safetensors, save_safetensors
 from .torch import to_torch
@@ -47,7 +47,8 @@ def export_run(
 
     The default output lies in the run folder: ``model.safetensors``, ``model.onnx`` or
     ``torch/``. A torch folder holding files the export did not write is refused unless
-    `force`. Nothing is left behind by an error, Ctrl-C or SIGTERM.
+    `force`. Nothing is left behind by a refusal, an error, Ctrl-C or SIGTERM: not even
+    the folders made for ``--out`` (`folder.removed_if_failed`).
     """
     from ..errors import UserError
     from ..training.checkpoint import check_writable_file, removed_when_terminated
@@ -63,7 +64,10 @@ def export_run(
         check_folder(target, force)  # before the work, not after it
     elif target.parent.is_dir():
         check_writable_file(target)
-    with removed_when_terminated():
+    with (
+        removed_when_terminated(),
+        removed_if_failed(target if format == "torch" else target.parent),
+    ):
         return _export(run_dir, format, target, include_preprocessing, probabilities, force)
 
 
@@ -82,19 +86,21 @@ def _export(
         raise UserError("--probabilities needs a classifier; this run's loss is a regression loss")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        if format == "safetensors":
-            return save_safetensors(bundle.model, target, bundle.metadata())
         if format == "torch":
             return to_torch(bundle, target, force)
-        to_onnx(
-            bundle.model,
-            bundle.input_shape,
-            target,
-            metadata=bundle.metadata(),
-            normalization=bundle.normalization,
-            include_preprocessing=include_preprocessing,
-            probabilities=probabilities,
-        )
+        with staged_file(target) as path:  # a SIGKILL leaves a stage the next export removes
+            if format == "safetensors":
+                save_safetensors(bundle.model, path, bundle.metadata())
+            else:
+                to_onnx(
+                    bundle.model,
+                    bundle.input_shape,
+                    path,
+                    metadata=bundle.metadata(),
+                    normalization=bundle.normalization,
+                    include_preprocessing=include_preprocessing,
+                    probabilities=probabilities,
+                )
     except OSError as error:
         raise UserError(
             f"cannot write {target}: {error.strerror or error}; choose another path with --out"

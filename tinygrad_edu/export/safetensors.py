@@ -6,6 +6,13 @@ Our `nn.Sequential` names parameters exactly as PyTorch's does (``1.weight`` of 
 dict saved with ``safetensors.torch.save_file`` loads here. safetensors stores raw
 arrays and a JSON header, never pickled code, so loading a file cannot run anything.
 
+Dtypes, decided from the header before any tensor is read: a floating-point tensor (F16,
+F32, F64) loads into a parameter of another float dtype by a cast, as PyTorch's
+``load_state_dict`` copies (a float64 file into the float32 lecture net is common and
+fine), unless the cast would overflow a finite value to infinity (refused, naming the
+value); an integer or boolean tensor is refused, since no weight is stored that way
+(it is a quantized model, which needs its scales, or the wrong file).
+
 The metadata (see `bundle.Bundle.metadata`) makes a file self-contained: `read_run_file`
 rebuilds the spec, normalization and class names from it, for ``predict`` and
 ``evaluate`` without the run folder.
@@ -22,7 +29,7 @@ import numpy as np
 
 from ..errors import UserError
 from .bundle import SPEC_KEY, class_names_from_metadata, normalization_from_metadata
-from .safetensors_format import encode, read_header, read_tensors
+from .safetensors_format import NAMES, Entry, encode, read_header, read_tensors
 
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".ckpt")
 
@@ -47,12 +54,16 @@ def save_safetensors(
 
 
 def read_safetensors(
-    path: str | Path, expected: Mapping[str, tuple[int, ...]] | None = None
+    path: str | Path,
+    expected: Mapping[str, tuple[int, ...]] | None = None,
+    dtypes: Mapping[str, np.dtype] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """(arrays by name, string metadata) of a ``.safetensors`` file; never unpickles.
 
-    The header is checked first: against the file, and against `expected` (names to
-    shapes) when given, before any tensor is read; then the tensors must fit in memory.
+    The header is checked first: against the file, against `expected` (names to shapes)
+    and `dtypes` (names to the dtypes they will be cast to, `check_dtypes`) when given,
+    before any tensor is read; then the tensors must fit in memory, and a cast to
+    `dtypes` must keep every finite value finite.
     """
     from ..data.files import check_fits
 
@@ -62,10 +73,15 @@ def read_safetensors(
         entries, metadata = read_header(path)
         if expected is not None:
             check_state(expected, {name: entry.shape for name, entry in entries.items()}, path)
+        if dtypes is not None:
+            check_dtypes(dtypes, entries, path)
         check_fits(path, sum(entry.nbytes for entry in entries.values()), "its tensors")
-        return read_tensors(path, entries), metadata
+        arrays = read_tensors(path, entries)
     except OSError as error:
         raise UserError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if dtypes is not None:
+        check_casts(dtypes, arrays, path)
+    return arrays, metadata
 
 
 def check_weights_file(path: Path) -> None:
@@ -116,10 +132,60 @@ def check_state(
             )
 
 
+def parameter_dtypes(model: Any) -> dict[str, np.dtype]:
+    """Each parameter's NumPy dtype, whichever backend holds it: what a file's tensor is
+    cast to on loading."""
+    from .. import backend
+
+    return {
+        name: np.dtype(backend._dtype_name(param.dtype)) for name, param in model.named_parameters()
+    }
+
+
+def check_dtypes(
+    expected: Mapping[str, np.dtype], entries: Mapping[str, Entry], path: str | Path
+) -> None:
+    """From the header: a float tensor may load into a float parameter of any width (a
+    cast, as PyTorch's ``load_state_dict`` makes); an integer or boolean one may not."""
+    for name, want in expected.items():
+        entry = entries.get(name)
+        if entry is None or want.kind != "f" or entry.dtype.kind == "f":
+            continue
+        stored = NAMES[entry.dtype]
+        raise UserError(
+            f"{path}: '{name}' is stored as {stored} ({entry.dtype.name}), but the model's "
+            f"'{name}' is {want.name}, and a weight is never stored as "
+            f"{'booleans' if entry.dtype.kind == 'b' else 'integers'} (a quantized model "
+            "needs its scales too, or this is another file); save the float weights, e.g. in "
+            "PyTorch with {k: v.float() for k, v in state_dict.items()} before "
+            "safetensors.torch.save_file"
+        )
+
+
+def check_casts(
+    expected: Mapping[str, np.dtype], arrays: Mapping[str, np.ndarray], path: str | Path
+) -> None:
+    """A narrowing cast (F64 into float32, F32 into float16) must not turn a finite value
+    into an infinite one: named here, not blamed on training later."""
+    for name, want in expected.items():
+        array = arrays.get(name)
+        if array is None or want.kind != "f" or array.dtype.itemsize <= want.itemsize:
+            continue
+        finite = np.abs(array[np.isfinite(array)])
+        if finite.size and finite.max() > np.finfo(want).max:
+            raise UserError(
+                f"{path}: '{name}' holds {finite.max():.4g}, stored as "
+                f"{NAMES[array.dtype.newbyteorder('<')]}, beyond what the model's {want.name} "
+                f"holds (at most {np.finfo(want).max:.4g}); load it into a model of a wider "
+                "dtype (dtype: float64 in the spec), or save weights that fit"
+            )
+
+
 def load_safetensors(model: Any, path: str | Path) -> dict[str, str]:
-    """Load a ``.safetensors`` file's weights into `model` after checking every key and
-    shape from the header; returns the file's metadata."""
-    arrays, metadata = read_safetensors(path, parameter_shapes(model))
+    """Load a ``.safetensors`` file's weights into `model` after checking every key, shape
+    and dtype from the header (a float tensor of another width is cast, see the module
+    docstring); returns the file's metadata."""
+    arrays, metadata = read_safetensors(path, parameter_shapes(model), parameter_dtypes(model))
     model.load_state_dict(arrays)
     return metadata
 
@@ -153,7 +219,8 @@ def read_run_file(path: str | Path) -> tuple[Any, dict[str, Any]]:
         raise UserError(f"{path}: the network its metadata {SPEC_KEY} describes: {error}") from None
     normalization = normalization_from_metadata(metadata, spec, path)
     class_names = class_names_from_metadata(metadata, spec, path)
-    arrays, _ = read_safetensors(path, parameter_shapes(build_model(spec)))
+    model = build_model(spec)
+    arrays, _ = read_safetensors(path, parameter_shapes(model), parameter_dtypes(model))
     flat: dict[str, Any] = flatten("model", arrays)
     flat.update(flatten("norm", normalization))
     flat["meta/class_names"] = class_names

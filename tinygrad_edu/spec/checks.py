@@ -8,7 +8,10 @@ is known to fit), except full MNIST, which may need a download: only its files' 
 is checked.
 `problems` finds those with the very functions `train` uses (the data loader, the loss's
 `Objective.check`, `limits.memory_problem`), so validate and train agree by construction,
-and returns all of them at once, each with the spec key it is about.
+and returns all of them at once, each with the spec key it is about. What only the
+training code knows (``init.from``'s weights, what ``train.engine: value`` can train) is
+checked there: ``validate`` passes those checks in (`loader.check_spec_file`'s
+``more_checks``), so that spec, a row below training, never imports it.
 """
 
 from __future__ import annotations
@@ -40,24 +43,7 @@ def problems(spec: Spec) -> list[tuple[Loc, str]]:
             missing_files(spec.data.path, spec.data.download, spec.data.url)
         except UserError as error:
             found.append((("data", "path" if spec.data.path else "source"), str(error)))
-    if getattr(spec.train, "engine", "tensor") == "value" and memory is None:
-        found += _scalar_problems(spec)
     return found
-
-
-def _scalar_problems(spec: Spec) -> list[tuple[Loc, str]]:
-    """What the scalar engine cannot train (`training.scalar.check_spec`); its time estimate
-    times a few training samples, which only train does."""
-    from ..training.objectives import loss_options
-    from ..training.scalar import check_spec
-    from . import build_model
-
-    name, options = loss_options(spec.loss)
-    try:
-        check_spec(spec, build_model(spec), name, options)
-    except UserError as error:
-        return [(("train", "engine"), str(error))]
-    return []
 
 
 def _data_problems(spec: Spec) -> list[tuple[Loc, str]]:

@@ -6,8 +6,8 @@ reads each base, with its own ``extends`` first, and merges the spec over them: 
 key by key, while a list or a single value of the spec replaces the base's; later bases
 win over earlier ones, and the spec over all. A base may be a fragment (no ``name``, no
 ``model``): only the merged result is validated. Each file is read by the loader's bounded
-reader (a regular file, `loader.MAX_SPEC_BYTES`, `MAX_DEPTH`, aliases), and the chain is
-bounded too (`MAX_EXTENDS_DEPTH` levels, `MAX_BASE_FILES` files, `loader.MAX_NODES` values
+reader (a regular file, `yaml_positions.MAX_SPEC_BYTES`, `MAX_DEPTH`, aliases), and the chain
+is bounded too (`MAX_EXTENDS_DEPTH` levels, `MAX_BASE_FILES` files, `MAX_NODES` values
 in all), so a hostile spec costs neither memory nor time.
 
 The node trees are merged along with the data, and every YAML mark names the file it was
@@ -34,22 +34,8 @@ from typing import Any
 import yaml
 
 from ..errors import UserError
-from .loader import (
-    _PATH,
-    _STEP,
-    MAX_NODES,
-    MAX_SPEC_BYTES,
-    Loc,
-    Problem,
-    SpecError,
-    _at,
-    _child,
-    _Document,
-    _dotted,
-    _read_text,
-    _read_yaml,
-    _show,
-)
+from .problems import _PATH, _STEP, Loc, Problem, SpecError, _at, _dotted, _show
+from .yaml_positions import MAX_NODES, MAX_SPEC_BYTES, _child, _Document, _read_text, _read_yaml
 
 MAX_EXTENDS_DEPTH = 8  # a spec, its base, the base's base, ...: 8 extends in a row at most
 MAX_BASE_FILES = 16  # different files one spec may read through extends, in all

@@ -8,6 +8,17 @@ each of a few decreasing rates and returns the largest one with which the loss f
 needs only a spec, starting weights, data and a loss, so any front end (the CLI, the
 playground, a sweep) can use it.
 
+A loss can also blow up and stay finite: Adam moves each weight by about the learning rate
+whatever the gradient, so at ``lr: 1e9`` the lecture's net reaches a loss of 1e19 without
+ever overflowing, and would end with exit 0. `BlowUpLimit` catches that: a loss above
+`BLOWN_UP_RUN` times both the loss the run started from and the loss of predicting zeros
+(chance level: ln C for cross-entropy over C classes, ln 2 for a logit, the targets'
+mean square for MSE) is a diverged run, with the same message. Neither reference can
+make it fire on a healthy run: a run whose loss fell never exceeds its start, one that
+overfits has a held-out loss a few times its start at most (overconfident wrong answers
+cost tens, not thousands, of times ln C), and chance level keeps a run that starts near
+zero (fine-tuning from ``init.from``) from being stopped by a small bump.
+
 `quiet_float_errors` keeps NumPy's overflow warnings out of a diverging run's output:
 the training loop detects a non-finite loss itself and says what it means, so the
 warnings (with the project's internal file paths) would only bury that message.
@@ -32,13 +43,14 @@ PROBE_BUDGET = 64  # updates in all: the probe stays a fraction of a second on t
 PROBE_TRIES = 40  # rates in all: from --lr 1e30 down to 0.01 (a try that blows up costs 1 update)
 PROBE_FACTOR = 10.0  # each tried rate is this much smaller than the one before
 BLOWN_UP = 10.0  # a step's loss this many times the starting loss ends that rate's try
+BLOWN_UP_RUN = 1e3  # an epoch's loss this many times its references stops a run (`BlowUpLimit`)
 
 SET_LR = "--lr {lr:g}"  # how the reader sets a rate: the CLI's flag (the playground: its box)
 
 OVERSHOOT = (
     "the learning rate ({lr:g}) is so large that each step overshoots the minimum and lands where "
     "the gradient is larger still, so the weights grow without bound until the numbers "
-    "overflow"
+    "overflow or the loss is far above where it started"
 )
 
 
@@ -49,6 +61,46 @@ def quiet_float_errors() -> AbstractContextManager:
     results are still produced and detected (the loss check), only the warnings go.
     """
     return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
+@dataclass(frozen=True)
+class BlowUpLimit:
+    """The references a finite loss is compared with (see the module docstring)."""
+
+    start: float  # the held-out loss of the weights the run (or this session) started from
+    chance: float  # the held-out loss of outputs that are all zero
+
+    @classmethod
+    def measure(cls, model: Any, objective: Any, X: np.ndarray, y: np.ndarray) -> BlowUpLimit:
+        """Both references on the held-out split, before training; the model's mode stays."""
+        from ..autograd import no_grad
+        from .objectives import evaluate_arrays
+
+        was_training = getattr(model, "training", False)
+        with quiet_float_errors():
+            start = evaluate_arrays(model, objective, X, y)["loss"]
+            model.eval()
+            with no_grad():
+                shape = model(Tensor(X[:1])).shape[1:]
+                zeros = Tensor(np.zeros((len(X), *shape), dtype=np.asarray(X).dtype))
+                chance = objective(zeros, objective.targets(y)).item()
+        model.train(was_training)
+        return cls(start, chance)
+
+    def exceeded(self, losses: dict[str, float], epoch: int) -> str | None:
+        """What blew up, in words (None if nothing did): the first of `losses` (split name
+        -> the epoch's loss) over `BLOWN_UP_RUN` times both references."""
+        references = [r for r in (self.start, self.chance) if math.isfinite(r)]
+        limit = BLOWN_UP_RUN * max(references, default=math.inf)
+        for split, loss in losses.items():
+            if loss > limit:  # False for nan: the non-finite checks explain that
+                return (
+                    f"the {split} loss reached {loss:.3g} at the end of epoch {epoch}, over "
+                    f"{BLOWN_UP_RUN:g} times both the loss the run started from "
+                    f"({self.start:.3g}) and that of predicting zeros ({self.chance:.3g}): "
+                    "still a finite number, but the training has blown up"
+                )
+        return None
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from .._tensor import Tensor, set_default_dtype
 from ..errors import UserError
 from ..jit import compile as compile_step
 from .checkpoint import flatten, load_npz, save_npz, unflatten, write_text_atomic
-from .divergence import SET_LR, divergence_advice, quiet_float_errors
+from .divergence import SET_LR, BlowUpLimit, divergence_advice, quiet_float_errors
 from .objectives import MetricAccumulator, Objective, evaluate_arrays, loss_options, task_of
 from .optimizers import make_optimizer, make_scheduler
 from .regularization import regularized
@@ -229,6 +229,7 @@ class Trainer:
         self._previous_handlers: dict[int, Any] = {}
         self._step: Callable | None = None  # _update, or its compiled form (train.compile)
         self._start: dict[str, Any] | None = None  # the weights `fit` began with (the probe's)
+        self._limit: BlowUpLimit | None = None  # what a finite loss must stay under (`fit`'s)
         ds = setup.dataset
         self.held_out_name = "val" if ds.X_val is not None else "test"
         self.X_held, self.y_held = (
@@ -316,6 +317,7 @@ class Trainer:
         previous = {signum: signal.signal(signum, self._on_stop_signal) for signum in signals}
         self._previous_handlers = previous
         self._start = s.model.state_dict()  # a copy: where a divergence probe starts from
+        self._limit = BlowUpLimit.measure(s.model, s.objective, self.X_held, self.y_held)
         try:
             self.reporter.start(self)
             while p.epoch < s.epochs:
@@ -410,6 +412,9 @@ class Trainer:
                 f"the {self.held_out_name} loss became {held['loss']} at the end of epoch "
                 f"{p.epoch + 1}"
             )
+        losses = {"training": row["train_loss"], self.held_out_name: held["loss"]}
+        if blown_up := self._limit.exceeded(losses, p.epoch + 1):
+            raise self._diverged(blown_up)
         row.update({f"{self.held_out_name}_{k}": v for k, v in held.items()})
         row["lr"] = s.optimizer.lr
         row["seconds"] = round(seconds, 3)
@@ -452,7 +457,10 @@ class Trainer:
         if self.run_dir is None:
             kept = "Nothing was saved (this session has no run folder)."
         elif self._saved is None:
-            kept = "No checkpoint was written (this happened before the first epoch ended)."
+            kept = (
+                "No checkpoint was written (this happened in the first epoch, before its "
+                "checkpoint)."
+            )
         else:
             epoch, step = self._saved
             at = f"epoch {epoch}" if step == 0 else f"epoch {epoch + 1}, step {step}"

@@ -57,7 +57,15 @@ import numpy as np
 from ..errors import UserError
 from ..spec.sweep_values import MAX_SWEEP_RUNS
 from .checkpoint import remove_stale_temp_files, write_text_atomic
-from .sweep_plan import Plan, PlannedRun, format_value, plan_sweep, short_names
+from .sweep_plan import (
+    Plan,
+    PlannedRun,
+    field_names,
+    fields_title,
+    format_value,
+    plan_sweep,
+    short_names,
+)
 
 __all__ = [
     "MAX_SWEEP_RUNS",
@@ -100,6 +108,12 @@ class SweepResult:
     folder: Path
     paths: list[str]  # the swept fields (full key paths); the seed is not among them
     rows: list[dict[str, Any]]  # {path: value, ..., "seed", final metrics..., "run_dir"}
+    layers: list[Any] | None = None  # the spec's model.layers: which width is a hidden one
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The swept fields' names for a reader: "hidden width", "lr" (`field_names`)."""
+        return field_names(self.paths, self.layers)
 
     @property
     def path(self) -> str:
@@ -129,10 +143,12 @@ class SweepResult:
         columns.insert(0, "train_loss")
         seeds = sorted({row["seed"] for row in self.rows})
         caption = f"mean ± std (ddof=1) over seeds {format_value(seeds)}; {self.folder}"
-        table = Table(title=f"sweep of {self.path}", caption=caption)
-        labels = short_names(self.paths)
+        names = self.names
+        table = Table(
+            title=f"sweep of {fields_title(self.paths, names) or 'seed'}", caption=caption
+        )
         for path in self.paths:
-            table.add_column(labels[path], justify="right", no_wrap=True)  # title: full paths
+            table.add_column(names[path], justify="right", no_wrap=True)  # title: full paths
         table.add_column("runs", justify="right", no_wrap=True)
         for name in columns:
             table.add_column(name, justify="right")
@@ -290,7 +306,7 @@ def run_sweep(
             raise SweepInterrupted(folder, stop.signal_name, stop.exit_code, stop.runs) from None
         except KeyboardInterrupt:  # between two runs: nothing was training
             raise SweepInterrupted(folder, "SIGINT", 130, []) from None
-    return SweepResult(folder, plan.paths, rows.ordered())
+    return SweepResult(folder, plan.paths, rows.ordered(), _layers(base))
 
 
 zip_ = zip  # the builtin, which run_sweep's `zip` parameter hides
@@ -619,6 +635,7 @@ def evaluate_sweep(folder: str | Path) -> SweepResult:
     """Every finished run of a sweep folder evaluated on its test split, as `runs.evaluate`
     evaluates one run: one row per run, with the run's final training loss (from
     sweep.csv) and the test metrics measured now from its saved model."""
+    from ..spec import load_spec
     from . import runs
 
     folder = Path(folder)
@@ -634,4 +651,9 @@ def evaluate_sweep(folder: str | Path) -> SweepResult:
         point = {path: row[path] for path in paths}
         kept = {"seed": row["seed"], "train_loss": row.get("train_loss")}
         rows.append({**point, **kept, **measured, "run_dir": row["run_dir"]})
-    return SweepResult(folder, paths, rows)
+    return SweepResult(folder, paths, rows, _layers(load_spec(folder / SWEEP_SPEC)))
+
+
+def _layers(spec: Any) -> list[Any] | None:
+    """The spec's ``model.layers`` as written (None for an ``mlp:`` model)."""
+    return spec.model.model_dump(exclude_none=True).get("layers")

@@ -112,6 +112,44 @@ def short_names(paths: Sequence[str]) -> dict[str, str]:
     return labels
 
 
+_LINEAR_WIDTH = re.compile(r"model\.layers\[(\d+)\]\.linear(?:\.out_features)?")
+_MLP_WIDTH = re.compile(r"model\.mlp\.hidden(?:\[\d+\])?")
+HIDDEN_WIDTH = "hidden width"
+
+
+def field_names(
+    paths: Sequence[str], layers: Sequence[Any] | None, short: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Each swept path's name for a reader (a table's column, a plot's axis or legend):
+    ``"hidden width"`` for the ``out_features`` of a ``linear`` that another ``linear``
+    follows in the spec's `layers` (or an ``mlp:``'s ``hidden``), its `short` name (the
+    sweep's, ``lr``; default `short_names`) otherwise. Two swept widths keep their short
+    names in brackets, so they stay apart. Here, not in `viz`, so that the summary table
+    and the plots say the same."""
+    short = short or short_names(paths)
+    names = {}
+    for path in paths:
+        match = _LINEAR_WIDTH.fullmatch(path)
+        later = layers[int(match.group(1)) + 1 :] if match and layers else []
+        hidden = any(isinstance(layer, dict) and "linear" in layer for layer in later)
+        names[path] = HIDDEN_WIDTH if hidden or _MLP_WIDTH.fullmatch(path) else short[path]
+    widths = [path for path in paths if names[path] == HIDDEN_WIDTH]
+    if len(widths) > 1:
+        names.update({path: f"{HIDDEN_WIDTH} ({short[path]})" for path in widths})
+    return names
+
+
+def fields_title(paths: Sequence[str], names: dict[str, str]) -> str:
+    """``hidden width (model.layers[0].linear.out_features)``: the swept fields for a title,
+    what they mean first where a name says more than a path's tail (`field_names`), then
+    the paths as the spec writes them."""
+    text = ", ".join(paths)
+    short = short_names(paths)
+    if any(names[path] != short[path] for path in paths):
+        return f"{', '.join(names[path] for path in paths)} ({text})"
+    return text
+
+
 def run_name(point: dict[str, Any], seed: int, labels: dict[str, str]) -> str:
     """``out_features=12,lr=0.1,seed=3``: a run's folder, from its point and seed."""
     parts = [f"{labels[path]}={folder_safe(format_value(v))}" for path, v in point.items()]

@@ -11,13 +11,11 @@ notebooks; each must read the same way:
   ``python cli.py summary SPEC`` (`layer_labels`), never a Python attribute name or an index
   of our own;
 - **swept fields** by what they mean: a hidden layer's ``out_features`` is the "hidden
-  width" (`field_names`).
+  width" (`training.sweep_plan.field_names`, shared with the sweep's summary table).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from typing import Any
 
 POSITIVE = "#0877bd"  # the playground's blue (its style.css --c1)
@@ -62,26 +60,3 @@ def layer_labels(model: Any, input_shape: tuple[int, ...]) -> dict[str, str]:
         if row.depth:
             by_module.setdefault(id(row.module), row.layer_name())
     return {name: by_module[id(m)] for name, m in model.named_modules() if id(m) in by_module}
-
-
-_LINEAR_WIDTH = re.compile(r"model\.layers\[(\d+)\]\.linear(?:\.out_features)?")
-_MLP_WIDTH = re.compile(r"model\.mlp\.hidden(?:\[\d+\])?")
-
-
-def field_names(
-    paths: Sequence[str], layers: Sequence[Any] | None, short: dict[str, str]
-) -> dict[str, str]:
-    """Each swept path's name on a plot: ``"hidden width"`` for the ``out_features`` of a
-    ``linear`` that another ``linear`` follows in the spec's `layers` (or an ``mlp:``'s
-    ``hidden``), its `short` name (the sweep's, ``lr``) otherwise. Two swept widths keep
-    their short names in brackets, so they stay apart."""
-    names = {}
-    for path in paths:
-        match = _LINEAR_WIDTH.fullmatch(path)
-        later = layers[int(match.group(1)) + 1 :] if match and layers else []
-        hidden = any(isinstance(layer, dict) and "linear" in layer for layer in later)
-        names[path] = "hidden width" if hidden or _MLP_WIDTH.fullmatch(path) else short[path]
-    widths = [path for path in paths if names[path] == "hidden width"]
-    if len(widths) > 1:
-        names.update({path: f"hidden width ({short[path]})" for path in widths})
-    return names

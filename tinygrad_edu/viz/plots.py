@@ -46,7 +46,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..extras import install_hint
-from .conventions import SIGN_LEGEND, class_colors, field_names, layer_labels, signed_colormap
+from .conventions import SIGN_LEGEND, class_colors, layer_labels, signed_colormap
 from .overfitting import find_overfitting
 
 MISSING_MATPLOTLIB = f"plots need matplotlib: {install_hint('plot')}"
@@ -128,13 +128,13 @@ def plot_sweep(sweep_dir: str | Path) -> list[Path]:
     from ..spec import load_spec
     from ..training.loop import SPEC
     from ..training.sweep import group_by_point, point_label, read_sweep_csv
-    from ..training.sweep_plan import short_names
+    from ..training.sweep_plan import field_names
 
     _matplotlib()
     sweep_dir = Path(sweep_dir)
     paths, rows = read_sweep_csv(sweep_dir)
     model = load_spec(sweep_dir / rows[0]["run_dir"] / SPEC).model.model_dump(exclude_none=True)
-    names = field_names(paths, model.get("layers"), short_names(paths))  # "hidden width"
+    names = field_names(paths, model.get("layers"))  # "hidden width"
     written = [
         sweep_metrics(paths, rows, sweep_dir / "sweep_metrics.png", names),
         sweep_learning_curves(paths, rows, sweep_dir, names),
@@ -560,9 +560,9 @@ def sweep_metrics(
     mean over its seeds with an error bar of one standard deviation (ddof=1), every run as
     a faint dot, and one line per value of the other fields. On the loss's log axis a bar
     that would reach 0 or below stops at the point's lowest run instead. `names` are the
-    fields' names on the plot (`conventions.field_names`; default the sweep's short names)."""
+    fields' names on the plot (`sweep_plan.field_names`; default the sweep's short names)."""
     from ..training.sweep import format_value, group_by_point, point_label, summarize
-    from ..training.sweep_plan import short_names
+    from ..training.sweep_plan import fields_title, short_names
 
     names = names or short_names(paths)
     metrics = [m for m in ("test_loss", "test_accuracy", "test_r2") if rows[0].get(m) is not None]
@@ -609,7 +609,7 @@ def sweep_metrics(
             ax.legend(fontsize=7)
     seeds = len({row["seed"] for row in rows})
     spread = f": mean ± std over {seeds} seeds" if seeds > 1 else ""
-    fig.suptitle(f"sweep of {', '.join(paths) or 'the seed'}{spread}", fontsize=9)
+    fig.suptitle(f"sweep of {fields_title(paths, names) or 'the seed'}{spread}", fontsize=9)
     return _save(fig, path)
 
 
