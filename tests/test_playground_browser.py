@@ -700,6 +700,12 @@ def test_a_big_network_draws_its_edges_and_tiles_on_canvases(page, served):
       let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }"""
     assert page.evaluate(painted, "edge-canvas") > 10_000  # pixels the edges cover
     assert page.evaluate(painted, "tile-canvas") > 6 * 64 * 34 * 5  # each unit's tile row
+    last = """() => { const c = document.querySelector("[data-testid='tile-canvas']");
+      const u = document.querySelector("[data-testid='unit-1-63']").getBoundingClientRect();
+      const r = c.getBoundingClientRect();  // the middle of the column's last tile
+      const x = Math.round(u.left - r.left + 17), y = Math.round(u.top - r.top + 17);
+      return c.getContext('2d').getImageData(x, y, 1, 1).data[3]; }"""
+    assert page.evaluate(last) > 0  # drawn: the canvas reaches the column's last unit
     by(page, "unit-1-0").hover(position={"x": 17, "y": 2})  # its strip above the next tile
     assert by(page, "hover-info").text_content().startswith("h1_1 = tanh(")
     opened = page.evaluate("window.playground.opened")  # a function set: curves, not tiles

@@ -20,7 +20,8 @@ function buildNetwork(s) {
   svg.replaceChildren();
   const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
   const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
-  const rowGap = Math.min(46, 400 / Math.max(...sizes));
+  // the column's last tile (34 px) ends inside the drawing's 420 px, where the tile canvas ends
+  const rowGap = Math.min(46, 400 / Math.max(...sizes), 366 / Math.max(1, Math.max(...sizes) - 1));
   net.classList.toggle("tight", rowGap < 46);  // no room for names below tiles: hover shows them
   document.querySelectorAll(".layer").forEach((el, i) => { el.style.left = `${30 + (i + 1) * colGap - 42}px`; });
   pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
