@@ -208,6 +208,49 @@ def test_function_noise_changes_targets_not_inputs():
     assert 0.05 < np.std(noisy.y_train - clean.y_train) < 0.2
 
 
+def _every_point(d: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([d.X_train, d.X_test]), np.concatenate([d.y_train, d.y_test])[:, 0]
+
+
+@pytest.mark.parametrize("source", ["reg-plane", "reg-gauss"])
+def test_playground_regression_sets_as_tensorflow_playground_has_them(source):
+    d = load_dataset({"source": source}, seed=3)
+    X, y = _every_point(d)
+    assert d.task == "regression" and X.shape == (1200, 2)  # its 1,200 points
+    assert np.all(np.abs(X) <= 1) and np.all(np.abs(y) <= 1)
+    assert y.min() < -0.6 and y.max() > 0.6  # both signs, a good part of the range
+    assert_same(d, load_dataset({"source": source}, seed=3))
+    assert not np.array_equal(_every_point(load_dataset({"source": source}, seed=4))[0], X)
+    noisy_X, noisy_y = _every_point(load_dataset({"source": source, "noise": 0.2}, seed=3))
+    np.testing.assert_array_equal(noisy_X, X)  # noise moves where a target is read, not points
+    assert not np.array_equal(noisy_y, y) and np.all(np.abs(noisy_y) <= 1)
+
+
+def test_noiseless_playground_regression_targets_are_their_formulas():
+    X, y = _every_point(load_dataset({"source": "reg-plane"}, seed=0))
+    # (x1 + x2) / 10 in the Playground's units (6 times ours), clipped to [-1, 1]
+    np.testing.assert_allclose(y, np.clip(0.6 * (X[:, 0] + X[:, 1]), -1, 1), atol=1e-6)
+    at = np.array([[-4, 2.5], [0, 2.5], [0, -2.5], [4, -2.5], [1, 0], [-2, 2.5], [-5.5, 2.5]]) / 6
+    values = _reg_gauss_at(at)
+    # centres +1/-1 by sign; (1, 0) lies 2.5 from every centre: 0; midway between two
+    # opposite bumps (distance 2 from both): 0; (-5.5, 2.5) is 1.5 from (-4, 2.5): 1 - 0.75
+    np.testing.assert_allclose(values, [1, -1, 1, -1, 0, 0, 0.25], atol=1e-12)
+
+
+def _reg_gauss_at(points: np.ndarray) -> np.ndarray:
+    """reg_gauss's targets read at given points (no jitter), through its own code."""
+    from tinygrad_edu.data import synthetic
+
+    class Fixed:
+        def uniform(self, low, high, size):
+            return points
+
+        def normal(self, mean, std, size):
+            return np.zeros(size)
+
+    return synthetic.reg_gauss(len(points), 0.0, Fixed()).y
+
+
 def test_labels_become_float_targets_for_regression_and_not_the_reverse():
     d = load_dataset({"source": "moons"}, seed=0, task="regression")
     assert d.y_train.shape == (400, 1) and d.y_train.dtype == np.float32

@@ -28,6 +28,7 @@ pytest.importorskip("starlette", reason="starlette not installed (the playground
 pytest.importorskip("uvicorn", reason="uvicorn not installed (the playground extra)")
 
 from tinygrad_edu.errors import UserError  # noqa: E402
+from tinygrad_edu.objectives import evaluate_arrays  # noqa: E402
 from tinygrad_edu.playground import probe, schema, server, state  # noqa: E402
 from tinygrad_edu.playground.session import Session  # noqa: E402
 from tinygrad_edu.spec import build_model, load_spec, parse_spec, validate_spec  # noqa: E402
@@ -368,6 +369,63 @@ def test_validate_accepts_a_page_spec_of_every_data_set():
         validate_spec(state.settings_to_spec({"dataset": dataset}))
 
 
+def test_a_2d_regression_set_is_drawn_on_the_plane_by_value_and_trains_with_mse():
+    """reg-gauss: one linear output, mse, the output heatmap's byte = (clipped value + 1) / 2
+    on the colour scale (0 orange = -1, 255 blue = +1), unit pictures as for classification."""
+    settings = {**state.DEFAULTS, "dataset": "reg-gauss", "n": 1200, "layers": [3]}
+    settings["act"] = ["tanh"]
+    session = Session(settings, lambda t: None)
+    try:
+        described = session.describe()
+        trained(session, 3)
+        frame = session.view.frame(session.trainer.progress, 1)
+        outputs, _ = session.view._forward(session.view.grid)
+    finally:
+        session.stop()
+    assert described["task"] == "regression" and described["view"] == "plane"
+    assert described["loss"] == "mse" and described["outputs"] == 1
+    assert len(described["train"]) + len(described["test"]) == 1200
+    assert described["inputs"] == ["x1", "x2"] and "domain" in described
+    assert all(-1 <= point[2] <= 1 for point in described["train"])  # [x1, x2, target]
+    shown = np.frombuffer(base64.b64decode(frame["output"]), np.uint8)
+    expected = np.round((np.clip(outputs[:, 0].astype(np.float64), -1, 1) + 1) / 2 * 255)
+    np.testing.assert_array_equal(shown, expected)
+    assert "accuracy" not in frame["train"] and len(frame["units"][0]) == 3
+    spec = state.validate(settings)
+    assert spec.model.input == [2] and spec.data.source == "reg-gauss"
+
+
+def test_the_pages_own_points_of_a_2d_regression_set_keep_their_targets():
+    points = [[0.1 * i, -0.05 * i, round(0.04 * i - 0.8, 2)] for i in range(40)]
+    settings = {**state.DEFAULTS, "dataset": "reg-plane", "points": points, "test": 0.25}
+    session = Session(settings, lambda t: None)
+    try:
+        ds = session.setup.dataset
+        assert session.points.splitlines()[:2] == ["x1,x2,target", "0.0,-0.0,-0.8"]
+        targets = np.sort(np.concatenate([ds.y_train, ds.y_test])[:, 0])
+        expected = np.sort(np.array([p[2] for p in points], np.float32))  # not two classes
+        np.testing.assert_array_equal(targets, expected)
+        assert session.describe()["view"] == "plane"
+    finally:
+        session.stop()
+    assert state.points_from_csv("x1,x2,y\n0,1,0.5\n1,0,-0.25\n", "mine.csv", settings) == [
+        [0.0, 1.0, 0.5],
+        [1.0, 0.0, -0.25],
+    ]
+
+
+def test_the_page_draws_signs_in_the_colours_of_the_plots():
+    """app.js's orange and blue (heatmaps, points, edges, the images view's weight tiles) are
+    viz/conventions.py's NEGATIVE and POSITIVE: one sign convention everywhere."""
+    from tinygrad_edu.viz.conventions import NEGATIVE, POSITIVE
+
+    static = ROOT / "tinygrad_edu/playground/static"
+    app = (static / "app.js").read_text()
+    found = re.search(r"const C0 = \[(\d+), (\d+), (\d+)\], C1 = \[(\d+), (\d+), (\d+)\]", app)
+    as_hex = ["#" + "".join(f"{int(v):02x}" for v in found.groups()[i : i + 3]) for i in (0, 3)]
+    assert as_hex == [NEGATIVE, POSITIVE]
+
+
 def test_the_pages_own_points_are_a_csv_spec_read_by_the_csv_source():
     points = [[0.25 * i, (-1.0) ** i * 0.5, i % 2] for i in range(40)]
     session = Session({**state.DEFAULTS, "points": points, "test": 0.25}, lambda t: None)
@@ -470,7 +528,11 @@ def test_a_diverging_run_stops_and_tells_the_page():
     stopped = [json.loads(t) for t in sent if '"stopped"' in t]
     assert stopped and "the loss became" in stopped[0]["error"]
     assert "Try a learning rate of" in stopped[0]["divergence"]["text"]
-    assert "learning rate" in stopped[0]["error"]
+    # the page's control, not the CLI's flag (issue 20: "--lr" meant nothing on the page)
+    assert re.search(
+        r"Try a learning rate of \S+ in the page's learning-rate box: a probe", stopped[0]["error"]
+    )
+    assert "--lr" not in stopped[0]["error"]
 
 
 # --- the socket: every message checked by the page's limits (issue 21 items 4 and 7) -------
@@ -691,6 +753,7 @@ def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less
     assert [frames.unit_side(n) for n in (2, 4, 16, 20, 32, 40, 64)] == [25, 25, 25, 20, 10, 10, 5]
     assert frames.output_grid([2, 4, 2]) == 100 and frames.output_grid([2, 64, 64]) == 100
     assert frames.output_grid([2, 64, 64, 64]) == 50
+    assert frames.output_grid([2, *[64] * 6]) == 34  # the issue's 6 x 64: 10 px a cell
     small, big = {**state.DEFAULTS}, {**state.DEFAULTS, "layers": [64] * 6, "act": ["tanh"] * 6}
     sizes = {}
     for name, chosen in (("small", small), ("big", big)):
@@ -698,6 +761,10 @@ def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less
         try:
             static = session.describe()
             frame = session.view.frame(session.trainer.progress, 1)
+            setup, ds = session.setup, session.setup.dataset
+            for split, X, y in (("train", ds.X_train, ds.y_train), ("test", ds.X_test, ds.y_test)):
+                alone = evaluate_arrays(setup.model, setup.objective, X, y)  # one pass for all
+                assert frame[split] == pytest.approx(alone, rel=1e-6), split
         finally:
             session.stop()
         side = static["unit_grid"]
@@ -705,7 +772,7 @@ def test_unit_pictures_have_the_resolution_of_their_tiles_and_big_nets_send_less
         assert len(base64.b64decode(frame["output"])) == static["grid"] ** 2
         sizes[name] = (side, static["grid"], frame["weights"][0]["dtype"], len(json.dumps(frame)))
     assert sizes["small"][:3] == (25, 100, "float32")  # exact weights: tests compare them
-    assert sizes["big"][:3] == (5, 50, "float16") and sizes["big"][3] < 100_000  # was 813 KB
+    assert sizes["big"][:3] == (5, 34, "float16") and sizes["big"][3] < 100_000  # was 813 KB
 
 
 # --- the images view (MNIST): its controls and when the test loss turns --------------------

@@ -3,6 +3,7 @@ page's data-testid controls. Skipped (with the reason) only without Chromium or 
 
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
 import sys
@@ -233,7 +234,8 @@ def test_the_kink_count_leaves_with_the_function_set(page, served):
 ROUND_TRIP = {
     "dataset": "function:abs", "n": "300", "noise": "0.1", "test": "0.3", "seed": "7",
     "layers": "5,3,2", "act": "relu,gelu,sigmoid", "dropout": "0,0.1,0", "opt": "sgd",
-    "lr": "0.1", "momentum": "0.5", "batch": "16", "l2": "0.001", "features": "x2,sin_x1",
+    "lr": "0.1", "momentum": "0.5", "batch": "16", "l2": "0.001", "l1": "0.002",
+    "features": "x2,sin_x1",
 }  # fmt: skip
 
 
@@ -242,7 +244,7 @@ def test_url_round_trip_restores_every_control(page, served):
     open_page(page, served, address)
     controls = {"dataset": "dataset", "n": "samples", "noise": "noise", "test": "test-ratio",
                 "seed": "seed", "opt": "optimizer", "lr": "learning-rate", "momentum": "momentum",
-                "batch": "batch-size", "l2": "l2"}  # fmt: skip
+                "batch": "batch-size", "l2": "l2", "l1": "l1"}  # fmt: skip
     for key, testid in controls.items():
         assert by(page, testid).input_value() == ROUND_TRIP[key], key
     for i, (units, act, p) in enumerate(
@@ -378,7 +380,7 @@ def test_readme_teacher_links_leave_one_thing_to_change(page, served, figure, vi
     open_page(page, served, address)
     controls = ["dataset", "samples", "noise", "test-ratio", "seed", "regenerate", "add-layer",
                 "remove-layer", "layer-units-0", "layer-activation-0", "layer-dropout-0",
-                "optimizer", "learning-rate", "momentum", "batch-size", "l2",
+                "optimizer", "learning-rate", "momentum", "batch-size", "l2", "l1",
                 "feature-x1", "feature-x1-squared"]  # fmt: skip
     shown = [c for c in controls if by(page, c).is_visible()]
     assert shown == [c for c in visible if c in controls]
@@ -486,6 +488,7 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             assert f"{expected:,}" in by(page, "param-count").text_content()
             f = play_until(page, "f.step >= 150", timeout=60_000)
             assert len(f["tiles"]) == 128  # one 28 x 28 tile per first-layer unit
+            _assert_tiles_in_the_sign_convention(page, f["tiles"][37], 37)
             s = page.evaluate("window.playground.session")
             wrong = sum(p != t for p, t in zip(f["predictions"], s["labels"]))
             assert int(by(page, "misclassified-count").get_attribute("data-count")) == wrong
@@ -504,6 +507,31 @@ def test_a_spec_the_plane_cannot_show_opens_the_images_view(browser, tmp_path):
             assert page.problems == []
         finally:
             context.close()
+
+
+TILE_PIXEL = """([x, y]) => Array.from(document.querySelector("[data-testid='first-layer-weights']")
+  .getContext("2d").getImageData(x, y, 1, 1).data.slice(0, 3))"""
+
+
+def _assert_tiles_in_the_sign_convention(page, tile: str, index: int) -> None:
+    """The unit's largest positive weight is drawn in conventions.POSITIVE's blue, its most
+    negative one in NEGATIVE's orange (its own scale: one of them is exactly +-1 of it)."""
+    from tinygrad_edu.viz.conventions import NEGATIVE, POSITIVE, SIGN_LEGEND
+
+    weights = np.frombuffer(base64.b64decode(tile), np.uint8)
+    side, cell = 28, 30  # images.js: 16 tiles a row, side + 2 apart
+    left, top = (index % 16) * cell, (index // 16) * cell
+    white = np.array([255, 255, 255])
+    rgb = {name: np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for name, c in
+           (("+", POSITIVE), ("-", NEGATIVE))}  # fmt: skip
+    for k, sign in ((int(np.argmax(weights)), "+"), (int(np.argmin(weights)), "-")):
+        t = weights[k] / 255  # app.js mix(): orange at 0, white at 0.5, blue at 1
+        end, u = (rgb["+"], 2 * t - 1) if sign == "+" else (rgb["-"], 1 - 2 * t)
+        assert u >= 0, (sign, weights[k])  # the unit has weights of both signs
+        expected = np.round(white + (end - white) * u)
+        drawn = page.evaluate(TILE_PIXEL, [left + k % side, top + k // side])
+        np.testing.assert_allclose(drawn, expected, atol=1, err_msg=sign)
+    assert SIGN_LEGEND in by(page, "weights-legend").text_content()  # "blue positive, ..."
 
 
 def test_a_link_with_bad_values_keeps_the_rest_and_names_the_refused_keys(page, served):
@@ -536,6 +564,65 @@ def test_a_tensorflow_playground_link_opens_the_same_run(page, served):
     assert not by(page, "learning-rate").is_visible()  # their KEY_hide=true hides it here too
     assert not by(page, "show-test").is_checked()
     assert not by(page, "address-refused").is_visible()
+
+
+def test_a_tensorflow_link_with_l1_regularization_opens_with_it(page, served):
+    link = "regularization=L1&regularizationRate=0.003&networkShape=3&dataset=xor"
+    open_page(page, served, link + "&problem=classification")
+    assert not by(page, "address-refused").is_visible()
+    assert by(page, "l1").input_value() == "0.003" and by(page, "l2").input_value() == "0"
+    assert "l1=0.003" in page.url and page_spec(page).train.l1 == 0.003
+    by(page, "l1").fill("0.01")
+    by(page, "l1").dispatch_event("change")
+    page.wait_for_function("window.playground.settings.l1 === 0.01")
+    by(page, "l1").fill("-1")
+    by(page, "l1").dispatch_event("change")
+    beside = page.locator("[data-testid='l1'] + .control-error")  # its message beside it
+    beside.wait_for(state="visible")
+    assert "train.l1: -1 is outside the playground's range: give 0 to 10" in beside.text_content()
+    assert page.problems == []
+
+
+PIXEL = """([x, y]) => { const c = document.querySelector("[data-testid='output']");
+  const [x0, y0, x1, y1] = window.playground.session.domain;
+  const px = Math.round(((x - x0) / (x1 - x0)) * c.width);
+  const py = Math.round(((y1 - y) / (y1 - y0)) * c.height);
+  return Array.from(c.getContext("2d").getImageData(px, py, 1, 1).data.slice(0, 3)); }"""
+
+
+def test_a_tensorflow_regression_link_opens_its_2d_set_and_draws_values(page, served):
+    """problem=regression&regDataset=reg-gauss: the set, its 1,200 points, the loss alone,
+    points coloured by their target (blue +1, orange -1); the thumbnails and the problem
+    menu switch sets, with TensorFlow Playground's number of points for each problem."""
+    open_page(page, served, "problem=regression&regDataset=reg-gauss&networkShape=4&noise=0")
+    assert not by(page, "address-refused").is_visible()
+    assert by(page, "problem").input_value() == "regression"
+    assert by(page, "dataset").input_value() == "reg-gauss"
+    assert by(page, "point-count").text_content() == "1200"
+    assert by(page, "loss-name").text_content() == "mse"
+    f = train_steps(page, 2)
+    assert not by(page, "metric").is_visible() and by(page, "train-loss").text_content() != "-"
+    assert "accuracy" not in f["train"]
+    session = page.evaluate("window.playground.session")
+    high = max(session["train"], key=lambda p: p[2])
+    low = min(session["train"], key=lambda p: p[2])
+    r, g, b = page.evaluate(PIXEL, high[:2])
+    assert high[2] > 0.7 and b > r + 60  # blue: positive
+    r, g, b = page.evaluate(PIXEL, low[:2])
+    assert low[2] < -0.7 and r > b + 60  # orange: negative
+    assert by(page, "thumb-reg-plane").is_visible() and not by(page, "thumb-circles").is_visible()
+    opened = page.evaluate("window.playground.opened")
+    by(page, "thumb-reg-plane").click()
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    assert page.evaluate("window.playground.settings.dataset") == "reg-plane"
+    assert "dataset=reg-plane" in page.url
+    opened = page.evaluate("window.playground.opened")
+    by(page, "problem").select_option("classification")
+    page.wait_for_function(f"window.playground.opened > {opened}")
+    settings = page.evaluate("window.playground.settings")
+    assert (settings["dataset"], settings["n"]) == ("circles", 500)
+    assert by(page, "metric").is_visible() and by(page, "thumb-circles").is_visible()
+    assert page.problems == []
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
@@ -613,6 +700,12 @@ def test_a_big_network_draws_its_edges_and_tiles_on_canvases(page, served):
       let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }"""
     assert page.evaluate(painted, "edge-canvas") > 10_000  # pixels the edges cover
     assert page.evaluate(painted, "tile-canvas") > 6 * 64 * 34 * 5  # each unit's tile row
+    last = """() => { const c = document.querySelector("[data-testid='tile-canvas']");
+      const u = document.querySelector("[data-testid='unit-1-63']").getBoundingClientRect();
+      const r = c.getBoundingClientRect();  // the middle of the column's last tile
+      const x = Math.round(u.left - r.left + 17), y = Math.round(u.top - r.top + 17);
+      return c.getContext('2d').getImageData(x, y, 1, 1).data[3]; }"""
+    assert page.evaluate(last) > 0  # drawn: the canvas reaches the column's last unit
     by(page, "unit-1-0").hover(position={"x": 17, "y": 2})  # its strip above the next tile
     assert by(page, "hover-info").text_content().startswith("h1_1 = tanh(")
     opened = page.evaluate("window.playground.opened")  # a function set: curves, not tiles

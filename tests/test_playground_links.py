@@ -28,7 +28,7 @@ def test_every_key_of_a_tensorflow_playground_link_is_read():
     assert refused == []
     assert settings == {
         "dataset": "spiral", "layers": [5, 3, 2], "act": ["sigmoid"] * 3, "dropout": [0.0] * 3,
-        "opt": "sgd", "momentum": 0.0, "lr": 0.3, "batch": 7, "l2": 0.01, "test": 0.3,
+        "opt": "sgd", "momentum": 0.0, "lr": 0.3, "batch": 7, "l2": 0.01, "l1": 0.0, "test": 0.3,
         "noise": round(0.3 / 3**0.5, 4), "seed": 45796,
         "features": ["x2", "x1_times_x2", "x1_squared", "sin_x1"],
     }  # fmt: skip
@@ -49,8 +49,8 @@ def test_every_key_of_a_tensorflow_playground_link_is_read():
         ("noise=80", "noise", "noise is 0 to 50"),
         ("percTrainData=5", "percTrainData", "10 to 90"),
         ("activation=relux", "activation", "did you mean 'relu'?"),
-        ("regularization=L1&regularizationRate=0.1", "regularization", "L1 regularization is"),
-        ("problem=regression&regDataset=reg-gauss", "regDataset", "'reg-gauss' is not in"),
+        ("regularization=L3", "regularization", "expected one of L1, L2, none, found 'L3'"),
+        ("problem=regression&regDataset=reg-gaus", "regDataset", "did you mean 'reg-gauss'?"),
         ("initZero=true", "initZero", "units that start equal get equal gradients"),
         ("x=maybe", "x", "expected true or false"),
     ],
@@ -66,9 +66,35 @@ def test_one_bad_key_of_a_tensorflow_link_keeps_the_rest(link, key, fragment):
     kept = {k: settings[k] for k in ("batch", "dataset", "lr", "layers", "act")}
     expected = {"batch": 12, "dataset": "xor", "lr": 0.01, "layers": [3, 3], "act": ["relu"] * 2}
     defaults = {"dataset": {"dataset": "circles"}, "learningRate": {"lr": 0.03}}
-    defaults["regDataset"] = {"dataset": "circles"}  # their dataset= is for classification
+    defaults["regDataset"] = {"dataset": "reg-plane"}  # problem=regression's own default set
     defaults |= {"networkShape": {"layers": [4, 2]}, "activation": {"act": ["tanh"] * 2}}
     assert kept == expected | defaults.get(key, {})  # the refused key alone has its default
+
+
+def test_a_tensorflow_regression_link_opens_its_2d_set_with_its_1200_points():
+    for name in ("reg-plane", "reg-gauss"):
+        link = f"problem=regression&regDataset={name}&dataset=xor&noise=10&networkShape=3"
+        settings, refused = address.read(link)
+        assert refused == [] and settings["dataset"] == name and settings["n"] == 1200
+        spec = state.validate(settings)
+        assert spec.data.source == name and spec.data.n_samples == 1200 and spec.loss.name == "mse"
+        last = spec.model.layer_list()[-1]  # one linear output, as TF's regression
+        assert (last.type, last.options.out_features) == ("linear", 1)
+    settings, _ = address.read("problem=regression&networkShape=3")  # its default set
+    assert settings["dataset"] == "reg-plane"
+    settings, _ = address.read("problem=classification&regDataset=reg-gauss&dataset=xor")
+    assert settings["dataset"] == "xor" and "n" not in settings  # its 500 points: ours too
+
+
+def test_a_tensorflow_link_with_l1_opens_with_it_and_trains_it():
+    settings, refused = address.read("regularization=L1&regularizationRate=0.003&networkShape=3")
+    assert refused == [] and (settings["l1"], settings["l2"]) == (0.003, 0.0)
+    spec = state.validate(settings)
+    assert spec.train.l1 == 0.003 and spec.optimizer.weight_decay == 0.0
+    assert state.spec_to_settings(spec)[0]["l1"] == 0.003  # and back, for cli.py playground
+    settings, _ = address.read("regularization=L2&regularizationRate=0.01&networkShape=3")
+    assert (settings["l1"], settings["l2"]) == (0.0, 0.01)
+    assert "l1" not in state.settings_to_spec({})["train"]  # no L1: the spec says nothing
 
 
 OWN_KEYS = {

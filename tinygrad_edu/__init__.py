@@ -4,7 +4,9 @@
 depend on each other (each imports only modules before it): `errors`, `extras` (the
 one-line install hints), `autograd` (the graph walk both engines share), `graph_text` (a
 graph as DOT text or one line per node, rendered by Graphviz's ``dot``: a `Value` draws
-itself in Jupyter), `backend` (NumPy, CuPy or array_api_strict), `rng`, `dtypes`, `dims`,
+itself in Jupyter), `backend` (NumPy, CuPy or array_api_strict), `recording` (the active
+recorder of `tg.compile`, which the engine consults at declared hook points instead of being
+patched), `rng`, `dtypes`, `dims`,
 `ops` (each op once: forward, derivative, formula, tie rule), `value` (scalars), the
 `tensor_*` modules (the classes `Tensor` is made of), `_tensor` (arrays), `functional`
 (activations and losses), `gradcheck`. `tg.summary` comes with them, and brings `nn` (see
@@ -50,8 +52,8 @@ from .summary import summary
 from .value import Value
 
 ENGINE = (
-    "errors", "extras", "autograd", "graph_text", "backend", "rng", "dtypes", "dims", "ops",
-    "value",
+    "errors", "extras", "autograd", "graph_text", "backend", "recording", "rng", "dtypes",
+    "dims", "ops", "value",
     "tensor_base", "tensor_conversions", "tensor_compare", "tensor_indexing", "tensor_inplace",
     "tensor_reductions", "tensor_shape", "tensor_factories", "_tensor", "functional", "gradcheck",
 )  # fmt: skip

@@ -28,6 +28,7 @@ from .dtypes import _dtype_str, _floating, _floating_only, _is_float, _not_imple
 from .dtypes import get_default_dtype as get_default_dtype  # also tinygrad_edu.tensor.*
 from .dtypes import set_default_dtype as set_default_dtype
 from .tensor_base import _data as _data  # also functional's
+from .tensor_base import _get_data, _set_data
 from .tensor_compare import Comparisons
 from .tensor_conversions import Conversions
 from .tensor_factories import Factories
@@ -111,11 +112,7 @@ class Tensor(Conversions, Comparisons, InPlace, Indexing, Reductions, ShapeOps, 
         out._retained = None
         return out
 
-    def _set_data(self, value: Any) -> None:
-        # `p.data = other` with a Tensor (PyTorch's .data is one) stores that tensor's array
-        self._array = value._array if isinstance(value, Tensor) else value
-
-    data = property(operator.attrgetter("_array"), _set_data, doc="The backend array.")
+    data = property(_get_data, _set_data, doc="The backend array (see `tensor_base._get_data`).")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark this (leaf) tensor as one whose gradient backward() computes."""

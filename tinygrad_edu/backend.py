@@ -15,6 +15,8 @@ load; a backend that cannot run here is a `BackendError`, a `UserError` (exit co
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +144,8 @@ def _load(name: str) -> Backend:
 
 _env_backend = os.environ.get("TINYGRAD_EDU_BACKEND")
 active: Backend = _FromEnvironment(_env_backend) if _env_backend else _load_numpy()  # type: ignore[assignment]
+"""The backend every op computes with (engine code reads ``backend.active.xp``); while
+tg.compile records a step, one whose ``xp`` records (`computing_through`)."""
 
 
 def set_backend(name: str) -> Backend:
@@ -157,3 +161,21 @@ def set_backend(name: str) -> Backend:
 def get_backend() -> Backend:
     """The active backend (loading the one the environment names, at its first use)."""
     return active if isinstance(active, Backend) else _load(active.requested)
+
+
+@contextmanager
+def computing_through(xp: Any) -> Iterator[None]:
+    """Make `active` compute through the namespace `xp` for the ``with`` block.
+
+    tg.compile records here (see `recording` and the `jit` package): while a step is
+    recorded, `active` is a backend of the same name whose ``xp`` is the recorder's
+    namespace, which computes as the real one does and records each call. `active` is
+    the real backend again afterwards; `_load` is the only other place that rebinds it.
+    """
+    global active
+    real = get_backend()
+    active = Backend(real.name, xp)
+    try:
+        yield
+    finally:
+        active = real

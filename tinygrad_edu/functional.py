@@ -702,6 +702,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
     if not training or p == 0.0:
         return x
-    keep = rng.generator.random(x.shape) >= p
+    keep = rng.random(x.shape) >= p
     mask = backend.active.asarray(keep.astype("float64") / (1.0 - p), dtype=x.dtype)
     return x * Tensor._wrap(mask)

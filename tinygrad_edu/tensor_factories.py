@@ -66,7 +66,7 @@ class Factories:
         cls, *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False
     ) -> Tensor:
         """Standard normal samples from the global generator (see `manual_seed`)."""
-        values = rng.generator.standard_normal(_shape_arg(shape))
+        values = rng.standard_normal(_shape_arg(shape))
         return cls(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
 
     @classmethod
@@ -74,7 +74,7 @@ class Factories:
         cls, *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False
     ) -> Tensor:
         """Uniform samples in [0, 1) from the global generator (see `manual_seed`)."""
-        values = rng.generator.random(_shape_arg(shape))
+        values = rng.random(_shape_arg(shape))
         return cls(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
 
     @classmethod
@@ -87,7 +87,7 @@ class Factories:
         requires_grad: bool = False,
     ) -> Tensor:
         """Uniform samples in [low, high) from the global generator."""
-        values = rng.generator.uniform(low, high, _shape_arg(shape))
+        values = rng.uniform(low, high, _shape_arg(shape))
         return cls(values, requires_grad=requires_grad, dtype=dtype or get_default_dtype())
 
     @classmethod

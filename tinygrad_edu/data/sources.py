@@ -60,6 +60,8 @@ SOURCES: dict[str, dict[str, Any]] = {
     "xor": _plane(0.05),
     "spiral": _plane(0.05),
     "gaussian": _plane(0.1),
+    "reg-plane": {"n_samples": 1200, "noise": 0.0, **_split("none")},  # TF Playground's 1,200
+    "reg-gauss": {"n_samples": 1200, "noise": 0.0, **_split("none")},
     "function": {
         "function": "sin",
         "interval": [-3.0, 3.0],
@@ -215,6 +217,8 @@ _LOADERS: dict[str, Callable[[dict[str, Any], np.random.Generator], tuple[Exampl
     "xor": _plane_loader(synthetic.xor),
     "spiral": _plane_loader(synthetic.spiral),
     "gaussian": _plane_loader(synthetic.gaussian),
+    "reg-plane": _plane_loader(synthetic.reg_plane),
+    "reg-gauss": _plane_loader(synthetic.reg_gauss),
     "function": _function,
     "csv": lambda options, rng: (
         files.load_csv(options["path"], options["target"], options["header"], options["delimiter"]),

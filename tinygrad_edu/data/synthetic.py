@@ -5,6 +5,10 @@ Playground's XOR, spiral and Gaussian sets, written in NumPy so the project need
 scikit-learn. Each has two classes (labels 0 and 1) and coordinates of order 1, so it
 trains without normalization and plots in its own coordinates. ``noise`` means the same
 everywhere: Gaussian jitter of that standard deviation added to every point.
+
+The Playground's two 2-D regression sets (``reg_plane``, ``reg_gauss``) are on the same
+square [-1, 1]^2 (theirs: [-6, 6]^2), with targets in [-1, 1]; there, as in the Playground,
+the jitter moves the position a target is read at, not the point.
 """
 
 from __future__ import annotations
@@ -94,6 +98,42 @@ def function(
     x = rng.uniform(interval[0], interval[1], size=(n_samples, 1))
     y = f(x)[:, 0] + rng.normal(0.0, noise, size=n_samples)
     return Examples(x, y, task="regression")
+
+
+# TensorFlow Playground's six bumps of reg-gauss in its units ([-6, 6]^2): centre and sign
+BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
+)
+PLAYGROUND_RADIUS = 6.0  # the Playground's square is [-6, 6]^2; ours is [-1, 1]^2
+
+
+def reg_plane(n_samples: int, noise: float, rng: np.random.Generator) -> Examples:
+    """Targets rising along the diagonal: (x1 + x2) in the Playground's units, divided by
+    10, clipped to [-1, 1] (its own reach 1.2 in two corners; a tanh or the colour scale
+    cannot show more than 1)."""
+    points, read_at = _uniform_square(n_samples, noise, rng)
+    targets = np.clip(read_at.sum(axis=1) * PLAYGROUND_RADIUS / 10.0, -1.0, 1.0)
+    return Examples(points, targets, task="regression")
+
+
+def reg_gauss(n_samples: int, noise: float, rng: np.random.Generator) -> Examples:
+    """Six bumps of alternating sign in two rows: each falls linearly from +-1 at its centre
+    to 0 at distance 2 (the Playground's units); a point takes the bump strongest there."""
+    points, read_at = _uniform_square(n_samples, noise, rng)
+    centres = BUMPS[:, :2] / PLAYGROUND_RADIUS
+    distance = np.linalg.norm(read_at[:, None, :] - centres[None], axis=2) * PLAYGROUND_RADIUS
+    bumps = BUMPS[:, 2] * np.clip(1.0 - distance / 2.0, 0.0, 1.0)
+    strongest = np.argmax(np.abs(bumps), axis=1)
+    return Examples(points, bumps[np.arange(n_samples), strongest], task="regression")
+
+
+def _uniform_square(
+    n_samples: int, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform points in [-1, 1]^2, and where their targets are read: the point moved by
+    Gaussian jitter of standard deviation ``noise``."""
+    points = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
+    return points, points + rng.normal(0.0, noise, size=points.shape)
 
 
 def _two_classes(

@@ -31,12 +31,10 @@ class Linear(Module):
         self.out_features = out_features
         dtype = dtype or get_default_dtype()
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
-        weight = rng.generator.uniform(-bound, bound, (out_features, in_features))
+        weight = rng.uniform(-bound, bound, (out_features, in_features))
         self.weight = Parameter(weight, dtype=dtype)
         self.bias = (
-            Parameter(rng.generator.uniform(-bound, bound, (out_features,)), dtype=dtype)
-            if bias
-            else None
+            Parameter(rng.uniform(-bound, bound, (out_features,)), dtype=dtype) if bias else None
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -271,7 +269,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
-        table = rng.generator.standard_normal((num_embeddings, embedding_dim))
+        table = rng.standard_normal((num_embeddings, embedding_dim))
         if padding_idx is not None:
             table[padding_idx] = 0.0
         self.weight = Parameter(table, dtype=dtype or get_default_dtype())

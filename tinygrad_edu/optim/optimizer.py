@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import autograd, backend
+from .. import autograd, backend, recording
 from .._tensor import Tensor
 from ..errors import UserError
 from ..nn.utils import clear_grad
@@ -57,7 +57,7 @@ class Optimizer:
     on Python numbers only through the hyperparameters (`SGD`); Adam's bias correction uses
     a step count that changes every step, so Adam runs for real on each replay. Read from
     the class's own namespace, not inherited: a subclass that changes ``step`` declares it
-    again (the one hook `jit` consults in optimizers)."""
+    again (what `jit` asks of an optimizer at its hook in `step`)."""
 
     def __init__(self, params: Iterable[Tensor] | Iterable[ParamGroup], defaults: ParamGroup):
         self.defaults = dict(defaults)
@@ -133,6 +133,15 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, once."""
+        recorder = recording.active
+        if recorder is None:
+            self._step()
+        else:  # tg.compile records here: the update itself, or "run it" (`recordable_step`)
+            recorder.optimizer_step(self, self._step)
+
+    def _step(self) -> None:
+        """The update itself: what `step` runs, and what each replay of a tg.compile tape
+        calls for an optimizer whose update it does not record."""
         with autograd.no_grad():
             index = 0
             for group in self.param_groups:

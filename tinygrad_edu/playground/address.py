@@ -30,13 +30,16 @@ TF_ONLY = (
     "x", "y", "xTimesY", "xSquared", "ySquared", "sinX", "sinY", "cosX", "cosY",
 )  # fmt: skip
 TF_DATASETS = {"circle": "circles", "xor": "xor", "gauss": "gaussian", "spiral": "spiral"}
+TF_REGRESSION = ("reg-plane", "reg-gauss")  # the same names here
 TF_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "identity"}
 TF_FEATURES = {
     "x": "x1", "y": "x2", "xTimesY": "x1_times_x2", "xSquared": "x1_squared",
     "ySquared": "x2_squared", "sinX": "sin_x1", "sinY": "sin_x2",
 }  # fmt: skip
 # TensorFlow Playground's own defaults, where its link leaves a key out
-TF_BASE: dict[str, Any] = {"opt": "sgd", "momentum": 0.0, "noise": 0.0, "l2": 0.0, "test": 0.5}
+TF_BASE: dict[str, Any] = {
+    "opt": "sgd", "momentum": 0.0, "noise": 0.0, "l2": 0.0, "l1": 0.0, "test": 0.5,
+}  # fmt: skip
 # the order keys are tried in: what later keys depend on first
 ORDER = ("problem", "dataset", "regDataset", "networkShape", "layers", "activation", "act")
 
@@ -105,7 +108,11 @@ def _tf_change(key: str, value: str, values: dict[str, str], accepted: dict) -> 
     if key == "problem":
         if value not in ("classification", "regression"):
             raise UserError(_unknown("problem", value, ["classification", "regression"], True))
-        return {}
+        if value == "classification":
+            return {}
+        # its default regression set (regDataset, read next, may name the other) and its
+        # 1,200 points
+        return {"dataset": TF_REGRESSION[0], "n": state.REGRESSION_POINTS}
     if key == "dataset":
         if regression:
             return {}
@@ -115,10 +122,9 @@ def _tf_change(key: str, value: str, values: dict[str, str], accepted: dict) -> 
     if key == "regDataset":
         if not regression:
             return {}
-        raise UserError(
-            f"TensorFlow Playground's 2-D regression set '{value}' is not in this playground "
-            "yet; its 1-D functions are (data set function:sin, ...)"
-        )
+        if value not in TF_REGRESSION:
+            raise UserError(_unknown("regression data set", value, list(TF_REGRESSION), True))
+        return {"dataset": value}
     if key == "networkShape":
         widths = [_number(v) for v in value.split(",")] if value else []
         activation = accepted.get("act", ["tanh"])[:1] or ["tanh"]
@@ -143,17 +149,12 @@ def _tf_change(key: str, value: str, values: dict[str, str], accepted: dict) -> 
             )
         return {"test": round(1 - share / 100, 4)}
     if key == "regularization":
-        if value in ("L2", "L1"):
+        if value in ("L2", "L1"):  # one of the two, at its rate
             rate = _number(values.get("regularizationRate", "0"))
-            if value == "L1":
-                raise UserError(
-                    "L1 regularization is not in this playground yet; L2 (weight decay) is: "
-                    "regularization=L2"
-                )
-            return {"l2": rate}
+            return {"l1": rate, "l2": 0.0} if value == "L1" else {"l2": rate, "l1": 0.0}
         if value not in ("", "none"):
             raise UserError(_unknown("regularization", value, ["L1", "L2", "none"], True))
-        return {"l2": 0.0}
+        return {"l2": 0.0, "l1": 0.0}
     if key == "regularizationRate":
         return {}  # read with `regularization`, which it belongs to
     if key == "seed":

@@ -13,12 +13,14 @@ A big network stays fluid (6 x 64 units: over 10 updates a second on 2 cores) be
 nothing is computed finer than it is seen: each unit's picture has the resolution its tile
 has on screen (`unit_side`: the page's tiles shrink as a layer widens), computed on its
 own coarse grid, and a network that costs many multiply-adds a point has its output drawn
-from a 50 x 50 grid (`output_grid`), smoothed by the canvas as the 100 x 100 one is.
+from a 50 x 50 grid, 34 x 34 past twice that (`output_grid`), smoothed by the canvas as
+the 100 x 100 one is; and one forward pass gives a frame everything it draws.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from typing import Any
 
@@ -27,13 +29,16 @@ import numpy as np
 from .. import nn
 from .._tensor import Tensor
 from ..autograd import no_grad
+from ..data import load_dataset
 from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from ..features import LABELS, InputFeatures
-from ..objectives import evaluate_arrays
+from ..objectives import MetricAccumulator, evaluate_arrays
 from ..training.loop import Progress, Setup
+from . import state
 
 GRID = 100  # the output heatmap: GRID x GRID points (TensorFlow Playground's size)
 COARSE_GRID = 50  # ... for a network over HEAVY multiply-adds a point
+COARSEST_GRID = 34  # ... over twice that (6 x 64 units): 10 pixels a cell on the page
 HEAVY = 8192  # multiply-adds a point: more than two 64 x 64 layers
 UNIT_SIDES = (25, 20, 10, 5)  # a unit's picture: side x side points
 EXACT_WEIGHTS = 1500  # weights sent in the model's dtype; more: float16 (the page's SVG_EDGES)
@@ -51,6 +56,7 @@ class View:
         self.setup = setup
         self.dataset = setup.dataset
         self.regression = spec.loss == "mse" or getattr(spec.loss, "name", "") == "mse"
+        self.curve = dataset.startswith("function:")  # a 1-D set: the fit is a curve
         self.modules = list(setup.model.children())
         self.linears = [i for i, m in enumerate(self.modules) if isinstance(m, nn.Linear)]
         # the module after each hidden Linear is its activation (see state.settings_to_spec)
@@ -58,7 +64,7 @@ class View:
         self.activation_names = [spec.model.layer_list()[i].type for i in self.activations]
         ds = self.dataset
         points = np.concatenate([ds.X_train, ds.X_test])
-        if self.regression:
+        if self.curve:
             lo, hi = float(points.min()), float(points.max())
             pad = 0.05 * (hi - lo)
             self.xs = np.linspace(lo - pad, hi + pad, CURVE)
@@ -95,13 +101,14 @@ class View:
         names = features.names if features is not None else ["x1", "x2"]
         out: dict[str, Any] = {
             "task": "regression" if self.regression else "classification",
+            "view": "curve" if self.curve else "plane",
             "layers": layers,
-            "inputs": ["x"] if self.regression else [LABELS[name] for name in names],
+            "inputs": ["x"] if self.curve else [LABELS[name] for name in names],
             "outputs": self.modules[self.linears[-1]].out_features,
             "train": _points(ds.X_train, ds.y_train),
             "test": _points(ds.X_test, ds.y_test),
         }
-        if self.regression:
+        if self.curve:
             out["xs"] = _rounded(self.xs)
             out["target"] = _rounded(self.target)
         else:
@@ -121,14 +128,16 @@ class View:
 
     def frame(self, progress: Progress, steps_per_epoch: int) -> dict[str, Any]:
         """The model as it is now (called between steps, with the engine held)."""
-        s, ds = self.setup, self.dataset
-        model = s.model
-        train = evaluate_arrays(model, s.objective, ds.X_train, ds.y_train)
-        test = evaluate_arrays(model, s.objective, ds.X_test, ds.y_test)
-        grid_out, grid_units = self._forward(self.grid)
-        _, train_units = self._forward(ds.X_train)
-        if not self.regression:  # each unit's picture from its own coarse grid
-            _, grid_units = self._forward(self.unit_grid)
+        ds = self.dataset
+        # one pass for everything drawn: the splits' losses, the dead units (training points),
+        # the output's grid and the units' pictures (the plane: their own coarse grid)
+        parts = [ds.X_train, ds.X_test, self.grid] + ([] if self.curve else [self.unit_grid])
+        outputs, hidden = self._forward(np.concatenate(parts))
+        at = np.cumsum([len(part) for part in parts])[:-1]
+        out_train, out_test, grid_out, *_ = np.split(outputs, at)
+        train_units = [np.split(a, at)[0] for a in hidden]
+        grid_units = [np.split(a, at)[-1] for a in hidden]
+        train, test = self._metrics(out_train, ds.y_train), self._metrics(out_test, ds.y_test)
         frame: dict[str, Any] = {
             "type": "frame",
             "step": progress.global_step,
@@ -138,17 +147,34 @@ class View:
             "weights": [_raw(self.modules[i], self.exact) for i in self.linears],
             "dead": [_dead(a, name) for a, name in zip(train_units, self.activation_names)],
         }
-        if self.regression:
+        if self.curve:
             frame["curve"] = _rounded(grid_out[:, 0])
             frame["units"] = [[_rounded(a[::4, j]) for j in range(a.shape[1])] for a in grid_units]
             frame.update(self._kinks(ds.X_train, train_units))
         else:
-            logits = grid_out.astype(np.float64)
-            margin = np.clip(logits[:, 0] - logits[:, 1], -500.0, 500.0)  # no overflow
-            p1 = 1.0 / (1.0 + np.exp(margin))  # softmax's class 1
-            frame["output"] = _bytes(p1)
+            frame["output"] = _bytes(self._colour_position(grid_out.astype(np.float64)))
             frame["units"] = [self._unit_pictures(a) for a in grid_units]
         return frame
+
+    def _metrics(self, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        """A split's loss and metrics from the model's outputs on it (`evaluate_arrays`'s,
+        without a second forward pass)."""
+        objective = self.setup.objective
+        metrics = MetricAccumulator(objective)
+        if len(labels):
+            with no_grad():
+                loss = objective(Tensor(outputs), objective.targets(labels)).item()
+            metrics.update(loss, outputs, labels)
+        return metrics.result()
+
+    def _colour_position(self, outputs: np.ndarray) -> np.ndarray:
+        """Where each output lies on the page's colour scale, 0 (orange) to 1 (blue): class
+        1's probability, or a regression output from -1 to 1 (clipped, as TensorFlow
+        Playground's targets lie there)."""
+        if self.regression:
+            return (np.clip(outputs[:, 0], -1.0, 1.0) + 1.0) / 2.0
+        margin = np.clip(outputs[:, 0] - outputs[:, 1], -500.0, 500.0)  # no overflow
+        return 1.0 / (1.0 + np.exp(margin))  # softmax's class 1
 
     def _forward(self, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """The output and each hidden layer's activations, in evaluation mode."""
@@ -205,6 +231,34 @@ class View:
         }
 
 
+THUMBNAIL_POINTS = 200  # points in each data set's picture on the page
+
+
+@functools.cache
+def thumbnails() -> dict[str, list[list[float | None]]]:
+    """Each data set's picture for the page's data-set buttons, from the generators a run
+    uses (seed 0): ``[u, v, colour]`` per point, u and v scaled to [0, 1], colour a class
+    (0 or 1), a target from -1 to 1 as 0 to 1, or None for a 1-D function's points."""
+    looks = {}
+    for name in state.DATASETS:
+        settings = {"dataset": name, "n": THUMBNAIL_POINTS}
+        data = state.settings_to_spec(settings)["data"]
+        task = "regression" if state.is_regression(settings) else "classification"
+        ds = load_dataset(data, seed=0, task=task)
+        X = np.concatenate([ds.X_train, ds.X_test]).astype(np.float64)
+        y = np.concatenate([ds.y_train, ds.y_test]).astype(np.float64).reshape(len(X))
+        if state.is_curve(settings):
+            X, colour = np.stack([X[:, 0], y], axis=1), [None] * len(X)
+        else:
+            colour = ((np.clip(y, -1, 1) + 1) / 2 if task == "regression" else y).tolist()
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        uv = np.round((X - lo) / np.where(hi > lo, hi - lo, 1.0), 2)
+        looks[name] = [
+            [*point, None if c is None else round(c, 2)] for point, c in zip(uv.tolist(), colour)
+        ]
+    return looks
+
+
 def unit_side(widest: int) -> int:
     """The side of each unit's picture: no finer than its tile on the page, which is
     ``NET_HEIGHT / widest`` pixels apart from the next (at most 34 pixels wide)."""
@@ -213,11 +267,12 @@ def unit_side(widest: int) -> int:
 
 
 def output_grid(widths: list[int]) -> int:
-    """The output heatmap's side: `GRID`, or `COARSE_GRID` for a network over `HEAVY`
-    multiply-adds a point (the input, the hidden widths, the two outputs)."""
+    """The output heatmap's side: `GRID`, `COARSE_GRID` for a network over `HEAVY`
+    multiply-adds a point (the input, the hidden widths, the two outputs), `COARSEST_GRID`
+    over twice that: the grid is most of a frame's work, and the canvas smooths it."""
     sizes = [*widths, 2]
     cost = sum(a * b for a, b in zip(sizes, sizes[1:]))
-    return GRID if cost <= HEAVY else COARSE_GRID
+    return GRID if cost <= HEAVY else COARSE_GRID if cost <= 2 * HEAVY else COARSEST_GRID
 
 
 def _raw(linear: Any, exact: bool) -> dict[str, Any]:
@@ -346,5 +401,6 @@ class ImageView:
             W = self.first.weight.numpy().astype(np.float64)
             scale = np.max(np.abs(W), axis=1, keepdims=True)
             scale[scale == 0] = 1.0
-            frame["tiles"] = [_bytes(row) for row in (W / scale + 1.0) / 2.0]  # red +, blue -
+            # 0 (orange) for -1 to 255 (blue) for +1 of each unit's largest |weight|
+            frame["tiles"] = [_bytes(row) for row in (W / scale + 1.0) / 2.0]
         return frame

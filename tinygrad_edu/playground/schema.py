@@ -44,6 +44,7 @@ RANGES: dict[str, tuple[float, float, bool, str, str]] = {
     "momentum": (0.0, 0.99, False, "optimizer.momentum", ""),
     "batch": (1, MAX_SAMPLES, True, "train.batch_size", ""),
     "l2": (0.0, 10.0, False, "optimizer.weight_decay", ""),
+    "l1": (0.0, 10.0, False, "train.l1", ""),
 }
 
 # each message type and the keys it may carry besides "type"

@@ -102,12 +102,12 @@ def create_app(
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware import Middleware
     from starlette.middleware.trustedhost import TrustedHostMiddleware
-    from starlette.responses import HTMLResponse
+    from starlette.responses import HTMLResponse, JSONResponse
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
-    from . import address, state
+    from . import address, frames, state
     from .session import Session
 
     sessions = Sessions(initial or {}, notes or [], linger)
@@ -116,6 +116,9 @@ def create_app(
 
     async def index(request: Any) -> HTMLResponse:
         return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    async def thumbnails(request: Any) -> JSONResponse:  # the data sets' pictures
+        return JSONResponse(await run_in_threadpool(frames.thumbnails))
 
     async def connect(websocket: WebSocket) -> None:
         origin = websocket.headers.get("origin")
@@ -193,13 +196,12 @@ def create_app(
                     elif kind == "settings":
                         session = await start(key, message.get("settings"), []) or session
                     elif kind == "upload":  # CSV text -> the page's own points
-                        regression = state.is_regression(session.settings)
                         try:
                             points = await run_in_threadpool(
                                 state.points_from_csv,
                                 message.get("text"),
                                 message.get("name", ""),
-                                regression,
+                                session.settings,
                             )
                         except UserError as error:
                             reply({"type": "problems", "problems": [
@@ -286,6 +288,7 @@ def create_app(
         middleware=middleware,
         routes=[
             Route("/", index),
+            Route("/thumbnails.json", thumbnails),
             WebSocketRoute("/ws", connect),
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],

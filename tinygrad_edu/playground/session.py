@@ -34,6 +34,7 @@ from . import frames, probe, schema, state
 ENGINE = threading.Lock()
 _engine_owner: list[Session | None] = [None]
 FOREVER = 10**9  # epochs: the page trains until it is paused or reset
+SET_LR = "a learning rate of {lr:g} in the page's learning-rate box"  # not the CLI's --lr
 
 
 class _Stopped(Exception):
@@ -62,8 +63,7 @@ class Session:
             self._build(send)
             return
         state.settings_to_spec(self.settings)  # check the points before writing them
-        regression = state.is_regression(self.settings)
-        self.points = state.points_csv(self.settings["points"], regression)
+        self.points = state.points_csv(self.settings["points"], self.settings)
         # the csv source reads a file: a private folder that lives only while it loads
         with tempfile.TemporaryDirectory(prefix="tinygrad-edu-playground-") as folder:
             (Path(folder) / state.POINTS_FILE).write_text(self.points, encoding="utf-8")
@@ -85,7 +85,7 @@ class Session:
                 else frames.View(self.spec, self.setup, self.settings["dataset"])
             )
         self.setup.epochs = FOREVER
-        self.trainer = Trainer(self.setup, None, on_step=self._between_steps)
+        self.trainer = Trainer(self.setup, None, on_step=self._between_steps, set_lr=SET_LR)
         self.error: str | None = None
         self.finished = False
         self.detached_since: float | None = None

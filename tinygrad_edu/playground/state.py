@@ -27,8 +27,10 @@ from ..spec.loader import SpecError, _unknown
 from .schema import ACTIVATIONS, MAX_SAMPLES, check_settings
 
 PLANE_SOURCES = ("circles", "xor", "gaussian", "spiral", "moons")
+REGRESSION_PLANES = ("reg-plane", "reg-gauss")  # TensorFlow Playground's regression sets
 FUNCTION_SOURCES = tuple(f"function:{name}" for name in FUNCTIONS)
-DATASETS = PLANE_SOURCES + FUNCTION_SOURCES
+DATASETS = PLANE_SOURCES + REGRESSION_PLANES + FUNCTION_SOURCES
+REGRESSION_POINTS = 1200  # TensorFlow Playground's number of points for regression
 SPEC_FILE = "playground"  # how messages name the page's spec (validate names the file)
 
 # TensorFlow Playground's defaults: circles, two hidden tanh layers of 4 and 2 units,
@@ -48,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.9,
     "batch": 10,
     "l2": 0.0,
+    "l1": 0.0,  # TensorFlow Playground's L1 (train.l1): weights only
     "points": None,  # the page's own points (clicked in): [[x1, x2, label], ...] or [[x, y], ...]
 }
 POINTS_FILE = "playground.csv"  # the points as the csv source reads them, beside the spec
@@ -57,6 +60,7 @@ CONTROLS = {
     "optimizer.lr": "learning-rate",
     "optimizer.momentum": "momentum",
     "optimizer.weight_decay": "l2",
+    "train.l1": "l1",
     "optimizer.name": "optimizer",
     "train.batch_size": "batch-size",
     "data.noise": "noise",
@@ -89,34 +93,37 @@ def settings_to_spec(settings: dict[str, Any], epochs: int = 1) -> dict[str, Any
     dataset = str(s["dataset"])
     if dataset not in DATASETS:
         raise UserError(_unknown("data set", dataset, list(DATASETS)))
-    regression = dataset.startswith("function:")
-    data: dict[str, Any] = {"source": "function" if regression else dataset}
-    if regression:
+    regression, curve = is_regression(s), is_curve(s)
+    data: dict[str, Any] = {"source": "function" if curve else dataset}
+    if curve:
         data["function"] = dataset.split(":", 1)[1]
     data.update({"n_samples": s["n"], "noise": s["noise"], "test_fraction": s["test"]})
     if s["points"] is not None:  # the page's own points: a CSV file, read by the csv source
-        _check_points(s["points"], regression)
+        _check_points(s["points"], regression, curve)
         data = {"source": "csv", "path": POINTS_FILE, "target": -1, "header": True}
         data.update({"normalize": "none", "test_fraction": s["test"]})
     layers: list[Any] = []
-    if not regression and s["features"] != list(DEFAULT_FEATURES):
+    if not curve and s["features"] != list(DEFAULT_FEATURES):
         layers.append({"features": _feature_names(s["features"])})  # x1, x2 alone: no layer
     for units, activation, p in zip(s["layers"], s["act"], s["dropout"]):
         layers += [{"linear": units}, activation]
         if p:
             layers.append({"dropout": p})
-    layers.append({"linear": 1 if regression else 2})
+    layers.append({"linear": 1 if regression else 2})  # regression: a linear output, as TF's
     optimizer: dict[str, Any] = {"name": s["opt"], "lr": s["lr"], "weight_decay": s["l2"]}
     if s["opt"] == "sgd":
         optimizer["momentum"] = s["momentum"]
+    train: dict[str, Any] = {"epochs": epochs, "batch_size": s["batch"]}
+    if s["l1"]:
+        train["l1"] = s["l1"]
     return {
         "name": "playground",
         "seed": s["seed"],
-        "model": {"input": [1 if regression else 2], "layers": layers},
+        "model": {"input": [1 if curve else 2], "layers": layers},
         "data": data,
         "loss": "mse" if regression else "cross_entropy",
         "optimizer": optimizer,
-        "train": {"epochs": epochs, "batch_size": s["batch"]},
+        "train": train,
     }
 
 
@@ -129,8 +136,10 @@ def _feature_names(names: Any) -> list[Any]:
     return list(names)
 
 
-def _check_points(points: Any, regression: bool) -> None:
-    width, what = (2, "[x, y]") if regression else (3, "[x1, x2, label] with label 0 or 1")
+def _check_points(points: Any, regression: bool, curve: bool) -> None:
+    width, what = (3, "[x1, x2, label] with label 0 or 1")
+    if regression:
+        width, what = (2, "[x, y]") if curve else (3, "[x1, x2, target]")
     if not isinstance(points, list) or not 2 <= len(points) <= MAX_SAMPLES:
         raise UserError(f"data.points: expected 2 to {MAX_SAMPLES} points, each {what}")
     for index, point in enumerate(points):
@@ -145,9 +154,10 @@ def _check_points(points: Any, regression: bool) -> None:
             raise UserError(f"data.points[{index}]: expected {what}, found {point!r}")
 
 
-def points_csv(points: list[list[float]], regression: bool) -> str:
+def points_csv(points: list[list[float]], settings: dict[str, Any]) -> str:
     """The points as a CSV table with a header; floats written exactly (repr)."""
-    lines = ["x,y" if regression else "x1,x2,label"]
+    regression, curve = is_regression(settings), is_curve(settings)
+    lines = ["x,y" if curve else "x1,x2,target" if regression else "x1,x2,label"]
     for point in points:
         cells = [repr(float(v)) for v in point]
         if not regression:
@@ -157,6 +167,11 @@ def points_csv(points: list[list[float]], regression: bool) -> str:
 
 
 def is_regression(settings: dict[str, Any]) -> bool:
+    return is_curve(settings) or settings["dataset"] in REGRESSION_PLANES
+
+
+def is_curve(settings: dict[str, Any]) -> bool:
+    """A 1-D function set: one input, the fit drawn as a curve."""
     return str(settings["dataset"]).startswith("function:")
 
 
@@ -235,7 +250,7 @@ def spec_to_settings(spec: Spec) -> tuple[dict[str, Any], list[str]]:
     sgd or adam. Anything else is a `UserError` that says what the page cannot show.
     """
     data = spec.data
-    if data.source in PLANE_SOURCES:
+    if data.source in PLANE_SOURCES + REGRESSION_PLANES:
         dataset = data.source
     elif data.source == "function":
         dataset = f"function:{_function_name(data.function)}"
@@ -266,6 +281,7 @@ def spec_to_settings(spec: Spec) -> tuple[dict[str, Any], list[str]]:
         "momentum": getattr(opt, "momentum", DEFAULTS["momentum"]),
         "batch": spec.train.batch_size,
         "l2": opt.weight_decay,
+        "l1": spec.train.l1,
     }
     notes = []
     if spec.scheduler is not None:
@@ -312,8 +328,9 @@ def _hidden_layers(spec: Spec) -> tuple[list[str], list[int], list[str], list[fl
 MAX_UPLOAD = 60_000  # characters of an uploaded CSV (the page's messages stay under 64 KB)
 
 
-def points_from_csv(text: str, name: str, regression: bool) -> list[list[float]]:
-    """The points of an uploaded CSV: two features and a label, or one feature and a target.
+def points_from_csv(text: str, name: str, settings: dict[str, Any]) -> list[list[float]]:
+    """The points of an uploaded CSV: two features and a label or a target, or one feature
+    and a target.
 
     The text is read by the csv source's own reader (`data.files.load_csv`, target: the last
     column), so a bad cell gets the same message as in a spec; the file is a private
@@ -332,9 +349,11 @@ def points_from_csv(text: str, name: str, regression: bool) -> list[list[float]]
         except UserError as error:
             raise UserError(str(error).replace(str(path), shown)) from None
     X, y = examples.X, examples.y
-    features = 1 if regression else 2
+    regression, curve = is_regression(settings), is_curve(settings)
+    features = 1 if curve else 2
     if X.shape[1] != features:
-        kind = "one feature and a target" if regression else "two features and a label"
+        kind = "one feature and a target" if curve else "two features and a label"
+        kind = "two features and a target" if regression and not curve else kind
         raise UserError(
             f"{shown}: this data set needs {kind} per row (the target last), found "
             f"{X.shape[1] + 1} columns"
@@ -342,7 +361,7 @@ def points_from_csv(text: str, name: str, regression: bool) -> list[list[float]]
     if regression:
         if y.dtype.kind in "US":
             raise UserError(f"{shown}: the targets must be numbers for regression")
-        return [[float(a), float(b)] for a, b in zip(X[:, 0], y)]
+        return [[*map(float, x), float(t)] for x, t in zip(X, y)]
     values, labels = np.unique(y, return_inverse=True)
     if len(values) != 2:
         raise UserError(f"{shown}: the label column must hold two classes, found {len(values)}")

@@ -138,6 +138,24 @@ class Gaussian(PlaneSource):
     source: Literal["gaussian"]
 
 
+class PlaneRegression(SplitSource):
+    """TensorFlow Playground's 2-D regression sets: targets in [-1, 1] over [-1, 1]^2."""
+
+    sample_shape = (2,)
+    num_classes = 0
+    n_samples: int = Field(1200, ge=2, description="number of points")
+    noise: NonNegativeFloat = Field(0.0, description="jitter of where a target is read")
+    normalize: Normalize = "none"
+
+
+class RegPlane(PlaneRegression):
+    source: Literal["reg-plane"]
+
+
+class RegGauss(PlaneRegression):
+    source: Literal["reg-gauss"]
+
+
 class Function(SplitSource):
     """Regression of y = f(x) + noise on x drawn uniformly from the interval."""
 
@@ -181,7 +199,8 @@ class Npz(SplitSource):
     normalize: Normalize = "standardize"
 
 
+_PLANES = Union[Moons, Circles, Xor, Spiral, Gaussian, RegPlane, RegGauss]
 DataSpec = Annotated[
-    Union[Mnist5k, Mnist, Moons, Circles, Xor, Spiral, Gaussian, Function, Csv, Npz],
+    Union[Mnist5k, Mnist, _PLANES, Function, Csv, Npz],
     Field(discriminator="source"),
 ]

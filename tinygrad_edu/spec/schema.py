@@ -39,7 +39,7 @@ from pydantic import (
 
 from . import registry
 from .data_section import DataSpec, ResolvedPath
-from .fields import PositiveInt, Problems, Section, spec_check
+from .fields import NonNegativeFloat, PositiveInt, Problems, Section, spec_check
 from .kinds import REGRESSION_LOSSES, LossSpec, OneCycleLR, OptimizerSpec, SchedulerSpec
 from .model_section import ModelSection
 from .sweep_values import check_run_count, expand_values
@@ -82,6 +82,11 @@ class Train(Section):
         default=True,
         description="record the train step and replay it (tinygrad_edu.compile): the same "
         "weights bit for bit, less Python per step; false runs every step eagerly",
+    )
+    l1: NonNegativeFloat = Field(
+        default=0.0,
+        description="L1 regularization rate: each weight's gradient gains l1 * sign(w) (not "
+        "biases; TensorFlow Playground's L1); L2 is optimizer.weight_decay",
     )
 
 

@@ -36,6 +36,7 @@ import numpy as np
 from .. import rng
 from .._tensor import Tensor
 from .optimizers import make_optimizer
+from .regularization import regularized
 
 PROBE_STEPS = 8  # updates per tried rate: enough to see the loss fall, or blow up
 PROBE_BUDGET = 64  # updates in all: the probe stays a fraction of a second on the course's nets
@@ -43,6 +44,8 @@ PROBE_TRIES = 40  # rates in all: from --lr 1e30 down to 0.01 (a try that blows 
 PROBE_FACTOR = 10.0  # each tried rate is this much smaller than the one before
 BLOWN_UP = 10.0  # a step's loss this many times the starting loss ends that rate's try
 BLOWN_UP_RUN = 1e3  # an epoch's loss this many times its references stops a run (`BlowUpLimit`)
+
+SET_LR = "--lr {lr:g}"  # how the reader sets a rate: the CLI's flag (the playground: its box)
 
 OVERSHOOT = (
     "the learning rate ({lr:g}) is so large that each step overshoots the minimum and lands where "
@@ -110,24 +113,25 @@ class Probe:
     loss_after: float  # on the same samples, after `steps` updates
     tried: tuple[float, ...]  # every rate tried, largest first
 
-    def advice(self) -> str:
-        """The suggestion, in one sentence a student can act on."""
+    def advice(self, set_lr: str = SET_LR) -> str:
+        """The suggestion, in one sentence a student can act on; `set_lr` says how to set a
+        rate where the student is (`SET_LR`: the CLI's flag)."""
         if self.lr is None:
             return (
-                f"A probe of {_rates(self.tried)} saw the loss fall with none of them: the "
+                f"A probe of {_rates(self.tried, set_lr)} saw the loss fall with none of them: the "
                 "learning rate may be far too large still, or not the cause; try a much "
                 "smaller one, and check the data's scale and the loss."
             )
         others = self.tried[:-1]
-        failed = f" ({_rates(others)} diverged or did not improve)" if others else ""
+        failed = f" ({_rates(others, set_lr)} diverged or did not improve)" if others else ""
         return (
-            f"Try --lr {self.lr:g}: a probe of {self.steps} steps from the same starting "
-            f"weights saw the loss fall from {self.loss_before:.4g} to {self.loss_after:.4g} "
-            f"with it{failed}."
+            f"Try {set_lr.format(lr=self.lr)}: a probe of {self.steps} steps from the same "
+            f"starting weights saw the loss fall from {self.loss_before:.4g} to "
+            f"{self.loss_after:.4g} with it{failed}."
         )
 
 
-def divergence_advice(setup: Any, start: dict[str, Any] | None = None) -> str:
+def divergence_advice(setup: Any, start: dict[str, Any] | None = None, set_lr: str = SET_LR) -> str:
     """What most likely made the loss non-finite and what to do: the data, the learning
     rate, or the step size in general (checked in that order, so a NaN in the data is never
     blamed on the learning rate). `start` is the weights the run started from (default:
@@ -138,12 +142,12 @@ def divergence_advice(setup: Any, start: dict[str, Any] | None = None) -> str:
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
             return f"The training {split} hold nan or inf: fix the data (not the learning rate)."
     if not math.isfinite(lr):
-        return f"The learning rate is {lr}: give a finite one, e.g. --lr 0.01."
+        return f"The learning rate is {lr}: give a finite one, e.g. {set_lr.format(lr=0.01)}."
     start = setup.model.state_dict() if start is None else start
     probe = probe_learning_rate(setup.spec, start, setup.objective, ds.X_train, ds.y_train, lr)
     if probe.lr is None:
-        return probe.advice()
-    return f"Most likely {OVERSHOOT.format(lr=lr)}. {probe.advice()}"
+        return probe.advice(set_lr)
+    return f"Most likely {OVERSHOOT.format(lr=lr)}. {probe.advice(set_lr)}"
 
 
 def probe_learning_rate(
@@ -209,7 +213,7 @@ def _train(
         if not loss.item() <= BLOWN_UP * before:  # also true for nan
             return step, True
         optimizer.zero_grad()
-        loss.backward()
+        regularized(loss, model, spec.train.l1).backward()
         optimizer.step()
     return min(PROBE_STEPS, budget), False
 
@@ -220,8 +224,8 @@ def _loss(model: Any, objective: Any, X: np.ndarray, y: np.ndarray) -> float:
     return evaluate_arrays(model, objective, X, y)["loss"]
 
 
-def _rates(rates: tuple[float, ...]) -> str:
-    """'--lr 1e+08' or 'the rates 1e+08 to 1e+03'."""
+def _rates(rates: tuple[float, ...], set_lr: str) -> str:
+    """'--lr 1e+08' (as `set_lr` says it) or 'the rates 1e+08 to 1e+03'."""
     if len(rates) == 1:
-        return f"--lr {rates[0]:g}"
+        return set_lr.format(lr=rates[0])
     return f"the rates {rates[0]:g} to {rates[-1]:g}"

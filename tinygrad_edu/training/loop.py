@@ -45,10 +45,11 @@ from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..spec import build_model
 from ..spec.limits import check_memory
 from .diagnostics import record_epoch
-from .divergence import BlowUpLimit, divergence_advice, quiet_float_errors
+from .divergence import SET_LR, BlowUpLimit, divergence_advice, quiet_float_errors
 from .layout import CHECKPOINT, METRICS, MODEL
 from .optimizers import make_optimizer, make_scheduler
-from .scalar import check_spec, value_model
+from .regularization import regularized
+from .scalar import USE_TENSOR, check_spec, value_model
 
 
 class TrainingDiverged(UserError):
@@ -101,6 +102,8 @@ def prepare(spec: Any, engine: str | None = None) -> Setup:
     loss_name, options = loss_options(spec.loss)
     scalar_engine = (engine or getattr(spec.train, "engine", "tensor")) == "value"
     if scalar_engine:  # before the data is loaded: refusals come first
+        if spec.train.l1:
+            raise UserError(f"the value engine has no L1 regularization (train.l1); {USE_TENSOR}")
         check_spec(spec, model, loss_name, options)
     data_config = spec.data.model_dump(exclude_none=True)
     dataset = load_dataset(data_config, seed=spec.seed, task=task_of(loss_name))
@@ -195,11 +198,13 @@ class Trainer:
         run_dir: Path | None,
         reporter: Reporter | None = None,
         on_step: Callable[[int], None] | None = None,
+        set_lr: str = SET_LR,
     ):
         self.setup = setup
         self.run_dir = None if run_dir is None else Path(run_dir)
         self.reporter = reporter or Reporter()
         self.on_step = on_step  # test hook: called with the global step after each update
+        self.set_lr = set_lr  # how a divergence message says to set a rate (the CLI's flag)
         self.progress = Progress()
         self._interrupted: int | None = None  # the stop signal received, if any
         self._saved: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
@@ -359,7 +364,7 @@ class Trainer:
         if not bool(backend.active.xp.isfinite(loss.data)):
             raise self._bad_loss(loss.item())
         s.optimizer.zero_grad()
-        loss.backward()
+        regularized(loss, s.model, s.spec.train.l1).backward()  # the loss reported: data only
         s.optimizer.step()
         return loss, outputs
 
@@ -436,7 +441,8 @@ class Trainer:
             epoch, step = self._saved
             at = f"epoch {epoch}" if step == 0 else f"epoch {epoch + 1}, step {step}"
             kept = f"The checkpoint of {at} is kept in {self.run_dir / CHECKPOINT}."
-        return TrainingDiverged(f"{what}. {kept} {divergence_advice(self.setup, self._start)}")
+        advice = divergence_advice(self.setup, self._start, self.set_lr)
+        return TrainingDiverged(f"{what}. {kept} {advice}")
 
     def _on_stop_signal(self, signum: int, frame: Any) -> None:
         if self._interrupted:  # a second signal acts at once, as it would without us

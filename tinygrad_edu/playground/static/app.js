@@ -3,9 +3,12 @@
 "use strict";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
-const DATASETS = ["circles", "xor", "gaussian", "spiral", "moons",
-  "function:sin", "function:cos", "function:abs", "function:step", "function:relu",
-  "function:square", "function:cubic"];
+// the data sets of each problem (TensorFlow Playground's two); the first opens the problem
+const PROBLEMS = { classification: ["circles", "xor", "gaussian", "spiral", "moons"],
+  regression: ["reg-plane", "reg-gauss", "function:sin", "function:cos", "function:abs",
+    "function:step", "function:relu", "function:square", "function:cubic"] };
+const POINTS = { classification: 500, regression: 1200 };  // TensorFlow Playground's numbers
+const problemOf = (dataset) => (PROBLEMS.regression.includes(dataset) ? "regression" : "classification");
 const ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"];
 const OWN_POINTS = "own-points";  // the data-set menu's entry for uploaded or clicked points
 // the input features (the spec's features layer) and how the page writes them
@@ -14,7 +17,7 @@ const FEATURES = { x1: "x1", x2: "x2", x1_squared: "x1²", x2_squared: "x2²", x
 const featureId = (name) => `feature-${name.replaceAll("_", "-")}`;
 // each setting and the control that edits it (for the address, errors and *_hide)
 const FIELDS = { dataset: "dataset", n: "samples", noise: "noise", test: "test-ratio", seed: "seed",
-  opt: "optimizer", lr: "learning-rate", momentum: "momentum", batch: "batch-size", l2: "l2" };
+  opt: "optimizer", lr: "learning-rate", momentum: "momentum", batch: "batch-size", l2: "l2", l1: "l1" };
 const C0 = [245, 147, 34], C1 = [8, 119, 189], WHITE = [255, 255, 255];
 
 const pg = window.playground = { settings: null, session: null, frame: null, frames: 0,
@@ -26,14 +29,18 @@ let socket = null, drawPending = false;
 // the page reads only what is its own: hidden controls, speed, and two display toggles.
 // TensorFlow Playground's names of the controls its links hide (KEY_hide=true)
 const TF_HIDE = { learningRate: "lr", batchSize: "batch", activation: "act", networkShape: "layers",
-  percTrainData: "test", regularization: "l2", regularizationRate: "l2", problem: "dataset",
+  percTrainData: "test", regularization: ["l1", "l2"], regularizationRate: ["l1", "l2"], problem: "dataset",
   regDataset: "dataset", x: "features", y: "features", xTimesY: "features", xSquared: "features",
-  ySquared: "features", sinX: "features", sinY: "features" };
+  ySquared: "features", sinX: "features", sinY: "features",
+  l2: ["l1", "l2"] };  // l2_hide, as links written before L1 say it: both regularization rates
 let writtenAddress = null;  // the address this page wrote last (a change by hand differs)
 
 function readPageOptions() {
   for (const [key, value] of new URLSearchParams(location.hash.slice(1))) {
-    if (key.endsWith("_hide")) { if (value === "true") pg.hidden.add(TF_HIDE[key.slice(0, -5)] || key.slice(0, -5)); }
+    if (key.endsWith("_hide")) {
+      const name = key.slice(0, -5);
+      if (value === "true") [].concat(TF_HIDE[name] || name).forEach((setting) => pg.hidden.add(setting));
+    }
     else if (key === "speed") pg.speed = Number(value) || 0;
     else if (key === "showTestData") $("show-test").checked = value === "true";
     else if (key === "discretize") $("discretize").checked = value === "true";
@@ -80,6 +87,11 @@ function readControls() {
 }
 
 function showSettings(s) {
+  $("problem").value = problemOf(s.dataset);
+  document.querySelectorAll(".thumb").forEach((el) => {
+    el.hidden = problemOf(el.dataset.name) !== $("problem").value;
+    el.classList.toggle("chosen", el.dataset.name === s.dataset);
+  });
   const own = $("dataset").querySelector(`option[value="${OWN_POINTS}"]`);
   own.hidden = own.disabled = !s.points;
   for (const [key, id] of Object.entries(FIELDS)) $(id).value = String(s[key]);
@@ -184,6 +196,8 @@ function openSession(m) {
   setPlaying(false);
   if (pg.speed) send({ type: "speed", value: pg.speed });
   $("loss-name").textContent = m.loss;
+  // regression on the plane: the loss alone, as TensorFlow Playground shows it
+  $("metric").hidden = m.task === "regression" && m.view === "plane";
   $("param-count").textContent = `parameters: ${m.total_params.toLocaleString("en-US")}`;
   $("param-explain").textContent = m.explain;
   const collapse = $("collapse-notice");
@@ -206,9 +220,10 @@ function half(bits) {  // an IEEE float16 as a number (a big network's weights)
 }
 
 const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array };
+const HALVES = Float64Array.from({ length: 65536 }, (_, bits) => half(bits));  // one lookup each
 function numbers(b64, dtype) {
   const raw = new ARRAYS[dtype](decode(b64).buffer);
-  return dtype === "float16" ? Array.from(raw, half) : Array.from(raw);
+  return dtype === "float16" ? Array.from(raw, (bits) => HALVES[bits]) : Array.from(raw);
 }
 
 function unpackWeights(f) {  // raw little-endian bytes -> rows of exact numbers
@@ -270,7 +285,7 @@ function toData(event) {
   const canvas = $("output"), box = canvas.getBoundingClientRect();
   const u = (event.clientX - box.left) / box.width, v = (event.clientY - box.top) / box.height;
   const r = (x) => Math.round(x * 1e5) / 1e5;
-  if (pg.session.task === "regression") {
+  if (pg.session.view === "curve") {
     const { x0, x1, lo, hi, plotHeight } = pg.view;
     return [r(x0 + u * (x1 - x0)), r(hi - ((v * canvas.height) / plotHeight) * (hi - lo))];
   }
@@ -286,7 +301,10 @@ function currentPoints() {
 function addPoint(event) {
   if (!pg.session || pg.hidden.has("points")) return;
   const point = toData(event);
-  if (pg.session.task === "classification") point.push(event.shiftKey ? 0 : 1);
+  if (pg.session.view === "plane") {  // a class (0 orange, 1 blue) or a target (-1, +1)
+    const regression = pg.session.task === "regression";
+    point.push(event.shiftKey ? (regression ? -1 : 0) : 1);
+  }
   const s = readControls();
   s.points = currentPoints().concat([point]);
   send({ type: "settings", settings: s });
@@ -296,7 +314,7 @@ function removePoint(event) {
   event.preventDefault();
   if (!pg.session || pg.hidden.has("points")) return;
   const [x, y] = toData(event), points = currentPoints();
-  const scale = pg.session.task === "regression"
+  const scale = pg.session.view === "curve"
     ? [pg.view.x1 - pg.view.x0, pg.view.hi - pg.view.lo]
     : [pg.session.domain[2] - pg.session.domain[0], pg.session.domain[3] - pg.session.domain[1]];
   let best = -1, bestDistance = 0.03;  // within 3% of the plot
@@ -352,7 +370,7 @@ function draw(f) {
   }
   if (pg.history.length > 2000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
   if (pg.session.task === "images") { drawImages(f); drawLosses(); return; }
-  if (pg.session.task === "regression") drawRegression(f); else drawPlane(f);
+  if (pg.session.view === "curve") drawRegression(f); else drawPlane(f);
   updateNetwork(f);
   drawLosses();
 }
@@ -398,7 +416,9 @@ function drawPlane(f) {
   const dot = (p, test) => {
     ctx.beginPath();
     ctx.arc(px(p[0]), py(p[1]), 3, 0, 2 * Math.PI);
-    ctx.fillStyle = `rgb(${(p[2] ? C1 : C0).join(",")})`;
+    // a class, or a target from -1 to 1 on the heatmap's scale (orange -1, blue +1)
+    const t = s.task === "regression" ? (Math.max(-1, Math.min(1, p[2])) + 1) / 2 : p[2];
+    ctx.fillStyle = `rgb(${mix(t).join(",")})`;
     ctx.fill();
     ctx.strokeStyle = test ? "#000" : "#fff";
     ctx.lineWidth = test ? 1.2 : 1;
@@ -468,9 +488,41 @@ function drawLosses() {
 }
 
 // --- controls -----------------------------------------------------------------------------
+function chooseDataset(name) {  // a thumbnail or the problem menu: another generated set
+  const s = readControls();
+  if (problemOf(name) !== problemOf(s.dataset)) s.n = POINTS[problemOf(name)];
+  s.dataset = name;
+  s.points = null;
+  send({ type: "settings", settings: s });
+}
+
+async function drawThumbnails() {  // each data set's look, from the server's own generators
+  const looks = await (await fetch("/thumbnails.json")).json(), box = $("dataset-thumbnails");
+  for (const [name, points] of Object.entries(looks)) {
+    const canvas = document.createElement("canvas"), ctx = canvas.getContext("2d");
+    canvas.width = canvas.height = 40;
+    canvas.className = "thumb";
+    canvas.dataset.name = name;
+    canvas.dataset.testid = `thumb-${name.replace(":", "-")}`;
+    canvas.setAttribute("data-testid", canvas.dataset.testid);
+    canvas.title = name;
+    for (const [u, v, t] of points) {
+      ctx.fillStyle = `rgb(${(t === null ? C1 : mix(t)).join(",")})`;
+      ctx.fillRect(u * 37, (1 - v) * 37, 3, 3);
+    }
+    canvas.onclick = () => chooseDataset(name);
+    box.append(canvas);
+  }
+  if (pg.settings && pg.session.task !== "images") showSettings(pg.settings);
+}
+
 function wire() {
-  $("dataset").innerHTML = DATASETS.map((d) => `<option value="${d}">${d}</option>`).join("") +
+  const option = (d) => `<option value="${d}">${d}</option>`;
+  $("dataset").innerHTML = Object.entries(PROBLEMS).map(([problem, names]) =>
+    `<optgroup label="${problem}">${names.map(option).join("")}</optgroup>`).join("") +
     `<option value="${OWN_POINTS}" hidden disabled>your points</option>`;
+  $("problem").onchange = () => chooseDataset(PROBLEMS[$("problem").value][0]);
+  drawThumbnails();
   $("features").insertAdjacentHTML("beforeend", Object.entries(FEATURES).map(([name, label]) =>
     `<label><input type="checkbox" data-testid="${featureId(name)}" value="${name}"> ${label}</label>`).join(""));
   $("features").querySelectorAll("input").forEach((box) => box.addEventListener("change", applyControls));

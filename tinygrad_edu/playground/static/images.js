@@ -3,14 +3,10 @@
 "use strict";
 
 // --- the images view (MNIST, the lecture's Figure 8) ------------------------------------
-const LUT_RB = new Uint32Array(256), LUT_GREY = new Uint32Array(256);
-for (let v = 0; v < 256; v++) {
-  const t = v / 255, word = (r, g, b) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
-  const [r, g, b] = t < 0.5 ? [Math.round(510 * t), Math.round(510 * t), 255]
-    : [255, Math.round(510 * (1 - t)), Math.round(510 * (1 - t))];
-  LUT_RB[v] = word(r, g, b);
-  LUT_GREY[v] = word(255 - v, 255 - v, 255 - v);
-}
+// weights in the project's one sign convention: app.js's LUT (orange -, white 0, blue +,
+// the colours of tinygrad_edu/viz/conventions.py); the test images in grey
+const LUT_GREY = new Uint32Array(256);
+for (let v = 0; v < 256; v++) LUT_GREY[v] = ((255 << 24) | ((255 - v) * 0x10101)) >>> 0;
 
 function tile(ctx, b64, side, x, y, lut, zoom) {
   const bytes = decode(b64), img = ctx.createImageData(side, side);
@@ -29,7 +25,7 @@ function drawImages(f) {
   const weights = $("first-layer-weights"), wctx = weights.getContext("2d");
   const tiles = f.tiles || [], cols = 16, cell = side + 2;
   weights.height = Math.ceil(tiles.length / cols) * cell;
-  tiles.forEach((t, i) => tile(wctx, t, side, (i % cols) * cell, Math.floor(i / cols) * cell, LUT_RB, 1));
+  tiles.forEach((t, i) => tile(wctx, t, side, (i % cols) * cell, Math.floor(i / cols) * cell, LUT, 1));
   const grid = $("test-digits"), ctx = grid.getContext("2d"), perRow = 8, box = 60;
   ctx.clearRect(0, 0, grid.width, grid.height);
   let wrong = 0;

@@ -20,7 +20,8 @@ function buildNetwork(s) {
   svg.replaceChildren();
   const sizes = [s.inputs.length, ...s.layers.map((l) => l.units), s.outputs];
   const width = net.clientWidth || 600, colGap = (width - 80) / Math.max(1, sizes.length - 1);
-  const rowGap = Math.min(46, 400 / Math.max(...sizes));
+  // the column's last tile (34 px) ends inside the drawing's 420 px, where the tile canvas ends
+  const rowGap = Math.min(46, 400 / Math.max(...sizes), 366 / Math.max(1, Math.max(...sizes) - 1));
   net.classList.toggle("tight", rowGap < 46);  // no room for names below tiles: hover shows them
   document.querySelectorAll(".layer").forEach((el, i) => { el.style.left = `${30 + (i + 1) * colGap - 42}px`; });
   pg.nodes = sizes.map((n, layer) => Array.from({ length: n }, (_, j) => {
@@ -33,10 +34,10 @@ function buildNetwork(s) {
     el.innerHTML = `<canvas></canvas><span class="name">${unitName(layer, j, s)}</span>`;
     el.onmouseenter = () => showHover(formula(layer, j), x + 24, y);
     net.append(el);
-    if (layer === 0 && s.task === "classification") {
+    if (layer === 0 && s.view === "plane") {
       paintImage(el.querySelector("canvas"), decode(s.input_images[j].image), s.unit_grid, false);
     }
-    if (layer === 0 && s.task === "regression") drawUnitCurve(el.querySelector("canvas"), s.xs);
+    if (layer === 0 && s.view === "curve") drawUnitCurve(el.querySelector("canvas"), s.xs);
     return { x, y: y + 17, el };
   }));
   pg.edges = [];
@@ -55,7 +56,7 @@ function buildNetwork(s) {
     pg.edgeLooks = null;
     pg.edgesDrawnAt = -Infinity;
     net.prepend(pg.edgeCanvas, pg.tileCanvas);
-    if (s.task === "classification") {  // their pictures go on the tile canvas (curves stay)
+    if (s.view === "plane") {  // their pictures go on the tile canvas (curves stay)
       pg.nodes.slice(1, -1).flat().forEach((node) => node.el.classList.add("on-canvas"));
     }
     return;
@@ -105,9 +106,10 @@ function formula(layer, j) {
 }
 
 function drawEdgeCanvas(f) {  // every edge, one stroke per colour and width
+  const now = performance.now();
+  if (now - pg.edgesDrawnAt < EDGE_MS) return;  // before looking at 20,000 weights
   const looks = Float32Array.from(f.weights.flatMap((layer) => layer.W.flat()), edgeLook);
-  const now = performance.now(), same = pg.edgeLooks && looks.every((v, k) => v === pg.edgeLooks[k]);
-  if (same || now - pg.edgesDrawnAt < EDGE_MS) return;
+  if (pg.edgeLooks && looks.every((v, k) => v === pg.edgeLooks[k])) return;
   pg.edgeLooks = looks;
   pg.edgesDrawnAt = now;
   const canvas = pg.edgeCanvas, ctx = canvas.getContext("2d"), paths = new Map();
@@ -144,8 +146,10 @@ function updateNetwork(f) {
     path.setAttribute("stroke-width", String(Math.abs(look)));
   })));
   let dead = 0;
-  const shared = pg.edgeCanvas && s.task === "classification" ? pg.tileCanvas.getContext("2d") : null;
+  const shared = pg.edgeCanvas && s.view === "plane" ? pg.tileCanvas.getContext("2d") : null;
+  const atlas = shared && paintAtlas(f.units.flat(), s.unit_grid);
   if (shared) { shared.clearRect(0, 0, pg.tileCanvas.width, pg.tileCanvas.height); shared.imageSmoothingEnabled = true; }
+  let k = 0;  // the unit's place in the atlas
   f.units.forEach((units, l) => units.forEach((u, j) => {
     const node = pg.nodes[l + 1][j];
     const isDead = f.dead[l][j];
@@ -155,24 +159,38 @@ function updateNetwork(f) {
       node.el.dataset.dead = String(isDead);
     }
     if (shared) {  // a big network: every tile on the one canvas, under the units' borders
-      paintImage(offscreen, decode(u.image), s.unit_grid, false);
-      shared.drawImage(offscreen, node.x - 17, node.y - 17, 34, 34);
+      const side = s.unit_grid;
+      shared.drawImage(atlas, side * k++, 0, side, side, node.x - 17, node.y - 17, 34, 34);
       return;
     }
     const canvas = node.el.querySelector("canvas");
-    if (s.task === "classification") paintImage(canvas, decode(u.image), s.unit_grid, false);
+    if (s.view === "plane") paintImage(canvas, decode(u.image), s.unit_grid, false);
     else drawUnitCurve(canvas, u);
   }));
   const out = pg.nodes[pg.nodes.length - 1];
-  if (s.task === "classification") {
-    const p1 = decode(f.output), p0 = p1.map((v) => 255 - v);  // out0 shows p(class 0)
-    out.forEach((node, j) => paintImage(node.el.querySelector("canvas"), j ? p1 : p0, s.grid, false));
+  if (s.view === "plane") {  // two classes: out0 shows p(class 0); regression: its one value
+    const p1 = decode(f.output), p0 = p1.map((v) => 255 - v);
+    out.forEach((node, j) => paintImage(node.el.querySelector("canvas"), j || s.outputs === 1 ? p1 : p0, s.grid, false));
   }
   else out.forEach((node) => drawUnitCurve(node.el.querySelector("canvas"), f.curve));
   const notice = $("dead-count");
   notice.hidden = dead === 0;
   notice.dataset.count = String(dead);
   notice.textContent = dead ? `${dead} dead ReLU unit${dead > 1 ? "s" : ""}: zero on every training point, so no gradient reaches ${dead > 1 ? "them" : "it"}` : "";
+}
+
+// every unit's picture side by side on one canvas, uploaded once (not once per unit)
+function paintAtlas(units, side) {
+  const canvas = pg.atlas || (pg.atlas = document.createElement("canvas")), width = side * units.length;
+  if (canvas.width !== width || canvas.height !== side) { canvas.width = width; canvas.height = side; }
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(width, side);
+  const pixels = new Uint32Array(img.data.buffer);
+  units.forEach((u, k) => {
+    const bytes = decode(u.image);
+    for (let i = 0; i < side * side; i++) pixels[Math.floor(i / side) * width + k * side + (i % side)] = LUT[bytes[i]];
+  });
+  ctx.putImageData(img, 0, 0);
+  return canvas;
 }
 
 function drawUnitCurve(canvas, values) {
