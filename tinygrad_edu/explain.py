@@ -38,6 +38,7 @@ from .autograd import topological_order
 from .errors import UserError
 from .extras import install_hint
 from .graph_text import dot_output, require_dot, to_dot
+from .io.atomic import atomic_write, check_writable_file
 from .value import Value
 
 MAX_EXPRESSION = 2_000
@@ -114,22 +115,20 @@ class Explanation:
     def frames(self, folder: str | Path) -> list[Path]:
         """Write one SVG per step into `folder` (needs Graphviz's ``dot``): the graph with the
         nodes whose gradient is complete so far highlighted. Returns the files in order."""
-        from .viz.graphs import render_svg
-
         self.check_drawable("drawing the frames")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        return [
-            render_svg(dot, folder / f"step_{number:03d}.svg")
-            for number, dot in enumerate(self.frame_dots(), start=1)
-        ]
+        paths = []
+        for number, dot in enumerate(self.frame_dots(), start=1):
+            paths.append(folder / f"step_{number:03d}.svg")
+            with atomic_write(paths[-1]) as handle:  # a failed rendering leaves no file
+                handle.write(dot_output(dot, "svg"))
+        return paths
 
     def gif(self, path: str | Path, seconds_per_frame: float = GIF_SECONDS) -> Path:
         """Write the frames as one animated GIF, for slides: each step rendered as PNG by
         ``dot`` and padded to the largest frame's size on white, so the graph stays put.
         Needs Graphviz's ``dot`` and Pillow (it comes with matplotlib)."""
-        from .io.atomic import atomic_write
-
         self.check_drawable("drawing the GIF", animated=True)
         Image = _pillow()
         pictures = [
@@ -221,8 +220,6 @@ def check_frames_target(folder: str | Path) -> None:
 def check_gif_target(path: str | Path) -> None:
     """Refuse, before any work, a GIF that cannot be written: a name not ending in .gif or a
     folder that does not exist (Pillow and ``dot`` are `Explanation.check_drawable`'s)."""
-    from .io.atomic import check_writable_file
-
     if Path(path).suffix.lower() != ".gif":
         raise UserError(f"--gif {path}: the animation is a GIF; end the file name with .gif")
     check_writable_file(path)
