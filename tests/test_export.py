@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tinygrad_edu.runs.exported import CLASS_NAMES_KEY, NORMALIZATION_KEY, SPEC_KEY, VERSION_KEY
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn, runs
@@ -26,6 +25,7 @@ from tinygrad_edu.export import (
 from tinygrad_edu.export.bundle import from_spec
 from tinygrad_edu.io import npz
 from tinygrad_edu.objectives import predict_arrays
+from tinygrad_edu.runs.exported import CLASS_NAMES_KEY, NORMALIZATION_KEY, SPEC_KEY, VERSION_KEY
 from tinygrad_edu.spec import load_spec, parse_spec, registry
 
 onnx = pytest.importorskip("onnx", reason="onnx not installed (pip install tinygrad-edu[export])")

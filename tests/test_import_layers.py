@@ -6,26 +6,13 @@ those inside functions included."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        "import_cycles", ROOT / "tools" / "import_cycles.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from import_graph import GRAPH, TOOL
 
 
 def _spec_graph() -> dict[str, set[str]]:
-    graph = _tool().import_graph(ROOT / "tinygrad_edu")
     return {
         name: imports
-        for name, imports in graph.items()
+        for name, imports in GRAPH.items()
         if name.split(".")[:2] == ["tinygrad_edu", "spec"]
     }
 
@@ -45,4 +32,4 @@ def test_the_spec_modules_import_each_other_without_a_circle():
     (the loader imported compose and checks inside functions, and they imported it back)."""
     graph = _spec_graph()
     inside = {name: imports & set(graph) for name, imports in graph.items()}
-    assert _tool().circles(inside) == []
+    assert TOOL.circles(inside) == []

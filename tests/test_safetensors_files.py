@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
-from tinygrad_edu.runs.exported import CLASS_NAMES_KEY, NORMALIZATION_KEY, SPEC_KEY, read_run_file
 
 from tinygrad_edu import nn
 from tinygrad_edu.errors import UserError
 from tinygrad_edu.export import load_safetensors, save_safetensors
 from tinygrad_edu.export.bundle import from_spec
 from tinygrad_edu.io.safetensors_format import encode, read_header, read_tensors
+from tinygrad_edu.runs.exported import CLASS_NAMES_KEY, NORMALIZATION_KEY, SPEC_KEY, read_run_file
 from tinygrad_edu.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -59,7 +59,7 @@ ENGINE = (
 )  # fmt: skip
 """The engine's modules in dependency order (tests/test_package.py checks it)."""
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # noqa: E402  (the one version string)
 
 __all__ = [
     "GradcheckError",

@@ -15,6 +15,8 @@ import math
 import sys
 from typing import Any
 
+from .autograd import topological_order
+
 LARGEST = sys.float_info.max  # 1.7976931348623157e308
 
 
@@ -22,7 +24,6 @@ def first_non_finite(explanation: Any) -> str | None:
     """One sentence about the first non-finite value of `explanation` (an `explain.Explanation`):
     the forward pass first (inputs, then each node in the order it was computed), then the
     backward pass's chain-rule terms in the order they were added; None if all are finite."""
-    from .autograd import topological_order
 
     names = explanation.names
     formulas = {step.name: step.formula for step in explanation.steps}

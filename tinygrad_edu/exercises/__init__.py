@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .catalogue import BY_ID, EXERCISES, Exercise
+from ..errors import UserError
+from .catalogue import BY_ID, EXERCISES, PACKAGE, Exercise
 from .runner import Result, grade_isolated, require_hypothesis
 from .workspace import choose, make
 
@@ -46,8 +47,6 @@ def check_all(workspace: str | Path = ".", only: Iterable[str] | None = None) ->
 
 
 def _workspace(workspace: str | Path) -> Path:
-    from ..errors import UserError
-    from .catalogue import PACKAGE
 
     root = Path(workspace).resolve()
     if not (root / PACKAGE).is_dir():

@@ -18,6 +18,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import ops
+from ..data.dataset import split_indices
+from ..data.mnist import load_mnist5k
+from ..data.synthetic import circles
 from .compare import Context, Failed, close, expect_array, expect_slopes, show
 from .drawn import broadcast_pairs, floats, for_all, seeds, shapes
 from .numeric import slopes
@@ -131,7 +134,6 @@ def check_relu(ctx: Context) -> None:
 def circles_accuracy(ref: SimpleNamespace, activation: str) -> float:
     """Accuracy on the circles data after 300 full-batch steps of a 2-16-16-2 MLP: ReLU
     separates the circles; without an activation the network is one linear map and cannot."""
-    from ..data.synthetic import circles
 
     data = circles(200, 0.05, 0.5, np.random.default_rng(0))
     X, y = data.X.astype(float), data.y.astype(int)
@@ -258,8 +260,6 @@ def check_sgd_momentum(ctx: Context) -> None:
 
 def check_train_mnist(ctx: Context) -> None:
     """Here the student's own engine runs, every function of it: nothing is supplied."""
-    from ..data.dataset import split_indices
-    from ..data.mnist import load_mnist5k
 
     examples = load_mnist5k()
     train, test = split_indices(len(examples.y), 0.2, np.random.default_rng(0), examples.y)

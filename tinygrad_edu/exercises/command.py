@@ -8,6 +8,10 @@ import json
 import sys
 from pathlib import Path
 
+from ..errors import UserError
+from . import check_all, classroom, make, report
+from .catalogue import EXERCISES
+
 EXAMPLE = (
     "python cli.py exercises list\n  python cli.py exercises make hw1 --only value-tanh,relu\n"
     "  python cli.py exercises check hw1 --json --gradescope results.json"
@@ -45,9 +49,6 @@ def add_parser(sub: argparse._SubParsersAction, formatter: type) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import UserError
-    from . import check_all, classroom, make
-    from .catalogue import EXERCISES
 
     only = args.only.split(",") if getattr(args, "only", None) else None
     if args.action == "list":
@@ -76,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
             f"{classroom.WORKFLOW} grades each push, one test per exercise"
         )
         return 0
-    from . import report
 
     if args.gradescope:
         _check_destination(Path(args.gradescope))
@@ -93,7 +93,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_destination(path: Path) -> None:
     """Before grading starts: a results file that could not be written is said now."""
-    from ..errors import UserError
 
     if path.exists() and not path.is_file():
         raise UserError(f"--gradescope {path}: that is not a regular file; name a file instead")

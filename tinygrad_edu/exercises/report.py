@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..io.atomic import atomic_write
 from .runner import Result
 
 
@@ -48,7 +49,6 @@ def gradescope(results: list[Result]) -> dict:
 
 
 def write_gradescope(results: list[Result], path: str | Path) -> None:
-    from ..io.atomic import atomic_write
 
     with atomic_write(path, "w") as handle:
         json.dump(gradescope(results), handle, indent=2)

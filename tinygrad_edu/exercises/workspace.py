@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import UserError
+from ..io.atomic import atomic_write
 from . import classroom
 from .catalogue import BY_ID, EXERCISES, PACKAGE, Exercise
 
@@ -120,7 +121,6 @@ def make(
 ) -> list[Path]:
     """Write a workspace into `directory` (new, or empty) and return the files written;
     `setup` is the command GitHub Classroom installs tinygrad_edu with."""
-    from ..io.atomic import atomic_write
 
     chosen = choose(only)
     root = Path(directory)

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError
-from ..io.atomic import TEMP_SUFFIX
+from ..io.atomic import TEMP_SUFFIX, destination, write_error, write_text_atomic
 from ..runs import lock
 
 MANIFEST = ".tinygrad_edu_export.json"
@@ -74,7 +74,6 @@ def check_folder(folder: Path, force: bool = False) -> None:
 def staged(folder: Path) -> Iterator[Path]:
     """A temporary folder to write the files into; moved into `folder`, with the manifest
     last, when the block ends without error, and removed in every case."""
-    from ..io.atomic import write_error, write_text_atomic
 
     with removed_if_failed(folder), _stage(folder) as stage:
         yield stage
@@ -96,7 +95,6 @@ def staged_file(target: Path) -> Iterator[Path]:
     it, moved over `target` when the block ends without error, so that a SIGKILL leaves a
     stage the next export removes rather than a stray temporary file. Standard output, a
     device or a FIFO is written directly, as `io.atomic.destination` decides."""
-    from ..io.atomic import destination, write_error
 
     kind, real = destination(target)
     if kind != "file":
@@ -115,7 +113,6 @@ def _stage(target: Path) -> Iterator[Path]:
     """A new temporary folder beside `target`, locked before anything is written into it
     (after the stale ones a SIGKILL left there are removed), and removed with all it holds
     when the block ends."""
-    from ..io.atomic import write_error
 
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_stages(target)

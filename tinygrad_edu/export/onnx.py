@@ -23,8 +23,11 @@ import numpy as np
 
 from .. import autograd, nn
 from .._tensor import Tensor
+from .._version import __version__
 from ..errors import UserError
 from ..features import InputFeatures
+from ..io.atomic import atomic_write
+from ..spec import registry
 from .bundle import require
 
 OPSET = 17
@@ -159,7 +162,6 @@ BUILTIN_RULES: dict[type, ExportRule] = {
 
 def export_rule(module: Any, where: str = "") -> ExportRule:
     """The rule for `module`: a built-in one, or the ``onnx=`` of its registered layer type."""
-    from ..spec import registry
 
     for cls in type(module).__mro__:
         if cls in BUILTIN_RULES:
@@ -217,7 +219,6 @@ def to_onnx(
     """
     onnx = require("onnx")
     helper = onnx.helper
-    from ..io.atomic import atomic_write
 
     input_shape = tuple(int(n) for n in input_shape)
     params = list(model.parameters())
@@ -250,7 +251,6 @@ def to_onnx(
         [helper.make_tensor_value_info(output_name, elem, ["batch", *out_shape])],
         initializer=graph.initializers,
     )
-    from .. import __version__
 
     proto = helper.make_model(
         onnx_graph,

@@ -28,9 +28,13 @@ from typing import Any
 import numpy as np
 
 from .. import nn
+from .._version import __version__
 from ..errors import UserError
 from ..features import InputFeatures
+from ..io.atomic import write_text_atomic
+from ..io.npz import save_npz
 from ..io.safetensors import save_safetensors
+from ..objectives import loss_options, task_of
 from ..runs.exported import spec_yaml
 from .bundle import Bundle, load_bundle
 from .folder import check_folder, staged
@@ -85,7 +89,6 @@ def to_torch(spec_or_run: Any, folder: str | Path, force: bool = False) -> Path:
 
     `spec_or_run` is a run folder, a spec file or a `Spec`.
     """
-    from ..io.atomic import write_text_atomic
 
     folder = Path(folder)
     check_folder(folder, force)
@@ -124,7 +127,6 @@ def layer_code(module: Any, where: str = "") -> str:
 
 
 def model_code(bundle: Bundle) -> str:
-    from .. import __version__
 
     layers = layer_code(bundle.model)
     return _template("model.py.tmpl").substitute(
@@ -143,7 +145,6 @@ def _uses(model: Any, cls: type) -> bool:
 
 def save_data(bundle: Bundle, path: Path) -> None:
     """The run's split (features already normalized) and its normalization, pickle-free."""
-    from ..io.npz import save_npz
 
     ds = bundle.dataset
     arrays: dict[str, Any] = {
@@ -173,7 +174,6 @@ def _call(function: str, first: str, options: dict[str, Any]) -> str:
 
 def _loss_code(spec: Any) -> tuple[str, str]:
     """(the body of ``loss_fn(outputs, targets)`` for the spec's loss, its description)."""
-    from ..objectives import loss_options
 
     name, options = loss_options(spec.loss)
     as_outputs = "targets = targets.to(outputs.dtype).reshape(outputs.shape)\n    "
@@ -226,8 +226,6 @@ class _Code(str):
 
 
 def training_code(spec: Any) -> str:
-    from .. import __version__
-    from ..objectives import loss_options, task_of
 
     loss_code, loss_text = _loss_code(spec)
     return _template("train_torch.py.tmpl").substitute(

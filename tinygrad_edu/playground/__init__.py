@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import UserError
+from ..spec import load_spec
 from .server import create_app, serve
+from .state import spec_to_settings
 
 __all__ = ["create_app", "open_spec", "serve"]
 
@@ -19,9 +22,6 @@ def open_spec(path: str) -> tuple[dict[str, Any] | None, list[str], Any]:
     """What ``python cli.py playground SPEC`` opens with: the page's settings for the spec
     and notes on what the page leaves out, or, for a spec the plane cannot show (MNIST), no
     settings and the spec itself (the images view)."""
-    from ..errors import UserError
-    from ..spec import load_spec
-    from .state import spec_to_settings
 
     spec = load_spec(path)
     try:

@@ -28,7 +28,9 @@ from urllib.parse import urlsplit
 
 from ..errors import UserError
 from ..extras import install_hint
+from . import address, frames, state
 from .schema import check_message
+from .session import Session
 
 HINT = f"the playground needs starlette and uvicorn: {install_hint('playground')}"
 MAX_MESSAGE = 64 * 1024  # characters of one message from the page (an upload's CSV included)
@@ -106,9 +108,6 @@ def create_app(
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
     from starlette.websockets import WebSocket, WebSocketDisconnect
-
-    from . import address, frames, state
-    from .session import Session
 
     sessions = Sessions(initial or {}, notes or [], linger)
     sessions.spec = spec

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..data.synthetic import FUNCTIONS
+from ..data.files import load_csv
+from ..data.synthetic import FUNCTION_ALIASES, FUNCTIONS
 from ..errors import UserError
 from ..features import DEFAULT as DEFAULT_FEATURES
 from ..objectives import loss_options
@@ -290,7 +291,6 @@ def spec_to_settings(spec: Spec) -> tuple[dict[str, Any], list[str]]:
 
 
 def _function_name(name: str) -> str:
-    from ..data.synthetic import FUNCTION_ALIASES
 
     return FUNCTION_ALIASES.get(name, name)
 
@@ -336,7 +336,6 @@ def points_from_csv(text: str, name: str, settings: dict[str, Any]) -> list[list
     column), so a bad cell gets the same message as in a spec; the file is a private
     temporary one, gone when this returns, and messages name the upload by its name only.
     """
-    from ..data.files import load_csv
 
     if not isinstance(text, str) or len(text) > MAX_UPLOAD:
         raise UserError(f"upload: at most {MAX_UPLOAD:,} characters of CSV text")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import __version__
 from ..errors import UserError
 from ..io.npz import prefix_keys
 from ..io.safetensors import (
@@ -40,7 +41,6 @@ def file_metadata(
     spec: Any, normalization: dict[str, Any], class_names: list | None
 ) -> dict[str, str]:
     """The string map stored in exported files (see the module docstring)."""
-    from .. import __version__
 
     return {
         SPEC_KEY: spec_yaml(spec),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from ..io.atomic import write_text_atomic
 from ..training import progress
 from ..training.layout import RECORD
@@ -37,8 +38,6 @@ FROM_PYTHON = "from Python in a notebook or an interactive session, no command l
 def environment() -> dict[str, Any]:
     """What the machine and the software were: versions, BLAS, CPU, git commit."""
     import numpy as np
-
-    from .. import __version__
 
     return {
         "python": platform.python_version(),

@@ -24,6 +24,7 @@ from ..spec import Spec, apply_overrides, compose, load_spec, spec_to_dict
 from ..training.layout import CHECKPOINT, LOCK, RUN_FILES, SPEC, TENSORBOARD, new_run_dir
 from ..training.loop import Setup, Trainer, TrainingDiverged, TrainingInterrupted, prepare
 from ..training.progress import choose_reporter
+from ..training.progress import format_metric as f
 from ..training.scalar import describe
 from ..training.tensorboard import Reporters, TensorBoardReporter, check_available, check_folder
 from .init_from import load_initial_weights
@@ -295,7 +296,6 @@ def _fit_recorded(
 
 
 def _final_line(final: Mapping[str, Any]) -> str:
-    from ..training.progress import format_metric as f
 
     if "test_accuracy" in final:
         result = f"test accuracy {f(final['test_accuracy'])} (loss {f(final['test_loss'])})"

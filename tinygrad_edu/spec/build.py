@@ -15,6 +15,7 @@ import numpy as np
 from .. import nn, rng
 from .._tensor import Tensor, get_default_dtype, set_default_dtype
 from ..gradcheck import ParameterCheck, check_parameters
+from ..objectives import Objective, loss_options
 from .schema import Spec
 
 
@@ -58,7 +59,6 @@ def example_batch(
     `objectives.Objective` from random labels: class indices for the classification
     losses (as many classes as outputs, two for one output), normal values for mse.
     """
-    from ..objectives import Objective, loss_options
 
     name, options = loss_options(spec.loss)
     outputs = spec.model.output_shape[-1]

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from typing import Union
 
+from ..data import load_dataset
+from ..data.mnist import missing_files
 from ..errors import UserError
+from ..objectives import Objective, loss_options, task_of
 from . import limits
 from .schema import Spec
 
@@ -37,8 +40,6 @@ def problems(spec: Spec) -> list[tuple[Loc, str]]:
     if spec.data.source not in NOT_LOADED and memory is None:
         found += _data_problems(spec)
     if spec.data.source == "mnist":
-        from ..data.mnist import missing_files
-
         try:
             missing_files(spec.data.path, spec.data.download, spec.data.url)
         except UserError as error:
@@ -48,8 +49,6 @@ def problems(spec: Spec) -> list[tuple[Loc, str]]:
 
 def _data_problems(spec: Spec) -> list[tuple[Loc, str]]:
     """The data loaded as training loads it, then checked against the model and loss."""
-    from ..data import load_dataset
-    from ..objectives import Objective, loss_options, task_of
 
     name, options = loss_options(spec.loss)
     config = spec.data.model_dump(exclude_none=True)

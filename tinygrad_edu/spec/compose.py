@@ -35,6 +35,7 @@ import yaml
 
 from ..errors import UserError
 from .problems import _PATH, _STEP, Loc, Problem, SpecError, _at, _dotted, _show
+from .shipped import shipped_spec, spec_names
 from .yaml_positions import MAX_NODES, MAX_SPEC_BYTES, _child, _Document, _read_text, _read_yaml
 
 MAX_EXTENDS_DEPTH = 8  # a spec, its base, the base's base, ...: 8 extends in a row at most
@@ -165,7 +166,6 @@ class _Composer:
 def _base_path(folder: Path, name: str) -> Path:
     """The file ``extends: name`` means: relative to the spec's folder, or else the shipped
     example of that name (``extends: mlp``), as the commands read their SPEC."""
-    from .shipped import shipped_spec, spec_names
 
     path = folder / name
     bare = Path(name).parent == Path(".")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from ..data.files import npz_headers
 from ..errors import UserError
 from ..io import reading
 from ..io.reading import format_bytes, open_regular
@@ -209,7 +210,6 @@ def _data_bytes(spec: Spec, samples: int | None) -> int:
 def _npz_shapes(path: Path) -> dict[str, tuple[int, ...]] | None:
     """The arrays' shapes from an npz file's headers; None if it cannot be read (the
     loader reports why)."""
-    from ..data.files import npz_headers
 
     try:
         with open_regular(path, None, "data file", "") as handle:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from ..errors import UserError
+from ..io.atomic import write_text_atomic
 
 SPECS_DIR = Path(__file__).parent.parent / "specs"
 SCHEMA = "schema.json"  # the specs' first line points editors to it: # ... $schema=./schema.json
@@ -77,7 +78,6 @@ def copy_spec(name: str, folder: str | os.PathLike[str]) -> list[Path]:
     """Copy the shipped spec `name` into `folder` (created if missing) to edit it, with the
     schema its first line names unless the folder has one. Never overwrites a spec:
     UserError if the folder already has a file of that name. Returns the files written."""
-    from ..io.atomic import write_text_atomic
 
     source, folder = shipped_spec(name), Path(folder)
     target = folder / source.name

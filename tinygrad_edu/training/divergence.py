@@ -35,6 +35,9 @@ import numpy as np
 
 from .. import rng
 from .._tensor import Tensor
+from ..autograd import no_grad
+from ..objectives import evaluate_arrays
+from ..spec import build_model
 from .optimizers import make_optimizer
 from .regularization import regularized
 
@@ -73,8 +76,6 @@ class BlowUpLimit:
     @classmethod
     def measure(cls, model: Any, objective: Any, X: np.ndarray, y: np.ndarray) -> BlowUpLimit:
         """Both references on the held-out split, before training; the model's mode stays."""
-        from ..autograd import no_grad
-        from ..objectives import evaluate_arrays
 
         was_training = getattr(model, "training", False)
         with quiet_float_errors():
@@ -170,7 +171,6 @@ def probe_learning_rate(
     random state (the same dropout masks), and the global generator is restored afterwards:
     the probe changes nothing a run or a later probe would see.
     """
-    from ..spec import build_model
 
     state = rng.get_state()
     try:
@@ -219,7 +219,6 @@ def _train(
 
 
 def _loss(model: Any, objective: Any, X: np.ndarray, y: np.ndarray) -> float:
-    from ..objectives import evaluate_arrays
 
     return evaluate_arrays(model, objective, X, y)["loss"]
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..summary import summary
+
 POSITIVE = "#0877bd"  # the playground's blue (its style.css --c1)
 NEGATIVE = "#f59322"  # the playground's orange (--c0)
 SIGN_LEGEND = "blue positive, orange negative"
@@ -52,7 +54,6 @@ def class_colors(count: int) -> list[Any]:
 def layer_labels(model: Any, input_shape: tuple[int, ...]) -> dict[str, str]:
     """Each module's name in the model (``"1"``, ``"layers.0"``) -> its summary row label
     (``"Linear: 1-2"``), measured by `summary` itself so the two can never disagree."""
-    from ..summary import summary
 
     rows = summary(model, (1, *input_shape), verbose=0).rows  # it restores every module's mode
     by_module = {}

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import nn, rng
 from ..errors import UserError
 from ..graph_text import (  # RENDERED_FORMATS and require_dot: the graph command's checks
     RENDERED_FORMATS,
@@ -27,6 +28,8 @@ from ..graph_text import (  # RENDERED_FORMATS and require_dot: the graph comman
     require_dot,  # noqa: F401 (re-exported for the graph command)
     to_dot,
 )
+from ..io.atomic import atomic_write, write_text_atomic
+from ..spec import build_model, default_dtype, example_batch
 
 
 def graph_format(path: str | Path) -> str:
@@ -52,7 +55,6 @@ def graph_format(path: str | Path) -> str:
 
 def write_graph(dot_text: str, path: str | Path) -> Path:
     """Write DOT text to `path` in the format its extension names (see `graph_format`)."""
-    from ..io.atomic import write_text_atomic
 
     fmt = graph_format(path)
     if fmt == "dot":
@@ -68,8 +70,6 @@ def graph_dot(spec: Any, batch_size: int = 2, seed: int = 0) -> str:
     valid targets for the spec's loss. A small batch keeps the shapes easy to read: the
     graph's structure does not depend on it. The global random generator is restored.
     """
-    from .. import nn, rng
-    from ..spec import build_model, default_dtype, example_batch
 
     state = rng.get_state()
     try:
@@ -109,7 +109,6 @@ def render_svg(dot_text: str, path: str | Path) -> Path:
 def render(dot_text: str, path: str | Path, fmt: str) -> Path:
     """Render DOT text to a `fmt` file (one of `RENDERED_FORMATS`) with Graphviz's ``dot``,
     written atomically: a failed rendering leaves no file behind."""
-    from ..io.atomic import atomic_write
 
     picture = dot_output(dot_text, fmt)
     path = Path(path)
