@@ -111,7 +111,7 @@ SweepSeeds = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
 
 class Sweep(Section):
     """Train the spec once per point of a grid of fields, each point with one or more seeds
-    (`tinygrad_edu.training.sweep`). ``path`` + ``values`` is a one-field grid."""
+    (`tinygrad_edu.runs.sweep`). ``path`` + ``values`` is a one-field grid."""
 
     path: Union[str, None] = Field(
         None,
