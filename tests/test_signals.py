@@ -169,14 +169,7 @@ def console_script(folder: Path) -> Path:
     [
         "console script",
         "cli.py",
-        pytest.param(
-            "python -m tinygrad_edu",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="runpy imports the package (NumPy, the engine) before its __main__ runs: "
-                "nothing of ours can hold the signal yet",
-            ),
-        ),
+        "python -m tinygrad_edu",
     ],
 )
 def test_ctrl_c_during_the_package_import_of_every_entry_point(tmp_path, entry):

@@ -15,6 +15,21 @@ below): `optim`, `tg.compile` (`jit`), `tg.save` and `tg.load`, the drawings, an
 with the spec language, data and training.
 """
 
+import sys as _sys
+
+# ``python -m tinygrad_edu COMMAND`` imports this package (NumPy, the engine) before its
+# __main__ could handle a Ctrl-C, and runpy sets sys.argv[0] to "-m" meanwhile: hold the
+# signal until the engine has loaded and answer it then (exit 130, one line), as
+# tinygrad_edu_entry does for ``python cli.py`` and the tinygrad-edu script.
+_held_ctrl_c: list[int] | None = None
+if _sys.argv[:1] == ["-m"]:
+    import signal as _signal
+
+    _held_ctrl_c = []
+    _previous_handler = _signal.signal(
+        _signal.SIGINT, lambda number, frame: _held_ctrl_c.append(number)
+    )
+
 from . import functional
 from ._tensor import (
     ShapeError,
@@ -59,7 +74,7 @@ ENGINE = (
 )  # fmt: skip
 """The engine's modules in dependency order (tests/test_package.py checks it)."""
 
-from ._version import __version__ as __version__  # noqa: E402  (the one version string)
+from ._version import __version__ as __version__  # the one version string
 
 __all__ = [
     "GradcheckError",
@@ -141,3 +156,10 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+if _held_ctrl_c is not None:
+    _signal.signal(_signal.SIGINT, _previous_handler)
+    if _held_ctrl_c:
+        print("interrupted", file=_sys.stderr)
+        raise SystemExit(130)
